@@ -1,0 +1,31 @@
+"""The Post-Session Report Repository: a Flask application factory."""
+
+import os
+
+from flask import Flask
+
+from reports import api, cli, db, errors
+from reports.config import DEFAULTS, check_config
+
+
+def create_app(test_config=None):
+    """Build the app: configuration, database, errors, CLI and the reports blueprint.
+
+    Configuration is read in this order, each overriding the one before: the
+    defaults, `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
+    """
+    app = Flask(__name__, instance_path=os.path.abspath("instance"), instance_relative_config=True)
+    app.config.from_mapping(DATABASE=os.path.join(app.instance_path, "reports.sqlite"), **DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("REPORTS")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    check_config(app.config)
+
+    app.json.sort_keys = False  # keys in the contract's order
+    db.init_db(app.config["DATABASE"])
+    db.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(api.bp)
+    return app

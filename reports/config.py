@@ -1,0 +1,39 @@
+"""The settings a deployment may change, their defaults, and their checks."""
+
+from reports.schemas import is_entity_id
+
+DEFAULTS = {
+    "HOST": "127.0.0.1",
+    "PORT": 8080,
+    "THREADS": 4,
+    "DEFAULT_ORG_ID": None,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def check_config(config):
+    """Fail at start-up, with the setting's name, rather than on some later request."""
+    _whole_number(config, "PORT", 0, 65535)
+    _whole_number(config, "THREADS", 1, 1024)
+    _whole_number(config, "MAX_CONTENT_LENGTH", 1, 2**31)
+    for name in ("HOST", "DATABASE"):
+        if not isinstance(config[name], str) or not config[name]:
+            raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")
+    org_id = config["DEFAULT_ORG_ID"]
+    if isinstance(org_id, int) and not isinstance(org_id, bool):
+        # REPORTS_DEFAULT_ORG_ID=42 arrives as the number 42.
+        org_id = config["DEFAULT_ORG_ID"] = str(org_id)
+    if org_id is not None and not (isinstance(org_id, str) and is_entity_id(org_id)):
+        raise ConfigError(
+            f"DEFAULT_ORG_ID must be 1 to 64 characters of A-Z, a-z, 0-9, _ . : -, not {org_id!r}."
+        )
+
+
+def _whole_number(config, name, low, high):
+    value = config[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")

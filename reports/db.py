@@ -1,0 +1,69 @@
+"""Connections to the SQLite file: one per request, with the pragmas that make
+every acknowledged write durable, and the transaction that wraps each write."""
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from importlib import resources
+
+from flask import current_app, g
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def connect(path):
+    """Open a connection in autocommit mode; writes open their own transaction."""
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    db.row_factory = sqlite3.Row
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA foreign_keys = ON")
+    # FULL: a commit has reached the disk before we answer 2xx.
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+def get_db():
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exception=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@contextmanager
+def transaction(mode="IMMEDIATE"):
+    """One transaction. A write takes the write lock up front (IMMEDIATE), so it
+    never fails half-way while upgrading from a read lock; a read that needs one
+    consistent snapshot across statements asks for DEFERRED."""
+    db = get_db()
+    db.execute(f"BEGIN {mode}")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def schema_sql():
+    return resources.files("reports").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def init_db(path):
+    """Create the database file and whatever the schema lacks; existing tables
+    and rows stay as they are."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    db = connect(path)
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.executescript(f"BEGIN IMMEDIATE;\n{schema_sql()}\nCOMMIT;")
+    finally:
+        db.close()
+
+
+def init_app(app):
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,83 @@
+"""Every error the service answers, as an RFC 9457 problem details document."""
+
+from http import HTTPStatus
+
+from flask import current_app, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ReportNotFound(Exception):
+    """No report has this id (or the id cannot be one)."""
+
+    def __init__(self, report_id):
+        super().__init__(f"No report has the id {report_id!r}.")
+
+
+class Conflict(Exception):
+    """The request is valid but clashes with the report's current state."""
+
+
+def problem(status, detail, **members):
+    """A problem+json response. `title` is the status phrase, so `type` stays about:blank."""
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **members,
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = PROBLEM_JSON
+    return response
+
+
+def http_error(error):
+    detail = error.description
+    if error.code == 404 and detail == _werkzeug_default(error):
+        detail = f"Nothing is at {request.path}."
+    elif error.code == 405:
+        detail = f"{request.method} is not allowed on {request.path}."
+    elif error.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        detail = f"The body is larger than the limit of {limit} bytes."
+    response = problem(error.code, detail)
+    # Keep the headers the error brings, such as Allow on a 405.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _werkzeug_default(error):
+    return type(error).description
+
+
+def validation_error(error):
+    return problem(
+        422, "The request is not valid; `errors` says what to fix.", errors=error.messages
+    )
+
+
+def report_not_found(error):
+    return problem(404, str(error))
+
+
+def conflict(error):
+    return problem(409, str(error))
+
+
+def unexpected_error(error):
+    current_app.logger.exception("Unexpected error on %s %s", request.method, request.path)
+    return problem(500, "An unexpected error occurred. It has been logged on the server.")
+
+
+def init_app(app):
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(ValidationError, validation_error)
+    app.register_error_handler(ReportNotFound, report_not_found)
+    app.register_error_handler(Conflict, conflict)
+    app.register_error_handler(Exception, unexpected_error)

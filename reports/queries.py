@@ -1,0 +1,85 @@
+"""Every SQL statement of the service, one small function each."""
+
+REPORT_COLUMNS = """
+    report_id, activity_id, peer_mentor_id, org_id, status, fields,
+    field_count, has_way_forward, submitted_at, created_at, updated_at
+"""
+
+SUMMARY_COLUMNS = """
+    report_id, activity_id, peer_mentor_id, status, submitted_at, created_at,
+    field_count, has_way_forward
+"""
+
+# The filters a list may combine; each is used only when its value is given.
+LIST_FILTERS = {
+    "status": "status = :status",
+    "activity_id": "activity_id = :activity_id",
+    "peer_mentor_id": "peer_mentor_id = :peer_mentor_id",
+}
+
+
+def insert_report(db, report):
+    db.execute(
+        """
+        INSERT INTO report (
+            report_id, activity_id, peer_mentor_id, org_id, status, fields,
+            field_count, has_way_forward, submitted_at, created_at, updated_at
+        ) VALUES (
+            :report_id, :activity_id, :peer_mentor_id, :org_id, :status, :fields,
+            :field_count, :has_way_forward, :submitted_at, :created_at, :updated_at
+        )
+        """,
+        report,
+    )
+
+
+def report_by_id(db, report_id):
+    return db.execute(
+        f"SELECT {REPORT_COLUMNS} FROM report WHERE report_id = :report_id",
+        {"report_id": report_id},
+    ).fetchone()
+
+
+def update_report(db, report):
+    db.execute(
+        """
+        UPDATE report
+           SET status = :status,
+               fields = :fields,
+               field_count = :field_count,
+               has_way_forward = :has_way_forward,
+               submitted_at = :submitted_at,
+               updated_at = :updated_at
+         WHERE report_id = :report_id
+        """,
+        report,
+    )
+
+
+def delete_report(db, report_id):
+    """Delete one report; returns whether it was there."""
+    cursor = db.execute("DELETE FROM report WHERE report_id = :report_id", {"report_id": report_id})
+    return cursor.rowcount == 1
+
+
+def _where(filters):
+    clauses = [LIST_FILTERS[name] for name, value in filters.items() if value is not None]
+    return f"WHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def count_reports(db, filters):
+    return db.execute(f"SELECT count(*) FROM report {_where(filters)}", filters).fetchone()[0]
+
+
+def page_of_reports(db, filters, limit, offset):
+    """Summaries of one page of the matching reports, newest first."""
+    return db.execute(
+        f"""
+        SELECT {SUMMARY_COLUMNS}
+          FROM report
+          {_where(filters)}
+         ORDER BY created_at DESC, seq DESC
+         LIMIT :limit OFFSET :offset
+        """,
+        {**filters, "limit": limit, "offset": offset},
+    ).fetchall()

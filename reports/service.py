@@ -1,0 +1,126 @@
+"""The report lifecycle: what creating, changing, deleting and listing a report
+means. Takes validated input, keeps the rules, and leaves SQL to `queries`."""
+
+import json
+import secrets
+import sqlite3
+
+from marshmallow import ValidationError
+
+from reports import clock, queries
+from reports.db import get_db, transaction
+from reports.errors import Conflict, ReportNotFound
+from reports.schemas import REQUIRED_TO_SUBMIT, is_report_id
+
+ID_ATTEMPTS = 16
+
+
+def new_report_id():
+    return f"rpt_{secrets.token_hex(4)}"
+
+
+def get_report(report_id):
+    return _existing_report(get_db(), report_id)
+
+
+def create_report(new, default_org_id=None):
+    """Store a new report from a validated NewReportSchema load; return it."""
+    fields = _merge_fields({}, new["fields"])
+    _check_submittable(new["status"], fields)
+
+    now = clock.timestamp()
+    report = {
+        "activity_id": new["activity_id"],
+        "peer_mentor_id": new["peer_mentor_id"],
+        "org_id": new.get("org_id", default_org_id),
+        "status": new["status"],
+        "fields": fields,
+        "submitted_at": now if new["status"] == "submitted" else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with transaction() as db:
+        report["report_id"] = _insert_with_fresh_id(db, report)
+    return report
+
+
+def update_report(report_id, changes):
+    """Apply a validated ReportChangesSchema load to a report; return it as it is now."""
+    with transaction() as db:
+        report = _existing_report(db, report_id)
+        status = changes.get("status", report["status"])
+        if report["status"] == "submitted" and status == "draft":
+            raise Conflict("A submitted report cannot go back to draft.")
+        fields = _merge_fields(report["fields"], changes.get("fields", {}))
+        _check_submittable(status, fields)
+
+        now = clock.timestamp()
+        if report["submitted_at"] is None and status == "submitted":
+            report["submitted_at"] = now
+        report.update(status=status, fields=fields, updated_at=now)
+        queries.update_report(db, _as_row(report))
+    return report
+
+
+def delete_report(report_id):
+    if not is_report_id(report_id):
+        raise ReportNotFound(report_id)
+    with transaction() as db:
+        if not queries.delete_report(db, report_id):
+            raise ReportNotFound(report_id)
+
+
+def page_of_reports(filters, page, limit):
+    """One page of the reports matching `filters`, and how many match in all."""
+    with transaction("DEFERRED") as db:
+        total = queries.count_reports(db, filters)
+        offset = (page - 1) * limit
+        # Past the end there is nothing to read (and a huge offset would not fit SQLite).
+        rows = queries.page_of_reports(db, filters, limit, offset) if offset < total else []
+    return rows, total
+
+
+def _existing_report(db, report_id):
+    row = queries.report_by_id(db, report_id) if is_report_id(report_id) else None
+    if row is None:
+        raise ReportNotFound(report_id)
+    report = dict(row)
+    report["fields"] = json.loads(report["fields"])
+    return report
+
+
+def _merge_fields(current, changes):
+    """Each key given replaces that field; a key given as null removes it."""
+    merged = {**current, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
+
+
+def _check_submittable(status, fields):
+    missing = [name for name in REQUIRED_TO_SUBMIT if name not in fields]
+    if status == "submitted" and missing:
+        raise ValidationError(
+            {"fields": {name: ["Required to submit the report."] for name in missing}}
+        )
+
+
+def _as_row(report):
+    fields = report["fields"]
+    return {
+        **report,
+        "fields": json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+        "field_count": len(fields),
+        "has_way_forward": bool(fields.get("way_forward", "").strip()),
+    }
+
+
+def _insert_with_fresh_id(db, report):
+    """Insert under a new random id, drawing again on the rare collision."""
+    for _ in range(ID_ATTEMPTS):
+        report_id = new_report_id()
+        try:
+            queries.insert_report(db, _as_row({**report, "report_id": report_id}))
+            return report_id
+        except sqlite3.IntegrityError as error:
+            if "report.report_id" not in str(error):
+                raise
+    raise RuntimeError(f"No free report id after {ID_ATTEMPTS} attempts.")

@@ -1,0 +1,68 @@
+import sqlite3
+
+import pytest
+
+from reports import create_app
+
+CONTRACT_REPORT = {
+    "activity_id": "act_7b4e9f2a",
+    "peer_mentor_id": "usr_mentor_042",
+    "org_id": "org_nansen_01",
+    "fields": {
+        "session_date": "2026-03-20",
+        "attendance_count": 6,
+        "session_topic": "Job application support",
+        "participant_engagement": "high",
+        "challenges_noted": "Language barrier for two participants",
+        "mentor_notes": "Group discussed CV writing.",
+    },
+}
+
+
+@pytest.fixture
+def database(tmp_path):
+    return str(tmp_path / "reports.sqlite")
+
+
+@pytest.fixture
+def app(database):
+    return create_app({"TESTING": True, "DATABASE": database})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_report(client):
+    """Create a report through the API and return its full JSON; `overrides`
+    replace top-level keys, `fields` is merged into the contract's fields."""
+
+    def make(fields=None, **overrides):
+        body = {**CONTRACT_REPORT, **overrides}
+        body["fields"] = {**CONTRACT_REPORT["fields"], **(fields or {})}
+        created = client.post("/api/v1/reports", json=body)
+        assert created.status_code == 201, created.json
+        return client.get(created.headers["Location"]).json
+
+    return make
+
+
+@pytest.fixture
+def snapshot(database):
+    """Everything stored, so a test can check that a refused request changed nothing."""
+
+    def take():
+        db = sqlite3.connect(database)
+        try:
+            return db.execute("SELECT * FROM report ORDER BY seq").fetchall()
+        finally:
+            db.close()
+
+    return take
