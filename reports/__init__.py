@@ -23,7 +23,7 @@ def create_app(test_config=None):
     check_config(app.config)
 
     app.json.sort_keys = False  # keys in the contract's order
-    db.init_db(app.config["DATABASE"])
+    db.open_or_create(app.config["DATABASE"])
     db.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

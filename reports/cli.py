@@ -2,11 +2,13 @@
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from reports.db import init_db
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database from schema.sql; existing reports are kept."""
     path = current_app.config["DATABASE"]

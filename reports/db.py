@@ -8,6 +8,8 @@ from importlib import resources
 
 from flask import current_app, g
 
+from reports.config import ConfigError
+
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -63,6 +65,14 @@ def init_db(path):
         db.executescript(f"BEGIN IMMEDIATE;\n{schema_sql()}\nCOMMIT;")
     finally:
         db.close()
+
+
+def open_or_create(path):
+    """init_db at start-up, where a file that cannot be opened is a setting to fix."""
+    try:
+        init_db(path)
+    except (OSError, sqlite3.Error) as error:
+        raise ConfigError(f"DATABASE {path} cannot be opened or created: {error}.") from error
 
 
 def init_app(app):

@@ -15,7 +15,7 @@ ENGAGEMENT_LEVELS = ("low", "medium", "high", "very_high")
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-QUERY_INTEGER = re.compile(r"-?[0-9]{1,20}")
+QUERY_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def is_report_id(value):

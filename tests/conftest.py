@@ -1,4 +1,5 @@
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -66,3 +67,21 @@ def snapshot(database):
             db.close()
 
     return take
+
+
+class Clock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Freeze the service's clock at the contract's creation time, 2026-03-20T14:10:00Z."""
+    frozen = Clock(datetime(2026, 3, 20, 14, 10, tzinfo=UTC))
+    monkeypatch.setattr("reports.clock.now", lambda: frozen.now)
+    return frozen

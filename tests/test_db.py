@@ -1,0 +1,93 @@
+"""The SQLite file: pragmas that make writes durable, and the schema's own guards."""
+
+import sqlite3
+
+import pytest
+
+from reports.db import get_db, init_db
+
+VALID_ROW = {
+    "report_id": "rpt_0000abcd",
+    "activity_id": "act_1",
+    "peer_mentor_id": "usr_1",
+    "org_id": "org_1",
+    "status": "draft",
+    "fields": "{}",
+    "field_count": 0,
+    "has_way_forward": 0,
+    "submitted_at": None,
+    "created_at": "2026-03-20T14:10:00Z",
+    "updated_at": "2026-03-20T14:10:00Z",
+}
+
+
+def insert(database, **changes):
+    db = sqlite3.connect(database)
+    row = {**VALID_ROW, **changes}
+    try:
+        with db:
+            db.execute(
+                f"INSERT INTO report ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})",
+                row,
+            )
+    finally:
+        db.close()
+
+
+def test_a_request_connection_is_durable_and_waits_for_locks(app):
+    with app.app_context():
+        db = get_db()
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+
+
+def test_the_connection_is_closed_after_the_request(app):
+    with app.app_context():
+        db = get_db()
+    with pytest.raises(sqlite3.ProgrammingError):
+        db.execute("SELECT 1")
+
+
+def test_init_db_keeps_what_is_there(app, database):
+    insert(database)
+
+    init_db(database)
+
+    assert sqlite3.connect(database).execute("SELECT count(*) FROM report").fetchone()[0] == 1
+
+
+def test_the_schema_accepts_a_valid_row(app, database):
+    insert(database)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"report_id": "rpt_0000ABCD"},
+        {"report_id": "rpt_123"},
+        {"activity_id": ""},
+        {"activity_id": "a" * 65},
+        {"peer_mentor_id": "usr 1"},
+        {"org_id": "org/1"},
+        {"org_id": None},
+        {"status": "archived"},
+        {"status": "submitted", "submitted_at": None},
+        {"status": "draft", "submitted_at": "2026-03-20T14:10:00Z"},
+        {"fields": "[]"},
+        {"fields": "not json"},
+        {"field_count": 10},
+        {"has_way_forward": 2},
+        {"updated_at": "2026-03-20T14:09:59Z"},
+    ],
+)
+def test_the_schema_refuses_rows_that_break_the_rules(app, database, changes):
+    with pytest.raises(sqlite3.IntegrityError):
+        insert(database, **changes)
+
+
+def test_report_ids_are_unique(app, database):
+    insert(database)
+    with pytest.raises(sqlite3.IntegrityError):
+        insert(database)

@@ -1,0 +1,382 @@
+"""End to end: the real `python app.py` (waitress) on a free port, driven over HTTP.
+
+Each server runs from its own temporary folder with its own database, so no
+`instance/` of the repository is touched. Only the standard library speaks HTTP.
+"""
+
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import CONTRACT_REPORT
+
+REPO = Path(__file__).resolve().parent.parent
+REPORTS = "/api/v1/reports"
+READY = re.compile(r"Serving the report API at (http://\S+)")
+START_TIMEOUT = 15
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
+PROBLEM_JSON = "application/problem+json"
+
+CREATED_KEYS = ["report_id", "activity_id", "peer_mentor_id", "status", "created_at"]
+FULL_KEYS = [
+    "report_id", "activity_id", "peer_mentor_id", "org_id", "status", "fields",
+    "submitted_at", "created_at", "updated_at",
+]  # fmt: skip
+UPDATED_KEYS = ["report_id", "status", "submitted_at", "updated_at"]
+SUMMARY_KEYS = [
+    "report_id", "activity_id", "peer_mentor_id", "status", "submitted_at", "created_at",
+    "field_count", "has_way_forward",
+]  # fmt: skip
+BY_ACTIVITY_KEYS = ["report_id", "peer_mentor_id", "status", "submitted_at"]
+BY_MENTOR_KEYS = ["report_id", "activity_id", "status", "submitted_at"]
+
+CONTRACT_UPDATE = {
+    "fields": {
+        "attendance_count": 7,
+        "mentor_notes": (
+            "Group discussed CV writing. One participant completed application during session."
+        ),
+        "participant_engagement": "very_high",
+    },
+    "status": "submitted",
+}
+
+
+def server_env(database, **settings):
+    """The caller's environment without any REPORTS_* setting, plus the given ones."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("REPORTS_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env["REPORTS_DATABASE"] = str(database)
+    env["REPORTS_HOST"] = "127.0.0.1"
+    env["REPORTS_PORT"] = "0"
+    env.update(settings)
+    return env
+
+
+class Server:
+    """One `python app.py` process; stdout and stderr go to files in its folder, so
+    a chatty server can never block on a full pipe."""
+
+    def __init__(self, workdir, database):
+        self.workdir = Path(workdir)
+        self.database = Path(database)
+        self.process = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        self.stdout_path = self.workdir / f"server-{self.starts}.out"
+        self.stderr_path = self.workdir / f"server-{self.starts}.err"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, str(REPO / "app.py")],
+                cwd=self.workdir,
+                env=server_env(self.database),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            found = READY.search(self.stdout_path.read_text(errors="replace"))
+            if found:
+                break
+            if self.process.poll() is not None:
+                pytest.fail(f"app.py exited ({self.process.returncode}) before serving.\n{self}")
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"app.py did not say it serves within {START_TIMEOUT} s.\n{self}")
+            time.sleep(0.02)
+        url = urlsplit(found.group(1))
+        assert url.path == REPORTS
+        self.host, self.port = url.hostname, url.port
+        return self
+
+    def stop(self):
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.process = None
+
+    def output(self):
+        return (
+            f"--- stdout ---\n{self.stdout_path.read_text(errors='replace')}"
+            f"--- stderr ---\n{self.stderr_path.read_text(errors='replace')}"
+        )
+
+    def __str__(self):
+        return self.output()
+
+    def request(self, method, path, body=None, headers=None):
+        """Send one request on a fresh connection. A dict or list `body` is sent as
+        JSON with its Content-Type; bytes are sent as they are, with only the
+        headers given (http.client adds no Content-Type of its own)."""
+        headers = dict(headers or {})
+        if isinstance(body, dict | list):
+            body = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return Response(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+
+class Response:
+    def __init__(self, status, headers, raw):
+        self.status = status
+        self.headers = headers
+        self.raw = raw
+
+    @property
+    def content_type(self):
+        return self.headers.get("Content-Type", "")
+
+    @property
+    def json(self):
+        return json.loads(self.raw)
+
+    def __repr__(self):
+        return f"<{self.status} {self.content_type} {self.raw[:500]!r}>"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("e2e")
+    running = Server(workdir, workdir / "reports.sqlite").start()
+    yield running
+    running.stop()
+
+
+def assert_problem(response, status):
+    assert response.status == status, response
+    assert response.content_type == PROBLEM_JSON, response
+    problem = response.json
+    assert {"type", "title", "status", "detail"} <= set(problem), problem
+    assert problem["status"] == status
+    assert isinstance(problem["title"], str) and problem["title"]
+    assert isinstance(problem["detail"], str) and problem["detail"]
+    assert b"<html" not in response.raw.lower() and b"Traceback" not in response.raw
+    return problem
+
+
+def item_of(page, report_id):
+    """The one item of a list page that is the given report."""
+    items = [item for item in page["data"] if item["report_id"] == report_id]
+    assert len(items) == 1, page
+    return items[0]
+
+
+def test_the_full_lifecycle_over_http(server):
+    created = server.request("POST", REPORTS, CONTRACT_REPORT)
+    assert created.status == 201, created
+    body = created.json
+    assert list(body) == CREATED_KEYS
+    report_id = body["report_id"]
+    assert REPORT_ID.fullmatch(report_id)
+    assert created.headers["Location"] == f"{REPORTS}/{report_id}"
+    assert body["status"] == "draft"
+    assert (body["activity_id"], body["peer_mentor_id"]) == ("act_7b4e9f2a", "usr_mentor_042")
+
+    fetched = server.request("GET", created.headers["Location"])
+    assert fetched.status == 200, fetched
+    assert fetched.content_type == "application/json"
+    draft = fetched.json
+    assert list(draft) == FULL_KEYS
+    assert draft["org_id"] == "org_nansen_01"
+    assert draft["fields"] == CONTRACT_REPORT["fields"]
+    assert draft["status"] == "draft" and draft["submitted_at"] is None
+    assert draft["updated_at"] == draft["created_at"] == body["created_at"]
+
+    updated = server.request("PUT", f"{REPORTS}/{report_id}", CONTRACT_UPDATE)
+    assert updated.status == 200, updated
+    change = updated.json
+    assert list(change) == UPDATED_KEYS
+    assert change["report_id"] == report_id
+    assert change["status"] == "submitted"
+    assert change["submitted_at"] is not None
+
+    submitted = server.request("GET", f"{REPORTS}/{report_id}").json
+    assert submitted["status"] == "submitted"
+    assert submitted["submitted_at"] == change["submitted_at"]
+    assert submitted["updated_at"] == change["updated_at"]
+    assert submitted["fields"] == {**CONTRACT_REPORT["fields"], **CONTRACT_UPDATE["fields"]}
+
+    listed = server.request("GET", f"{REPORTS}?limit=100")
+    assert listed.status == 200, listed
+    page = listed.json
+    assert list(page) == ["data", "pagination"]
+    assert list(page["pagination"]) == ["page", "limit", "total"]
+    assert page["pagination"]["page"] == 1 and page["pagination"]["limit"] == 100
+    assert page["pagination"]["total"] >= 1
+    assert all(list(item) == SUMMARY_KEYS for item in page["data"])
+    summary = item_of(page, report_id)
+    assert summary == {
+        "report_id": report_id,
+        "activity_id": "act_7b4e9f2a",
+        "peer_mentor_id": "usr_mentor_042",
+        "status": "submitted",
+        "submitted_at": change["submitted_at"],
+        "created_at": body["created_at"],
+        "field_count": 6,
+        "has_way_forward": False,
+    }
+
+    by_activity = server.request("GET", f"{REPORTS}/by-activity/act_7b4e9f2a?limit=100")
+    assert by_activity.status == 200, by_activity
+    assert list(by_activity.json["pagination"]) == ["page", "limit", "total"]
+    assert all(list(item) == BY_ACTIVITY_KEYS for item in by_activity.json["data"])
+    assert item_of(by_activity.json, report_id) == {
+        "report_id": report_id,
+        "peer_mentor_id": "usr_mentor_042",
+        "status": "submitted",
+        "submitted_at": change["submitted_at"],
+    }
+
+    by_mentor = server.request("GET", f"{REPORTS}/by-mentor/usr_mentor_042?status=submitted")
+    assert by_mentor.status == 200, by_mentor
+    assert list(by_mentor.json["pagination"]) == ["page", "limit", "total"]
+    assert all(list(item) == BY_MENTOR_KEYS for item in by_mentor.json["data"])
+    assert item_of(by_mentor.json, report_id) == {
+        "report_id": report_id,
+        "activity_id": "act_7b4e9f2a",
+        "status": "submitted",
+        "submitted_at": change["submitted_at"],
+    }
+
+    deleted = server.request("DELETE", f"{REPORTS}/{report_id}")
+    assert deleted.status == 200, deleted
+    assert deleted.json == {"deleted": True, "report_id": report_id}
+    assert list(deleted.json) == ["deleted", "report_id"]
+
+    gone = server.request("GET", f"{REPORTS}/{report_id}")
+    assert_problem(gone, 404)
+    mentor_after = server.request("GET", f"{REPORTS}/by-mentor/usr_mentor_042?limit=100").json
+    assert report_id not in {item["report_id"] for item in mentor_after["data"]}
+
+
+def test_every_error_over_the_real_server_is_problem_json(server):
+    total_before = server.request("GET", REPORTS).json["pagination"]["total"]
+
+    assert_problem(server.request("GET", "/api/v1/nothing-here"), 404)
+    assert_problem(server.request("GET", "/"), 404)
+
+    not_allowed = server.request("PATCH", REPORTS, CONTRACT_REPORT)
+    assert_problem(not_allowed, 405)
+    allowed = {method.strip() for method in not_allowed.headers["Allow"].split(",")}
+    assert {"GET", "POST"} <= allowed and "PATCH" not in allowed
+    assert_problem(server.request("POST", f"{REPORTS}/rpt_0000abcd", CONTRACT_REPORT), 405)
+
+    malformed = server.request(
+        "POST", REPORTS, b'{"activity_id": "act_1",', {"Content-Type": "application/json"}
+    )
+    assert_problem(malformed, 400)
+    not_an_object = server.request("POST", REPORTS, [CONTRACT_REPORT])
+    assert_problem(not_an_object, 400)
+
+    no_content_type = server.request("POST", REPORTS, json.dumps(CONTRACT_REPORT).encode())
+    assert_problem(no_content_type, 415)
+    text_plain = server.request(
+        "POST", REPORTS, json.dumps(CONTRACT_REPORT).encode(), {"Content-Type": "text/plain"}
+    )
+    assert_problem(text_plain, 415)
+
+    too_big = json.dumps({**CONTRACT_REPORT, "padding": "x" * (1024 * 1024)}).encode()
+    assert len(too_big) > 1024 * 1024
+    large = server.request("POST", REPORTS, too_big, {"Content-Type": "application/json"})
+    assert_problem(large, 413)
+
+    invalid = server.request("POST", REPORTS, {**CONTRACT_REPORT, "activity_id": "act 1"})
+    problem = assert_problem(invalid, 422)
+    assert "activity_id" in problem["errors"]
+    missing = assert_problem(server.request("POST", REPORTS, {}), 422)
+    assert {"activity_id", "peer_mentor_id", "org_id"} <= set(missing["errors"])
+
+    assert server.request("GET", REPORTS).json["pagination"]["total"] == total_before
+
+
+def test_the_data_survives_a_restart(tmp_path):
+    server = Server(tmp_path, tmp_path / "reports.sqlite").start()
+    try:
+        created = server.request("POST", REPORTS, CONTRACT_REPORT)
+        assert created.status == 201, created
+        location = created.headers["Location"]
+        submitted = server.request("PUT", location, CONTRACT_UPDATE)
+        assert submitted.status == 200, submitted
+        before = server.request("GET", location).json
+    finally:
+        server.stop()
+
+    server.start()
+    try:
+        after = server.request("GET", location)
+        assert after.status == 200, after
+        assert after.json == before
+        assert server.request("GET", REPORTS).json["pagination"]["total"] == 1
+    finally:
+        server.stop()
+
+
+def test_timestamps_are_utc_seconds_with_z(server):
+    created = server.request("POST", REPORTS, CONTRACT_REPORT)
+    assert created.status == 201, created
+    location = created.headers["Location"]
+    submitted = server.request("PUT", location, CONTRACT_UPDATE).json
+    report = server.request("GET", location).json
+    summary = item_of(server.request("GET", f"{REPORTS}?limit=100").json, report["report_id"])
+    by_mentor = item_of(
+        server.request("GET", f"{REPORTS}/by-mentor/usr_mentor_042?limit=100").json,
+        report["report_id"],
+    )
+
+    stamps = [
+        created.json["created_at"],
+        submitted["submitted_at"],
+        submitted["updated_at"],
+        report["created_at"],
+        report["submitted_at"],
+        report["updated_at"],
+        summary["created_at"],
+        summary["submitted_at"],
+        by_mentor["submitted_at"],
+    ]
+    for stamp in stamps:
+        assert isinstance(stamp, str) and TIMESTAMP.fullmatch(stamp), stamp
+    assert report["created_at"] <= report["submitted_at"] <= report["updated_at"]
+    server.request("DELETE", location)
+
+
+def test_an_invalid_setting_stops_app_py_and_names_it(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "app.py")],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "reports.sqlite", REPORTS_PORT="abc"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=15,
+    )
+
+    assert result.returncode != 0, result
+    assert "PORT" in result.stderr, result
+    assert "abc" in result.stderr, result
+    assert "Traceback" not in result.stderr, result
+    assert "Serving" not in result.stdout, result

@@ -1,0 +1,96 @@
+"""Configuration: defaults, instance/config.py, REPORTS_* environment, test mapping."""
+
+import os
+
+import pytest
+
+from reports import create_app
+from reports.config import ConfigError
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """Start the app from an empty folder, as an operator would from theirs."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("REPORTS_"):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+def test_defaults(workdir):
+    config = create_app().config
+
+    assert config["DATABASE"] == str(workdir / "instance" / "reports.sqlite")
+    assert (config["HOST"], config["PORT"], config["THREADS"]) == ("127.0.0.1", 8080, 4)
+    assert config["DEFAULT_ORG_ID"] is None
+    assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_the_database_is_created_on_first_start(workdir):
+    create_app()
+
+    assert (workdir / "instance" / "reports.sqlite").is_file()
+
+
+def test_instance_config_py_overrides_the_defaults(workdir):
+    (workdir / "instance").mkdir()
+    (workdir / "instance" / "config.py").write_text("PORT = 9000\nDEFAULT_ORG_ID = 'org_a'\n")
+
+    config = create_app().config
+
+    assert (config["PORT"], config["DEFAULT_ORG_ID"]) == (9000, "org_a")
+
+
+def test_reports_environment_variables_override_config_py(workdir, monkeypatch):
+    (workdir / "instance").mkdir()
+    (workdir / "instance" / "config.py").write_text("PORT = 9000\n")
+    monkeypatch.setenv("REPORTS_PORT", "9100")
+    monkeypatch.setenv("REPORTS_HOST", "0.0.0.0")
+    monkeypatch.setenv("REPORTS_THREADS", "8")
+    monkeypatch.setenv("REPORTS_DATABASE", str(workdir / "elsewhere" / "r.sqlite"))
+    monkeypatch.setenv("REPORTS_MAX_CONTENT_LENGTH", "2048")
+
+    config = create_app().config
+
+    assert (config["PORT"], config["HOST"], config["THREADS"]) == (9100, "0.0.0.0", 8)
+    assert config["MAX_CONTENT_LENGTH"] == 2048
+    assert (workdir / "elsewhere" / "r.sqlite").is_file()
+
+
+def test_a_numeric_default_org_id_from_the_environment_stays_an_id(workdir, monkeypatch):
+    monkeypatch.setenv("REPORTS_DEFAULT_ORG_ID", "42")
+
+    assert create_app().config["DEFAULT_ORG_ID"] == "42"
+
+
+def test_the_test_mapping_overrides_the_environment(workdir, monkeypatch):
+    monkeypatch.setenv("REPORTS_PORT", "9100")
+
+    assert create_app({"PORT": 9200}).config["PORT"] == 9200
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PORT", "abc"),
+        ("PORT", 70000),
+        ("THREADS", 0),
+        ("THREADS", True),
+        ("MAX_CONTENT_LENGTH", -1),
+        ("HOST", ""),
+        ("DATABASE", ""),
+        ("DEFAULT_ORG_ID", "org with spaces"),
+        ("DEFAULT_ORG_ID", "x" * 65),
+    ],
+)
+def test_a_bad_setting_stops_the_start_and_names_the_setting(workdir, setting, value):
+    with pytest.raises(ConfigError, match=setting):
+        create_app({setting: value})
+
+
+def test_a_database_that_cannot_be_opened_stops_the_start(workdir):
+    (workdir / "a-folder.sqlite").mkdir()
+
+    with pytest.raises(ConfigError, match="DATABASE"):
+        create_app({"DATABASE": str(workdir / "a-folder.sqlite")})

@@ -1,0 +1,114 @@
+"""The README stays true: its curl examples answer what it shows, and it names
+every route, setting and catalogue field the service has."""
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from reports.config import DEFAULTS
+from reports.schemas import FIELD_NAMES
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+EXAMPLE = re.compile(r"```console\n\$ (curl .*?)\n(.*?)```", re.DOTALL)
+TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
+
+
+def parse_curl(command):
+    """The method, path, headers, body and whether headers are shown, of one curl line."""
+    words = shlex.split(command.split(" | ")[0])[1:]
+    method, headers, body, show_headers, url = "GET", {}, None, False, None
+    while words:
+        word = words.pop(0)
+        if word in ("-s", "-si", "-i"):
+            show_headers = show_headers or "i" in word
+        elif word == "-X":
+            method = words.pop(0)
+        elif word == "-H":
+            name, value = words.pop(0).split(": ", 1)
+            headers[name] = value
+        elif word == "-d":
+            body = words.pop(0)
+            method = "POST" if method == "GET" else method
+        else:
+            url = word
+    return method, url.removeprefix("http://127.0.0.1:8080"), headers, body, show_headers
+
+
+def split_output(output, show_headers):
+    """The status, headers and body that an example shows."""
+    if not show_headers:
+        return None, {}, output
+    head, body = output.split("\n\n", 1)
+    status_line, *header_lines = head.splitlines()
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+def with_actual_ids(text, ids):
+    for shown, actual in ids.items():
+        text = text.replace(shown, actual)
+    return text
+
+
+def normalised(text, ids):
+    """JSON with the README's ids swapped for this run's, and every time alike."""
+    return json.loads(TIMESTAMP.sub("<time>", with_actual_ids(text, ids)))
+
+
+def test_the_readme_has_an_example_for_every_endpoint():
+    examples = [parse_curl(command)[:2] for command, _ in EXAMPLE.findall(README)]
+    shapes = {(method, REPORT_ID.sub("<id>", path).split("?")[0]) for method, path in examples}
+
+    assert {
+        ("GET", "/api/v1/reports"),
+        ("POST", "/api/v1/reports"),
+        ("GET", "/api/v1/reports/<id>"),
+        ("PUT", "/api/v1/reports/<id>"),
+        ("DELETE", "/api/v1/reports/<id>"),
+        ("GET", "/api/v1/reports/by-activity/act_7b4e9f2a"),
+        ("GET", "/api/v1/reports/by-mentor/usr_mentor_042"),
+    } <= shapes
+
+
+def test_every_curl_example_answers_what_the_readme_shows(client):
+    ids = {}
+    for command, output in EXAMPLE.findall(README):
+        method, path, headers, body, show_headers = parse_curl(command)
+        response = client.open(
+            with_actual_ids(path, ids), method=method, headers=headers, data=body
+        )
+
+        status, shown_headers, shown_body = split_output(output, show_headers)
+        expected = json.loads(shown_body)
+        if isinstance(expected, dict) and "report_id" in expected:
+            ids.setdefault(expected["report_id"], response.json["report_id"])
+        assert normalised(response.get_data(as_text=True), {}) == normalised(shown_body, ids), (
+            command
+        )
+        if status is not None:
+            assert response.status_code == status, command
+            for name in ("Content-Type", "Location"):
+                if name in shown_headers:
+                    assert response.headers[name] == with_actual_ids(shown_headers[name], ids)
+
+
+def test_the_readme_lists_every_route(app):
+    routes = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("reports.")}
+
+    assert len(routes) == 4
+    for route in routes:
+        assert f"`{route}`" in README
+
+
+@pytest.mark.parametrize("setting", [*DEFAULTS, "DATABASE"])
+def test_the_readme_documents_every_setting(setting):
+    assert f"| `{setting}` | `REPORTS_{setting}` |" in README
+
+
+@pytest.mark.parametrize("field", FIELD_NAMES)
+def test_the_readme_documents_every_catalogue_field(field):
+    assert f"| `{field}` |" in README
