@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS report (
     submitted_at    TEXT,
     created_at      TEXT    NOT NULL,
     updated_at      TEXT    NOT NULL,
+    -- Goes up by one on every write; the report's ETag.
+    version         INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
     -- A draft has never been submitted; a submitted report always says when.
     CHECK ((status = 'draft') = (submitted_at IS NULL)),
     CHECK (updated_at >= created_at)
@@ -36,3 +38,16 @@ CREATE INDEX IF NOT EXISTS report_by_created  ON report (created_at);
 CREATE INDEX IF NOT EXISTS report_by_status   ON report (status, created_at);
 CREATE INDEX IF NOT EXISTS report_by_activity ON report (activity_id, created_at);
 CREATE INDEX IF NOT EXISTS report_by_mentor   ON report (peer_mentor_id, created_at);
+
+-- Idempotency-Key of a POST, so that a retried create answers the first
+-- response instead of creating a second report. Kept at least 24 hours.
+CREATE TABLE IF NOT EXISTS idempotency_key (
+    key          TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
+    -- SHA-256 of the request body, to tell a retry from a different request.
+    request_hash TEXT NOT NULL,
+    -- The report as it was created, to answer the retry with the same 201.
+    report       TEXT NOT NULL CHECK (json_valid(report)),
+    created_at   TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS idempotency_key_by_age ON idempotency_key (created_at);

@@ -1,12 +1,14 @@
-"""The /api/v1/reports blueprint: parse, validate, call the service, dump."""
+"""The /api/v1 blueprint: parse, validate, call the service, dump."""
 
+import hashlib
 import json
+import re
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
-from reports import service
+from reports import openapi, service
 from reports.schemas import (
     activity_page_schema,
     created_report_schema,
@@ -21,50 +23,63 @@ from reports.schemas import (
     updated_report_schema,
 )
 
-bp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
+bp = Blueprint("reports", __name__, url_prefix="/api/v1")
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
-@bp.get("")
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of this API."""
+    return openapi.build_spec(current_app.config["DEFAULT_ORG_ID"])
+
+
+@bp.get("/reports")
 def list_reports():
     return _page(report_page_schema)
 
 
-@bp.get("/by-activity/<activity_id>")
+@bp.get("/reports/by-activity/<activity_id>")
 def list_reports_by_activity(activity_id):
     _require_entity_id("activity", activity_id)
     return _page(activity_page_schema, activity_id=activity_id)
 
 
-@bp.get("/by-mentor/<mentor_id>")
+@bp.get("/reports/by-mentor/<mentor_id>")
 def list_reports_by_mentor(mentor_id):
     _require_entity_id("peer mentor", mentor_id)
     return _page(mentor_page_schema, peer_mentor_id=mentor_id)
 
 
-@bp.get("/<report_id>")
+@bp.get("/reports/<report_id>")
 def get_report(report_id):
-    return report_schema.dump(service.get_report(report_id))
+    report = service.get_report(report_id)
+    return _with_etag(report_schema, report).make_conditional(request)
 
 
-@bp.post("")
+@bp.post("/reports")
 def create_report():
+    body = _json_object_body()
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
     optional = ("org_id",) if default_org_id else ()
-    new = new_report_schema.load(_json_object_body(), partial=optional)
-    report = service.create_report(new, default_org_id)
-    location = url_for("reports.get_report", report_id=report["report_id"])
-    return created_report_schema.dump(report), 201, {"Location": location}
+    new = new_report_schema.load(body, partial=optional)
+    report = service.create_report(new, default_org_id, _idempotency(body))
+    response = _with_etag(created_report_schema, report)
+    response.status_code = 201
+    response.headers["Location"] = url_for("reports.get_report", report_id=report["report_id"])
+    return response
 
 
-@bp.put("/<report_id>")
+@bp.put("/reports/<report_id>")
 def update_report(report_id):
     changes = report_changes_schema.load(_json_object_body())
-    return updated_report_schema.dump(service.update_report(report_id, changes))
+    report = service.update_report(report_id, changes, _if_match())
+    return _with_etag(updated_report_schema, report)
 
 
-@bp.delete("/<report_id>")
+@bp.delete("/reports/<report_id>")
 def delete_report(report_id):
-    service.delete_report(report_id)
+    service.delete_report(report_id, _if_match())
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
@@ -75,6 +90,28 @@ def _page(schema, **filters):
     )
     pagination = {"page": query["page"], "limit": query["limit"], "total": total}
     return schema.dump({"data": rows, "pagination": pagination})
+
+
+def _with_etag(schema, report):
+    response = jsonify(schema.dump(report))
+    response.set_etag(service.etag(report))
+    return response
+
+
+def _if_match():
+    """The ETags of If-Match, or None when the client sent no such header."""
+    return request.if_match if "If-Match" in request.headers else None
+
+
+def _idempotency(body):
+    """(key, fingerprint of the body) when the request has an Idempotency-Key."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadRequest("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return key, hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _require_entity_id(kind, value):

@@ -45,10 +45,12 @@ def transaction(mode="IMMEDIATE"):
     db.execute(f"BEGIN {mode}")
     try:
         yield db
+        db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        # SQLite may have rolled back already (e.g. on a full disk).
+        if db.in_transaction:
+            db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 def schema_sql():

@@ -1,5 +1,6 @@
 """Every error the service answers, as an RFC 9457 problem details document."""
 
+import sqlite3
 from http import HTTPStatus
 
 from flask import current_app, jsonify, request
@@ -7,6 +8,17 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+# SQLite's errors that mean the disk or the file, not the request, is at fault.
+STORAGE_FAULTS = {
+    sqlite3.SQLITE_BUSY: "the database is busy with another write",
+    sqlite3.SQLITE_LOCKED: "the database is busy with another write",
+    sqlite3.SQLITE_READONLY: "the database file cannot be written",
+    sqlite3.SQLITE_FULL: "the disk holding the database is full",
+    sqlite3.SQLITE_IOERR: "the disk holding the database failed to read or write",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+}
 
 
 class ReportNotFound(Exception):
@@ -18,6 +30,10 @@ class ReportNotFound(Exception):
 
 class Conflict(Exception):
     """The request is valid but clashes with the report's current state."""
+
+
+class PreconditionFailed(Exception):
+    """If-Match named a version of the report that is no longer current."""
 
 
 def problem(status, detail, **members):
@@ -70,6 +86,30 @@ def conflict(error):
     return problem(409, str(error))
 
 
+def precondition_failed(error):
+    return problem(412, str(error))
+
+
+def database_error(error):
+    """A storage fault is a 503 that says what is wrong; anything else is a bug."""
+    fault = STORAGE_FAULTS.get(getattr(error, "sqlite_errorcode", 0) & 0xFF)
+    if fault is None:
+        return unexpected_error(error)
+    # The SQLite error names the fault only; request bodies never reach the log.
+    current_app.logger.error(
+        "Storage fault on %s %s: %s (%s)",
+        request.method,
+        request.path,
+        error.sqlite_errorname,
+        error,
+    )
+    response = problem(
+        503, f"The report store is unavailable: {fault}. Nothing was changed; try again later."
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def unexpected_error(error):
     current_app.logger.exception("Unexpected error on %s %s", request.method, request.path)
     return problem(500, "An unexpected error occurred. It has been logged on the server.")
@@ -80,4 +120,6 @@ def init_app(app):
     app.register_error_handler(ValidationError, validation_error)
     app.register_error_handler(ReportNotFound, report_not_found)
     app.register_error_handler(Conflict, conflict)
+    app.register_error_handler(PreconditionFailed, precondition_failed)
+    app.register_error_handler(sqlite3.Error, database_error)
     app.register_error_handler(Exception, unexpected_error)

@@ -2,7 +2,7 @@
 
 REPORT_COLUMNS = """
     report_id, activity_id, peer_mentor_id, org_id, status, fields,
-    field_count, has_way_forward, submitted_at, created_at, updated_at
+    field_count, has_way_forward, submitted_at, created_at, updated_at, version
 """
 
 SUMMARY_COLUMNS = """
@@ -49,7 +49,8 @@ def update_report(db, report):
                field_count = :field_count,
                has_way_forward = :has_way_forward,
                submitted_at = :submitted_at,
-               updated_at = :updated_at
+               updated_at = :updated_at,
+               version = version + 1
          WHERE report_id = :report_id
         """,
         report,
@@ -83,3 +84,23 @@ def page_of_reports(db, filters, limit, offset):
         """,
         {**filters, "limit": limit, "offset": offset},
     ).fetchall()
+
+
+def idempotency_key(db, key):
+    return db.execute(
+        "SELECT request_hash, report FROM idempotency_key WHERE key = :key", {"key": key}
+    ).fetchone()
+
+
+def insert_idempotency_key(db, key, request_hash, report, created_at):
+    db.execute(
+        """
+        INSERT INTO idempotency_key (key, request_hash, report, created_at)
+        VALUES (:key, :request_hash, :report, :created_at)
+        """,
+        {"key": key, "request_hash": request_hash, "report": report, "created_at": created_at},
+    )
+
+
+def delete_idempotency_keys_before(db, cutoff):
+    db.execute("DELETE FROM idempotency_key WHERE created_at < :cutoff", {"cutoff": cutoff})

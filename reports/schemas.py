@@ -62,21 +62,34 @@ class EntityId(ma.String):
     """An activity, peer mentor or organisation id."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=entity_id, **kwargs)
+        super().__init__(
+            validate=entity_id,
+            metadata={"pattern": f"^{ENTITY_ID.pattern}$", "minLength": 1, "maxLength": 64},
+            **kwargs,
+        )
 
 
 class Text(ma.String):
     """Free text, at most `max_length` characters, stored exactly as sent."""
 
-    def __init__(self, max_length, min_length=None, **kwargs):
+    def __init__(self, max_length, min_length=None, description="", **kwargs):
         validators = [validate.Length(min=min_length, max=max_length), plain_text]
         validators += kwargs.pop("validate", [])
-        super().__init__(validate=validators, **kwargs)
+        description += " No control characters but tab, CR and LF."
+        super().__init__(validate=validators, metadata={"description": description}, **kwargs)
 
 
 class SessionDate(ma.String):
     """A calendar date written exactly YYYY-MM-DD, not after tomorrow (UTC).
     Kept as the string that was sent."""
+
+    def __init__(self, **kwargs):
+        metadata = {
+            "format": "date",
+            "pattern": f"^{ISO_DATE.pattern}$",
+            "description": "The day of the session, YYYY-MM-DD, not after tomorrow (UTC).",
+        }
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -131,11 +144,21 @@ class ReportFieldsSchema(Schema):
     attendance_count = ma.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=0, max=1000)
     )
-    session_topic = Text(max_length=200, min_length=1, validate=[not_blank], allow_none=True)
+    session_topic = Text(
+        max_length=200,
+        min_length=1,
+        validate=[not_blank],
+        allow_none=True,
+        description="What the session was about; not blank.",
+    )
     participant_engagement = ma.String(allow_none=True, validate=validate.OneOf(ENGAGEMENT_LEVELS))
-    challenges_noted = Text(max_length=5000, allow_none=True)
-    mentor_notes = Text(max_length=10000, allow_none=True)
-    way_forward = Text(max_length=5000, allow_none=True)
+    challenges_noted = Text(max_length=5000, allow_none=True, description="Challenges noted.")
+    mentor_notes = Text(max_length=10000, allow_none=True, description="The mentor's notes.")
+    way_forward = Text(
+        max_length=5000,
+        allow_none=True,
+        description="The next steps agreed with participants.",
+    )
     duration_minutes = ma.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=1440)
     )
@@ -162,6 +185,9 @@ class NewReportSchema(Schema):
     org_id = EntityId(required=True)
     status = ma.String(load_default="draft", validate=validate.OneOf(STATUSES))
     fields = ma.Nested(ReportFieldsSchema, load_default=dict)
+
+
+UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
 
 
 class ReportChangesSchema(Schema):
@@ -191,19 +217,26 @@ class ListQuerySchema(Schema):
 # Responses ----------------------------------------------------------------
 
 
+def timestamp(**kwargs):
+    return ma.String(
+        metadata={"format": "date-time", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"},
+        **kwargs,
+    )
+
+
 class ReportSchema(Schema):
     """A report as the API shows it; each endpoint shows a subset of these keys."""
 
-    report_id = ma.String()
-    activity_id = ma.String()
-    peer_mentor_id = ma.String()
-    org_id = ma.String()
-    status = ma.String()
+    report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
+    activity_id = EntityId()
+    peer_mentor_id = EntityId()
+    org_id = EntityId()
+    status = ma.String(metadata={"enum": list(STATUSES)})
     fields = ma.Nested(ReportFieldsSchema)
-    submitted_at = ma.String(allow_none=True)
-    created_at = ma.String()
-    updated_at = ma.String()
-    field_count = ma.Integer()
+    submitted_at = timestamp(allow_none=True)
+    created_at = timestamp()
+    updated_at = timestamp()
+    field_count = ma.Integer(metadata={"minimum": 0, "maximum": len(FIELD_NAMES)})
     has_way_forward = StrictBoolean()
 
 
@@ -218,13 +251,22 @@ class DeletedSchema(Schema):
     report_id = ma.String()
 
 
-def page_schema(name, item_keys):
-    """The shape of one page of a list: `data` items with `item_keys`, and `pagination`."""
+class ProblemSchema(Schema):
+    """An RFC 9457 problem details document: the body of every error."""
+
+    type = ma.String(metadata={"description": "Always about:blank: `title` says it all."})
+    title = ma.String(metadata={"description": "The HTTP status phrase."})
+    status = ma.Integer()
+    detail = ma.String(metadata={"description": "What went wrong, in words."})
+    errors = ma.Dict(
+        metadata={"description": "On a 422: the messages per field, nested for `fields`."}
+    )
+
+
+def page_schema(name, item_schema):
+    """The shape of one page of a list: `data` items of `item_schema`, and `pagination`."""
     return Schema.from_dict(
-        {
-            "data": ma.List(ma.Nested(ReportSchema(only=item_keys))),
-            "pagination": ma.Nested(PaginationSchema),
-        },
+        {"data": ma.List(ma.Nested(item_schema)), "pagination": ma.Nested(PaginationSchema)},
         name=name,
     )()
 
@@ -239,21 +281,21 @@ created_report_schema = ReportSchema(
     only=("report_id", "activity_id", "peer_mentor_id", "status", "created_at")
 )
 updated_report_schema = ReportSchema(only=("report_id", "status", "submitted_at", "updated_at"))
-deleted_schema = DeletedSchema()
-
-report_page_schema = page_schema(
-    "ReportPage",
-    (
+report_summary_schema = ReportSchema(
+    only=(
         "report_id", "activity_id", "peer_mentor_id", "status", "submitted_at",
         "created_at", "field_count", "has_way_forward",
-    ),
+    )
 )  # fmt: skip
-activity_page_schema = page_schema(
-    "ActivityReportPage", ("report_id", "peer_mentor_id", "status", "submitted_at")
+activity_report_schema = ReportSchema(
+    only=("report_id", "peer_mentor_id", "status", "submitted_at")
 )
-mentor_page_schema = page_schema(
-    "MentorReportPage", ("report_id", "activity_id", "status", "submitted_at")
-)
+mentor_report_schema = ReportSchema(only=("report_id", "activity_id", "status", "submitted_at"))
+deleted_schema = DeletedSchema()
+
+report_page_schema = page_schema("ReportPage", report_summary_schema)
+activity_page_schema = page_schema("ActivityReportPage", activity_report_schema)
+mentor_page_schema = page_schema("MentorReportPage", mentor_report_schema)
 
 new_report_schema = NewReportSchema()
 report_changes_schema = ReportChangesSchema()

@@ -4,27 +4,39 @@ means. Takes validated input, keeps the rules, and leaves SQL to `queries`."""
 import json
 import secrets
 import sqlite3
+from datetime import timedelta
 
 from marshmallow import ValidationError
 
 from reports import clock, queries
 from reports.db import get_db, transaction
-from reports.errors import Conflict, ReportNotFound
+from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import REQUIRED_TO_SUBMIT, is_report_id
 
 ID_ATTEMPTS = 16
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 
 def new_report_id():
     return f"rpt_{secrets.token_hex(4)}"
 
 
+def etag(report):
+    """The report's version as an entity tag: it changes on every write."""
+    return str(report["version"])
+
+
 def get_report(report_id):
     return _existing_report(get_db(), report_id)
 
 
-def create_report(new, default_org_id=None):
-    """Store a new report from a validated NewReportSchema load; return it."""
+def create_report(new, default_org_id=None, idempotency=None):
+    """Store a new report from a validated NewReportSchema load; return it.
+
+    `idempotency` is the (key, request fingerprint) of a POST that carries an
+    Idempotency-Key. A retry with the same key and fingerprint creates nothing
+    and returns the report as it was first created; another fingerprint is a 422.
+    """
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
 
@@ -38,16 +50,25 @@ def create_report(new, default_org_id=None):
         "submitted_at": now if new["status"] == "submitted" else None,
         "created_at": now,
         "updated_at": now,
+        "version": 1,
     }
     with transaction() as db:
+        if idempotency is not None:
+            earlier = _created_earlier(db, *idempotency)
+            if earlier is not None:
+                return earlier
         report["report_id"] = _insert_with_fresh_id(db, report)
+        if idempotency is not None:
+            queries.insert_idempotency_key(db, *idempotency, json.dumps(report), now)
     return report
 
 
-def update_report(report_id, changes):
-    """Apply a validated ReportChangesSchema load to a report; return it as it is now."""
+def update_report(report_id, changes, if_match=None):
+    """Apply a validated ReportChangesSchema load to a report; return it as it is now.
+    `if_match`, when given, holds the ETags the client expects the report to have."""
     with transaction() as db:
         report = _existing_report(db, report_id)
+        _check_precondition(report, if_match)
         status = changes.get("status", report["status"])
         if report["status"] == "submitted" and status == "draft":
             raise Conflict("A submitted report cannot go back to draft.")
@@ -57,17 +78,16 @@ def update_report(report_id, changes):
         now = clock.timestamp()
         if report["submitted_at"] is None and status == "submitted":
             report["submitted_at"] = now
-        report.update(status=status, fields=fields, updated_at=now)
+        report.update(status=status, fields=fields, updated_at=now, version=report["version"] + 1)
         queries.update_report(db, _as_row(report))
     return report
 
 
-def delete_report(report_id):
-    if not is_report_id(report_id):
-        raise ReportNotFound(report_id)
+def delete_report(report_id, if_match=None):
     with transaction() as db:
-        if not queries.delete_report(db, report_id):
-            raise ReportNotFound(report_id)
+        report = _existing_report(db, report_id)
+        _check_precondition(report, if_match)
+        queries.delete_report(db, report_id)
 
 
 def page_of_reports(filters, page, limit):
@@ -87,6 +107,28 @@ def _existing_report(db, report_id):
     report = dict(row)
     report["fields"] = json.loads(report["fields"])
     return report
+
+
+def _check_precondition(report, if_match):
+    if if_match is not None and etag(report) not in if_match:
+        raise PreconditionFailed(
+            f'The report has changed since that version: its ETag is now "{etag(report)}". '
+            "Read it again, then retry."
+        )
+
+
+def _created_earlier(db, key, fingerprint):
+    """The report an earlier POST with this Idempotency-Key created, if any."""
+    cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
+    queries.delete_idempotency_keys_before(db, cutoff)
+    earlier = queries.idempotency_key(db, key)
+    if earlier is None:
+        return None
+    if earlier["request_hash"] != fingerprint:
+        raise ValidationError(
+            {"Idempotency-Key": ["Already used for a create with a different body."]}
+        )
+    return json.loads(earlier["report"])
 
 
 def _merge_fields(current, changes):

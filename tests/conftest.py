@@ -5,6 +5,8 @@ import pytest
 
 from reports import create_app
 
+from conformance import ConformingClient
+
 CONTRACT_REPORT = {
     "activity_id": "act_7b4e9f2a",
     "peer_mentor_id": "usr_mentor_042",
@@ -27,7 +29,10 @@ def database(tmp_path):
 
 @pytest.fixture
 def app(database):
-    return create_app({"TESTING": True, "DATABASE": database})
+    app = create_app({"TESTING": True, "DATABASE": database})
+    # Every response a test sees through `client` must match the OpenAPI document.
+    app.test_client_class = ConformingClient
+    return app
 
 
 @pytest.fixture

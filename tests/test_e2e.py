@@ -4,24 +4,16 @@ Each server runs from its own temporary folder with its own database, so no
 `instance/` of the repository is touched. Only the standard library speaks HTTP.
 """
 
-import http.client
 import json
-import os
 import re
 import subprocess
 import sys
-import time
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import CONTRACT_REPORT
+from serving import REPO, REPORTS, Server, server_env
 
-REPO = Path(__file__).resolve().parent.parent
-REPORTS = "/api/v1/reports"
-READY = re.compile(r"Serving the report API at (http://\S+)")
-START_TIMEOUT = 15
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 PROBLEM_JSON = "application/problem+json"
@@ -49,113 +41,6 @@ CONTRACT_UPDATE = {
     },
     "status": "submitted",
 }
-
-
-def server_env(database, **settings):
-    """The caller's environment without any REPORTS_* setting, plus the given ones."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("REPORTS_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env["REPORTS_DATABASE"] = str(database)
-    env["REPORTS_HOST"] = "127.0.0.1"
-    env["REPORTS_PORT"] = "0"
-    env.update(settings)
-    return env
-
-
-class Server:
-    """One `python app.py` process; stdout and stderr go to files in its folder, so
-    a chatty server can never block on a full pipe."""
-
-    def __init__(self, workdir, database):
-        self.workdir = Path(workdir)
-        self.database = Path(database)
-        self.process = None
-        self.starts = 0
-
-    def start(self):
-        self.starts += 1
-        self.stdout_path = self.workdir / f"server-{self.starts}.out"
-        self.stderr_path = self.workdir / f"server-{self.starts}.err"
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(
-                [sys.executable, str(REPO / "app.py")],
-                cwd=self.workdir,
-                env=server_env(self.database),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-            )
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            found = READY.search(self.stdout_path.read_text(errors="replace"))
-            if found:
-                break
-            if self.process.poll() is not None:
-                pytest.fail(f"app.py exited ({self.process.returncode}) before serving.\n{self}")
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"app.py did not say it serves within {START_TIMEOUT} s.\n{self}")
-            time.sleep(0.02)
-        url = urlsplit(found.group(1))
-        assert url.path == REPORTS
-        self.host, self.port = url.hostname, url.port
-        return self
-
-    def stop(self):
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self.process = None
-
-    def output(self):
-        return (
-            f"--- stdout ---\n{self.stdout_path.read_text(errors='replace')}"
-            f"--- stderr ---\n{self.stderr_path.read_text(errors='replace')}"
-        )
-
-    def __str__(self):
-        return self.output()
-
-    def request(self, method, path, body=None, headers=None):
-        """Send one request on a fresh connection. A dict or list `body` is sent as
-        JSON with its Content-Type; bytes are sent as they are, with only the
-        headers given (http.client adds no Content-Type of its own)."""
-        headers = dict(headers or {})
-        if isinstance(body, dict | list):
-            body = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return Response(response.status, response.headers, response.read())
-        finally:
-            connection.close()
-
-
-class Response:
-    def __init__(self, status, headers, raw):
-        self.status = status
-        self.headers = headers
-        self.raw = raw
-
-    @property
-    def content_type(self):
-        return self.headers.get("Content-Type", "")
-
-    @property
-    def json(self):
-        return json.loads(self.raw)
-
-    def __repr__(self):
-        return f"<{self.status} {self.content_type} {self.raw[:500]!r}>"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,143 @@
+"""The OpenAPI document: valid 3.1, generated from the schemas, complete, and
+honest about the examples; the suite's own responses are checked against it
+(see conformance.py)."""
+
+import pytest
+from flask import Response
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from reports import create_app
+
+from conformance import OpenAPIDocument
+
+DOCUMENT = "/api/v1/openapi.json"
+OPERATIONS = {
+    "/api/v1/reports": {"get", "post"},
+    "/api/v1/reports/{report_id}": {"get", "put", "delete"},
+    "/api/v1/reports/by-activity/{activity_id}": {"get"},
+    "/api/v1/reports/by-mentor/{mentor_id}": {"get"},
+}
+
+
+@pytest.fixture
+def document(client):
+    response = client.get(DOCUMENT)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.json
+
+
+def resolve(document, node):
+    while "$ref" in node:
+        kind, name = node["$ref"].split("/")[-2:]
+        node = document["components"][kind][name]
+    return node
+
+
+def conforms(document, schema, instance):
+    """Whether `instance` matches `schema`, with `#/components/...` references resolved."""
+    wrapped = {"$ref": "urn:doc#/components/schemas/__probe__"}
+    probe = {**document, "components": {**document["components"]}}
+    probe["components"]["schemas"] = {**document["components"]["schemas"], "__probe__": schema}
+    registry = Registry().with_resource(
+        "urn:doc", Resource(contents=probe, specification=DRAFT202012)
+    )
+    return not list(Draft202012Validator(wrapped, registry=registry).iter_errors(instance))
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+
+
+def test_the_document_has_every_endpoint_and_method(document):
+    assert {
+        path: set(ops) - {"parameters"} for path, ops in document["paths"].items()
+    } == OPERATIONS
+
+
+def test_every_operation_documents_its_errors_as_problem_details(document):
+    for path, operations in OPERATIONS.items():
+        for method in operations:
+            responses = document["paths"][path][method]["responses"]
+            errors = [
+                resolve(document, responses[s]) for s in responses if s.startswith(("4", "5"))
+            ]
+            assert {"500", "503"} <= set(responses), (path, method)
+            for error in errors:
+                assert (
+                    resolve(document, error["content"]["application/problem+json"]["schema"])
+                    == (document["components"]["schemas"]["Problem"])
+                )
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("/api/v1/reports", "post", {"201", "400", "413", "415", "422"}),
+        (
+            "/api/v1/reports/{report_id}",
+            "put",
+            {"200", "400", "404", "409", "412", "413", "415", "422"},
+        ),
+        ("/api/v1/reports/{report_id}", "delete", {"200", "404", "412"}),
+        ("/api/v1/reports/{report_id}", "get", {"200", "304", "404"}),
+        ("/api/v1/reports", "get", {"200", "422"}),
+    ],
+)
+def test_each_operation_lists_the_statuses_it_can_answer(document, path, method, statuses):
+    assert statuses <= set(document["paths"][path][method]["responses"])
+
+
+def test_every_contract_example_matches_its_own_schema(document):
+    checked = 0
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            bodies = [operation.get("requestBody", {})]
+            bodies += [resolve(document, r) for r in operation["responses"].values()]
+            for body in bodies:
+                for media in body.get("content", {}).values():
+                    if "example" in media:
+                        assert conforms(document, media["schema"], media["example"]), media
+                        checked += 1
+    assert checked == 9  # seven responses and two request bodies, as in the contract
+
+
+def test_the_request_shapes_come_from_the_marshmallow_schemas(document):
+    schemas = document["components"]["schemas"]
+
+    assert set(schemas["NewReport"]["required"]) == {"activity_id", "peer_mentor_id", "org_id"}
+    assert schemas["NewReport"]["additionalProperties"] is False
+    assert set(schemas["ReportChanges"]["properties"]) == {"status", "fields"}
+    fields = schemas["ReportFields"]["properties"]
+    assert fields["attendance_count"]["maximum"] == 1000
+    assert fields["session_topic"]["maxLength"] == 200
+    assert fields["mentor_notes"]["maxLength"] == 10000
+
+
+def test_with_a_default_org_id_the_document_makes_org_id_optional(database):
+    client = create_app({"DATABASE": database, "DEFAULT_ORG_ID": "org_home"}).test_client()
+
+    assert (
+        "org_id" not in client.get(DOCUMENT).json["components"]["schemas"]["NewReport"]["required"]
+    )
+
+
+def test_the_conformance_check_catches_an_undocumented_status(app, document):
+    checker = OpenAPIDocument(document)
+
+    with pytest.raises(AssertionError, match="does not list"):
+        checker.check(app, "DELETE", "/api/v1/reports/rpt_00000000", Response(status=409))
+
+
+def test_the_conformance_check_catches_a_body_that_breaks_the_schema(app, document):
+    checker = OpenAPIDocument(document)
+    wrong = Response('{"report_id": 5}', status=200, mimetype="application/json")
+
+    with pytest.raises(AssertionError):
+        checker.check(app, "GET", "/api/v1/reports/rpt_00000000", wrong)
