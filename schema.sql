@@ -39,6 +39,36 @@ CREATE INDEX IF NOT EXISTS report_by_status   ON report (status, created_at);
 CREATE INDEX IF NOT EXISTS report_by_activity ON report (activity_id, created_at);
 CREATE INDEX IF NOT EXISTS report_by_mentor   ON report (peer_mentor_id, created_at);
 
+-- How many reports have each status, kept by the triggers below in the same
+-- transaction as every write, so that no list has to count the table.
+CREATE TABLE IF NOT EXISTS report_count (
+    status  TEXT    PRIMARY KEY CHECK (status IN ('draft', 'submitted')),
+    reports INTEGER NOT NULL CHECK (reports >= 0)
+);
+
+-- Counted once, when the table is new.
+INSERT OR IGNORE INTO report_count (status, reports)
+SELECT 'draft', count(*) FROM report WHERE status = 'draft'
+UNION ALL
+SELECT 'submitted', count(*) FROM report WHERE status = 'submitted';
+
+CREATE TRIGGER IF NOT EXISTS report_counted_on_insert AFTER INSERT ON report
+BEGIN
+    UPDATE report_count SET reports = reports + 1 WHERE status = NEW.status;
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_counted_on_delete AFTER DELETE ON report
+BEGIN
+    UPDATE report_count SET reports = reports - 1 WHERE status = OLD.status;
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_counted_on_status_change
+AFTER UPDATE OF status ON report WHEN OLD.status <> NEW.status
+BEGIN
+    UPDATE report_count SET reports = reports - 1 WHERE status = OLD.status;
+    UPDATE report_count SET reports = reports + 1 WHERE status = NEW.status;
+END;
+
 -- Idempotency-Key of a POST, so that a retried create answers the first
 -- response instead of creating a second report. Kept at least 24 hours.
 CREATE TABLE IF NOT EXISTS idempotency_key (

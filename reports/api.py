@@ -13,6 +13,7 @@ from reports.schemas import (
     activity_page_schema,
     created_report_schema,
     deleted_schema,
+    encode_cursor,
     is_entity_id,
     list_query_schema,
     mentor_page_schema,
@@ -85,11 +86,24 @@ def delete_report(report_id):
 
 def _page(schema, **filters):
     query = list_query_schema.load(_single_valued(request.args))
-    rows, total = service.page_of_reports(
-        {**filters, "status": query.get("status")}, query["page"], query["limit"]
-    )
-    pagination = {"page": query["page"], "limit": query["limit"], "total": total}
-    return schema.dump({"data": rows, "pagination": pagination})
+    cursor = query.get("cursor")
+    page = cursor["page"] if cursor else query["page"]
+    after = (cursor["created_at"], cursor["seq"]) if cursor else None
+    filters["status"] = query.get("status")
+    rows, total, next_after = service.page_of_reports(filters, page, query["limit"], after)
+
+    pagination = {"page": page, "limit": query["limit"], "total": total}
+    response = jsonify(schema.dump({"data": rows, "pagination": pagination}))
+    if next_after is not None:
+        next_page = url_for(
+            request.endpoint,
+            **request.view_args,
+            **({"status": filters["status"]} if filters["status"] else {}),
+            limit=query["limit"],
+            cursor=encode_cursor(*next_after, page + 1),
+        )
+        response.headers["Link"] = f'<{next_page}>; rel="next"'
+    return response
 
 
 def _with_etag(schema, report):

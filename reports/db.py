@@ -1,16 +1,19 @@
-"""Connections to the SQLite file: one per request, with the pragmas that make
+"""Connections to the SQLite file: one per thread, with the pragmas that make
 every acknowledged write durable, and the transaction that wraps each write."""
 
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from importlib import resources
 
-from flask import current_app, g
+from flask import current_app
 
 from reports.config import ConfigError
 
 BUSY_TIMEOUT_MS = 5000
+
+_thread = threading.local()
 
 
 def connect(path):
@@ -25,15 +28,22 @@ def connect(path):
 
 
 def get_db():
-    if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
-    return g.db
+    """This thread's connection to the configured database. It is opened on the
+    thread's first request and kept: opening one costs more than most requests."""
+    path = current_app.config["DATABASE"]
+    kept = getattr(_thread, "kept", None)
+    if kept is None or kept[0] != path:
+        if kept is not None:
+            kept[1].close()
+        _thread.kept = (path, connect(path))
+    return _thread.kept[1]
 
 
-def close_db(exception=None):
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+def end_request(exception=None):
+    """Leave no transaction open on a kept connection."""
+    kept = getattr(_thread, "kept", None)
+    if kept is not None and kept[1].in_transaction:
+        kept[1].execute("ROLLBACK")
 
 
 @contextmanager
@@ -78,4 +88,4 @@ def open_or_create(path):
 
 
 def init_app(app):
-    app.teardown_appcontext(close_db)
+    app.teardown_appcontext(end_request)

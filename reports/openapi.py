@@ -112,6 +112,11 @@ PROBLEMS = {
     500: ("InternalError", "A fault of the service; it is logged on the server."),
     503: ("ServiceUnavailable", "The database cannot be read or written right now."),
 }
+LINK = {
+    "description": 'The next page, as `<URL with a cursor>; rel="next"` (RFC 8288); '
+    "absent on the last page.",
+    "schema": {"type": "string"},
+}
 ETAG = {
     "description": "The report's version; changes on every write.",
     "schema": {"type": "string"},
@@ -164,7 +169,12 @@ def list_operation(summary, page_schema, example, *parameters):
             "summary": summary,
             "parameters": [*parameters, LIST_QUERY],
             "responses": {
-                200: json_response("One page of reports, newest first.", page_schema, example),
+                200: json_response(
+                    "One page of reports, newest first.",
+                    page_schema,
+                    example,
+                    headers={"Link": LINK},
+                ),
                 **errors(404, 422, 500, 503),
             },
         }

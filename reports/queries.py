@@ -63,26 +63,52 @@ def delete_report(db, report_id):
     return cursor.rowcount == 1
 
 
-def _where(filters):
+def _where(filters, *conditions):
     clauses = [LIST_FILTERS[name] for name, value in filters.items() if value is not None]
+    clauses += conditions
     return f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
 
 def count_reports(db, filters):
+    """How many reports match. Without an activity or mentor, report_count knows."""
+    if filters.get("activity_id") is None and filters.get("peer_mentor_id") is None:
+        if filters.get("status") is None:
+            return db.execute("SELECT sum(reports) FROM report_count").fetchone()[0]
+        return db.execute(
+            "SELECT reports FROM report_count WHERE status = :status", filters
+        ).fetchone()[0]
     return db.execute(f"SELECT count(*) FROM report {_where(filters)}", filters).fetchone()[0]
 
 
 def page_of_reports(db, filters, limit, offset):
-    """Summaries of one page of the matching reports, newest first."""
+    """Summaries of `limit` matching reports from `offset` on, newest first. The
+    offset is walked in the index alone; only the page's rows are read."""
     return db.execute(
         f"""
-        SELECT {SUMMARY_COLUMNS}
+        SELECT {SUMMARY_COLUMNS}, seq
           FROM report
-          {_where(filters)}
+         WHERE seq IN (SELECT seq
+                         FROM report
+                         {_where(filters)}
+                        ORDER BY created_at DESC, seq DESC
+                        LIMIT :limit OFFSET :offset)
          ORDER BY created_at DESC, seq DESC
-         LIMIT :limit OFFSET :offset
         """,
         {**filters, "limit": limit, "offset": offset},
+    ).fetchall()
+
+
+def page_of_reports_after(db, filters, limit, created_at, seq):
+    """Summaries of `limit` matching reports older than (created_at, seq), newest first."""
+    return db.execute(
+        f"""
+        SELECT {SUMMARY_COLUMNS}, seq
+          FROM report
+          {_where(filters, "(created_at, seq) < (:created_at, :seq)")}
+         ORDER BY created_at DESC, seq DESC
+         LIMIT :limit
+        """,
+        {**filters, "limit": limit, "created_at": created_at, "seq": seq},
     ).fetchall()
 
 

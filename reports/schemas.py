@@ -1,5 +1,8 @@
 """marshmallow schemas: the field catalogue, and every request and response shape."""
 
+import base64
+import binascii
+import json
 import re
 import unicodedata
 from datetime import date, timedelta
@@ -16,6 +19,8 @@ REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 QUERY_INTEGER = re.compile(r"-?[0-9]+")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+MAX_SQLITE_INTEGER = 2**63 - 1
 
 
 def is_report_id(value):
@@ -127,6 +132,35 @@ class QueryInteger(ma.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+def encode_cursor(created_at, seq, page):
+    """An opaque keyset cursor: the page starts after the report (created_at, seq)."""
+    text = json.dumps([created_at, seq, page], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+class Cursor(ma.String):
+    """A cursor made by encode_cursor, loaded as {"created_at", "seq", "page"}."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            created_at, seq, page = json.loads(
+                base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            )
+        except (ValueError, TypeError, binascii.Error):
+            created_at = seq = page = None
+        if not (
+            isinstance(created_at, str)
+            and TIMESTAMP.fullmatch(created_at)
+            and type(seq) is int
+            and 1 <= seq <= MAX_SQLITE_INTEGER
+            and type(page) is int
+            and 2 <= page <= MAX_SQLITE_INTEGER
+        ):
+            raise ValidationError("Not a valid cursor: follow the `Link` of the page before.")
+        return {"created_at": created_at, "seq": seq, "page": page}
+
+
 class Unchangeable(ma.Raw):
     """A key that a client may name on create but never on update."""
 
@@ -212,6 +246,12 @@ class ListQuerySchema(Schema):
     page = QueryInteger(load_default=1, validate=validate.Range(min=1))
     limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
     status = ma.String(validate=validate.OneOf(STATUSES))
+    cursor = Cursor(metadata={"description": "Where the next page starts, from the `Link` header."})
+
+    @validates_schema(pass_original=True)
+    def page_or_cursor(self, data, original, **kwargs):
+        if "page" in original and "cursor" in original:
+            raise ValidationError("Give `page` or `cursor`, not both.", "cursor")
 
 
 # Responses ----------------------------------------------------------------

@@ -90,14 +90,27 @@ def delete_report(report_id, if_match=None):
         queries.delete_report(db, report_id)
 
 
-def page_of_reports(filters, page, limit):
-    """One page of the reports matching `filters`, and how many match in all."""
+def page_of_reports(filters, page, limit, after=None):
+    """One page of the reports matching `filters`: its rows, how many match in
+    all, and the (created_at, seq) to continue after, or None on the last page.
+
+    The page is chosen by number, or by `after`, the (created_at, seq) of the
+    last report of the page before it (a keyset cursor).
+    """
     with transaction("DEFERRED") as db:
         total = queries.count_reports(db, filters)
-        offset = (page - 1) * limit
-        # Past the end there is nothing to read (and a huge offset would not fit SQLite).
-        rows = queries.page_of_reports(db, filters, limit, offset) if offset < total else []
-    return rows, total
+        # One more row than asked tells whether another page follows.
+        if after is not None:
+            rows = queries.page_of_reports_after(db, filters, limit + 1, *after)
+        elif (page - 1) * limit < total:
+            rows = queries.page_of_reports(db, filters, limit + 1, (page - 1) * limit)
+        else:
+            # Past the end there is nothing to read (and a huge offset would not fit SQLite).
+            rows = []
+    if len(rows) <= limit:
+        return rows, total, None
+    last = rows[limit - 1]
+    return rows[:limit], total, (last["created_at"], last["seq"])
 
 
 def _existing_report(db, report_id):

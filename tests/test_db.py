@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from reports import create_app
 from reports.db import get_db, init_db
 
 VALID_ROW = {
@@ -43,11 +44,28 @@ def test_a_request_connection_is_durable_and_waits_for_locks(app):
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
 
 
-def test_the_connection_is_closed_after_the_request(app):
+def test_a_thread_keeps_its_connection_from_request_to_request(app):
+    with app.app_context():
+        first = get_db()
+    with app.app_context():
+        assert get_db() is first
+
+
+def test_a_request_leaves_no_transaction_open(app):
     with app.app_context():
         db = get_db()
+        db.execute("BEGIN")
+    assert not db.in_transaction
+
+
+def test_another_database_gets_another_connection(app, tmp_path):
+    with app.app_context():
+        first = get_db()
+    other = create_app({"TESTING": True, "DATABASE": str(tmp_path / "other.sqlite")})
+    with other.app_context():
+        assert get_db() is not first
     with pytest.raises(sqlite3.ProgrammingError):
-        db.execute("SELECT 1")
+        first.execute("SELECT 1")
 
 
 def test_init_db_keeps_what_is_there(app, database):

@@ -15,36 +15,35 @@ SECRET_NOTE = "Participant disclosed a private matter"
 
 
 class StorageFault:
-    """Makes every new connection hit one real SQLite fault until cleared."""
+    """Makes the service's connection hit one real SQLite fault until cleared."""
 
-    def __init__(self, monkeypatch):
-        self.pragma = None
-        real_connect = db.connect
+    def __init__(self, app):
+        self.app = app
 
-        def connect(path):
-            connection = real_connect(path)
-            if self.pragma:
-                connection.execute(self.pragma(connection))
-            return connection
+    def run(self, pragma):
+        with self.app.app_context():
+            connection = db.get_db()
+            connection.execute(pragma.format(pages=self.pages(connection)))
 
-        monkeypatch.setattr(db, "connect", connect)
+    @staticmethod
+    def pages(connection):
+        return connection.execute("PRAGMA page_count").fetchone()[0]
 
     def read_only(self):
-        self.pragma = lambda connection: "PRAGMA query_only = ON"
+        self.run("PRAGMA query_only = ON")
 
     def disk_full(self):
         # The file may not grow by a single page.
-        self.pragma = lambda connection: (
-            f"PRAGMA max_page_count = {connection.execute('PRAGMA page_count').fetchone()[0]}"
-        )
+        self.run("PRAGMA max_page_count = {pages}")
 
     def clear(self):
-        self.pragma = None
+        self.run("PRAGMA query_only = OFF")
+        self.run("PRAGMA max_page_count = 4294967294")
 
 
 @pytest.fixture
-def fault(monkeypatch):
-    return StorageFault(monkeypatch)
+def fault(app):
+    return StorageFault(app)
 
 
 @pytest.fixture
@@ -122,8 +121,9 @@ def test_the_log_names_the_fault_but_not_what_the_report_says(client, report, fa
     assert SECRET_NOTE not in caplog.text
 
 
-def test_a_database_locked_past_the_busy_timeout_is_503(client, report, database, monkeypatch):
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+def test_a_database_locked_past_the_busy_timeout_is_503(app, client, report, database):
+    with app.app_context():
+        db.get_db().execute("PRAGMA busy_timeout = 50")
     blocker = sqlite3.connect(database, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:

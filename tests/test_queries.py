@@ -1,0 +1,112 @@
+"""No scans: every statement the service runs finds its rows through an index,
+and the totals of the unfiltered and the status lists never count the table."""
+
+import re
+import sqlite3
+
+import pytest
+
+from reports import db
+
+REPORTS = "/api/v1/reports"
+FULL_SCAN = re.compile(r"^SCAN report\b(?! USING)")
+
+
+@pytest.fixture
+def statements(monkeypatch):
+    """Every SQL statement the app runs from now on, with its values filled in."""
+    seen = []
+    real_connect = db.connect
+
+    def traced(path):
+        connection = real_connect(path)
+        connection.set_trace_callback(seen.append)
+        return connection
+
+    monkeypatch.setattr(db, "connect", traced)
+    return seen
+
+
+def plan(database, statement):
+    connection = sqlite3.connect(database)
+    try:
+        return [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {statement}")]
+    finally:
+        connection.close()
+
+
+def drive_every_endpoint(client, make_report):
+    """Every kind of read and write the API offers, with and without filters."""
+    reports = [make_report(status="submitted") for _ in range(3)] + [make_report()]
+    one = reports[0]["report_id"]
+    client.post(REPORTS, json={"activity_id": "a", "peer_mentor_id": "m", "org_id": "o"},
+                headers={"Idempotency-Key": "k1"})  # fmt: skip
+    client.get(f"{REPORTS}/{one}")
+    client.put(
+        f"{REPORTS}/{one}", json={"fields": {"attendance_count": 3}}, headers={"If-Match": "*"}
+    )
+    for query in ("", "?status=draft", "?status=submitted", "?page=2&limit=1"):
+        for path in (
+            REPORTS,
+            f"{REPORTS}/by-activity/act_7b4e9f2a",
+            f"{REPORTS}/by-mentor/usr_mentor_042",
+        ):
+            link = client.get(
+                f"{path}{query}&limit=1" if "?" in query else f"{path}?limit=1{query}"
+            )
+            if "Link" in link.headers:
+                client.get(link.headers["Link"].split(">")[0][1:])
+    client.delete(f"{REPORTS}/{reports[-1]['report_id']}", headers={"If-Match": "*"})
+
+
+def test_no_statement_scans_the_reports_table(client, make_report, database, statements):
+    drive_every_endpoint(client, make_report)
+
+    queries = {s for s in statements if s.split()[0].upper() in ("SELECT", "UPDATE", "DELETE")}
+    assert len(queries) >= 10
+    scans = {s: p for s in queries for p in plan(database, s) if FULL_SCAN.match(p)}
+    assert scans == {}
+
+
+def test_the_totals_without_activity_or_mentor_never_count_the_table(
+    client, make_report, statements
+):
+    make_report()
+    statements.clear()
+
+    for query in ("", "?status=draft", "?status=submitted"):
+        client.get(f"{REPORTS}{query}")
+
+    assert not [s for s in statements if "count(" in s.lower()]
+
+
+def test_the_kept_counts_follow_every_write(client, make_report):
+    drafts = [make_report() for _ in range(3)]
+    client.put(f"{REPORTS}/{drafts[0]['report_id']}", json={"status": "submitted"})
+    client.delete(f"{REPORTS}/{drafts[1]['report_id']}")
+    client.put(f"{REPORTS}/{drafts[2]['report_id']}", json={"fields": {"attendance_count": 1}})
+
+    def total(query=""):
+        return client.get(f"{REPORTS}{query}").json["pagination"]["total"]
+
+    assert (total(), total("?status=draft"), total("?status=submitted")) == (2, 1, 1)
+
+
+def test_the_counts_are_taken_from_an_existing_database_when_it_gets_the_table(app, database):
+    connection = sqlite3.connect(database)
+    with connection:
+        # A database from before the counts: no table, no triggers.
+        connection.execute("DROP TABLE report_count")
+        for trigger in ("insert", "delete", "status_change"):
+            connection.execute(f"DROP TRIGGER report_counted_on_{trigger}")
+        connection.execute(
+            "INSERT INTO report (report_id, activity_id, peer_mentor_id, org_id, status, "
+            "field_count, has_way_forward, created_at, updated_at) VALUES "
+            "('rpt_0000abcd', 'a', 'm', 'o', 'draft', 0, 0, '2026-01-01T00:00:00Z', "
+            "'2026-01-01T00:00:00Z')"
+        )
+    connection.close()
+
+    db.init_db(database)
+
+    assert app.test_client().get(REPORTS).json["pagination"]["total"] == 1
