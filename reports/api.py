@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from marshmallow import ValidationError
@@ -10,18 +11,18 @@ from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
 from reports import openapi, service
 from reports.schemas import (
-    activity_page_schema,
-    created_report_schema,
     deleted_schema,
+    dump_activity_report,
+    dump_created_report,
+    dump_mentor_report,
+    dump_report,
+    dump_report_summary,
+    dump_updated_report,
     encode_cursor,
     is_entity_id,
     list_query_schema,
-    mentor_page_schema,
     new_report_schema,
     report_changes_schema,
-    report_page_schema,
-    report_schema,
-    updated_report_schema,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -37,25 +38,27 @@ def openapi_document():
 
 @bp.get("/reports")
 def list_reports():
-    return _page(report_page_schema)
+    return _page(dump_report_summary)
 
 
 @bp.get("/reports/by-activity/<activity_id>")
 def list_reports_by_activity(activity_id):
     _require_entity_id("activity", activity_id)
-    return _page(activity_page_schema, activity_id=activity_id)
+    return _page(dump_activity_report, activity_id=activity_id)
 
 
 @bp.get("/reports/by-mentor/<mentor_id>")
 def list_reports_by_mentor(mentor_id):
     _require_entity_id("peer mentor", mentor_id)
-    return _page(mentor_page_schema, peer_mentor_id=mentor_id)
+    return _page(dump_mentor_report, peer_mentor_id=mentor_id)
 
 
 @bp.get("/reports/<report_id>")
 def get_report(report_id):
     report = service.get_report(report_id)
-    return _with_etag(report_schema, report).make_conditional(request)
+    if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
+        return "", 304, {"ETag": f'"{service.etag(report)}"'}
+    return _with_etag(dump_report, report)
 
 
 @bp.post("/reports")
@@ -65,7 +68,7 @@ def create_report():
     optional = ("org_id",) if default_org_id else ()
     new = new_report_schema.load(body, partial=optional)
     report = service.create_report(new, default_org_id, _idempotency(body))
-    response = _with_etag(created_report_schema, report)
+    response = _with_etag(dump_created_report, report)
     response.status_code = 201
     response.headers["Location"] = url_for("reports.get_report", report_id=report["report_id"])
     return response
@@ -75,7 +78,7 @@ def create_report():
 def update_report(report_id):
     changes = report_changes_schema.load(_json_object_body())
     report = service.update_report(report_id, changes, _if_match())
-    return _with_etag(updated_report_schema, report)
+    return _with_etag(dump_updated_report, report)
 
 
 @bp.delete("/reports/<report_id>")
@@ -84,7 +87,7 @@ def delete_report(report_id):
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
-def _page(schema, **filters):
+def _page(dump_item, **filters):
     query = list_query_schema.load(_single_valued(request.args))
     cursor = query.get("cursor")
     page = cursor["page"] if cursor else query["page"]
@@ -93,21 +96,17 @@ def _page(schema, **filters):
     rows, total, next_after = service.page_of_reports(filters, page, query["limit"], after)
 
     pagination = {"page": page, "limit": query["limit"], "total": total}
-    response = jsonify(schema.dump({"data": rows, "pagination": pagination}))
+    response = jsonify({"data": [dump_item(row) for row in rows], "pagination": pagination})
     if next_after is not None:
-        next_page = url_for(
-            request.endpoint,
-            **request.view_args,
-            **({"status": filters["status"]} if filters["status"] else {}),
-            limit=query["limit"],
-            cursor=encode_cursor(*next_after, page + 1),
-        )
-        response.headers["Link"] = f'<{next_page}>; rel="next"'
+        following = {"limit": query["limit"], "cursor": encode_cursor(*next_after, page + 1)}
+        if filters["status"]:
+            following["status"] = filters["status"]
+        response.headers["Link"] = f'<{request.path}?{urlencode(following)}>; rel="next"'
     return response
 
 
-def _with_etag(schema, report):
-    response = jsonify(schema.dump(report))
+def _with_etag(dump, report):
+    response = jsonify(dump(report))
     response.set_etag(service.etag(report))
     return response
 

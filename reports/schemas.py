@@ -337,6 +337,33 @@ report_page_schema = page_schema("ReportPage", report_summary_schema)
 activity_page_schema = page_schema("ActivityReportPage", activity_report_schema)
 mentor_page_schema = page_schema("MentorReportPage", mentor_report_schema)
 
+
+def stored_form_dumper(schema):
+    """A dump for rows the service stored in their API form already: `schema`'s
+    own keys, in its order, with SQLite's 0 and 1 as false and true. Equal to
+    `schema.dump` on such rows (a test checks it) at a fraction of the cost,
+    which counts on every list."""
+    plain = tuple(
+        name for name, field in schema.fields.items() if not isinstance(field, ma.Boolean)
+    )
+    flags = tuple(name for name, field in schema.fields.items() if isinstance(field, ma.Boolean))
+    order = tuple(schema.fields)
+
+    def dump(row):
+        values = {name: row[name] for name in plain}
+        values.update((name, bool(row[name])) for name in flags)
+        return values if not flags else {name: values[name] for name in order}
+
+    return dump
+
+
+dump_report = stored_form_dumper(report_schema)
+dump_created_report = stored_form_dumper(created_report_schema)
+dump_updated_report = stored_form_dumper(updated_report_schema)
+dump_report_summary = stored_form_dumper(report_summary_schema)
+dump_activity_report = stored_form_dumper(activity_report_schema)
+dump_mentor_report = stored_form_dumper(mentor_report_schema)
+
 new_report_schema = NewReportSchema()
 report_changes_schema = ReportChangesSchema()
 list_query_schema = ListQuerySchema()

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from reports import clock, queries
 from reports.db import get_db, transaction
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
-from reports.schemas import REQUIRED_TO_SUBMIT, is_report_id
+from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT, is_report_id
 
 ID_ATTEMPTS = 16
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
@@ -159,7 +159,8 @@ def _check_submittable(status, fields):
 
 
 def _as_row(report):
-    fields = report["fields"]
+    # Stored in catalogue order, the order the API shows them in.
+    fields = {name: report["fields"][name] for name in FIELD_NAMES if name in report["fields"]}
     return {
         **report,
         "fields": json.dumps(fields, ensure_ascii=False, separators=(",", ":")),

@@ -1,0 +1,20 @@
+"""The floor: a bare Flask route returning a small jsonify, on the same waitress
+settings as `python app.py`. Prints its URL once listening."""
+
+from flask import Flask, jsonify
+from waitress import create_server
+
+from reports.config import DEFAULTS
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def hello():
+    return jsonify(status="ok", service="baseline")
+
+
+if __name__ == "__main__":
+    server = create_server(app, host=DEFAULTS["HOST"], port=0, threads=DEFAULTS["THREADS"])
+    print(f"Serving at http://{server.effective_host}:{server.effective_port}/", flush=True)
+    server.run()

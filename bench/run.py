@@ -1,0 +1,202 @@
+"""Benchmark every endpoint against the framework's floor, in one run.
+
+    python bench/run.py --reports 10000
+    python bench/run.py --reports 1000000
+
+Seeds (once, cached in bench/data/) a database of N reports, starts a bare
+Flask route on waitress as the baseline and then the real `python app.py` on a
+copy of the database, and drives each with wrk: the server pinned to one core,
+wrk to the other. Prints req/s, p50 and p99, the ratio to the baseline and the
+server's peak RSS per endpoint, and writes them to bench/results-N.json.
+Needs wrk (`apt-get install wrk`).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from reports.schemas import encode_cursor
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+LIMIT = 20
+
+
+def pinned(core):
+    """taskset to one core where there are two or more."""
+    return (
+        ["taskset", "-c", str(core)]
+        if (os.cpu_count() or 1) > 1 and shutil.which("taskset")
+        else []
+    )
+
+
+def seeded_database(reports):
+    data = BENCH / "data"
+    data.mkdir(exist_ok=True)
+    seeded = data / f"reports-{reports}.sqlite"
+    if not seeded.exists():
+        partial = data / f"reports-{reports}.partial.sqlite"
+        for leftover in data.glob(f"{partial.name}*"):
+            leftover.unlink()
+        run([sys.executable, str(BENCH / "seed.py"), "--reports", str(reports),
+             "--database", str(partial)])  # fmt: skip
+        os.replace(f"{partial}.ids", f"{seeded}.ids")
+        os.replace(partial, seeded)
+    working = data / "run.sqlite"
+    for leftover in data.glob("run.sqlite*"):
+        leftover.unlink()
+    shutil.copyfile(seeded, working)
+    return working, Path(f"{seeded}.ids")
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, cwd=REPO, **kwargs)
+
+
+def start(command, env=None):
+    """Start a server; return (process, base URL) once it prints where it listens."""
+    process = subprocess.Popen(
+        pinned(0) + command, cwd=REPO, env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    for line in process.stdout:
+        if "http://" in line:
+            url = line[line.index("http://") :].split()[0]
+            return process, url.split("/api/")[0].rstrip("/")
+    raise RuntimeError(f"{command} did not start")
+
+
+def stop(process):
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def peak_rss_mib(process):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def wrk(url, kind, ids, query, args):
+    command = pinned(1) + [
+        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+        "--latency", "-s", str(BENCH / "requests.lua"), url, "--", kind, str(ids), query,
+    ]  # fmt: skip
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    rate, p50, p99, non_2xx, requests = result.split()[1:]
+    return {
+        "req_per_s": float(rate),
+        "p50_ms": float(p50),
+        "p99_ms": float(p99),
+        "non_2xx": int(non_2xx),
+        "requests": int(requests),
+    }
+
+
+def deep_cursor(database, page):
+    """The cursor a client would follow to reach `page` of the unfiltered list."""
+    db = sqlite3.connect(database)
+    created_at, seq = db.execute(
+        "SELECT created_at, seq FROM report ORDER BY created_at DESC, seq DESC "
+        "LIMIT 1 OFFSET :offset",
+        {"offset": (page - 1) * LIMIT - 1},
+    ).fetchone()
+    db.close()
+    return encode_cursor(created_at, seq, page)
+
+
+def endpoints(reports, database):
+    """(name, wrk kind, query) of every measured endpoint."""
+    deep = max(1, min(1000, reports // LIMIT))
+    mentor_deep = max(1, (reports // max(50, reports // 200)) // LIMIT)
+    return [
+        ("GET /reports/<id>", "get", ""),
+        ("GET /reports page 1", "list", f"?limit={LIMIT}"),
+        (f"GET /reports page {deep}", "list", f"?limit={LIMIT}&page={deep}"),
+        (f"GET /reports cursor page {deep}", "list",
+         f"?limit={LIMIT}&cursor={deep_cursor(database, deep)}" if deep > 1 else f"?limit={LIMIT}"),
+        ("GET /by-activity page 1", "by-activity", f"?limit={LIMIT}"),
+        ("GET /by-mentor page 1", "by-mentor", f"?limit={LIMIT}"),
+        (f"GET /by-mentor page {mentor_deep}", "by-mentor", f"?limit={LIMIT}&page={mentor_deep}"),
+        ("POST /reports", "post", ""),
+        ("PUT /reports/<id>", "put", ""),
+    ]  # fmt: skip
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+
+    database, ids = seeded_database(args.reports)
+    results = {"reports": args.reports, "connections": args.connections,
+               "duration_s": args.duration, "endpoints": {}}  # fmt: skip
+
+    baseline, url = start([sys.executable, str(BENCH / "baseline.py")])
+    try:
+        results["baseline"] = wrk(url, "baseline", ids, "", args)
+        results["baseline"]["peak_rss_mib"] = peak_rss_mib(baseline)
+    finally:
+        stop(baseline)
+
+    server, url = start(
+        [sys.executable, "app.py"], env={"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0"}
+    )
+    try:
+        for name, kind, query in endpoints(args.reports, database):
+            measured = wrk(url, kind, ids, query, args)
+            measured["ratio"] = measured["req_per_s"] / results["baseline"]["req_per_s"]
+            measured["peak_rss_mib"] = peak_rss_mib(server)
+            results["endpoints"][name] = measured
+    finally:
+        stop(server)
+
+    output = Path(args.output or BENCH / f"results-{args.reports}.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print_scaling()
+    print(f"\nWritten to {output}")
+
+
+def print_table(results):
+    print(f"\n{results['reports']:,} reports, {results['connections']} connections, "
+          f"{results['duration_s']} s per endpoint")  # fmt: skip
+    print(f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
+          f"{'RSS MiB':>8} {'non-2xx':>8}")  # fmt: skip
+    rows = {"baseline (bare Flask)": results["baseline"], **results["endpoints"]}
+    for name, r in rows.items():
+        ratio = f"{r['ratio']:.0%}" if "ratio" in r else "100%"
+        flag = "" if r["non_2xx"] == 0 else "  <- non-2xx answers"
+        print(f"{name:32} {r['req_per_s']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+              f"{ratio:>6} {r['peak_rss_mib']:8.1f} {r['non_2xx']:8d}{flag}")  # fmt: skip
+
+
+def print_scaling():
+    """p50 of each list at 1M against 10k, when both result files are there."""
+    files = [BENCH / "results-10000.json", BENCH / "results-1000000.json"]
+    if not all(f.exists() for f in files):
+        return
+    small, large = (json.loads(f.read_text())["endpoints"] for f in files)
+    print("\nList p50 at 1,000,000 / at 10,000:")
+    for name in ("GET /reports page 1", "GET /by-activity page 1", "GET /by-mentor page 1"):
+        if name in small and name in large:
+            print(f"  {name:30} {large[name]['p50_ms'] / small[name]['p50_ms']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
