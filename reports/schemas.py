@@ -343,16 +343,10 @@ def stored_form_dumper(schema):
     own keys, in its order, with SQLite's 0 and 1 as false and true. Equal to
     `schema.dump` on such rows (a test checks it) at a fraction of the cost,
     which counts on every list."""
-    plain = tuple(
-        name for name, field in schema.fields.items() if not isinstance(field, ma.Boolean)
-    )
-    flags = tuple(name for name, field in schema.fields.items() if isinstance(field, ma.Boolean))
-    order = tuple(schema.fields)
+    keys = tuple((name, isinstance(field, ma.Boolean)) for name, field in schema.fields.items())
 
     def dump(row):
-        values = {name: row[name] for name in plain}
-        values.update((name, bool(row[name])) for name in flags)
-        return values if not flags else {name: values[name] for name in order}
+        return {name: bool(row[name]) if flag else row[name] for name, flag in keys}
 
     return dump
 
