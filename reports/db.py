@@ -2,8 +2,10 @@
 every acknowledged write durable, and the transaction that wraps each write."""
 
 import os
+import queue
 import sqlite3
 import threading
+from concurrent.futures import Future
 from contextlib import contextmanager
 from importlib import resources
 
@@ -16,9 +18,14 @@ BUSY_TIMEOUT_MS = 5000
 _thread = threading.local()
 
 
-def connect(path):
+def connect(path, check_same_thread=True):
     """Open a connection in autocommit mode; writes open their own transaction."""
-    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    db = sqlite3.connect(
+        path,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=check_same_thread,
+    )
     db.row_factory = sqlite3.Row
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
@@ -61,6 +68,99 @@ def transaction(mode="IMMEDIATE"):
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def write(work):
+    """Run `work(db)` in a write transaction and return what it returns, once
+    the transaction is on disk. What it raises is raised here, and then nothing
+    of it was written."""
+    return GroupCommit.for_database(current_app.config["DATABASE"]).run(work)
+
+
+class GroupCommit:
+    """The one writer of a database. Writes queue here; the writer runs those
+    waiting in one transaction, each in a savepoint of its own, commits once,
+    and only then answers each. Concurrent writes so share one sync to disk,
+    and wait in line instead of polling SQLite's lock."""
+
+    MAX_BATCH = 64
+    _writers = {}
+    _writers_lock = threading.Lock()
+
+    @classmethod
+    def for_database(cls, path):
+        """The writer of `path`. A process serves one database at a time, so a
+        writer for another one (left by an earlier app, as in tests) retires."""
+        with cls._writers_lock:
+            if path not in cls._writers:
+                for other in cls._writers.values():
+                    other.retire()
+                cls._writers = {path: cls(path)}
+            return cls._writers[path]
+
+    def __init__(self, path):
+        # Only the writer thread uses it; tests may reach in while it is idle.
+        self.connection = connect(path, check_same_thread=False)
+        self.jobs = queue.SimpleQueue()
+        threading.Thread(target=self._write_forever, name=f"writer {path}", daemon=True).start()
+
+    def run(self, work):
+        done = Future()
+        self.jobs.put((work, done))
+        return done.result()
+
+    def retire(self):
+        """Stop once the writes already queued are done."""
+        self.jobs.put(None)
+
+    def _write_forever(self):
+        while True:
+            batch = [self.jobs.get()]
+            while len(batch) < self.MAX_BATCH and not self.jobs.empty():
+                batch.append(self.jobs.get())
+            retired = None in batch
+            self._write([job for job in batch if job is not None])
+            if retired:
+                self.connection.close()
+                return
+
+    def _write(self, batch):
+        if not batch:
+            return
+        db = self.connection
+        outcomes = []
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for work, done in batch:
+                outcomes.append((done, *self._in_savepoint(db, work)))
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            # The disk or the lock failed the whole batch: none of it is written.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            for _, done in batch:
+                done.set_exception(error)
+            return
+        for done, result, error in outcomes:
+            if error is None:
+                done.set_result(result)
+            else:
+                done.set_exception(error)
+
+    @staticmethod
+    def _in_savepoint(db, work):
+        """(result, None), or (None, what it raised) with its writes undone."""
+        db.execute("SAVEPOINT job")
+        try:
+            result = work(db)
+        except sqlite3.Error:
+            raise
+        except Exception as error:
+            db.execute("ROLLBACK TO job")
+            db.execute("RELEASE job")
+            return None, error
+        db.execute("RELEASE job")
+        return result, None
 
 
 def schema_sql():

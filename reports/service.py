@@ -9,7 +9,7 @@ from datetime import timedelta
 from marshmallow import ValidationError
 
 from reports import clock, queries
-from reports.db import get_db, transaction
+from reports.db import get_db, transaction, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT, is_report_id
 
@@ -52,7 +52,8 @@ def create_report(new, default_org_id=None, idempotency=None):
         "updated_at": now,
         "version": 1,
     }
-    with transaction() as db:
+
+    def create(db):
         if idempotency is not None:
             earlier = _created_earlier(db, *idempotency)
             if earlier is not None:
@@ -60,13 +61,16 @@ def create_report(new, default_org_id=None, idempotency=None):
         report["report_id"] = _insert_with_fresh_id(db, report)
         if idempotency is not None:
             queries.insert_idempotency_key(db, *idempotency, json.dumps(report), now)
-    return report
+        return report
+
+    return write(create)
 
 
 def update_report(report_id, changes, if_match=None):
     """Apply a validated ReportChangesSchema load to a report; return it as it is now.
     `if_match`, when given, holds the ETags the client expects the report to have."""
-    with transaction() as db:
+
+    def update(db):
         report = _existing_report(db, report_id)
         _check_precondition(report, if_match)
         status = changes.get("status", report["status"])
@@ -80,14 +84,18 @@ def update_report(report_id, changes, if_match=None):
             report["submitted_at"] = now
         report.update(status=status, fields=fields, updated_at=now, version=report["version"] + 1)
         queries.update_report(db, _as_row(report))
-    return report
+        return report
+
+    return write(update)
 
 
 def delete_report(report_id, if_match=None):
-    with transaction() as db:
+    def delete(db):
         report = _existing_report(db, report_id)
         _check_precondition(report, if_match)
         queries.delete_report(db, report_id)
+
+    write(delete)
 
 
 def page_of_reports(filters, page, limit, after=None):

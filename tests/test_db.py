@@ -1,11 +1,13 @@
 """The SQLite file: pragmas that make writes durable, and the schema's own guards."""
 
 import sqlite3
+import threading
+import time
 
 import pytest
 
 from reports import create_app
-from reports.db import get_db, init_db
+from reports.db import GroupCommit, get_db, init_db
 
 VALID_ROW = {
     "report_id": "rpt_0000abcd",
@@ -109,3 +111,78 @@ def test_report_ids_are_unique(app, database):
     insert(database)
     with pytest.raises(sqlite3.IntegrityError):
         insert(database)
+
+
+class HeldWriter:
+    """Holds the writer busy with one job, so that the next ones queue behind it."""
+
+    def __init__(self, database):
+        self.writer = GroupCommit.for_database(database)
+        self.release = threading.Event()
+        self.first = threading.Thread(target=self.writer.run, args=(self._hold,))
+        self.first.start()
+        self.held = threading.Event()
+        self.results = {}
+
+    def _hold(self, db):
+        db.execute("CREATE TABLE IF NOT EXISTS probe (name TEXT)")
+        self.held.set()
+        self.release.wait(5)
+
+    def queue(self, name, work):
+        def run():
+            try:
+                self.results[name] = self.writer.run(work)
+            except Exception as error:  # noqa: BLE001 - the test looks at it
+                self.results[name] = error
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def finish(self, threads):
+        time.sleep(0.2)  # let every queued job reach the queue
+        self.release.set()
+        for thread in [self.first, *threads]:
+            thread.join(5)
+
+
+def test_writes_queued_together_commit_in_one_transaction(app, database):
+    held = HeldWriter(database)
+    held.held.wait(5)
+    commits = []
+    held.writer.connection.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
+
+    def insert(name):
+        return lambda db: (db.execute("INSERT INTO probe VALUES (?)", (name,)), len(commits))[1]
+
+    threads = [held.queue(name, insert(name)) for name in "abcde"]
+    held.finish(threads)
+
+    assert {held.results[name] for name in "abcde"} == {1}  # all saw the same one commit
+    assert len(commits) == 2
+
+
+def test_a_failing_write_is_undone_alone_and_the_rest_of_its_batch_commits(app, database):
+    held = HeldWriter(database)
+    held.held.wait(5)
+
+    def insert(name, fail=False):
+        def work(db):
+            db.execute("INSERT INTO probe VALUES (?)", (name,))
+            if fail:
+                raise ValueError(name)
+            return name
+
+        return work
+
+    threads = [held.queue("a", insert("a")), held.queue("b", insert("b", fail=True))]
+    threads.append(held.queue("c", insert("c")))
+    held.finish(threads)
+
+    stored = sqlite3.connect(database).execute("SELECT name FROM probe ORDER BY name").fetchall()
+    assert stored == [("a",), ("c",)]
+    assert isinstance(held.results["b"], ValueError)
+    assert (held.results["a"], held.results["c"]) == ("a", "c")

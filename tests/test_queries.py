@@ -18,8 +18,8 @@ def statements(monkeypatch):
     seen = []
     real_connect = db.connect
 
-    def traced(path):
-        connection = real_connect(path)
+    def traced(path, **options):
+        connection = real_connect(path, **options)
         connection.set_trace_callback(seen.append)
         return connection
 

@@ -15,14 +15,17 @@ SECRET_NOTE = "Participant disclosed a private matter"
 
 
 class StorageFault:
-    """Makes the service's connection hit one real SQLite fault until cleared."""
+    """Makes the service's connections hit one real SQLite fault until cleared."""
 
     def __init__(self, app):
         self.app = app
 
     def run(self, pragma):
+        """On the connection that reads and the one that writes (idle between requests)."""
         with self.app.app_context():
-            connection = db.get_db()
+            reader = db.get_db()
+        writer = db.GroupCommit.for_database(self.app.config["DATABASE"]).connection
+        for connection in (reader, writer):
             connection.execute(pragma.format(pages=self.pages(connection)))
 
     @staticmethod
@@ -122,8 +125,7 @@ def test_the_log_names_the_fault_but_not_what_the_report_says(client, report, fa
 
 
 def test_a_database_locked_past_the_busy_timeout_is_503(app, client, report, database):
-    with app.app_context():
-        db.get_db().execute("PRAGMA busy_timeout = 50")
+    db.GroupCommit.for_database(database).connection.execute("PRAGMA busy_timeout = 50")
     blocker = sqlite3.connect(database, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
