@@ -139,6 +139,7 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--only", default="", help="measure only endpoints containing this")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
@@ -159,6 +160,8 @@ def main():
     )
     try:
         for name, kind, query in endpoints(args.reports, database):
+            if args.only not in name:
+                continue
             measured = wrk(url, kind, ids, query, args)
             measured["ratio"] = measured["req_per_s"] / results["baseline"]["req_per_s"]
             measured["peak_rss_mib"] = peak_rss_mib(server)

@@ -5,7 +5,7 @@ from reports.schemas import is_entity_id
 DEFAULTS = {
     "HOST": "127.0.0.1",
     "PORT": 8080,
-    "THREADS": 4,
+    "THREADS": 16,
     "DEFAULT_ORG_ID": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }

@@ -22,7 +22,7 @@ def test_defaults(workdir):
     config = create_app().config
 
     assert config["DATABASE"] == str(workdir / "instance" / "reports.sqlite")
-    assert (config["HOST"], config["PORT"], config["THREADS"]) == ("127.0.0.1", 8080, 4)
+    assert (config["HOST"], config["PORT"], config["THREADS"]) == ("127.0.0.1", 8080, 16)
     assert config["DEFAULT_ORG_ID"] is None
     assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024
 
