@@ -1,8 +1,12 @@
 """Fuzzing: schemathesis generates requests for every operation from the OpenAPI
 document (valid ones and invalid ones) and checks each answer: never a 5xx, and
-status, content type and body exactly as the document promises.
+status, content type and body exactly as the document promises. It also walks
+sequences of calls along the links schemathesis infers from the document: list,
+then read, update or delete a report the list named; read, then create another.
 
-CI runs a small fixed budget with a fixed seed. A longer run with a fresh seed:
+CI runs a small fixed budget with a fixed seed: FUZZ_EXAMPLES examples per
+operation and as many sequences (default 40), FUZZ_SEED (default 20261128, or
+`random` for a fresh one each run). A longer run with a fresh seed:
     FUZZ_EXAMPLES=2000 FUZZ_SEED=random pytest tests/test_fuzz.py
 """
 
@@ -63,6 +67,11 @@ def test_every_operation_of_the_document_is_fuzzed(fuzzed_schema):
     assert documented == set(OPERATIONS)
 
 
+def seeded(test):
+    """The test, or state machine, with FUZZ_SEED applied unless it is `random`."""
+    return test if SEED == "random" else seed(int(SEED))(test)
+
+
 def cases(operation):
     """Valid and invalid requests for one operation."""
     return st.one_of(
@@ -95,6 +104,30 @@ def test_every_operation_answers_as_documented(fuzzed_app, fuzzed_schema, method
     def answers_as_documented(case):
         aimed_at_a_real_report(case, fuzzed_app).call_and_validate(checks=CHECKS)
 
-    if SEED != "random":
-        answers_as_documented = seed(int(SEED))(answers_as_documented)
-    answers_as_documented()
+    seeded(answers_as_documented)()
+
+
+def test_sequences_of_calls_answer_as_documented(fuzzed_app, fuzzed_schema):
+    class Workflow(fuzzed_schema.as_state_machine()):
+        def setup(self):
+            """Start every sequence from the same three reports, so that each one
+            replays the same way (Hypothesis requires it) and finds reports to use."""
+            client = fuzzed_app.test_client()
+            while page := client.get("/api/v1/reports?limit=100").json["data"]:
+                for report in page:
+                    client.delete(f"/api/v1/reports/{report['report_id']}")
+            for _ in range(3):
+                client.post("/api/v1/reports", json=CONTRACT_REPORT)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
+
+    seeded(Workflow).run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=10,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+    )
