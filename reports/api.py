@@ -101,7 +101,8 @@ def _page(dump_item, **filters):
         following = {"limit": query["limit"], "cursor": encode_cursor(*next_after, page + 1)}
         if filters["status"]:
             following["status"] = filters["status"]
-        response.headers["Link"] = f'<{request.path}?{urlencode(following)}>; rel="next"'
+        url = f"{request.script_root}{request.path}?{urlencode(following)}"
+        response.headers["Link"] = f'<{url}>; rel="next"'
     return response
 
 

@@ -1,5 +1,6 @@
-"""Connections to the SQLite file: one per thread, with the pragmas that make
-every acknowledged write durable, and the transaction that wraps each write."""
+"""Connections to the SQLite file, with the pragmas that make every acknowledged
+write durable: one per request thread for reads, and one writer that runs every
+write transaction (group commit)."""
 
 import os
 import queue
@@ -54,20 +55,15 @@ def end_request(exception=None):
 
 
 @contextmanager
-def transaction(mode="IMMEDIATE"):
-    """One transaction. A write takes the write lock up front (IMMEDIATE), so it
-    never fails half-way while upgrading from a read lock; a read that needs one
-    consistent snapshot across statements asks for DEFERRED."""
+def snapshot():
+    """A read transaction: the statements inside see the database as of one moment."""
     db = get_db()
-    db.execute(f"BEGIN {mode}")
+    db.execute("BEGIN")
     try:
         yield db
-        db.execute("COMMIT")
-    except BaseException:
-        # SQLite may have rolled back already (e.g. on a full disk).
+    finally:
         if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
+            db.execute("COMMIT")
 
 
 def write(work):

@@ -9,7 +9,7 @@ from datetime import timedelta
 from marshmallow import ValidationError
 
 from reports import clock, queries
-from reports.db import get_db, transaction, write
+from reports.db import get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT, is_report_id
 
@@ -105,7 +105,7 @@ def page_of_reports(filters, page, limit, after=None):
     The page is chosen by number, or by `after`, the (created_at, seq) of the
     last report of the page before it (a keyset cursor).
     """
-    with transaction("DEFERRED") as db:
+    with snapshot() as db:
         total = queries.count_reports(db, filters)
         # One more row than asked tells whether another page follows.
         if after is not None:

@@ -119,10 +119,10 @@ class HeldWriter:
     def __init__(self, database):
         self.writer = GroupCommit.for_database(database)
         self.release = threading.Event()
-        self.first = threading.Thread(target=self.writer.run, args=(self._hold,))
-        self.first.start()
         self.held = threading.Event()
         self.results = {}
+        self.first = threading.Thread(target=self.writer.run, args=(self._hold,))
+        self.first.start()
 
     def _hold(self, db):
         db.execute("CREATE TABLE IF NOT EXISTS probe (name TEXT)")
