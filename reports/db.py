@@ -130,10 +130,9 @@ class GroupCommit:
             for work, done in batch:
                 outcomes.append((done, *self._in_savepoint(db, work)))
             db.execute("COMMIT")
-        except sqlite3.Error as error:
+        except Exception as error:
             # The disk or the lock failed the whole batch: none of it is written.
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            self._roll_back()
             for _, done in batch:
                 done.set_exception(error)
             return
@@ -143,15 +142,23 @@ class GroupCommit:
             else:
                 done.set_exception(error)
 
+    def _roll_back(self):
+        try:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the writer must go on; the next BEGIN starts afresh
+
     @staticmethod
     def _in_savepoint(db, work):
-        """(result, None), or (None, what it raised) with its writes undone."""
+        """(result, None), or (None, what it raised) with its writes undone. If
+        SQLite gave up the whole transaction, the error is the batch's."""
         db.execute("SAVEPOINT job")
         try:
             result = work(db)
-        except sqlite3.Error:
-            raise
         except Exception as error:
+            if not db.in_transaction:
+                raise
             db.execute("ROLLBACK TO job")
             db.execute("RELEASE job")
             return None, error
