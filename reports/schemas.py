@@ -258,9 +258,9 @@ class ListQuerySchema(Schema):
 
 
 def timestamp(**kwargs):
+    """A UTC time as the API writes it: YYYY-MM-DDTHH:MM:SSZ."""
     return ma.String(
-        metadata={"format": "date-time", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"},
-        **kwargs,
+        metadata={"format": "date-time", "pattern": f"^{TIMESTAMP.pattern}$"}, **kwargs
     )
 
 
