@@ -44,6 +44,7 @@ def test_a_request_connection_is_durable_and_waits_for_locks(app):
         assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert db.execute("PRAGMA cache_size").fetchone()[0] == -512  # KiB, per thread
 
 
 def test_a_thread_keeps_its_connection_from_request_to_request(app):
