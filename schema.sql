@@ -46,11 +46,11 @@ CREATE TABLE IF NOT EXISTS report_count (
     reports INTEGER NOT NULL CHECK (reports >= 0)
 );
 
--- Counted once, when the table is new.
-INSERT OR IGNORE INTO report_count (status, reports)
-SELECT 'draft', count(*) FROM report WHERE status = 'draft'
-UNION ALL
-SELECT 'submitted', count(*) FROM report WHERE status = 'submitted';
+-- Counted once, when the table is new (later starts skip the counting).
+INSERT INTO report_count (status, reports)
+SELECT status, (SELECT count(*) FROM report WHERE report.status = statuses.status)
+  FROM (SELECT 'draft' AS status UNION ALL SELECT 'submitted') AS statuses
+ WHERE NOT EXISTS (SELECT 1 FROM report_count);
 
 CREATE TRIGGER IF NOT EXISTS report_counted_on_insert AFTER INSERT ON report
 BEGIN

@@ -4,22 +4,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from reports import create_app
+from reports.openapi import CREATE_EXAMPLE
 
 from conformance import ConformingClient
 
-CONTRACT_REPORT = {
-    "activity_id": "act_7b4e9f2a",
-    "peer_mentor_id": "usr_mentor_042",
-    "org_id": "org_nansen_01",
-    "fields": {
-        "session_date": "2026-03-20",
-        "attendance_count": 6,
-        "session_topic": "Job application support",
-        "participant_engagement": "high",
-        "challenges_noted": "Language barrier for two participants",
-        "mentor_notes": "Group discussed CV writing.",
-    },
-}
+# The contract's own POST example.
+CONTRACT_REPORT = CREATE_EXAMPLE
 
 
 @pytest.fixture
