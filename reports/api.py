@@ -5,7 +5,7 @@ import json
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
@@ -57,7 +57,9 @@ def list_reports_by_mentor(mentor_id):
 def get_report(report_id):
     report = service.get_report(report_id)
     if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
-        return "", 304, {"ETag": f'"{service.etag(report)}"'}
+        response = Response(status=304)
+        response.set_etag(service.etag(report))
+        return response
     return _with_etag(dump_report, report)
 
 

@@ -149,11 +149,14 @@ def path_parameter(name, description, pattern):
 
 
 def header_parameter(name, description, pattern=None):
-    schema = {"type": "string"}
-    if pattern:
-        schema["pattern"] = pattern
-    return {"in": "header", "name": name, "required": False, "description": description,
-            "schema": schema}  # fmt: skip
+    schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return {
+        "in": "header",
+        "name": name,
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
 
 
 REPORT_ID = path_parameter("report_id", "The report's id.", f"^{schemas.REPORT_ID.pattern}$")
