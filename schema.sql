@@ -81,3 +81,44 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
 );
 
 CREATE INDEX IF NOT EXISTS idempotency_key_by_age ON idempotency_key (created_at);
+
+-- API tokens. Once one is not revoked, every request must bear one. Only a
+-- hash of each secret is kept; the secret is shown once, when it is created.
+-- A token is revoked, never deleted, so its name is never taken again.
+CREATE TABLE IF NOT EXISTS api_token (
+    name           TEXT PRIMARY KEY
+                   CHECK (length(name) BETWEEN 1 AND 64 AND name NOT GLOB '*[^A-Za-z0-9_.:-]*'
+                          AND name <> 'anonymous'),
+    role           TEXT NOT NULL CHECK (role IN ('coordinator', 'viewer', 'mentor')),
+    -- The peer mentor a mentor token acts for; only mentor tokens have one.
+    peer_mentor_id TEXT CHECK ((role = 'mentor') = (peer_mentor_id IS NOT NULL))
+                   CHECK (length(peer_mentor_id) BETWEEN 1 AND 64
+                          AND peer_mentor_id NOT GLOB '*[^A-Za-z0-9_.:-]*'),
+    -- SHA-256 of the secret, in hex: the secret is random, so no salt or stretching is needed.
+    secret_hash    TEXT NOT NULL UNIQUE CHECK (length(secret_hash) = 64),
+    created_at     TEXT NOT NULL,
+    last_used_at   TEXT,
+    revoked_at     TEXT
+);
+
+-- Whether any token is in force, asked on every request that bears none.
+CREATE INDEX IF NOT EXISTS api_token_in_force ON api_token (name) WHERE revoked_at IS NULL;
+
+-- Every write to a report, with who made it, in the transaction that made it.
+CREATE TABLE IF NOT EXISTS report_change (
+    change_id      INTEGER PRIMARY KEY,
+    report_id      TEXT    NOT NULL,
+    -- Whose report it is, so that a mentor's view of the changes needs no join.
+    peer_mentor_id TEXT    NOT NULL,
+    -- The report's version after the change (for a delete, the version deleted).
+    version        INTEGER NOT NULL,
+    -- 'submit' is an update that submits a draft; 'review' and 'restore' are
+    -- kept for review states and the trash.
+    action         TEXT    NOT NULL
+                   CHECK (action IN ('create', 'update', 'submit', 'delete', 'review', 'restore')),
+    -- The acting token's name, or 'anonymous' while no token is in force.
+    actor          TEXT    NOT NULL,
+    changed_at     TEXT    NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS report_change_by_report ON report_change (report_id, change_id);

@@ -1,7 +1,8 @@
 -- wrk script: each request goes to a random report, mentor or activity.
--- Usage: wrk -s bench/requests.lua URL -- KIND IDS_FILE [QUERY]
+-- Usage: wrk -s bench/requests.lua URL -- KIND IDS_FILE [QUERY [TOKEN]]
 -- KIND: baseline, get, list, by-activity, by-mentor, post, put.
 -- IDS_FILE: lines "report ID", "mentor ID", "activity ID" (written by seed.py).
+-- TOKEN: a secret to send as "Authorization: Bearer TOKEN" with every request.
 
 local ids = { report = {}, mentor = {}, activity = {} }
 local kind, query
@@ -9,6 +10,10 @@ local json = { ["Content-Type"] = "application/json" }
 
 function init(args)
   kind, query = args[1], args[3] or ""
+  if args[4] and args[4] ~= "" then
+    wrk.headers["Authorization"] = "Bearer " .. args[4]
+    json["Authorization"] = "Bearer " .. args[4]
+  end
   for line in io.lines(args[2]) do
     local group, id = line:match("^(%a+) (.+)$")
     table.insert(ids[group], id)

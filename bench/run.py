@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reports import auth, create_app
 from reports.schemas import encode_cursor
 
 BENCH = Path(__file__).resolve().parent
@@ -86,10 +87,10 @@ def peak_rss_mib(process):
     return None
 
 
-def wrk(url, kind, ids, query, args):
+def wrk(url, kind, ids, query, args, secret=""):
     command = pinned(1) + [
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-        "--latency", "-s", str(BENCH / "requests.lua"), url, "--", kind, str(ids), query,
+        "--latency", "-s", str(BENCH / "requests.lua"), url, "--", kind, str(ids), query, secret,
     ]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = next(line for line in output.splitlines() if line.startswith("RESULT "))
@@ -111,6 +112,12 @@ def measure_baseline(ids, args):
         return measured
     finally:
         stop(baseline)
+
+
+def coordinator_token(database):
+    """Put the API in token mode: a coordinator token in the database; its secret."""
+    with create_app({"DATABASE": str(database)}).app_context():
+        return auth.create_token("bench", "coordinator")
 
 
 def deep_cursor(database, page):
@@ -151,14 +158,18 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--output", default=None)
     parser.add_argument("--only", default="", help="measure only endpoints containing this")
+    parser.add_argument(
+        "--token", action="store_true", help="create a coordinator token and send it every time"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
 
     database, ids = seeded_database(args.reports)
     results = {"reports": args.reports, "connections": args.connections,
-               "duration_s": args.duration, "endpoints": {}}  # fmt: skip
+               "duration_s": args.duration, "token": args.token, "endpoints": {}}  # fmt: skip
 
+    secret = coordinator_token(database) if args.token else ""
     first = measure_baseline(ids, args)
 
     server, url = start(
@@ -168,7 +179,7 @@ def main():
         for name, kind, query in endpoints(args.reports, database):
             if args.only not in name:
                 continue
-            measured = wrk(url, kind, ids, query, args)
+            measured = wrk(url, kind, ids, query, args, secret)
             measured["peak_rss_mib"] = peak_rss_mib(server)
             results["endpoints"][name] = measured
     finally:
@@ -197,7 +208,8 @@ def main():
 def print_table(results):
     runs = " and ".join(f"{rate:.0f}" for rate in results["baseline"]["runs"])
     print(f"\n{results['reports']:,} reports, {results['connections']} connections, "
-          f"{results['duration_s']} s per endpoint; baseline runs {runs} req/s")  # fmt: skip
+          f"{results['duration_s']} s per endpoint; baseline runs {runs} req/s"
+          f"{'; every request with a coordinator token' if results['token'] else ''}")  # fmt: skip
     print(f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
           f"{'RSS MiB':>8} {'non-2xx':>8}")  # fmt: skip
     rows = {"baseline (bare Flask)": results["baseline"], **results["endpoints"]}

@@ -5,11 +5,11 @@ import json
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
-from reports import openapi, service
+from reports import auth, openapi, service
 from reports.schemas import (
     deleted_schema,
     dump_activity_report,
@@ -28,6 +28,18 @@ from reports.schemas import (
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@bp.before_request
+def authenticate():
+    """Who the request comes from, and whether that role may write at all.
+    The OpenAPI document is readable by anyone."""
+    if request.endpoint == "reports.openapi_document":
+        return
+    g.caller = auth.authenticate(request.headers.get("Authorization"))
+    if request.method not in READ_METHODS:
+        auth.require_write(g.caller)
 
 
 @bp.get("/openapi.json")
@@ -38,24 +50,25 @@ def openapi_document():
 
 @bp.get("/reports")
 def list_reports():
-    return _page(dump_report_summary)
+    return _page(dump_report_summary, peer_mentor_id=g.caller.owner)
 
 
 @bp.get("/reports/by-activity/<activity_id>")
 def list_reports_by_activity(activity_id):
     _require_entity_id("activity", activity_id)
-    return _page(dump_activity_report, activity_id=activity_id)
+    return _page(dump_activity_report, activity_id=activity_id, peer_mentor_id=g.caller.owner)
 
 
 @bp.get("/reports/by-mentor/<mentor_id>")
 def list_reports_by_mentor(mentor_id):
     _require_entity_id("peer mentor", mentor_id)
+    auth.require_own_mentor(g.caller, mentor_id)
     return _page(dump_mentor_report, peer_mentor_id=mentor_id)
 
 
 @bp.get("/reports/<report_id>")
 def get_report(report_id):
-    report = service.get_report(report_id)
+    report = service.get_report(report_id, g.caller)
     if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
         response = Response(status=304)
         response.set_etag(service.etag(report))
@@ -69,7 +82,8 @@ def create_report():
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
     optional = ("org_id",) if default_org_id else ()
     new = new_report_schema.load(body, partial=optional)
-    report = service.create_report(new, default_org_id, _idempotency(body))
+    auth.require_own_mentor(g.caller, new["peer_mentor_id"])
+    report = service.create_report(new, default_org_id, _idempotency(body), g.caller)
     response = _with_etag(dump_created_report, report)
     response.status_code = 201
     response.headers["Location"] = url_for("reports.get_report", report_id=report["report_id"])
@@ -79,13 +93,13 @@ def create_report():
 @bp.put("/reports/<report_id>")
 def update_report(report_id):
     changes = report_changes_schema.load(_json_object_body())
-    report = service.update_report(report_id, changes, _if_match())
+    report = service.update_report(report_id, changes, _if_match(), g.caller)
     return _with_etag(dump_updated_report, report)
 
 
 @bp.delete("/reports/<report_id>")
 def delete_report(report_id):
-    service.delete_report(report_id, _if_match())
+    service.delete_report(report_id, _if_match(), g.caller)
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 

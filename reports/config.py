@@ -8,6 +8,7 @@ DEFAULTS = {
     "THREADS": 16,
     "DEFAULT_ORG_ID": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "ALLOW_OPEN": False,
 }
 
 
@@ -23,6 +24,9 @@ def check_config(config):
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")
+    if type(config["ALLOW_OPEN"]) not in (bool, int) or config["ALLOW_OPEN"] not in (0, 1):
+        raise ConfigError(f"ALLOW_OPEN must be 1 or 0, not {config['ALLOW_OPEN']!r}.")
+    config["ALLOW_OPEN"] = bool(config["ALLOW_OPEN"])
     org_id = config["DEFAULT_ORG_ID"]
     if isinstance(org_id, int) and not isinstance(org_id, bool):
         # REPORTS_DEFAULT_ORG_ID=42 arrives as the number 42.

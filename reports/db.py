@@ -75,7 +75,13 @@ def write(work):
     """Run `work(db)` in a write transaction and return what it returns, once
     the transaction is on disk. What it raises is raised here, and then nothing
     of it was written."""
-    return GroupCommit.for_database(current_app.config["DATABASE"]).run(work)
+    return submit(work).result()
+
+
+def submit(work):
+    """Queue `work(db)` for a write transaction and return its Future at once,
+    for writes nobody waits on (such as noting when a token was last used)."""
+    return GroupCommit.for_database(current_app.config["DATABASE"]).submit(work)
 
 
 class GroupCommit:
@@ -105,10 +111,13 @@ class GroupCommit:
         self.jobs = queue.SimpleQueue()
         threading.Thread(target=self._write_forever, name=f"writer {path}", daemon=True).start()
 
-    def run(self, work):
+    def submit(self, work):
         done = Future()
         self.jobs.put((work, done))
-        return done.result()
+        return done
+
+    def run(self, work):
+        return self.submit(work).result()
 
     def retire(self):
         """Stop once the writes already queued are done."""

@@ -103,6 +103,8 @@ BY_MENTOR_EXAMPLE = {
 # Every error answer, by status: (component name, when it happens).
 PROBLEMS = {
     400: ("BadRequest", "The body is not valid JSON, not UTF-8, or not a JSON object."),
+    401: ("Unauthorized", "A token is in force and the request bears no valid one."),
+    403: ("Forbidden", "The token's role may not do this."),
     404: ("NotFound", "No such report, or an id that cannot exist."),
     409: ("Conflict", "The change clashes with the report's state."),
     412: ("PreconditionFailed", "If-Match names a version that is no longer current."),
@@ -120,6 +122,14 @@ LINK = {
 ETAG = {
     "description": "The report's version; changes on every write.",
     "schema": {"type": "string"},
+}
+
+
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A token from `flask --app reports token create`. While no token "
+    "exists the API is open and needs none; once one does, every request needs one.",
 }
 
 
@@ -166,7 +176,7 @@ IF_MATCH = header_parameter(
 LIST_QUERY = {"in": "query", "schema": schemas.ListQuerySchema}
 
 
-def list_operation(summary, page_schema, example, *parameters):
+def list_operation(summary, page_schema, example, *parameters, forbidden=()):
     return {
         "get": {
             "summary": summary,
@@ -178,7 +188,7 @@ def list_operation(summary, page_schema, example, *parameters):
                     example,
                     headers={"Link": LINK},
                 ),
-                **errors(404, 422, 500, 503),
+                **errors(401, 404, 422, 500, 503, *forbidden),
             },
         }
     }
@@ -193,11 +203,14 @@ def build_spec(default_org_id=None):
         version="1.0.0",
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
+        # A bearer token, or none while no token exists.
+        security=[{"bearer": []}, {}],
         info={
             "description": "Peer mentors file a report after each group session; "
             "coordinators read, correct and collect them."
         },
     )
+    spec.components.security_scheme("bearer", BEARER)
     spec.components.schema("Problem", schema=schemas.ProblemSchema)
     for status, (name, description) in PROBLEMS.items():
         response = {
@@ -206,6 +219,8 @@ def build_spec(default_org_id=None):
         }
         if status == 503:
             response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+        if status == 401:
+            response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
         spec.components.response(name, response)
     spec.components.schema("ReportFields", schema=schemas.ReportFieldsSchema)
     spec.components.schema("Report", schema=schemas.report_schema)
@@ -254,7 +269,7 @@ def build_spec(default_org_id=None):
                             "ETag": ETAG,
                         },
                     ),
-                    **errors(400, 413, 415, 422, 500, 503),
+                    **errors(400, 401, 403, 413, 415, 422, 500, 503),
                 },
             },
         },
@@ -275,7 +290,7 @@ def build_spec(default_org_id=None):
                         "The report.", "Report", REPORT_EXAMPLE, headers={"ETag": ETAG}
                     ),
                     304: {"description": "The report is still at the version named."},
-                    **errors(404, 500, 503),
+                    **errors(401, 404, 500, 503),
                 },
             },
             "put": {
@@ -291,7 +306,7 @@ def build_spec(default_org_id=None):
                     200: json_response(
                         "Updated.", "UpdatedReport", UPDATED_EXAMPLE, headers={"ETag": ETAG}
                     ),
-                    **errors(400, 404, 409, 412, 413, 415, 422, 500, 503),
+                    **errors(400, 401, 403, 404, 409, 412, 413, 415, 422, 500, 503),
                 },
             },
             "delete": {
@@ -299,7 +314,7 @@ def build_spec(default_org_id=None):
                 "parameters": [IF_MATCH],
                 "responses": {
                     200: json_response("Deleted.", schemas.DeletedSchema, DELETED_EXAMPLE),
-                    **errors(404, 412, 500, 503),
+                    **errors(401, 403, 404, 412, 500, 503),
                 },
             },
         },
@@ -321,6 +336,7 @@ def build_spec(default_org_id=None):
             schemas.mentor_page_schema,
             BY_MENTOR_EXAMPLE,
             path_parameter("mentor_id", "The peer mentor's id.", entity_pattern),
+            forbidden=(403,),
         ),
     )
     return spec.to_dict()

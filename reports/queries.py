@@ -130,3 +130,81 @@ def insert_idempotency_key(db, key, request_hash, report, created_at):
 
 def delete_idempotency_keys_before(db, cutoff):
     db.execute("DELETE FROM idempotency_key WHERE created_at < :cutoff", {"cutoff": cutoff})
+
+
+def insert_report_change(db, change):
+    db.execute(
+        """
+        INSERT INTO report_change (report_id, peer_mentor_id, version, action, actor, changed_at)
+        VALUES (:report_id, :peer_mentor_id, :version, :action, :actor, :changed_at)
+        """,
+        change,
+    )
+
+
+def token_by_secret_hash(db, secret_hash):
+    """The token in force with this secret hash, or None."""
+    return db.execute(
+        """
+        SELECT name, role, peer_mentor_id, last_used_at
+          FROM api_token
+         WHERE secret_hash = :secret_hash AND revoked_at IS NULL
+        """,
+        {"secret_hash": secret_hash},
+    ).fetchone()
+
+
+def any_token_in_force(db):
+    return db.execute(
+        "SELECT EXISTS (SELECT 1 FROM api_token WHERE revoked_at IS NULL)"
+    ).fetchone()[0]
+
+
+def token_by_name(db, name):
+    return db.execute(
+        """
+        SELECT name, role, peer_mentor_id, created_at, last_used_at, revoked_at
+          FROM api_token
+         WHERE name = :name
+        """,
+        {"name": name},
+    ).fetchone()
+
+
+def all_tokens(db):
+    return db.execute(
+        """
+        SELECT name, role, peer_mentor_id, created_at, last_used_at, revoked_at
+          FROM api_token
+         ORDER BY created_at, name
+        """
+    ).fetchall()
+
+
+def insert_token(db, token):
+    db.execute(
+        """
+        INSERT INTO api_token (name, role, peer_mentor_id, secret_hash, created_at)
+        VALUES (:name, :role, :peer_mentor_id, :secret_hash, :created_at)
+        """,
+        token,
+    )
+
+
+def revoke_token(db, name, revoked_at):
+    db.execute(
+        "UPDATE api_token SET revoked_at = :revoked_at WHERE name = :name AND revoked_at IS NULL",
+        {"name": name, "revoked_at": revoked_at},
+    )
+
+
+def mark_token_used(db, name, used_at, not_since):
+    """Record a use, unless one was recorded after `not_since`."""
+    db.execute(
+        """
+        UPDATE api_token
+           SET last_used_at = :used_at
+         WHERE name = :name AND (last_used_at IS NULL OR last_used_at <= :not_since)
+        """,
+        {"name": name, "used_at": used_at, "not_since": not_since},
+    )

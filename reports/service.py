@@ -9,6 +9,7 @@ from datetime import timedelta
 from marshmallow import ValidationError
 
 from reports import clock, queries
+from reports.auth import ANONYMOUS
 from reports.db import get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT, is_report_id
@@ -26,12 +27,12 @@ def etag(report):
     return str(report["version"])
 
 
-def get_report(report_id):
-    return _existing_report(get_db(), report_id)
+def get_report(report_id, caller=ANONYMOUS):
+    return _existing_report(get_db(), report_id, caller)
 
 
-def create_report(new, default_org_id=None, idempotency=None):
-    """Store a new report from a validated NewReportSchema load; return it.
+def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
+    """Store a new report from a validated NewReportSchema load, made by `caller`; return it.
 
     `idempotency` is the (key, request fingerprint) of a POST that carries an
     Idempotency-Key. A retry with the same key and fingerprint creates nothing
@@ -59,6 +60,7 @@ def create_report(new, default_org_id=None, idempotency=None):
             if earlier is not None:
                 return earlier
         report["report_id"] = _insert_with_fresh_id(db, report)
+        _record_change(db, report, "create", caller)
         if idempotency is not None:
             queries.insert_idempotency_key(db, *idempotency, json.dumps(report), now)
         return report
@@ -66,12 +68,12 @@ def create_report(new, default_org_id=None, idempotency=None):
     return write(create)
 
 
-def update_report(report_id, changes, if_match=None):
+def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
     """Apply a validated ReportChangesSchema load to a report; return it as it is now.
     `if_match`, when given, holds the ETags the client expects the report to have."""
 
     def update(db):
-        report = _existing_report(db, report_id)
+        report = _existing_report(db, report_id, caller)
         _check_precondition(report, if_match)
         status = changes.get("status", report["status"])
         if report["status"] == "submitted" and status == "draft":
@@ -80,20 +82,23 @@ def update_report(report_id, changes, if_match=None):
         _check_submittable(status, fields)
 
         now = clock.timestamp()
-        if report["submitted_at"] is None and status == "submitted":
+        submits = report["submitted_at"] is None and status == "submitted"
+        if submits:
             report["submitted_at"] = now
         report.update(status=status, fields=fields, updated_at=now, version=report["version"] + 1)
         queries.update_report(db, _as_row(report))
+        _record_change(db, report, "submit" if submits else "update", caller)
         return report
 
     return write(update)
 
 
-def delete_report(report_id, if_match=None):
+def delete_report(report_id, if_match=None, caller=ANONYMOUS):
     def delete(db):
-        report = _existing_report(db, report_id)
+        report = _existing_report(db, report_id, caller)
         _check_precondition(report, if_match)
         queries.delete_report(db, report_id)
+        _record_change(db, report, "delete", caller)
 
     write(delete)
 
@@ -121,13 +126,29 @@ def page_of_reports(filters, page, limit, after=None):
     return rows[:limit], total, (last["created_at"], last["seq"])
 
 
-def _existing_report(db, report_id):
+def _existing_report(db, report_id, caller):
+    """The report, if it exists and the caller may see it; a mentor's report is
+    not found by another mentor, so that its existence does not leak."""
     row = queries.report_by_id(db, report_id) if is_report_id(report_id) else None
-    if row is None:
+    if row is None or caller.owner not in (None, row["peer_mentor_id"]):
         raise ReportNotFound(report_id)
     report = dict(row)
     report["fields"] = json.loads(report["fields"])
     return report
+
+
+def _record_change(db, report, action, caller):
+    queries.insert_report_change(
+        db,
+        {
+            "report_id": report["report_id"],
+            "peer_mentor_id": report["peer_mentor_id"],
+            "version": report["version"],
+            "action": action,
+            "actor": caller.name,
+            "changed_at": report["updated_at"] if action != "delete" else clock.timestamp(),
+        },
+    )
 
 
 def _check_precondition(report, if_match):

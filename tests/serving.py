@@ -2,7 +2,8 @@
 gently or kill it with SIGKILL, and speak HTTP to it with the standard library.
 
 Each server runs from a folder of the test's own with its own database, so no
-`instance/` of the repository is touched, and it listens on 127.0.0.1 only.
+`instance/` of the repository is touched, and it listens on 127.0.0.1 unless a
+test says otherwise.
 """
 
 import http.client
@@ -80,10 +81,11 @@ class Server:
                 pytest.fail(f"app.py did not say it serves within {START_TIMEOUT} s.\n{self}")
             time.sleep(0.02)
         url = urlsplit(found.group(1))
-        if url.path != REPORTS or url.hostname != "127.0.0.1":
+        if url.path != REPORTS or url.hostname not in ("127.0.0.1", "0.0.0.0"):
             self.stop()
             pytest.fail(f"app.py serves at an unexpected URL {found.group(1)}.\n{self}")
-        self.host, self.port = url.hostname, url.port
+        # Listening on every address includes the loopback one.
+        self.host, self.port = "127.0.0.1", url.port
         return self
 
     def stop(self):

@@ -11,6 +11,8 @@ import sys
 
 import pytest
 
+from reports import auth, create_app
+
 from conftest import CONTRACT_REPORT
 from serving import REPO, REPORTS, Server, server_env
 
@@ -265,3 +267,43 @@ def test_an_invalid_setting_stops_app_py_and_names_it(tmp_path):
     assert "abc" in result.stderr, result
     assert "Traceback" not in result.stderr, result
     assert "Serving" not in result.stdout, result
+
+
+def run_app_py(tmp_path, **settings):
+    return subprocess.run(
+        [sys.executable, str(REPO / "app.py")],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "reports.sqlite", **settings),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=15,
+    )
+
+
+def test_app_py_refuses_to_serve_an_open_api_beyond_loopback(tmp_path):
+    result = run_app_py(tmp_path, REPORTS_HOST="0.0.0.0")
+
+    assert result.returncode != 0, result
+    assert "no API token exists" in result.stderr, result
+    assert "flask --app reports token create" in result.stderr, result
+    assert "REPORTS_ALLOW_OPEN=1" in result.stderr, result
+    assert "Traceback" not in result.stderr, result
+    assert "Serving" not in result.stdout, result
+
+
+def test_app_py_serves_beyond_loopback_once_a_token_exists(tmp_path):
+    database = tmp_path / "reports.sqlite"
+    with create_app({"DATABASE": str(database)}).app_context():
+        secret = auth.create_token("carla", "coordinator")
+
+    with Server(tmp_path, REPORTS_HOST="0.0.0.0") as server:
+        refused = server.request("GET", REPORTS)
+        allowed = server.request("GET", REPORTS, headers={"Authorization": f"Bearer {secret}"})
+
+    assert (refused.status, allowed.status) == (401, 200)
+
+
+def test_app_py_serves_an_open_api_beyond_loopback_when_the_operator_allows_it(tmp_path):
+    with Server(tmp_path, REPORTS_HOST="0.0.0.0", REPORTS_ALLOW_OPEN="1") as server:
+        assert server.request("GET", REPORTS).status == 200

@@ -25,6 +25,7 @@ def test_defaults(workdir):
     assert (config["HOST"], config["PORT"], config["THREADS"]) == ("127.0.0.1", 8080, 16)
     assert config["DEFAULT_ORG_ID"] is None
     assert config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert config["ALLOW_OPEN"] is False
 
 
 def test_the_database_is_created_on_first_start(workdir):
@@ -64,6 +65,13 @@ def test_a_numeric_default_org_id_from_the_environment_stays_an_id(workdir, monk
     assert create_app().config["DEFAULT_ORG_ID"] == "42"
 
 
+@pytest.mark.parametrize(("value", "allowed"), [("1", True), ("0", False), ("true", True)])
+def test_allow_open_from_the_environment_is_a_boolean(workdir, monkeypatch, value, allowed):
+    monkeypatch.setenv("REPORTS_ALLOW_OPEN", value)
+
+    assert create_app().config["ALLOW_OPEN"] is allowed
+
+
 def test_the_test_mapping_overrides_the_environment(workdir, monkeypatch):
     monkeypatch.setenv("REPORTS_PORT", "9100")
 
@@ -82,6 +90,9 @@ def test_the_test_mapping_overrides_the_environment(workdir, monkeypatch):
         ("DATABASE", ""),
         ("DEFAULT_ORG_ID", "org with spaces"),
         ("DEFAULT_ORG_ID", "x" * 65),
+        ("ALLOW_OPEN", 2),
+        ("ALLOW_OPEN", "yes"),
+        ("ALLOW_OPEN", 1.0),
     ],
 )
 def test_a_bad_setting_stops_the_start_and_names_the_setting(workdir, setting, value):

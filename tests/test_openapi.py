@@ -141,3 +141,14 @@ def test_the_conformance_check_catches_a_body_that_breaks_the_schema(app, docume
 
     with pytest.raises(AssertionError):
         checker.check(app, "GET", "/api/v1/reports/rpt_00000000", wrong)
+
+
+def test_the_document_declares_the_bearer_scheme_and_that_a_token_may_be_needed(client):
+    document = client.get("/api/v1/openapi.json").json
+
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["security"] == [{"bearer": []}, {}]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method != "parameters":
+                assert "401" in operation["responses"], (method, path)

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from reports import db
+from reports import auth, db
 
 REPORTS = "/api/v1/reports"
 FULL_SCAN = re.compile(r"^SCAN report\b(?! USING)")
@@ -110,3 +110,18 @@ def test_the_counts_are_taken_from_an_existing_database_when_it_gets_the_table(a
     db.init_db(database)
 
     assert app.test_client().get(REPORTS).json["pagination"]["total"] == 1
+
+
+def test_a_token_check_is_one_lookup_in_an_index(app, client, database, statements):
+    with app.app_context():
+        secret = auth.create_token("carla", "coordinator")
+    statements.clear()
+
+    client.get(f"{REPORTS}/rpt_00000000", headers={"Authorization": f"Bearer {secret}"})
+    client.get(f"{REPORTS}/rpt_00000000")
+
+    checks = [s for s in statements if "api_token" in s and s.split()[0] == "SELECT"]
+    assert len(checks) == 2  # one per request
+    steps = [step for check in checks for step in plan(database, check) if "api_token" in step]
+    assert len(steps) == 2
+    assert all(" USING INDEX " in step for step in steps), steps

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from reports.config import DEFAULTS
+from reports.db import write
 from reports.schemas import FIELD_NAMES
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-EXAMPLE = re.compile(r"```console\n\$ (curl .*?)\n(.*?)```", re.DOTALL)
+EXAMPLE = re.compile(r"```console\n\$ ((?:curl|flask) .*?)\n(.*?)```", re.DOTALL)
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 
@@ -62,7 +63,11 @@ def normalised(text, ids):
 
 
 def test_the_readme_has_an_example_for_every_endpoint():
-    examples = [parse_curl(command)[:2] for command, _ in EXAMPLE.findall(README)]
+    examples = [
+        parse_curl(command)[:2]
+        for command, _ in EXAMPLE.findall(README)
+        if command.startswith("curl")
+    ]
     shapes = {(method, REPORT_ID.sub("<id>", path).split("?")[0]) for method, path in examples}
 
     assert {
@@ -76,10 +81,14 @@ def test_the_readme_has_an_example_for_every_endpoint():
     } <= shapes
 
 
-def test_every_curl_example_answers_what_the_readme_shows(client):
-    ids = {}
+def test_every_example_answers_what_the_readme_shows(app, client, runner):
+    ids = {}  # the README's report ids and token secrets, to this run's
     for command, output in EXAMPLE.findall(README):
+        if command.startswith("flask"):
+            replay_flask_command(app, runner, command, output, ids)
+            continue
         method, path, headers, body, show_headers = parse_curl(command)
+        headers = {name: with_actual_ids(value, ids) for name, value in headers.items()}
         response = client.open(
             with_actual_ids(path, ids), method=method, headers=headers, data=body
         )
@@ -93,9 +102,24 @@ def test_every_curl_example_answers_what_the_readme_shows(client):
         )
         if status is not None:
             assert response.status_code == status, command
-            for name in ("content-type", "location", "etag"):
+            for name in ("content-type", "location", "etag", "www-authenticate"):
                 if name in shown_headers:
                     assert response.headers[name] == with_actual_ids(shown_headers[name], ids)
+
+
+def replay_flask_command(app, runner, command, shown, ids):
+    """Run `flask --app reports ...` as the README shows it, and compare its output."""
+    with app.app_context():
+        write(lambda db: None)  # what requests queued (a token's last use) is written
+    args = shlex.split(command)
+    assert args[:3] == ["flask", "--app", "reports"], command
+    result = runner.invoke(args=args[3:])
+
+    assert result.exit_code == 0, (command, result.output)
+    if args[3:5] == ["token", "create"]:
+        ids[shown.split()[-1]] = result.stdout.strip()
+    actual = TIMESTAMP.sub("<time>", result.output)
+    assert actual == TIMESTAMP.sub("<time>", with_actual_ids(shown, ids)), command
 
 
 def test_the_readme_lists_every_route(app):

@@ -1,0 +1,159 @@
+"""API tokens, who a request comes from, and what each role may do.
+
+While no token is in force the API is open, as the contract shows, and every
+request acts as `anonymous`. Once one is, every request must bear one.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from reports import clock, queries
+from reports.db import get_db, submit, write
+from reports.schemas import is_entity_id
+
+ROLES = ("coordinator", "viewer", "mentor")
+SECRET_BYTES = 32
+SECRET_PREFIX = "psr_"
+# A token's last use is recorded at most this often, so that reads stay reads.
+LAST_USED_GRAIN = timedelta(minutes=1)
+REALM = "reports"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request acts as: a token's name and role, and for a mentor token,
+    the peer mentor it acts for."""
+
+    name: str
+    role: str
+    peer_mentor_id: str | None = None
+
+    @property
+    def owner(self):
+        """The peer mentor whose reports alone this caller may see, or None for all."""
+        return self.peer_mentor_id if self.role == "mentor" else None
+
+
+ANONYMOUS = Caller("anonymous", "coordinator")
+
+
+class TokenError(ValueError):
+    """A token cannot be created or revoked as asked."""
+
+
+def hash_secret(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate(authorization):
+    """The caller that the Authorization header names; raises Unauthorized when
+    a token is in force and the header does not name one. Which of missing,
+    malformed, unknown or revoked it was is not said."""
+    db = get_db()
+    secret = _bearer_secret(authorization)
+    if secret is not None:
+        token = queries.token_by_secret_hash(db, hash_secret(secret))
+        if token is not None:
+            _note_use(token)
+            return Caller(token["name"], token["role"], token["peer_mentor_id"])
+    if queries.any_token_in_force(db):
+        raise Unauthorized(
+            "This API needs a token: send `Authorization: Bearer <token>` "
+            "with a token a coordinator created for you.",
+            www_authenticate=WWWAuthenticate("bearer", {"realm": REALM}),
+        )
+    return ANONYMOUS
+
+
+def require_write(caller):
+    if caller.role == "viewer":
+        raise Forbidden("A viewer token may only read reports.")
+
+
+def require_own_mentor(caller, peer_mentor_id):
+    """A mentor token may act only for its own peer mentor."""
+    if caller.owner is not None and caller.owner != peer_mentor_id:
+        raise Forbidden(
+            f"This mentor token acts for {caller.owner!r} only, not for {peer_mentor_id!r}."
+        )
+
+
+def _bearer_secret(authorization):
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    return secret
+
+
+def _note_use(token):
+    """Record that the token was used, without waiting for the write."""
+    now = clock.now()
+    not_since = (now - LAST_USED_GRAIN).strftime(clock.TIMESTAMP_FORMAT)
+    if token["last_used_at"] is not None and token["last_used_at"] > not_since:
+        return
+    used_at = now.strftime(clock.TIMESTAMP_FORMAT)
+    name = token["name"]
+    submit(lambda db: queries.mark_token_used(db, name, used_at, not_since))
+
+
+def create_token(name, role, peer_mentor_id=None):
+    """Store a new token and return its secret, which is kept nowhere else."""
+    if not is_entity_id(name) or name == ANONYMOUS.name:
+        raise TokenError(
+            "A token's name is 1 to 64 characters of A-Z, a-z, 0-9, _ . : - "
+            f"(and not {ANONYMOUS.name!r}), not {name!r}."
+        )
+    if role not in ROLES:
+        raise TokenError(f"The role is one of {', '.join(ROLES)}, not {role!r}.")
+    if (role == "mentor") != (peer_mentor_id is not None):
+        raise TokenError("A mentor token needs --mentor, and only a mentor token takes it.")
+    if peer_mentor_id is not None and not is_entity_id(peer_mentor_id):
+        raise TokenError(
+            "A peer mentor id is 1 to 64 characters of A-Z, a-z, 0-9, _ . : -, "
+            f"not {peer_mentor_id!r}."
+        )
+    secret = SECRET_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
+    token = {
+        "name": name,
+        "role": role,
+        "peer_mentor_id": peer_mentor_id,
+        "secret_hash": hash_secret(secret),
+        "created_at": clock.timestamp(),
+    }
+
+    def create(db):
+        if queries.token_by_name(db, name) is not None:
+            raise TokenError(f"A token named {name!r} exists already; names are never reused.")
+        queries.insert_token(db, token)
+
+    write(create)
+    return secret
+
+
+def revoke_token(name):
+    """Revoke the named token (again is fine); return when it was revoked and
+    whether any token is still in force."""
+
+    def revoke(db):
+        token = queries.token_by_name(db, name)
+        if token is None:
+            raise TokenError(f"No token is named {name!r}.")
+        revoked_at = token["revoked_at"] or clock.timestamp()
+        queries.revoke_token(db, name, revoked_at)
+        return revoked_at, bool(queries.any_token_in_force(db))
+
+    return write(revoke)
+
+
+def all_tokens():
+    return queries.all_tokens(get_db())
+
+
+def any_in_force():
+    return bool(queries.any_token_in_force(get_db()))

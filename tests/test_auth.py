@@ -1,0 +1,387 @@
+"""Access control: once a token is in force every request needs one, and each
+role may do only what it may; denied requests change nothing."""
+
+import hashlib
+import sqlite3
+
+import pytest
+
+from reports import auth
+from reports.db import write
+
+from conftest import CONTRACT_REPORT
+
+REPORTS = "/api/v1/reports"
+MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # the mentor token acts for this one
+OTHER_MENTOR = "usr_mentor_007"
+ACTIVITY = CONTRACT_REPORT["activity_id"]
+
+
+@pytest.fixture
+def secrets_by_role(app):
+    """A token of each role, and one revoked, by the role (or "revoked")."""
+    with app.app_context():
+        secrets = {
+            "coordinator": auth.create_token("carla", "coordinator"),
+            "viewer": auth.create_token("victor", "viewer"),
+            "mentor": auth.create_token("mona", "mentor", MENTOR),
+            "revoked": auth.create_token("old-laptop", "coordinator"),
+        }
+        auth.revoke_token("old-laptop")
+    return secrets
+
+
+def bearer(secret):
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def headers(secrets_by_role):
+    """The Authorization header each kind of caller sends."""
+    return {
+        "no token": {},
+        "malformed": {"Authorization": f"Token {secrets_by_role['coordinator']}"},
+        "wrong token": bearer("psr_" + "x" * 43),
+        "revoked token": bearer(secrets_by_role["revoked"]),
+        **{role: bearer(secrets_by_role[role]) for role in ("coordinator", "viewer", "mentor")},
+    }
+
+
+@pytest.fixture
+def stored(database):
+    """Every report and every recorded change, to check that nothing changed."""
+
+    def take():
+        db = sqlite3.connect(database)
+        try:
+            return (
+                db.execute("SELECT * FROM report ORDER BY seq").fetchall(),
+                db.execute("SELECT * FROM report_change ORDER BY change_id").fetchall(),
+            )
+        finally:
+            db.close()
+
+    return take
+
+
+def create_as(client, headers, peer_mentor_id):
+    body = {**CONTRACT_REPORT, "peer_mentor_id": peer_mentor_id}
+    response = client.post(REPORTS, json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json["report_id"]
+
+
+CHANGE = {"fields": {"attendance_count": 9}}
+FOR_OTHER_MENTOR = {**CONTRACT_REPORT, "peer_mentor_id": OTHER_MENTOR}
+
+# Each endpoint as (method, path, body); `own` and `other` are the ids of a
+# report of the mentor token's peer mentor and of another peer mentor's.
+ENDPOINTS = {
+    "list": lambda own, other: ("GET", REPORTS, None),
+    "by-activity": lambda own, other: ("GET", f"{REPORTS}/by-activity/{ACTIVITY}", None),
+    "by-mentor own": lambda own, other: ("GET", f"{REPORTS}/by-mentor/{MENTOR}", None),
+    "by-mentor other": lambda own, other: ("GET", f"{REPORTS}/by-mentor/{OTHER_MENTOR}", None),
+    "get own": lambda own, other: ("GET", f"{REPORTS}/{own}", None),
+    "get other": lambda own, other: ("GET", f"{REPORTS}/{other}", None),
+    "create own": lambda own, other: ("POST", REPORTS, CONTRACT_REPORT),
+    "create other": lambda own, other: ("POST", REPORTS, FOR_OTHER_MENTOR),
+    "update own": lambda own, other: ("PUT", f"{REPORTS}/{own}", CHANGE),
+    "update other": lambda own, other: ("PUT", f"{REPORTS}/{other}", CHANGE),
+    "delete own": lambda own, other: ("DELETE", f"{REPORTS}/{own}", None),
+    "delete other": lambda own, other: ("DELETE", f"{REPORTS}/{other}", None),
+    "openapi": lambda own, other: ("GET", "/api/v1/openapi.json", None),
+}
+
+# The status each caller gets from each endpoint, in the order of ENDPOINTS.
+STATUSES = {
+    #                list by-act bm-own bm-oth get-own get-oth cr-own cr-oth up-own up-oth del-own del-oth openapi  # noqa: E501
+    "no token":      [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
+    "malformed":     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
+    "wrong token":   [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
+    "revoked token": [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
+    "coordinator":   [200, 200, 200, 200, 200, 200, 201, 201, 200, 200, 200, 200, 200],
+    "viewer":        [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 200],
+    "mentor":        [200, 200, 200, 403, 200, 404, 201, 403, 200, 404, 200, 404, 200],
+}  # fmt: skip
+
+MATRIX = [
+    pytest.param(caller, endpoint, status, id=f"{caller}-{endpoint}")
+    for caller, statuses in STATUSES.items()
+    for endpoint, status in zip(ENDPOINTS, statuses, strict=True)
+]
+
+
+@pytest.mark.parametrize(("caller", "endpoint", "status"), MATRIX)
+def test_each_caller_may_do_what_its_role_allows_and_nothing_else(
+    client, headers, stored, caller, endpoint, status
+):
+    own = create_as(client, headers["coordinator"], MENTOR)
+    other = create_as(client, headers["coordinator"], OTHER_MENTOR)
+    method, path, body = ENDPOINTS[endpoint](own, other)
+    before = stored()
+
+    response = client.open(path, method=method, json=body, headers=headers[caller])
+
+    assert response.status_code == status, response.json
+    if status >= 400:
+        assert response.mimetype == "application/problem+json"
+        assert response.json["status"] == status
+        assert stored() == before
+    if status == 401:
+        assert response.headers["WWW-Authenticate"] == "Bearer realm=reports"
+
+
+def test_a_401_does_not_say_whether_the_token_was_missing_malformed_unknown_or_revoked(
+    client, headers
+):
+    answers = {
+        caller: client.get(REPORTS, headers=headers[caller])
+        for caller in ("no token", "malformed", "wrong token", "revoked token")
+    }
+
+    bodies = {caller: response.json for caller, response in answers.items()}
+    assert all(body == bodies["no token"] for body in bodies.values()), bodies
+    assert bodies["no token"]["status"] == 401
+    assert {r.headers["WWW-Authenticate"] for r in answers.values()} == {"Bearer realm=reports"}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer", "Bearer ", "bearer", "Basic dXNlcjpwYXNz", "Bearer psr_short", "psr_x Bearer"],
+)
+def test_a_malformed_authorization_header_is_a_401(client, secrets_by_role, authorization):
+    response = client.get(REPORTS, headers={"Authorization": authorization})
+
+    assert response.status_code == 401
+
+
+def test_the_bearer_scheme_is_case_insensitive(client, secrets_by_role):
+    response = client.get(REPORTS, headers={"Authorization": f"bearer {secrets_by_role['viewer']}"})
+
+    assert response.status_code == 200
+
+
+def test_a_mentor_lists_and_counts_only_its_own_reports(client, headers):
+    coordinator, mentor = headers["coordinator"], headers["mentor"]
+    own = {create_as(client, coordinator, MENTOR) for _ in range(2)}
+    for _ in range(3):
+        create_as(client, coordinator, OTHER_MENTOR)
+
+    for path in (REPORTS, f"{REPORTS}/by-activity/{ACTIVITY}"):
+        page = client.get(path, headers=mentor).json
+        assert {item["report_id"] for item in page["data"]} == own, path
+        assert page["pagination"]["total"] == 2, path
+    assert client.get(REPORTS, headers=coordinator).json["pagination"]["total"] == 5
+
+
+def test_a_mentor_may_not_read_another_mentors_report_through_a_page_link(client, headers):
+    coordinator, mentor = headers["coordinator"], headers["mentor"]
+    for peer_mentor_id in (MENTOR, OTHER_MENTOR, MENTOR, OTHER_MENTOR):
+        create_as(client, coordinator, peer_mentor_id)
+
+    first = client.get(f"{REPORTS}?limit=1", headers=mentor)
+    second = client.get(first.headers["Link"].split(">")[0].lstrip("<"), headers=mentor)
+
+    seen = first.json["data"] + second.json["data"]
+    assert [item["peer_mentor_id"] for item in seen] == [MENTOR, MENTOR]
+    assert "Link" not in second.headers
+
+
+def test_a_viewer_is_refused_a_write_before_its_body_is_read(client, headers, stored):
+    before = stored()
+
+    response = client.post(REPORTS, data="not json", headers=headers["viewer"])
+
+    assert response.status_code == 403
+    assert stored() == before
+
+
+def test_a_mentor_gets_a_422_for_a_bad_body_of_its_own(client, headers):
+    response = client.post(REPORTS, json={"peer_mentor_id": MENTOR}, headers=headers["mentor"])
+
+    assert response.status_code == 422
+
+
+def test_a_mentor_may_retry_its_own_create_with_an_idempotency_key(client, headers):
+    retry = {**headers["mentor"], "Idempotency-Key": "mona-monday-1"}
+
+    first = client.post(REPORTS, json=CONTRACT_REPORT, headers=retry)
+    again = client.post(REPORTS, json=CONTRACT_REPORT, headers=retry)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json == first.json
+
+
+# Open mode -------------------------------------------------------------------
+
+
+def test_with_no_token_the_api_is_open(client):
+    created = client.post(REPORTS, json=CONTRACT_REPORT)
+
+    assert created.status_code == 201
+    assert client.get(created.headers["Location"]).status_code == 200
+
+
+def test_with_no_token_in_force_an_authorization_header_is_ignored(client):
+    response = client.get(REPORTS, headers=bearer("psr_" + "x" * 43))
+
+    assert response.status_code == 200
+
+
+def test_revoking_the_last_token_opens_the_api_again(app, client):
+    with app.app_context():
+        auth.create_token("only", "viewer")
+    assert client.get(REPORTS).status_code == 401
+
+    with app.app_context():
+        auth.revoke_token("only")
+
+    assert client.get(REPORTS).status_code == 200
+
+
+def test_a_token_created_while_serving_guards_the_api_at_once(app, client):
+    assert client.get(REPORTS).status_code == 200
+
+    with app.app_context():
+        secret = auth.create_token("late", "coordinator")
+
+    assert client.get(REPORTS).status_code == 401
+    assert client.get(REPORTS, headers=bearer(secret)).status_code == 200
+
+
+# Who did it ------------------------------------------------------------------
+
+
+def changes_of(database, report_id):
+    db = sqlite3.connect(database)
+    try:
+        return db.execute(
+            "SELECT action, actor, version FROM report_change WHERE report_id = ? "
+            "ORDER BY change_id",
+            (report_id,),
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def test_every_write_records_the_acting_token(client, headers, database):
+    report_id = create_as(client, headers["mentor"], MENTOR)
+    client.put(f"{REPORTS}/{report_id}", json={"fields": {"attendance_count": 2}},
+               headers=headers["coordinator"])  # fmt: skip
+    client.delete(f"{REPORTS}/{report_id}", headers=headers["mentor"])
+
+    assert changes_of(database, report_id) == [
+        ("create", "mona", 1),
+        ("update", "carla", 2),
+        ("delete", "mona", 2),
+    ]
+
+
+def test_in_open_mode_writes_are_recorded_as_anonymous_and_a_submit_as_such(client, database):
+    report_id = create_as(client, {}, MENTOR)
+    client.put(f"{REPORTS}/{report_id}", json={"status": "submitted"})
+
+    assert changes_of(database, report_id) == [
+        ("create", "anonymous", 1),
+        ("submit", "anonymous", 2),
+    ]
+
+
+def test_a_retried_create_records_no_second_change(client, database):
+    retry = {"Idempotency-Key": "k-1"}
+    report_id = client.post(REPORTS, json=CONTRACT_REPORT, headers=retry).json["report_id"]
+    client.post(REPORTS, json=CONTRACT_REPORT, headers=retry)
+
+    assert changes_of(database, report_id) == [("create", "anonymous", 1)]
+
+
+def test_a_refused_write_records_no_change(client, database):
+    report_id = create_as(client, {}, MENTOR)
+    client.put(f"{REPORTS}/{report_id}", json={"status": "submitted"}, headers={"If-Match": '"9"'})
+
+    assert changes_of(database, report_id) == [("create", "anonymous", 1)]
+
+
+# Tokens ----------------------------------------------------------------------
+
+
+def token_row(database, name):
+    db = sqlite3.connect(database)
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute("SELECT * FROM api_token WHERE name = ?", (name,)).fetchone()
+    finally:
+        db.close()
+
+
+def test_only_a_hash_of_a_secret_is_stored(app, database):
+    with app.app_context():
+        secret = auth.create_token("carla", "coordinator")
+
+    row = token_row(database, "carla")
+    assert secret not in [str(value) for value in row]
+    assert row["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+
+
+def test_secrets_are_random_and_long(app):
+    with app.app_context():
+        secrets = [auth.create_token(f"t{n}", "viewer") for n in range(20)]
+
+    assert len(set(secrets)) == 20
+    # 32 random bytes are 43 characters of URL-safe base64, after the prefix.
+    assert all(len(secret) == len("psr_") + 43 for secret in secrets)
+
+
+def flush_writes(app):
+    """Wait until every write queued so far (such as a last-use stamp) is done."""
+    with app.app_context():
+        write(lambda db: None)
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(app, client, clock, database):
+    with app.app_context():
+        secret = auth.create_token("carla", "coordinator")
+    assert token_row(database, "carla")["last_used_at"] is None
+
+    client.get(REPORTS, headers=bearer(secret))
+    flush_writes(app)
+    first_use = token_row(database, "carla")["last_used_at"]
+    clock.advance(seconds=59)
+    client.get(REPORTS, headers=bearer(secret))
+    flush_writes(app)
+    unchanged = token_row(database, "carla")["last_used_at"]
+    clock.advance(seconds=1)
+    client.get(REPORTS, headers=bearer(secret))
+    flush_writes(app)
+
+    assert first_use == "2026-03-20T14:10:00Z"
+    assert unchanged == first_use
+    assert token_row(database, "carla")["last_used_at"] == "2026-03-20T14:11:00Z"
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "mentor"),
+    [
+        ("", "viewer", None),
+        ("has space", "viewer", None),
+        ("x" * 65, "viewer", None),
+        ("anonymous", "coordinator", None),
+        ("carla", "admin", None),
+        ("mona", "mentor", None),
+        ("carla", "coordinator", MENTOR),
+        ("mona", "mentor", "not valid"),
+    ],
+)
+def test_a_token_that_breaks_a_rule_is_not_created(app, database, name, role, mentor):
+    with app.app_context(), pytest.raises(auth.TokenError):
+        auth.create_token(name, role, mentor)
+
+    assert token_row(database, name) is None
+
+
+def test_a_token_name_is_never_reused(app):
+    with app.app_context():
+        auth.create_token("carla", "coordinator")
+        auth.revoke_token("carla")
+        with pytest.raises(auth.TokenError, match="never reused"):
+            auth.create_token("carla", "coordinator")

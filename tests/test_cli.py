@@ -1,0 +1,140 @@
+"""`flask --app reports token ...`: create, list and revoke API tokens."""
+
+import pytest
+
+REPORTS = "/api/v1/reports"
+
+
+def token(runner, *args):
+    return runner.invoke(args=["token", *args])
+
+
+def create(runner, name, role, mentor=None):
+    """Create a token through the CLI and return its secret."""
+    args = ["create", "--name", name, "--role", role] + (["--mentor", mentor] if mentor else [])
+    result = token(runner, *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def test_create_prints_the_secret_alone_on_stdout_and_it_works(runner, client):
+    result = token(runner, "create", "--name", "carla", "--role", "coordinator")
+
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("psr_") and "\n" not in secret
+    assert "shown only this once" in result.stderr
+    assert "carla" in result.stderr
+    answer = client.get(REPORTS, headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200
+
+
+def test_once_a_token_exists_a_request_without_one_is_refused(runner, client):
+    create(runner, "carla", "coordinator")
+
+    assert client.get(REPORTS).status_code == 401
+
+
+def test_a_mentor_token_acts_for_its_mentor(runner, client):
+    secret = create(runner, "mona", "mentor", "usr_mentor_042")
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    assert client.get(f"{REPORTS}/by-mentor/usr_mentor_042", headers=headers).status_code == 200
+    assert client.get(f"{REPORTS}/by-mentor/usr_mentor_007", headers=headers).status_code == 403
+
+
+def test_list_shows_every_token_but_never_a_secret(runner, client):
+    secrets = [create(runner, "carla", "coordinator"), create(runner, "mona", "mentor", "m_42")]
+    token(runner, "revoke", "carla")
+    client.get(REPORTS, headers={"Authorization": f"Bearer {secrets[1]}"})
+
+    result = token(runner, "list")
+
+    assert result.exit_code == 0, result.output
+    header, carla, mona = result.output.splitlines()
+    assert header.split() == ["NAME", "ROLE", "MENTOR", "CREATED", "LAST", "USED", "REVOKED"]
+    assert carla.split()[:3] == ["carla", "coordinator", "-"]
+    assert carla.split()[4] == "never"
+    assert carla.split()[5] != "-"  # revoked, with the time
+    assert mona.split()[:3] == ["mona", "mentor", "m_42"]
+    assert mona.split()[-1] == "-"  # not revoked
+    assert not any(secret in result.output for secret in secrets)
+    assert not any(secret[4:12] in result.output for secret in secrets)
+
+
+def test_list_says_when_there_are_no_tokens(runner):
+    result = token(runner, "list")
+
+    assert result.exit_code == 0
+    assert "No tokens" in result.output and "open" in result.output
+
+
+def test_revoke_refuses_the_token_from_then_on(runner, client):
+    secret = create(runner, "carla", "coordinator")
+    create(runner, "victor", "viewer")
+
+    result = token(runner, "revoke", "carla")
+
+    assert result.exit_code == 0, result.output
+    assert "Revoked the token 'carla'" in result.stdout
+    assert "open" not in result.stderr  # victor's token still guards the API
+    assert client.get(REPORTS, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+
+
+def test_revoking_the_last_token_warns_that_the_api_is_open(runner, client):
+    create(runner, "carla", "coordinator")
+
+    result = token(runner, "revoke", "carla")
+
+    assert result.exit_code == 0
+    assert "open to anyone" in result.stderr
+    assert client.get(REPORTS).status_code == 200
+
+
+def test_revoking_twice_keeps_the_first_time(runner):
+    create(runner, "carla", "coordinator")
+    first = token(runner, "revoke", "carla").stdout
+
+    again = token(runner, "revoke", "carla")
+
+    assert again.exit_code == 0
+    assert again.stdout == first
+
+
+def test_revoking_an_unknown_token_fails(runner):
+    result = token(runner, "revoke", "nobody")
+
+    assert result.exit_code == 1
+    assert "No token is named 'nobody'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "mona", "--role", "mentor"], "needs --mentor"),
+        (["--name", "carla", "--role", "coordinator", "--mentor", "m_42"], "needs --mentor"),
+        (["--name", "mona", "--role", "mentor", "--mentor", "bad id"], "peer mentor id"),
+        (["--name", "carla", "--role", "admin"], "'admin' is not one of"),
+        (["--name", "two words", "--role", "viewer"], "A token's name"),
+        (["--name", "anonymous", "--role", "viewer"], "A token's name"),
+        (["--role", "viewer"], "Missing option '--name'"),
+        (["--name", "carla"], "Missing option '--role'"),
+    ],
+)
+def test_create_refuses_a_token_that_breaks_a_rule(runner, args, message):
+    result = token(runner, "create", *args)
+
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "No tokens" in token(runner, "list").output
+
+
+def test_create_refuses_a_name_taken_before(runner):
+    create(runner, "carla", "coordinator")
+    token(runner, "revoke", "carla")
+
+    result = token(runner, "create", "--name", "carla", "--role", "viewer")
+
+    assert result.exit_code == 1
+    assert "never reused" in result.output
+    assert len(token(runner, "list").output.splitlines()) == 2  # the header and the old carla
