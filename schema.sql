@@ -122,3 +122,79 @@ CREATE TABLE IF NOT EXISTS report_change (
 );
 
 CREATE INDEX IF NOT EXISTS report_change_by_report ON report_change (report_id, change_id);
+
+-- What the filters and sorts of the lists need: the catalogue fields they read,
+-- indexed by the very expressions the queries use. A report without a session
+-- date or not yet submitted sorts as '' (first ascending, last descending).
+-- The session date comes with the other fields a coordinator narrows a period
+-- by, so that counting "submitted in March, follow-up needed" reads the index alone.
+CREATE INDEX IF NOT EXISTS report_by_session_date ON report (
+    coalesce(json_extract(fields, '$.session_date'), ''),
+    status,
+    json_extract(fields, '$.follow_up_needed'),
+    json_extract(fields, '$.participant_engagement'),
+    has_way_forward,
+    created_at
+);
+CREATE INDEX IF NOT EXISTS report_by_submitted ON report (coalesce(submitted_at, ''));
+CREATE INDEX IF NOT EXISTS report_by_updated   ON report (updated_at);
+
+-- Full-text search over the free text of each report (rowid = report.seq),
+-- kept by the triggers below in the same transaction as every write. It keeps
+-- no copy of the text (content='') and no column sizes (no ranking), so that a
+-- write costs as few pages as it can; a removal therefore names the old text.
+CREATE VIRTUAL TABLE IF NOT EXISTS report_text USING fts5 (
+    session_topic, challenges_noted, mentor_notes, way_forward,
+    content = '', columnsize = 0, tokenize = 'unicode61 remove_diacritics 2'
+);
+
+-- Filled once, when the table is new and there are reports already.
+INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
+SELECT seq,
+       json_extract(fields, '$.session_topic'),
+       json_extract(fields, '$.challenges_noted'),
+       json_extract(fields, '$.mentor_notes'),
+       json_extract(fields, '$.way_forward')
+  FROM report
+ WHERE NOT EXISTS (SELECT 1 FROM report_text_idx);
+
+CREATE TRIGGER IF NOT EXISTS report_text_on_insert AFTER INSERT ON report
+BEGIN
+    INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
+    VALUES (NEW.seq,
+            json_extract(NEW.fields, '$.session_topic'),
+            json_extract(NEW.fields, '$.challenges_noted'),
+            json_extract(NEW.fields, '$.mentor_notes'),
+            json_extract(NEW.fields, '$.way_forward'));
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_text_on_update AFTER UPDATE OF fields ON report
+BEGIN
+    INSERT INTO report_text (report_text, rowid, session_topic, challenges_noted, mentor_notes,
+                             way_forward)
+    VALUES ('delete', OLD.seq,
+            json_extract(OLD.fields, '$.session_topic'),
+            json_extract(OLD.fields, '$.challenges_noted'),
+            json_extract(OLD.fields, '$.mentor_notes'),
+            json_extract(OLD.fields, '$.way_forward'));
+    INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
+    VALUES (NEW.seq,
+            json_extract(NEW.fields, '$.session_topic'),
+            json_extract(NEW.fields, '$.challenges_noted'),
+            json_extract(NEW.fields, '$.mentor_notes'),
+            json_extract(NEW.fields, '$.way_forward'));
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_text_on_delete AFTER DELETE ON report
+BEGIN
+    INSERT INTO report_text (report_text, rowid, session_topic, challenges_noted, mentor_notes,
+                             way_forward)
+    VALUES ('delete', OLD.seq,
+            json_extract(OLD.fields, '$.session_topic'),
+            json_extract(OLD.fields, '$.challenges_noted'),
+            json_extract(OLD.fields, '$.mentor_notes'),
+            json_extract(OLD.fields, '$.way_forward'));
+END;
+
+CREATE INDEX IF NOT EXISTS report_change_deletes ON report_change (changed_at)
+    WHERE action = 'delete';

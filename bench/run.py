@@ -19,6 +19,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from reports import auth, create_app
@@ -87,9 +90,9 @@ def peak_rss_mib(process):
     return None
 
 
-def wrk(url, kind, ids, query, args, secret=""):
+def wrk(url, kind, ids, query, args, secret="", connections=None):
     command = pinned(1) + [
-        "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+        "wrk", f"-t{args.threads}", f"-c{connections or args.connections}", f"-d{args.duration}s",
         "--latency", "-s", str(BENCH / "requests.lua"), url, "--", kind, str(ids), query, secret,
     ]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -129,11 +132,40 @@ def deep_cursor(database, page):
         {"offset": (page - 1) * LIMIT - 1},
     ).fetchone()
     db.close()
-    return encode_cursor(created_at, seq, page)
+    return encode_cursor("-created_at", created_at, seq, page)
+
+
+def last_month(database):
+    """The filter of a coordinator's monthly question on the newest month of the data."""
+    db = sqlite3.connect(database)
+    newest = db.execute("SELECT max(created_at) FROM report").fetchone()[0]
+    db.close()
+    end = datetime.strptime(newest[:10], "%Y-%m-%d").date()
+    return (
+        f"status=submitted&follow_up_needed=true"
+        f"&session_date_from={end - timedelta(days=30)}&session_date_to={end}"
+    )
+
+
+def measure_export(url, server, export):
+    """Stream the whole export once: its time, size, rows and the server's peak RSS."""
+    started = time.monotonic()
+    size = lines = 0
+    with urllib.request.urlopen(f"{url}/api/v1/reports?format={export}", timeout=600) as answer:
+        while chunk := answer.read(1 << 16):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "mib": round(size / 2**20, 1),
+        "lines": lines,
+        "peak_rss_mib": peak_rss_mib(server),
+    }
 
 
 def endpoints(reports, database):
     """(name, wrk kind, query) of every measured endpoint."""
+    filtered = last_month(database)
     deep = max(1, min(1000, reports // LIMIT))
     mentor_deep = max(1, (reports // max(50, reports // 200)) // LIMIT)
     return [
@@ -145,6 +177,12 @@ def endpoints(reports, database):
         ("GET /by-activity page 1", "by-activity", f"?limit={LIMIT}"),
         ("GET /by-mentor page 1", "by-mentor", f"?limit={LIMIT}"),
         (f"GET /by-mentor page {mentor_deep}", "by-mentor", f"?limit={LIMIT}&page={mentor_deep}"),
+        ("GET /reports filtered page 1", "list", f"?limit={LIMIT}&{filtered}"),
+        ("GET /reports search page 1", "list", f"?limit={LIMIT}&q=eviction&status=submitted"),
+        # One coordinator asking, alone: the time one answer takes.
+        ("GET /reports filtered page 1, 1 conn", "list", f"?limit={LIMIT}&{filtered}", 1),
+        ("GET /reports search page 1, 1 conn", "list",
+         f"?limit={LIMIT}&q=eviction&status=submitted", 1),
         ("POST /reports", "post", ""),
         ("PUT /reports/<id>", "put", ""),
     ]  # fmt: skip
@@ -176,12 +214,17 @@ def main():
         [sys.executable, "app.py"], env={"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0"}
     )
     try:
-        for name, kind, query in endpoints(args.reports, database):
+        for name, kind, query, *connections in endpoints(args.reports, database):
             if args.only not in name:
                 continue
-            measured = wrk(url, kind, ids, query, args, secret)
+            measured = wrk(url, kind, ids, query, args, secret, *connections)
             measured["peak_rss_mib"] = peak_rss_mib(server)
             results["endpoints"][name] = measured
+        if not args.only:
+            rss_before = peak_rss_mib(server)
+            for export in ("csv", "ndjson"):
+                results[f"export {export}"] = measure_export(url, server, export)
+            results["rss_before_exports_mib"] = rss_before
     finally:
         stop(server)
     # The machine is noisy: the baseline is the mean of one run before the
@@ -202,6 +245,12 @@ def main():
     output.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print_scaling()
+    for export in ("csv", "ndjson"):
+        if f"export {export}" in results:
+            measured = results[f"export {export}"]
+            print(f"\nExport {export}: {measured['lines']:,} lines, {measured['mib']} MiB in "
+                  f"{measured['seconds']} s; server peak RSS {measured['peak_rss_mib']:.1f} MiB "
+                  f"(before the exports: {results['rss_before_exports_mib']:.1f} MiB)")  # fmt: skip
     print(f"\nWritten to {output}")
 
 
@@ -210,13 +259,13 @@ def print_table(results):
     print(f"\n{results['reports']:,} reports, {results['connections']} connections, "
           f"{results['duration_s']} s per endpoint; baseline runs {runs} req/s"
           f"{'; every request with a coordinator token' if results['token'] else ''}")  # fmt: skip
-    print(f"{'endpoint':32} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
+    print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
           f"{'RSS MiB':>8} {'non-2xx':>8}")  # fmt: skip
     rows = {"baseline (bare Flask)": results["baseline"], **results["endpoints"]}
     for name, r in rows.items():
         ratio = f"{r['ratio']:.0%}" if "ratio" in r else "100%"
         flag = "" if r["non_2xx"] == 0 else "  <- non-2xx answers"
-        print(f"{name:32} {r['req_per_s']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+        print(f"{name:38} {r['req_per_s']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
               f"{ratio:>6} {r['peak_rss_mib']:8.1f} {r['non_2xx']:8d}{flag}")  # fmt: skip
 
 

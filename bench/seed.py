@@ -21,6 +21,17 @@ SPAN = timedelta(days=730)
 TOPICS = ["Job application support", "CV writing", "Budgeting", "Housing rights", "Møte om helse"]
 NOTES = "Group discussed next steps. Two participants asked for referrals. " * 3
 SAMPLE = 10_000
+# What a challenge is about: each of these words is in about one report in 80,
+# as a participant's name or a particular problem would be.
+CHALLENGES = [
+    "eviction", "interpreter", "childcare", "transport", "debt", "visa", "dyslexia",
+    "shift work", "diabetes", "landlord", "pension", "broadband", "scholarship", "asthma",
+    "tribunal", "apprenticeship", "allotment", "benefits", "mortgage", "bicycle",
+    "laptop", "driving licence", "bereavement", "insomnia", "volunteering", "bus pass",
+    "caretaker", "wheelchair", "homework", "citizenship", "tenancy", "overtime", "dentist",
+    "vaccination", "library card", "bank account", "phone contract", "council tax",
+    "night school", "food bank",
+]  # fmt: skip
 
 
 def report_ids(count):
@@ -42,7 +53,7 @@ def some_fields(rng, day):
     if rng.random() < 0.8:
         fields["participant_engagement"] = rng.choice(["low", "medium", "high", "very_high"])
     if rng.random() < 0.5:
-        fields["challenges_noted"] = "Language barrier for two participants"
+        fields["challenges_noted"] = f"Language barrier; {rng.choice(CHALLENGES)}"
     if rng.random() < 0.7:
         fields["mentor_notes"] = NOTES
     if rng.random() < 0.5:
@@ -103,6 +114,9 @@ def seed(path, count):
         db.execute("BEGIN")
         db.executemany(insert, batch)
         db.execute("COMMIT")
+    # A database that grew one report at a time has its search index merged
+    # as it went; one filled in bulk must merge it once, or the first writes do.
+    db.execute("INSERT INTO report_text (report_text) VALUES ('optimize')")
     write_id_sample(db, path + ".ids")
     db.close()
 

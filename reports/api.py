@@ -5,12 +5,24 @@ import json
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    request,
+    stream_with_context,
+    url_for,
+)
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
-from reports import auth, openapi, service
+from reports import auth, formats, openapi, service
 from reports.schemas import (
+    FILTERS,
+    deleted_page_schema,
+    deleted_query_schema,
     deleted_schema,
     dump_activity_report,
     dump_created_report,
@@ -22,7 +34,10 @@ from reports.schemas import (
     is_entity_id,
     list_query_schema,
     new_report_schema,
+    page_query_schema,
     report_changes_schema,
+    summary_query_schema,
+    summary_schema,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -50,13 +65,13 @@ def openapi_document():
 
 @bp.get("/reports")
 def list_reports():
-    return _page(dump_report_summary, peer_mentor_id=g.caller.owner)
+    return _page(dump_report_summary)
 
 
 @bp.get("/reports/by-activity/<activity_id>")
 def list_reports_by_activity(activity_id):
     _require_entity_id("activity", activity_id)
-    return _page(dump_activity_report, activity_id=activity_id, peer_mentor_id=g.caller.owner)
+    return _page(dump_activity_report, activity_id=activity_id)
 
 
 @bp.get("/reports/by-mentor/<mentor_id>")
@@ -64,6 +79,21 @@ def list_reports_by_mentor(mentor_id):
     _require_entity_id("peer mentor", mentor_id)
     auth.require_own_mentor(g.caller, mentor_id)
     return _page(dump_mentor_report, peer_mentor_id=mentor_id)
+
+
+@bp.get("/reports/summary")
+def summarise_reports():
+    query = summary_query_schema.load(_single_valued(request.args))
+    filters = _filters(query, {})
+    groups = service.summary(filters, query["group_by"])
+    return summary_schema.dump({"group_by": query["group_by"], "groups": groups})
+
+
+@bp.get("/reports/deleted")
+def list_deleted_reports():
+    query = deleted_query_schema.load(_single_valued(request.args))
+    deleted = service.deleted_reports(query.get("since"), g.caller)
+    return deleted_page_schema.dump({"data": deleted})
 
 
 @bp.get("/reports/<report_id>")
@@ -103,22 +133,74 @@ def delete_report(report_id):
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
-def _page(dump_item, **filters):
-    query = list_query_schema.load(_single_valued(request.args))
+EXPORTS = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
+PAGE_ONLY = ("page", "limit", "cursor")
+NOT_PAGED = "An export holds every matching report: it takes no page."
+FILTER_NAMES = frozenset(FILTERS)
+
+
+def _page(dump_item, **path_filters):
+    """One page of a list, or with format csv or ndjson, every matching report."""
+    args = _single_valued(request.args)
+    # Most lists name no filter; their query loads faster without the filters.
+    schema = list_query_schema if args.keys() & FILTER_NAMES else page_query_schema
+    query = schema.load(args)
+    filters = _filters(query, path_filters)
+    export = _export_format(query)
+    if export is not None:
+        paged = {name: [NOT_PAGED] for name in PAGE_ONLY if name in args}
+        if paged:
+            raise ValidationError(paged)
+        return _export(export, filters, query["sort"])
+
     cursor = query.get("cursor")
     page = cursor["page"] if cursor else query["page"]
-    after = (cursor["created_at"], cursor["seq"]) if cursor else None
-    filters["status"] = query.get("status")
-    rows, total, next_after = service.page_of_reports(filters, page, query["limit"], after)
+    after = (cursor["key"], cursor["seq"]) if cursor else None
+    rows, total, next_after = service.page_of_reports(
+        filters, page, query["limit"], after, query["sort"]
+    )
 
     pagination = {"page": page, "limit": query["limit"], "total": total}
     response = jsonify({"data": [dump_item(row) for row in rows], "pagination": pagination})
     if next_after is not None:
-        following = {"limit": query["limit"], "cursor": encode_cursor(*next_after, page + 1)}
-        if filters["status"]:
-            following["status"] = filters["status"]
+        following = {name: value for name, value in args.items() if name not in PAGE_ONLY}
+        following["limit"] = query["limit"]
+        following["cursor"] = encode_cursor(query["sort"], *next_after, page + 1)
         url = f"{request.script_root}{request.path}?{urlencode(following)}"
         response.headers["Link"] = f'<{url}>; rel="next"'
+    response.vary.add("Accept")
+    return response
+
+
+def _filters(query, path_filters):
+    """The filters of a list: those of the query string, the one of the path,
+    and for a mentor token, its own reports only."""
+    named_twice = [name for name in path_filters if name in query]
+    if named_twice:
+        raise ValidationError({name: ["Given by the path already."] for name in named_twice})
+    filters = dict.fromkeys(FILTERS) | {name: query[name] for name in FILTERS if name in query}
+    filters.update(path_filters, owner=g.caller.owner)
+    return filters
+
+
+def _export_format(query):
+    """csv or ndjson when the client asks for an export, by `format` or Accept."""
+    if "format" in query:
+        return None if query["format"] == "json" else query["format"]
+    best = request.accept_mimetypes.best_match(
+        ["application/json", *EXPORTS.values()], default="application/json"
+    )
+    return next((name for name, mimetype in EXPORTS.items() if mimetype == best), None)
+
+
+def _export(export, filters, sort):
+    chunks = formats.csv_chunks if export == "csv" else formats.ndjson_chunks
+    body = stream_with_context(chunks(service.all_reports(filters, sort)))
+    response = Response(body, mimetype=EXPORTS[export])
+    response.vary.add("Accept")
+    if export == "csv":
+        response.mimetype_params["charset"] = "utf-8"
+        response.headers["Content-Disposition"] = 'attachment; filename="reports.csv"'
     return response
 
 

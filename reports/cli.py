@@ -1,10 +1,14 @@
 """Commands for `flask --app reports ...`."""
 
+import json
+import os
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from reports import auth
+from reports import auth, formats, service
 from reports.db import init_db
 
 
@@ -83,6 +87,57 @@ def revoke_token_command(name):
         )
 
 
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate every row, import nothing.")
+@with_appcontext
+def import_command(path, dry_run):
+    """Import reports from a CSV file (the export's format) or JSON Lines
+    (.jsonl or .ndjson): all of them, or none if any row is bad."""
+    read = formats.read_csv if path.lower().endswith(".csv") else formats.read_ndjson
+    size = os.path.getsize(path)
+    # utf-8-sig: a file saved by a spreadsheet may start with a byte-order mark.
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        with click.progressbar(
+            length=size, label="Reading", file=sys.stderr, hidden=size < PROGRESS_FROM_BYTES
+        ) as progress:
+            rows = _with_progress(read(file), file, progress)
+            try:
+                count = service.import_reports(
+                    rows, current_app.config["DEFAULT_ORG_ID"], dry_run=dry_run
+                )
+            except formats.FormatError as error:
+                raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
+            except UnicodeDecodeError as error:
+                raise click.ClickException(
+                    f"{path} is not UTF-8 ({error.reason} at byte {error.start}). "
+                    "Nothing was imported."
+                ) from None
+            except service.ImportFailed as failed:
+                for line, messages in failed.problems:
+                    click.echo(
+                        f"{path}:{line}: {json.dumps(messages, ensure_ascii=False)}", err=True
+                    )
+                raise click.ClickException(
+                    f"{len(failed.problems)} of the rows are not valid. Nothing was imported."
+                ) from None
+    if dry_run:
+        click.echo(f"All {count} reports of {path} are valid. Nothing was imported (--dry-run).")
+    else:
+        click.echo(f"Imported {count} reports from {path}.")
+
+
+PROGRESS_FROM_BYTES = 1024 * 1024
+
+
+def _with_progress(rows, file, progress):
+    """The rows, moving the progress bar to where the file has been read."""
+    for row in rows:
+        progress.update(file.buffer.tell() - progress.pos)
+        yield row
+
+
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(token)
+    app.cli.add_command(import_command)

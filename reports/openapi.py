@@ -100,6 +100,23 @@ BY_MENTOR_EXAMPLE = {
     "pagination": {"page": 1, "limit": 20, "total": 12},
 }
 
+SUMMARY_EXAMPLE = {
+    "group_by": "month",
+    "groups": [
+        {
+            "group": "2026-03",
+            "reports": 3,
+            "submitted": 2,
+            "drafts": 1,
+            "attendance_total": 19,
+            "attendance_average": 6.33,
+            "duration_minutes_total": 270,
+            "engagement": {"low": 0, "medium": 1, "high": 2, "very_high": 0},
+            "follow_ups_needed": 1,
+        }
+    ],
+}
+
 # Every error answer, by status: (component name, when it happens).
 PROBLEMS = {
     400: ("BadRequest", "The body is not valid JSON, not UTF-8, or not a JSON object."),
@@ -182,12 +199,27 @@ def list_operation(summary, page_schema, example, *parameters, forbidden=()):
             "summary": summary,
             "parameters": [*parameters, LIST_QUERY],
             "responses": {
-                200: json_response(
-                    "One page of reports, newest first.",
-                    page_schema,
-                    example,
-                    headers={"Link": LINK},
-                ),
+                200: {
+                    **json_response(
+                        "One page of reports, newest first unless `sort` says otherwise; "
+                        "with `format` csv or ndjson (or Accept: text/csv or "
+                        "application/x-ndjson), every matching report, not a page.",
+                        page_schema,
+                        example,
+                        headers={"Link": LINK},
+                    ),
+                    "content": {
+                        "application/json": {"schema": page_schema, "example": example},
+                        "text/csv": {
+                            "schema": {"type": "string"},
+                            "example": "report_id,activity_id,...\r\nrpt_8f3a2c1d,...\r\n",
+                        },
+                        "application/x-ndjson": {
+                            "schema": {"type": "string"},
+                            "example": '{"report_id":"rpt_8f3a2c1d",...}\n',
+                        },
+                    },
+                },
                 **errors(401, 404, 422, 500, 503, *forbidden),
             },
         }
@@ -338,5 +370,41 @@ def build_spec(default_org_id=None):
             path_parameter("mentor_id", "The peer mentor's id.", entity_pattern),
             forbidden=(403,),
         ),
+    )
+    spec.path(
+        path="/api/v1/reports/summary",
+        operations={
+            "get": {
+                "summary": "Count and total the matching reports per group",
+                "parameters": [{"in": "query", "schema": schemas.SummaryQuerySchema}],
+                "responses": {
+                    200: json_response(
+                        "The figures per group.", schemas.SummarySchema, SUMMARY_EXAMPLE
+                    ),
+                    **errors(401, 422, 500, 503),
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/reports/deleted",
+        operations={
+            "get": {
+                "summary": "List the ids of deleted reports, oldest deletion first",
+                "parameters": [{"in": "query", "schema": schemas.DeletedQuerySchema}],
+                "responses": {
+                    200: json_response(
+                        "The reports deleted since then.",
+                        schemas.deleted_page_schema,
+                        {
+                            "data": [
+                                {"report_id": "rpt_8f3a2c1d", "deleted_at": "2026-03-21T09:00:00Z"}
+                            ]
+                        },
+                    ),
+                    **errors(401, 422, 500, 503),
+                },
+            }
+        },
     )
     return spec.to_dict()

@@ -10,12 +10,50 @@ SUMMARY_COLUMNS = """
     field_count, has_way_forward
 """
 
+SESSION_DATE = "coalesce(json_extract(fields, '$.session_date'), '')"
+SUBMITTED_AT = "coalesce(submitted_at, '')"
+
 # The filters a list may combine; each is used only when its value is given.
+# Each compares the expression an index is built on (see schema.sql).
 LIST_FILTERS = {
-    "status": "status = :status",
+    # Half the reports have each status: the hint keeps the planner from
+    # preferring the status index to one that narrows the list down more.
+    "status": "likelihood(status = :status, 0.5)",
     "activity_id": "activity_id = :activity_id",
     "peer_mentor_id": "peer_mentor_id = :peer_mentor_id",
+    # A mentor token sees its own reports only, whatever else it asks for.
+    "owner": "peer_mentor_id = :owner",
+    "org_id": "org_id = :org_id",
+    "session_date_from": f"{SESSION_DATE} >= :session_date_from",
+    "session_date_to": f"{SESSION_DATE} > '' AND {SESSION_DATE} < :session_date_to",
+    "submitted_from": f"{SUBMITTED_AT} >= :submitted_from",
+    "submitted_to": f"{SUBMITTED_AT} > '' AND {SUBMITTED_AT} < :submitted_to",
+    "updated_since": "updated_at >= :updated_since",
+    "follow_up_needed": "json_extract(fields, '$.follow_up_needed') = :follow_up_needed",
+    "has_way_forward": "has_way_forward = :has_way_forward",
+    "participant_engagement": (
+        "json_extract(fields, '$.participant_engagement') = :participant_engagement"
+    ),
+    "q": "seq IN (SELECT rowid FROM report_text WHERE report_text MATCH :q)",
 }
+
+# The orders a list may take, by the expression it sorts on; ties go by seq.
+SORT_KEYS = {
+    "created_at": "created_at",
+    "submitted_at": SUBMITTED_AT,
+    "session_date": SESSION_DATE,
+}
+
+
+def search_query(text):
+    """An FTS5 query that matches reports holding every word of `text`, each
+    taken literally; a word ending in * matches as a prefix."""
+    terms = []
+    for word in text.split():
+        prefix = word.endswith("*") and len(word) > 1
+        word = word.rstrip("*") if prefix else word
+        terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms)
 
 
 def insert_report(db, report):
@@ -64,51 +102,145 @@ def delete_report(db, report_id):
 
 
 def _where(filters, *conditions):
-    clauses = [LIST_FILTERS[name] for name, value in filters.items() if value is not None]
+    clauses = [f"({LIST_FILTERS[name]})" for name, value in filters.items() if value is not None]
     clauses += conditions
     return f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
 
+def _given(filters):
+    """The filters that have a value, with `q` as an FTS5 query."""
+    given = {name: value for name, value in filters.items() if value is not None}
+    if "q" in given:
+        given["q"] = search_query(given["q"])
+    return given
+
+
+def _order(sort):
+    """(sort key expression, direction) of a sort such as '-created_at'."""
+    return SORT_KEYS[sort.lstrip("-")], "DESC" if sort.startswith("-") else "ASC"
+
+
 def count_reports(db, filters):
-    """How many reports match. Without an activity or mentor, report_count knows."""
-    if filters.get("activity_id") is None and filters.get("peer_mentor_id") is None:
-        if filters.get("status") is None:
-            return db.execute("SELECT sum(reports) FROM report_count").fetchone()[0]
+    """How many reports match. With no filter but status, report_count knows."""
+    filters = _given(filters)
+    if not filters:
+        return db.execute("SELECT sum(reports) FROM report_count").fetchone()[0]
+    if filters.keys() == {"status"}:
         return db.execute(
             "SELECT reports FROM report_count WHERE status = :status", filters
         ).fetchone()[0]
     return db.execute(f"SELECT count(*) FROM report {_where(filters)}", filters).fetchone()[0]
 
 
-def page_of_reports(db, filters, limit, offset):
-    """Summaries of `limit` matching reports from `offset` on, newest first. The
-    offset is walked in the index alone; only the page's rows are read."""
+def page_of_reports(db, filters, sort, limit, offset):
+    """Summaries of `limit` matching reports from `offset` on, in `sort` order,
+    each with its `sort_key`. The offset is walked in the index alone where an
+    index serves the order; only the page's rows are read."""
+    filters = _given(filters)
+    key, direction = _order(sort)
     return db.execute(
         f"""
-        SELECT {SUMMARY_COLUMNS}, seq
+        SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
          WHERE seq IN (SELECT seq
                          FROM report
                          {_where(filters)}
-                        ORDER BY created_at DESC, seq DESC
+                        ORDER BY {key} {direction}, seq {direction}
                         LIMIT :limit OFFSET :offset)
-         ORDER BY created_at DESC, seq DESC
+         ORDER BY {key} {direction}, seq {direction}
         """,
         {**filters, "limit": limit, "offset": offset},
     ).fetchall()
 
 
-def page_of_reports_after(db, filters, limit, created_at, seq):
-    """Summaries of `limit` matching reports older than (created_at, seq), newest first."""
+def page_of_reports_after(db, filters, sort, limit, after_key, after_seq):
+    """Summaries of `limit` matching reports that follow (after_key, after_seq) in `sort` order."""
+    filters = _given(filters)
+    key, direction = _order(sort)
+    beyond = "<" if direction == "DESC" else ">"
     return db.execute(
         f"""
-        SELECT {SUMMARY_COLUMNS}, seq
+        SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
-          {_where(filters, "(created_at, seq) < (:created_at, :seq)")}
-         ORDER BY created_at DESC, seq DESC
+          {_where(filters, f"({key}, seq) {beyond} (:after_key, :after_seq)")}
+         ORDER BY {key} {direction}, seq {direction}
          LIMIT :limit
         """,
-        {**filters, "limit": limit, "created_at": created_at, "seq": seq},
+        {**filters, "limit": limit, "after_key": after_key, "after_seq": after_seq},
+    ).fetchall()
+
+
+def all_reports(db, filters, sort):
+    """Every matching report, whole, in `sort` order: a cursor to iterate, not a list."""
+    filters = _given(filters)
+    key, direction = _order(sort)
+    return db.execute(
+        f"""
+        SELECT {REPORT_COLUMNS}
+          FROM report
+          {_where(filters)}
+         ORDER BY {key} {direction}, seq {direction}
+        """,
+        filters,
+    )
+
+
+def deleted_reports(db, since, owner):
+    """The reports deleted at or after `since` (all, when None), oldest first;
+    only `owner`'s when it is given."""
+    return db.execute(
+        """
+        SELECT report_id, changed_at AS deleted_at
+          FROM report_change
+         WHERE action = 'delete'
+           AND changed_at >= coalesce(:since, '')
+           AND (:owner IS NULL OR peer_mentor_id = :owner)
+         ORDER BY changed_at, change_id
+        """,
+        {"since": since, "owner": owner},
+    )
+
+
+# The summary's groups, by the expression that names each report's group.
+SUMMARY_GROUPS = {
+    "month": "substr(json_extract(fields, '$.session_date'), 1, 7)",
+    "mentor": "peer_mentor_id",
+    "activity": "activity_id",
+    "org": "org_id",
+}
+
+
+def summary(db, filters, group_by):
+    """Per group of the matching reports: counts, attendance, duration,
+    engagement and follow-ups, computed by SQLite over the stored fields."""
+    filters = _given(filters)
+    group = SUMMARY_GROUPS[group_by]
+    return db.execute(
+        f"""
+        SELECT grouped."group",
+               count(*) AS reports,
+               count(*) FILTER (WHERE status = 'submitted') AS submitted,
+               count(*) FILTER (WHERE status = 'draft') AS drafts,
+               coalesce(sum(attendance), 0) AS attendance_total,
+               avg(attendance) AS attendance_average,
+               coalesce(sum(duration), 0) AS duration_minutes_total,
+               count(*) FILTER (WHERE engagement = 'low') AS engagement_low,
+               count(*) FILTER (WHERE engagement = 'medium') AS engagement_medium,
+               count(*) FILTER (WHERE engagement = 'high') AS engagement_high,
+               count(*) FILTER (WHERE engagement = 'very_high') AS engagement_very_high,
+               count(*) FILTER (WHERE follow_up IS 1) AS follow_ups_needed
+          FROM (SELECT {group} AS "group",
+                       status,
+                       json_extract(fields, '$.attendance_count') AS attendance,
+                       json_extract(fields, '$.duration_minutes') AS duration,
+                       json_extract(fields, '$.participant_engagement') AS engagement,
+                       json_extract(fields, '$.follow_up_needed') AS follow_up
+                  FROM report
+                  {_where(filters)}) AS grouped
+         GROUP BY grouped."group"
+         ORDER BY grouped."group" IS NULL, grouped."group"
+        """,
+        filters,
     ).fetchall()
 
 

@@ -5,7 +5,7 @@ import binascii
 import json
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
@@ -132,33 +132,86 @@ class QueryInteger(ma.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def encode_cursor(created_at, seq, page):
-    """An opaque keyset cursor: the page starts after the report (created_at, seq)."""
-    text = json.dumps([created_at, seq, page], separators=(",", ":"))
+class QueryDate(ma.String):
+    """A date query parameter, exactly YYYY-MM-DD and a real calendar date."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not ISO_DATE.fullmatch(text) or not _is_real(date.fromisoformat, text):
+            raise ValidationError("Not a valid date: write a real date as YYYY-MM-DD.")
+        return text
+
+
+class QueryTime(ma.String):
+    """A UTC time query parameter, YYYY-MM-DDTHH:MM:SSZ, or YYYY-MM-DD for the
+    start of that day. Loaded as the API writes times."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if ISO_DATE.fullmatch(text):
+            text += "T00:00:00Z"
+        if not TIMESTAMP.fullmatch(text) or not _is_real(_parse_timestamp, text):
+            raise ValidationError(
+                "Not a valid time: write YYYY-MM-DDTHH:MM:SSZ (UTC) or YYYY-MM-DD."
+            )
+        return text
+
+
+def _parse_timestamp(text):
+    return datetime.strptime(text, clock.TIMESTAMP_FORMAT)
+
+
+def _is_real(parse, text):
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+class QueryBoolean(ma.String):
+    """A boolean query parameter: exactly `true` or `false`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text not in ("true", "false"):
+            raise ValidationError("Must be true or false.")
+        return text == "true"
+
+
+SORTS = ("created_at", "submitted_at", "session_date")
+CURSOR_KEY = re.compile(rf"|{ISO_DATE.pattern}|{TIMESTAMP.pattern}")
+
+
+def encode_cursor(sort, key, seq, page):
+    """An opaque keyset cursor: the page starts after the report whose sort key
+    is `key` and whose insertion order is `seq`, in the order `sort`."""
+    text = json.dumps([sort, key, seq, page], separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 class Cursor(ma.String):
-    """A cursor made by encode_cursor, loaded as {"created_at", "seq", "page"}."""
+    """A cursor made by encode_cursor, loaded as {"sort", "key", "seq", "page"}."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            created_at, seq, page = json.loads(
+            sort, key, seq, page = json.loads(
                 base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             )
         except (ValueError, TypeError, binascii.Error):
-            created_at = seq = page = None
+            sort = key = seq = page = None
         if not (
-            isinstance(created_at, str)
-            and TIMESTAMP.fullmatch(created_at)
+            sort in {f"{sign}{name}" for name in SORTS for sign in ("", "-")}
+            and isinstance(key, str)
+            and CURSOR_KEY.fullmatch(key)
             and type(seq) is int
             and 1 <= seq <= MAX_SQLITE_INTEGER
             and type(page) is int
             and 2 <= page <= MAX_SQLITE_INTEGER
         ):
             raise ValidationError("Not a valid cursor: follow the `Link` of the page before.")
-        return {"created_at": created_at, "seq": seq, "page": page}
+        return {"sort": sort, "key": key, "seq": seq, "page": page}
 
 
 class Unchangeable(ma.Raw):
@@ -221,6 +274,24 @@ class NewReportSchema(Schema):
     fields = ma.Nested(ReportFieldsSchema, load_default=dict)
 
 
+class ImportedReportSchema(NewReportSchema):
+    """A row of an import file: a new report, or one exported before, with its
+    id and times. What is not given is made as for a POST."""
+
+    report_id = ma.String(validate=validate.Regexp(f"^{REPORT_ID.pattern}$"))
+    submitted_at = ma.String(allow_none=True, validate=validate.Regexp(f"^{TIMESTAMP.pattern}$"))
+    created_at = ma.String(validate=validate.Regexp(f"^{TIMESTAMP.pattern}$"))
+    updated_at = ma.String(validate=validate.Regexp(f"^{TIMESTAMP.pattern}$"))
+
+    @validates_schema
+    def times_agree(self, data, **kwargs):
+        if data.get("submitted_at") and data.get("status") != "submitted":
+            raise ValidationError("Only a submitted report has a submission time.", "submitted_at")
+        created, updated = data.get("created_at"), data.get("updated_at")
+        if created and updated and updated < created:
+            raise ValidationError("Must not be before created_at.", "updated_at")
+
+
 UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
 
 
@@ -240,18 +311,85 @@ class ReportChangesSchema(Schema):
             raise ValidationError("Give `fields`, `status` or both.")
 
 
-class ListQuerySchema(Schema):
-    """The query string of the three list endpoints."""
+# The query parameters that filter a list, its export and its summary.
+FILTERS = (
+    "status", "org_id", "peer_mentor_id", "activity_id", "session_date_from", "session_date_to",
+    "submitted_from", "submitted_to", "updated_since", "follow_up_needed", "has_way_forward",
+    "participant_engagement", "q",
+)  # fmt: skip
+RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
+
+
+class FilterSchema(Schema):
+    """The filters every list, export and summary takes; each given one must hold."""
+
+    status = ma.String(validate=validate.OneOf(STATUSES))
+    org_id = EntityId()
+    peer_mentor_id = EntityId()
+    activity_id = EntityId()
+    session_date_from = QueryDate(metadata={"description": "Session on or after this day."})
+    session_date_to = QueryDate(metadata={"description": "Session before this day."})
+    submitted_from = QueryTime(metadata={"description": "Submitted at or after this time."})
+    submitted_to = QueryTime(metadata={"description": "Submitted before this time."})
+    updated_since = QueryTime(metadata={"description": "Created or changed at or after this time."})
+    follow_up_needed = QueryBoolean(metadata={"enum": ["true", "false"]})
+    has_way_forward = QueryBoolean(metadata={"enum": ["true", "false"]})
+    participant_engagement = ma.String(validate=validate.OneOf(ENGAGEMENT_LEVELS))
+    q = Text(
+        max_length=200,
+        min_length=1,
+        validate=[not_blank],
+        description="Words that must all appear in the report's topic, challenges, notes "
+        "or way forward (a word ending in * matches as a prefix).",
+    )
+
+    @validates_schema
+    def ranges_are_ordered(self, data, **kwargs):
+        for start, end in RANGES:
+            if start in data and end in data and data[start] > data[end]:
+                raise ValidationError(f"Must not be before {start}.", end)
+
+
+class PageQuerySchema(Schema):
+    """The query string of a list that names no filter: which page, in which order."""
 
     page = QueryInteger(load_default=1, validate=validate.Range(min=1))
     limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
-    status = ma.String(validate=validate.OneOf(STATUSES))
     cursor = Cursor(metadata={"description": "Where the next page starts, from the `Link` header."})
+    sort = ma.String(
+        load_default="-created_at",
+        validate=validate.OneOf([f"{sign}{name}" for name in SORTS for sign in ("-", "")]),
+        metadata={"description": "The order; `-` for descending. Ties go by order of creation."},
+    )
+    format = ma.String(
+        validate=validate.OneOf(("json", "csv", "ndjson")),
+        metadata={"description": "csv or ndjson: every matching report, not a page (as Accept)."},
+    )
 
     @validates_schema(pass_original=True)
     def page_or_cursor(self, data, original, **kwargs):
         if "page" in original and "cursor" in original:
             raise ValidationError("Give `page` or `cursor`, not both.", "cursor")
+        if "cursor" in data and data["cursor"]["sort"] != data["sort"]:
+            raise ValidationError("This cursor is for another `sort`.", "cursor")
+
+
+class ListQuerySchema(FilterSchema, PageQuerySchema):
+    """The query string of the three list endpoints."""
+
+
+class SummaryQuerySchema(FilterSchema):
+    """The query string of GET /api/v1/reports/summary."""
+
+    group_by = ma.String(
+        required=True, validate=validate.OneOf(("month", "mentor", "activity", "org"))
+    )
+
+
+class DeletedQuerySchema(Schema):
+    """The query string of GET /api/v1/reports/deleted."""
+
+    since = QueryTime(metadata={"description": "Deleted at or after this time."})
 
 
 # Responses ----------------------------------------------------------------
@@ -303,6 +441,41 @@ class ProblemSchema(Schema):
     )
 
 
+class EngagementCountsSchema(Schema):
+    low = ma.Integer()
+    medium = ma.Integer()
+    high = ma.Integer()
+    very_high = ma.Integer()
+
+
+class SummaryGroupSchema(Schema):
+    group = ma.String(
+        allow_none=True,
+        metadata={"description": "YYYY-MM of the session date, or the mentor, activity or "
+                  "org id; null for reports without a session date."},
+    )  # fmt: skip
+    reports = ma.Integer()
+    submitted = ma.Integer()
+    drafts = ma.Integer()
+    attendance_total = ma.Integer()
+    attendance_average = ma.Float(
+        allow_none=True, metadata={"description": "Over the reports that give attendance."}
+    )
+    duration_minutes_total = ma.Integer()
+    engagement = ma.Nested(EngagementCountsSchema)
+    follow_ups_needed = ma.Integer()
+
+
+class SummarySchema(Schema):
+    group_by = ma.String(metadata={"enum": ["month", "mentor", "activity", "org"]})
+    groups = ma.List(ma.Nested(SummaryGroupSchema))
+
+
+class DeletedReportSchema(Schema):
+    report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
+    deleted_at = timestamp()
+
+
 def page_schema(name, item_schema):
     """The shape of one page of a list: `data` items of `item_schema`, and `pagination`."""
     return Schema.from_dict(
@@ -332,6 +505,10 @@ activity_report_schema = ReportSchema(
 )
 mentor_report_schema = ReportSchema(only=("report_id", "activity_id", "status", "submitted_at"))
 deleted_schema = DeletedSchema()
+summary_schema = SummarySchema()
+deleted_page_schema = Schema.from_dict(
+    {"data": ma.List(ma.Nested(DeletedReportSchema))}, name="DeletedReports"
+)()
 
 report_page_schema = page_schema("ReportPage", report_summary_schema)
 activity_page_schema = page_schema("ActivityReportPage", activity_report_schema)
@@ -361,3 +538,7 @@ dump_mentor_report = stored_form_dumper(mentor_report_schema)
 new_report_schema = NewReportSchema()
 report_changes_schema = ReportChangesSchema()
 list_query_schema = ListQuerySchema()
+page_query_schema = PageQuerySchema()
+imported_report_schema = ImportedReportSchema()
+summary_query_schema = SummaryQuerySchema()
+deleted_query_schema = DeletedQuerySchema()

@@ -9,10 +9,16 @@ from datetime import timedelta
 from marshmallow import ValidationError
 
 from reports import clock, queries
-from reports.auth import ANONYMOUS
+from reports.auth import ANONYMOUS, Caller
 from reports.db import get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
-from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT, is_report_id
+from reports.schemas import (
+    ENGAGEMENT_LEVELS,
+    FIELD_NAMES,
+    REQUIRED_TO_SUBMIT,
+    imported_report_schema,
+    is_report_id,
+)
 
 ID_ATTEMPTS = 16
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
@@ -103,27 +109,131 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS):
     write(delete)
 
 
-def page_of_reports(filters, page, limit, after=None):
-    """One page of the reports matching `filters`: its rows, how many match in
-    all, and the (created_at, seq) to continue after, or None on the last page.
+def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
+    """One page of the reports matching `filters`, in `sort` order: its rows, how
+    many match in all, and the (sort key, seq) to continue after, or None on the
+    last page.
 
-    The page is chosen by number, or by `after`, the (created_at, seq) of the
+    The page is chosen by number, or by `after`, the (sort key, seq) of the
     last report of the page before it (a keyset cursor).
     """
     with snapshot() as db:
         total = queries.count_reports(db, filters)
         # One more row than asked tells whether another page follows.
         if after is not None:
-            rows = queries.page_of_reports_after(db, filters, limit + 1, *after)
+            rows = queries.page_of_reports_after(db, filters, sort, limit + 1, *after)
         elif (page - 1) * limit < total:
-            rows = queries.page_of_reports(db, filters, limit + 1, (page - 1) * limit)
+            rows = queries.page_of_reports(db, filters, sort, limit + 1, (page - 1) * limit)
         else:
             # Past the end there is nothing to read (and a huge offset would not fit SQLite).
             rows = []
     if len(rows) <= limit:
         return rows, total, None
     last = rows[limit - 1]
-    return rows[:limit], total, (last["created_at"], last["seq"])
+    return rows[:limit], total, (last["sort_key"], last["seq"])
+
+
+def all_reports(filters, sort="-created_at"):
+    """Every report matching `filters`, whole, one at a time, from one snapshot:
+    memory stays flat however many there are."""
+    with snapshot() as db:
+        for row in queries.all_reports(db, filters, sort):
+            report = dict(row)
+            report["fields"] = json.loads(report["fields"])
+            yield report
+
+
+def deleted_reports(since=None, caller=ANONYMOUS):
+    """The ids deleted at or after `since`, with when; a mentor sees its own only."""
+    return [dict(row) for row in queries.deleted_reports(get_db(), since, caller.owner)]
+
+
+def summary(filters, group_by):
+    """Per group of the matching reports, the figures of SummarySchema."""
+    with snapshot() as db:
+        rows = queries.summary(db, filters, group_by)
+    groups = []
+    for row in rows:
+        group = dict(row)
+        average = group["attendance_average"]
+        group["attendance_average"] = None if average is None else round(average, 2)
+        group["engagement"] = {
+            level: group.pop(f"engagement_{level}") for level in ENGAGEMENT_LEVELS
+        }
+        groups.append(group)
+    return groups
+
+
+IMPORTER = Caller("flask import", "coordinator")
+
+
+def import_reports(rows, default_org_id=None, dry_run=False):
+    """Validate every (line number, row) and store them all in one transaction,
+    or none if any row is bad. Returns how many rows there were; raises
+    ImportFailed with the messages of every bad row."""
+
+    def import_all(db):
+        problems, count, seen = [], 0, set()
+        for line, row in rows:
+            count += 1
+            try:
+                report = _imported(db, row, default_org_id, seen)
+            except ValidationError as error:
+                problems.append((line, error.messages))
+                continue
+            if not problems and not dry_run:
+                _insert_imported(db, report)
+        if problems:
+            raise ImportFailed(problems)
+        return count
+
+    if dry_run:
+        with snapshot() as db:
+            return import_all(db)
+    return write(import_all)
+
+
+class ImportFailed(Exception):
+    def __init__(self, problems):
+        super().__init__(f"{len(problems)} bad rows")
+        self.problems = problems
+
+
+def _imported(db, row, default_org_id, seen):
+    if not isinstance(row, dict):
+        raise ValidationError({"_schema": ["A row must be a JSON object."]})
+    optional = ("org_id",) if default_org_id else ()
+    new = imported_report_schema.load(row, partial=optional)
+    fields = _merge_fields({}, new["fields"])
+    _check_submittable(new["status"], fields)
+    report_id = new.get("report_id")
+    if report_id is not None:
+        if report_id in seen or queries.report_by_id(db, report_id) is not None:
+            raise ValidationError({"report_id": ["A report with this id exists already."]})
+        seen.add(report_id)
+    now = clock.timestamp()
+    created_at = new.get("created_at", now)
+    submitted = new["status"] == "submitted"
+    return {
+        "report_id": report_id,
+        "activity_id": new["activity_id"],
+        "peer_mentor_id": new["peer_mentor_id"],
+        "org_id": new.get("org_id", default_org_id),
+        "status": new["status"],
+        "fields": fields,
+        "submitted_at": (new.get("submitted_at") or created_at) if submitted else None,
+        "created_at": created_at,
+        "updated_at": new.get("updated_at", created_at),
+        "version": 1,
+    }
+
+
+def _insert_imported(db, report):
+    if report["report_id"] is None:
+        report["report_id"] = _insert_with_fresh_id(db, report)
+    else:
+        queries.insert_report(db, _as_row(report))
+    _record_change(db, report, "create", IMPORTER, at=clock.timestamp())
 
 
 def _existing_report(db, report_id, caller):
@@ -137,7 +247,7 @@ def _existing_report(db, report_id, caller):
     return report
 
 
-def _record_change(db, report, action, caller):
+def _record_change(db, report, action, caller, at=None):
     queries.insert_report_change(
         db,
         {
@@ -146,7 +256,7 @@ def _record_change(db, report, action, caller):
             "version": report["version"],
             "action": action,
             "actor": caller.name,
-            "changed_at": report["updated_at"] if action != "delete" else clock.timestamp(),
+            "changed_at": at or (report["updated_at"] if action != "delete" else clock.timestamp()),
         },
     )
 

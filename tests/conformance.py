@@ -65,6 +65,8 @@ class OpenAPIDocument:
         assert response.mimetype in content, (
             f"{method} {path}: {response.mimetype} is not among {list(content)}"
         )
+        if not response.is_json:
+            return  # an export: its rows are checked by the tests of exports
         schema_at = f"{BASE}#/{where}/content/{pointer(response.mimetype)}/schema"
         validator = Draft202012Validator({"$ref": schema_at}, registry=self.registry)
         errors = sorted(validator.iter_errors(response.get_json()), key=str)

@@ -2,6 +2,7 @@
 role may do only what it may; denied requests change nothing."""
 
 import hashlib
+import json
 import sqlite3
 
 import pytest
@@ -39,10 +40,10 @@ def bearer(secret):
 def headers(secrets_by_role):
     """The Authorization header each kind of caller sends."""
     return {
-        "no token": {},
+        "missing": {},
         "malformed": {"Authorization": f"Token {secrets_by_role['coordinator']}"},
-        "wrong token": bearer("psr_" + "x" * 43),
-        "revoked token": bearer(secrets_by_role["revoked"]),
+        "unknown": bearer("psr_" + "x" * 43),
+        "revoked": bearer(secrets_by_role["revoked"]),
         **{role: bearer(secrets_by_role[role]) for role in ("coordinator", "viewer", "mentor")},
     }
 
@@ -90,18 +91,22 @@ ENDPOINTS = {
     "delete own": lambda own, other: ("DELETE", f"{REPORTS}/{own}", None),
     "delete other": lambda own, other: ("DELETE", f"{REPORTS}/{other}", None),
     "openapi": lambda own, other: ("GET", "/api/v1/openapi.json", None),
+    "summary": lambda own, other: ("GET", f"{REPORTS}/summary?group_by=org", None),
+    "deleted": lambda own, other: ("GET", f"{REPORTS}/deleted", None),
+    "export": lambda own, other: ("GET", f"{REPORTS}?format=csv", None),
 }
 
 # The status each caller gets from each endpoint, in the order of ENDPOINTS.
 STATUSES = {
-    #                list by-act bm-own bm-oth get-own get-oth cr-own cr-oth up-own up-oth del-own del-oth openapi  # noqa: E501
-    "no token":      [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
-    "malformed":     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
-    "wrong token":   [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
-    "revoked token": [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200],
-    "coordinator":   [200, 200, 200, 200, 200, 200, 201, 201, 200, 200, 200, 200, 200],
-    "viewer":        [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 200],
-    "mentor":        [200, 200, 200, 403, 200, 404, 201, 403, 200, 404, 200, 404, 200],
+    # list, by-activity, by-mentor own and other, get own and other, create own and
+    # other, update own and other, delete own and other, openapi, summary, deleted, export
+    "missing":     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 401, 401, 401],
+    "malformed":   [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 401, 401, 401],
+    "unknown":     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 401, 401, 401],
+    "revoked":     [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 200, 401, 401, 401],
+    "coordinator": [200, 200, 200, 200, 200, 200, 201, 201, 200, 200, 200, 200, 200, 200, 200, 200],
+    "viewer":      [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 200, 200, 200, 200],
+    "mentor":      [200, 200, 200, 403, 200, 404, 201, 403, 200, 404, 200, 404, 200, 200, 200, 200],
 }  # fmt: skip
 
 MATRIX = [
@@ -136,12 +141,12 @@ def test_a_401_does_not_say_whether_the_token_was_missing_malformed_unknown_or_r
 ):
     answers = {
         caller: client.get(REPORTS, headers=headers[caller])
-        for caller in ("no token", "malformed", "wrong token", "revoked token")
+        for caller in ("missing", "malformed", "unknown", "revoked")
     }
 
     bodies = {caller: response.json for caller, response in answers.items()}
-    assert all(body == bodies["no token"] for body in bodies.values()), bodies
-    assert bodies["no token"]["status"] == 401
+    assert all(body == bodies["missing"] for body in bodies.values()), bodies
+    assert bodies["missing"]["status"] == 401
     assert {r.headers["WWW-Authenticate"] for r in answers.values()} == {"Bearer realm=reports"}
 
 
@@ -172,6 +177,25 @@ def test_a_mentor_lists_and_counts_only_its_own_reports(client, headers):
         assert {item["report_id"] for item in page["data"]} == own, path
         assert page["pagination"]["total"] == 2, path
     assert client.get(REPORTS, headers=coordinator).json["pagination"]["total"] == 5
+
+
+def test_a_mentor_exports_summarises_and_syncs_only_its_own_reports(client, headers):
+    coordinator, mentor = headers["coordinator"], headers["mentor"]
+    own = create_as(client, coordinator, MENTOR)
+    create_as(client, coordinator, MENTOR)
+    other = create_as(client, coordinator, OTHER_MENTOR)
+    create_as(client, coordinator, OTHER_MENTOR)
+    for report_id in (own, other):
+        client.delete(f"{REPORTS}/{report_id}", headers=coordinator)
+
+    export = client.get(f"{REPORTS}?format=ndjson", headers=mentor).data.decode().splitlines()
+    summary = client.get(f"{REPORTS}/summary?group_by=mentor", headers=mentor).json
+    deleted = client.get(f"{REPORTS}/deleted", headers=mentor).json["data"]
+
+    assert [json.loads(line)["peer_mentor_id"] for line in export] == [MENTOR]
+    assert [(group["group"], group["reports"]) for group in summary["groups"]] == [(MENTOR, 1)]
+    assert [item["report_id"] for item in deleted] == [own]
+    assert len(client.get(f"{REPORTS}/deleted", headers=coordinator).json["data"]) == 2
 
 
 def test_a_mentor_may_not_read_another_mentors_report_through_a_page_link(client, headers):

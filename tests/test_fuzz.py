@@ -45,6 +45,8 @@ OPERATIONS = [
     ("DELETE", "/api/v1/reports/{report_id}"),
     ("GET", "/api/v1/reports/by-activity/{activity_id}"),
     ("GET", "/api/v1/reports/by-mentor/{mentor_id}"),
+    ("GET", "/api/v1/reports/summary"),
+    ("GET", "/api/v1/reports/deleted"),
 ]
 
 

@@ -94,11 +94,12 @@ def test_the_link_keeps_the_status_filter(client, make_report):
     [
         "not-a-cursor",
         "%FF",
-        encode_cursor("2026-03-20T14:10:00Z", 0, 2),
-        encode_cursor("2026-03-20T14:10:00Z", 2**63, 2),
-        encode_cursor("2026-03-20T14:10:00Z", 1, 1),
-        encode_cursor("yesterday", 1, 2),
-        encode_cursor("2026-03-20T14:10:00Z", "1", 2),
+        encode_cursor("-created_at", "2026-03-20T14:10:00Z", 0, 2),
+        encode_cursor("-created_at", "2026-03-20T14:10:00Z", 2**63, 2),
+        encode_cursor("-created_at", "2026-03-20T14:10:00Z", 1, 1),
+        encode_cursor("-created_at", "yesterday", 1, 2),
+        encode_cursor("-priority", "2026-03-20T14:10:00Z", 1, 2),
+        encode_cursor("-created_at", "2026-03-20T14:10:00Z", "1", 2),
     ],
 )
 def test_a_cursor_the_service_did_not_make_is_422(client, cursor):

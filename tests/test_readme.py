@@ -13,7 +13,7 @@ from reports.db import write
 from reports.schemas import FIELD_NAMES
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-EXAMPLE = re.compile(r"```console\n\$ ((?:curl|flask) .*?)\n(.*?)```", re.DOTALL)
+EXAMPLE = re.compile(r"```console\n\$ ((?:curl|flask|cat) .*?)\n(.*?)```", re.DOTALL)
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 
@@ -81,9 +81,13 @@ def test_the_readme_has_an_example_for_every_endpoint():
     } <= shapes
 
 
-def test_every_example_answers_what_the_readme_shows(app, client, runner):
+def test_every_example_answers_what_the_readme_shows(app, client, runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where the files the README shows with `cat` are
     ids = {}  # the README's report ids and token secrets, to this run's
     for command, output in EXAMPLE.findall(README):
+        if command.startswith("cat"):
+            (tmp_path / command.split()[1]).write_text(output, encoding="utf-8")
+            continue
         if command.startswith("flask"):
             replay_flask_command(app, runner, command, output, ids)
             continue
@@ -94,6 +98,10 @@ def test_every_example_answers_what_the_readme_shows(app, client, runner):
         )
 
         status, shown_headers, shown_body = split_output(output, show_headers)
+        if not response.is_json:  # an export, shown as it is
+            actual = TIMESTAMP.sub("<time>", response.get_data(as_text=True).replace("\r\n", "\n"))
+            assert actual == TIMESTAMP.sub("<time>", with_actual_ids(shown_body, ids)), command
+            continue
         expected = json.loads(shown_body)
         if isinstance(expected, dict) and "report_id" in expected:
             ids.setdefault(expected["report_id"], response.json["report_id"])
@@ -125,7 +133,7 @@ def replay_flask_command(app, runner, command, shown, ids):
 def test_the_readme_lists_every_route(app):
     routes = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("reports.")}
 
-    assert len(routes) == 5
+    assert len(routes) == 7
     for route in routes:
         assert f"`{route}`" in README
 

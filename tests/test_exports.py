@@ -1,0 +1,276 @@
+"""CSV and NDJSON exports, read back and compared with the API's own reads, and
+`flask --app reports import`: all or nothing, and export-then-import round trips."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from reports import create_app, formats
+from reports.db import get_db
+
+from conftest import CONTRACT_REPORT
+
+REPORTS = "/api/v1/reports"
+# Text that a CSV or a spreadsheet could mangle, each in a report of its own.
+AWKWARD = [
+    'commas, and "quotes"',
+    "two\nlines\r\nand CRLF",
+    "emoji 🎉 and ünïcödé",
+    '=HYPERLINK("http://evil")',
+    "+49 30 1234",
+    "-minus",
+    "@mention",
+    "\tleading tab",
+    "\rleading CR",
+    "'already quoted",
+    "",
+]
+
+
+@pytest.fixture
+def awkward_reports(client):
+    """One report per awkward text, in every free-text field, the last submitted."""
+    ids = []
+    for number, text in enumerate(AWKWARD):
+        fields = {
+            **CONTRACT_REPORT["fields"],
+            "session_topic": f"Topic {number} {text}",
+            "challenges_noted": text,
+            "mentor_notes": text,
+            "way_forward": text,
+            "follow_up_needed": number % 2 == 0,
+            "duration_minutes": 30 + number,
+        }
+        created = client.post(REPORTS, json={**CONTRACT_REPORT, "fields": fields})
+        assert created.status_code == 201, created.json
+        ids.append(created.json["report_id"])
+    client.put(f"{REPORTS}/{ids[-1]}", json={"status": "submitted"})
+    return ids
+
+
+def api_reports(client, ids):
+    return {report_id: client.get(f"{REPORTS}/{report_id}").json for report_id in ids}
+
+
+def parsed_csv(data):
+    """The rows of an export CSV as the API's report objects."""
+    lines = io.StringIO(data.decode("utf-8"), newline="")
+    return {report["report_id"]: report for _, report in formats.read_csv(lines)}
+
+
+def as_api_form(report):
+    """An imported row with the keys a full read has (submitted_at null on a draft)."""
+    return {"submitted_at": None, **report}
+
+
+def test_the_csv_export_reads_back_as_the_api_reads(client, awkward_reports):
+    response = client.get(f"{REPORTS}?format=csv")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="reports.csv"'
+    header = response.data.decode().split("\r\n", 1)[0]
+    assert header.split(",") == list(formats.CSV_COLUMNS)
+    exported = parsed_csv(response.data)
+    assert {key: as_api_form(value) for key, value in exported.items()} == api_reports(
+        client, awkward_reports
+    )
+
+
+def test_no_csv_cell_starts_like_a_formula(client, awkward_reports):
+    data = client.get(f"{REPORTS}?format=csv").data.decode()
+
+    cells = [cell for row in csv.reader(io.StringIO(data, newline="")) for cell in row]
+    assert '\'=HYPERLINK("http://evil")' in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_the_ndjson_export_is_the_full_reports_one_per_line(client, awkward_reports):
+    response = client.get(REPORTS, headers={"Accept": "application/x-ndjson"})
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/x-ndjson"
+    lines = response.data.decode().splitlines()
+    exported = {report["report_id"]: report for report in map(json.loads, lines)}
+    assert exported == api_reports(client, awkward_reports)
+
+
+@pytest.mark.parametrize(
+    ("how", "mimetype"),
+    [
+        ({"query_string": "format=csv"}, "text/csv"),
+        ({"headers": {"Accept": "text/csv"}}, "text/csv"),
+        ({"query_string": "format=ndjson"}, "application/x-ndjson"),
+        ({"headers": {"Accept": "text/html,*/*;q=0.8"}}, "application/json"),
+        ({"headers": {"Accept": "text/csv"}, "query_string": "format=json"}, "application/json"),
+    ],
+)
+def test_format_or_accept_chooses_the_answer(client, awkward_reports, how, mimetype):
+    assert client.get(REPORTS, **how).mimetype == mimetype
+
+
+def test_an_export_holds_every_match_in_the_list_order_with_the_filters(client, awkward_reports):
+    exported = parsed_csv(client.get(f"{REPORTS}?format=csv&follow_up_needed=true").data)
+    listed = client.get(f"{REPORTS}?follow_up_needed=true&limit=100").json["data"]
+
+    assert list(exported) == [item["report_id"] for item in listed]
+    assert len(exported) == 6
+
+
+def test_the_activity_and_mentor_lists_export_too(client, awkward_reports):
+    for path in ("by-activity/act_7b4e9f2a", "by-mentor/usr_mentor_042"):
+        response = client.get(f"{REPORTS}/{path}?format=ndjson")
+        assert len(response.data.decode().splitlines()) == len(AWKWARD), path
+    assert client.get(f"{REPORTS}/by-mentor/someone_else?format=csv").data.count(b"\r\n") == 1
+
+
+@pytest.mark.parametrize("paging", ["page=2", "limit=5", "cursor=abc"])
+def test_an_export_is_not_paged(client, paging):
+    response = client.get(f"{REPORTS}?format=csv&{paging}")
+
+    assert response.status_code == 422
+    assert paging.split("=")[0] in response.json["errors"]
+
+
+# Import -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def second_app(tmp_path):
+    """Another instance with its own empty database, to import into."""
+    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
+
+
+def import_file(app, path, *options):
+    return app.test_cli_runner().invoke(args=["import", str(path), *options])
+
+
+def every_report(app):
+    client = app.test_client()
+    lines = client.get(f"{REPORTS}?format=ndjson&sort=created_at").data.decode().splitlines()
+    return sorted(map(json.loads, lines), key=lambda report: report["report_id"])
+
+
+@pytest.mark.parametrize("export", ["csv", "ndjson"])
+def test_export_then_import_gives_the_same_reports(
+    app, client, awkward_reports, second_app, tmp_path, export
+):
+    path = tmp_path / f"reports.{export}"
+    path.write_bytes(client.get(f"{REPORTS}?format={export}").data)
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 0, result.output
+    assert f"Imported {len(AWKWARD)} reports" in result.output
+    assert every_report(second_app) == every_report(app)
+
+
+def test_import_of_new_reports_gives_them_ids_and_times(second_app, tmp_path):
+    path = tmp_path / "new.jsonl"
+    rows = [CONTRACT_REPORT, {**CONTRACT_REPORT, "status": "submitted"}]
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 0, result.output
+    imported = every_report(second_app)
+    assert sorted(report["status"] for report in imported) == ["draft", "submitted"]
+    assert all(report["report_id"].startswith("rpt_") for report in imported)
+
+
+BAD_ROWS = [
+    json.dumps(CONTRACT_REPORT),
+    json.dumps({**CONTRACT_REPORT, "peer_mentor_id": "not an id"}),
+    json.dumps(CONTRACT_REPORT),
+    json.dumps({**CONTRACT_REPORT, "fields": {"attendance_count": "six"}}),
+    "[1, 2]",
+    json.dumps({**CONTRACT_REPORT, "status": "submitted", "fields": {}}),
+]
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_names_each_bad_line(second_app, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(BAD_ROWS) + "\n")
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 1
+    assert f"{path}:2: " in result.stderr and "peer_mentor_id" in result.stderr
+    assert f"{path}:4: " in result.stderr and "attendance_count" in result.stderr
+    assert f"{path}:5: " in result.stderr
+    assert f"{path}:6: " in result.stderr and "Required to submit" in result.stderr
+    assert f"{path}:1: " not in result.stderr and f"{path}:3: " not in result.stderr
+    assert "4 of the rows are not valid. Nothing was imported." in result.stderr
+    assert every_report(second_app) == []
+
+
+def test_importing_ids_that_exist_imports_nothing(app, client, awkward_reports, tmp_path):
+    path = tmp_path / "again.csv"
+    path.write_bytes(client.get(f"{REPORTS}?format=csv").data)
+    before = every_report(app)
+
+    result = import_file(app, path)
+
+    assert result.exit_code == 1
+    assert "A report with this id exists already." in result.stderr
+    assert every_report(app) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.jsonl", '{"activity_id": \n', "line 1: not valid JSON"),
+        ("columns.csv", "report_id,mood\r\nrpt_00000001,good\r\n", "unknown columns mood"),
+        ("short.csv", "activity_id,peer_mentor_id\r\nact_1\r\n", "line 2: 1 cells"),
+    ],
+)
+def test_a_file_that_is_not_of_its_format_imports_nothing(
+    second_app, tmp_path, name, content, message
+):
+    path = tmp_path / name
+    path.write_text(content)
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert every_report(second_app) == []
+
+
+def test_dry_run_validates_and_imports_nothing(client, awkward_reports, second_app, tmp_path):
+    path = tmp_path / "reports.csv"
+    path.write_bytes(client.get(f"{REPORTS}?format=csv").data)
+
+    result = import_file(second_app, path, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert f"All {len(AWKWARD)} reports" in result.output and "--dry-run" in result.output
+    assert every_report(second_app) == []
+
+
+def test_import_records_who_made_the_reports(second_app, tmp_path, database):
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(CONTRACT_REPORT) + "\n")
+
+    import_file(second_app, path)
+
+    report_id = every_report(second_app)[0]["report_id"]
+    with second_app.app_context():
+        actors = (
+            get_db()
+            .execute("SELECT action, actor FROM report_change WHERE report_id = ?", (report_id,))
+            .fetchall()
+        )
+    assert [tuple(row) for row in actors] == [("create", "flask import")]
+
+
+def test_a_csv_saved_with_a_byte_order_mark_imports(client, awkward_reports, second_app, tmp_path):
+    path = tmp_path / "from-a-spreadsheet.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + client.get(f"{REPORTS}?format=csv").data)
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 0, result.output
+    assert len(every_report(second_app)) == len(AWKWARD)

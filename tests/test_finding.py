@@ -1,0 +1,350 @@
+"""Finding reports: every filter alone and with paging, full-text search, sort
+orders, incremental sync, and the summary per group."""
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from reports import db
+
+from conftest import CONTRACT_REPORT
+
+REPORTS = "/api/v1/reports"
+
+
+@pytest.fixture
+def reports(client, clock):
+    """Six reports made a minute apart from 2026-05-01T10:00:00Z, oldest first,
+    that differ in every filter."""
+    clock.now = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+
+    def make(name, fields, **top):
+        body = {**CONTRACT_REPORT, **top, "fields": fields}
+        response = client.post(REPORTS, json=body)
+        assert response.status_code == 201, response.json
+        clock.advance(minutes=1)
+        return name, response.json["report_id"]
+
+    made = dict(
+        [
+            make("march_cv", {"session_date": "2026-03-02", "attendance_count": 6,
+                              "session_topic": "CV writing", "follow_up_needed": True,
+                              "participant_engagement": "high", "duration_minutes": 90},
+                 status="submitted"),
+            make("march_budget", {"session_date": "2026-03-31", "attendance_count": 4,
+                                  "session_topic": "Budgeting", "follow_up_needed": False,
+                                  "participant_engagement": "low",
+                                  "way_forward": "Bring bank statements"},
+                 status="submitted", peer_mentor_id="usr_mentor_007"),
+            make("april_interviews", {"session_date": "2026-04-01", "attendance_count": 9,
+                                      "session_topic": "Interview practice",
+                                      "mentor_notes": "Café role-play, résumé review",
+                                      "participant_engagement": "high", "duration_minutes": 60},
+                 status="submitted", activity_id="act_other"),
+            make("draft_no_date", {"session_topic": "Planning", "follow_up_needed": True}),
+            make("other_org", {"session_date": "2026-02-10", "session_topic": "CV basics",
+                               "attendance_count": 3},
+                 org_id="org_other"),
+            make("feb_draft", {"session_date": "2026-02-20", "challenges_noted": "Late start"}),
+        ]
+    )  # fmt: skip
+    return made
+
+
+def found(client, query, path=REPORTS):
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def names(reports, page):
+    by_id = {report_id: name for name, report_id in reports.items()}
+    return [by_id[item["report_id"]] for item in page["data"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=draft", ["feb_draft", "other_org", "draft_no_date"]),
+        ("org_id=org_other", ["other_org"]),
+        ("peer_mentor_id=usr_mentor_007", ["march_budget"]),
+        ("activity_id=act_other", ["april_interviews"]),
+        ("session_date_from=2026-03-01", ["april_interviews", "march_budget", "march_cv"]),
+        ("session_date_to=2026-03-01", ["feb_draft", "other_org"]),
+        ("session_date_from=2026-03-01&session_date_to=2026-04-01", ["march_budget", "march_cv"]),
+        ("session_date_from=2026-04-01&session_date_to=2026-04-01", []),
+        ("submitted_from=2026-05-01T10:01:00Z", ["april_interviews", "march_budget"]),
+        ("submitted_to=2026-05-01T10:01:00Z", ["march_cv"]),
+        ("submitted_from=2026-05-01", ["april_interviews", "march_budget", "march_cv"]),
+        ("follow_up_needed=true", ["draft_no_date", "march_cv"]),
+        ("follow_up_needed=false", ["march_budget"]),
+        ("has_way_forward=true", ["march_budget"]),
+        (
+            "has_way_forward=false",
+            ["feb_draft", "other_org", "draft_no_date", "april_interviews", "march_cv"],
+        ),  # fmt: skip
+        ("participant_engagement=high", ["april_interviews", "march_cv"]),
+        ("q=cv", ["other_org", "march_cv"]),
+        ("q=CV+writing", ["march_cv"]),
+        ("q=bank", ["march_budget"]),
+        ("q=cafe", ["april_interviews"]),
+        ("q=resume", ["april_interviews"]),
+        ("q=late", ["feb_draft"]),
+        ("q=budg*", ["march_budget"]),
+        ("q=nothing-like-it", []),
+        ('q="', []),
+        ("q=NEAR(cv", []),
+        (
+            "status=submitted&participant_engagement=high&session_date_from=2026-04-01",
+            ["april_interviews"],
+        ),  # fmt: skip
+    ],
+)
+def test_each_filter_finds_exactly_its_reports_and_total_counts_them(
+    client, reports, query, expected
+):
+    page = found(client, query)
+
+    assert names(reports, page) == expected
+    assert page["pagination"]["total"] == len(expected)
+
+
+def test_filters_apply_to_the_activity_and_mentor_lists_too(client, reports):
+    by_activity = found(client, "q=cv", f"{REPORTS}/by-activity/act_7b4e9f2a")
+    by_mentor = found(client, "status=submitted", f"{REPORTS}/by-mentor/usr_mentor_042")
+
+    assert names(reports, by_activity) == ["other_org", "march_cv"]
+    assert names(reports, by_mentor) == ["april_interviews", "march_cv"]
+
+
+def test_a_filter_that_the_path_gives_already_is_a_422(client, reports):
+    response = client.get(f"{REPORTS}/by-mentor/usr_mentor_042?peer_mentor_id=usr_mentor_007")
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"peer_mentor_id": ["Given by the path already."]}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("session_date_from=2026-02-30", "session_date_from"),
+        ("session_date_to=01/03/2026", "session_date_to"),
+        ("submitted_from=2026-03-20T25:00:00Z", "submitted_from"),
+        ("updated_since=yesterday", "updated_since"),
+        ("follow_up_needed=1", "follow_up_needed"),
+        ("has_way_forward=yes", "has_way_forward"),
+        ("participant_engagement=huge", "participant_engagement"),
+        ("q=", "q"),
+        ("q=+++", "q"),
+        ("sort=priority", "sort"),
+        ("org_id=not+an+id", "org_id"),
+        ("session_date_from=2026-04-01&session_date_to=2026-03-01", "session_date_to"),
+        ("submitted_from=2026-04-01&submitted_to=2026-03-01", "submitted_to"),
+        ("format=xlsx", "format"),
+    ],
+)
+def test_a_bad_filter_is_a_422_that_names_it(client, reports, query, field):
+    response = client.get(f"{REPORTS}?{query}")
+
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("-created_at", ["feb_draft", "other_org", "draft_no_date", "april_interviews",
+                         "march_budget", "march_cv"]),
+        ("created_at", ["march_cv", "march_budget", "april_interviews", "draft_no_date",
+                        "other_org", "feb_draft"]),
+        ("-session_date", ["april_interviews", "march_budget", "march_cv", "feb_draft",
+                           "other_org", "draft_no_date"]),
+        ("session_date", ["draft_no_date", "other_org", "feb_draft", "march_cv",
+                          "march_budget", "april_interviews"]),
+        ("-submitted_at", ["april_interviews", "march_budget", "march_cv", "feb_draft",
+                           "other_org", "draft_no_date"]),
+    ],
+)  # fmt: skip
+def test_sort_orders_the_list_and_ties_go_by_creation(client, reports, sort, expected):
+    assert names(reports, found(client, f"sort={sort}")) == expected
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "session_date", "-submitted_at"])
+@pytest.mark.parametrize("query", ["", "&status=draft", "&q=cv", "&session_date_from=2026-01-01"])
+def test_following_the_links_walks_every_match_once_in_order(client, reports, sort, query):
+    whole = found(client, f"sort={sort}{query}")
+    seen, url = [], f"{REPORTS}?sort={sort}{query}&limit=2"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.json
+        assert response.json["pagination"]["total"] == whole["pagination"]["total"]
+        seen += response.json["data"]
+        link = response.headers.get("Link")
+        url = link.split(">")[0].lstrip("<") if link else None
+
+    assert seen == whole["data"]
+
+
+def test_pages_by_number_follow_the_filter_and_sort(client, reports):
+    second = found(client, "has_way_forward=false&sort=session_date&limit=2&page=2")
+
+    assert names(reports, second) == ["feb_draft", "march_cv"]
+    assert second["pagination"]["total"] == 5
+
+
+def test_a_cursor_is_for_the_sort_it_was_made_in(client, reports):
+    link = client.get(f"{REPORTS}?sort=session_date&limit=2").headers["Link"]
+    cursor = link.split("cursor=")[1].split(">")[0].split("&")[0]
+
+    response = client.get(f"{REPORTS}?sort=-created_at&cursor={cursor}")
+
+    assert response.status_code == 422
+    assert "cursor" in response.json["errors"]
+
+
+# Search stays in step with every write ------------------------------------
+
+
+def test_an_update_changes_what_search_finds(client, reports):
+    client.put(f"{REPORTS}/{reports['march_cv']}", json={"fields": {"session_topic": "Pensions"}})
+
+    assert names(reports, found(client, "q=pensions")) == ["march_cv"]
+    assert names(reports, found(client, "q=writing")) == []
+
+
+def test_a_delete_removes_the_report_from_search(client, reports):
+    client.delete(f"{REPORTS}/{reports['march_budget']}")
+
+    assert found(client, "q=bank")["pagination"]["total"] == 0
+
+
+def test_a_refused_update_leaves_search_as_it_was(client, reports):
+    response = client.put(
+        f"{REPORTS}/{reports['march_cv']}",
+        json={"fields": {"session_topic": "Pensions"}},
+        headers={"If-Match": '"9"'},
+    )
+
+    assert response.status_code == 412
+    assert names(reports, found(client, "q=writing")) == ["march_cv"]
+    assert found(client, "q=pensions")["pagination"]["total"] == 0
+
+
+# Incremental sync -------------------------------------------------------------
+
+
+def test_updated_since_returns_what_was_created_or_changed_at_or_after_then(client, reports, clock):
+    since = "2026-05-01T10:05:00Z"  # the sixth report was created then
+    clock.advance(hours=1)
+    client.put(f"{REPORTS}/{reports['march_cv']}", json={"fields": {"attendance_count": 7}})
+
+    changed = found(client, f"updated_since={since}")
+
+    assert names(reports, changed) == ["feb_draft", "march_cv"]
+
+
+def test_deleted_lists_the_ids_deleted_since_then(client, reports, clock):
+    client.delete(f"{REPORTS}/{reports['march_cv']}")
+    clock.advance(hours=1)
+    client.delete(f"{REPORTS}/{reports['feb_draft']}")
+
+    everything = client.get(f"{REPORTS}/deleted").json["data"]
+    recent = client.get(f"{REPORTS}/deleted?since=2026-05-01T11:00:00Z").json["data"]
+
+    assert everything == [
+        {"report_id": reports["march_cv"], "deleted_at": "2026-05-01T10:06:00Z"},
+        {"report_id": reports["feb_draft"], "deleted_at": "2026-05-01T11:06:00Z"},
+    ]
+    assert recent == everything[1:]
+
+
+def test_deleted_refuses_a_bad_since(client):
+    response = client.get(f"{REPORTS}/deleted?since=last+week")
+
+    assert response.status_code == 422
+    assert "since" in response.json["errors"]
+
+
+# Summary ----------------------------------------------------------------------
+
+
+def test_the_summary_per_month_matches_the_figures_by_hand(client, reports):
+    summary = found(client, "group_by=month", f"{REPORTS}/summary")
+
+    assert summary["group_by"] == "month"
+    assert summary["groups"] == [
+        {"group": "2026-02", "reports": 2, "submitted": 0, "drafts": 2,
+         "attendance_total": 3, "attendance_average": 3.0, "duration_minutes_total": 0,
+         "engagement": {"low": 0, "medium": 0, "high": 0, "very_high": 0},
+         "follow_ups_needed": 0},
+        {"group": "2026-03", "reports": 2, "submitted": 2, "drafts": 0,
+         "attendance_total": 10, "attendance_average": 5.0, "duration_minutes_total": 90,
+         "engagement": {"low": 1, "medium": 0, "high": 1, "very_high": 0},
+         "follow_ups_needed": 1},
+        {"group": "2026-04", "reports": 1, "submitted": 1, "drafts": 0,
+         "attendance_total": 9, "attendance_average": 9.0, "duration_minutes_total": 60,
+         "engagement": {"low": 0, "medium": 0, "high": 1, "very_high": 0},
+         "follow_ups_needed": 0},
+        {"group": None, "reports": 1, "submitted": 0, "drafts": 1,
+         "attendance_total": 0, "attendance_average": None, "duration_minutes_total": 0,
+         "engagement": {"low": 0, "medium": 0, "high": 0, "very_high": 0},
+         "follow_ups_needed": 1},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("group_by=mentor", {"usr_mentor_042": 5, "usr_mentor_007": 1}),
+        ("group_by=activity", {"act_7b4e9f2a": 5, "act_other": 1}),
+        ("group_by=org", {"org_nansen_01": 5, "org_other": 1}),
+        ("group_by=org&status=submitted", {"org_nansen_01": 3}),
+        ("group_by=mentor&q=cv", {"usr_mentor_042": 2}),
+    ],
+)
+def test_the_summary_groups_by_mentor_activity_or_org_with_the_filters(
+    client, reports, query, expected
+):
+    summary = found(client, query, f"{REPORTS}/summary")
+
+    assert {group["group"]: group["reports"] for group in summary["groups"]} == expected
+
+
+@pytest.mark.parametrize("query", ["", "group_by=week", "group_by=month&status=open"])
+def test_the_summary_refuses_a_bad_query(client, query):
+    assert client.get(f"{REPORTS}/summary?{query}").status_code == 422
+
+
+def test_search_covers_the_reports_of_a_database_from_before_it(app, database):
+    connection = sqlite3.connect(database)
+    with connection:
+        # A database from before full-text search: no index, no triggers.
+        connection.execute("DROP TABLE report_text")
+        for trigger in ("insert", "update", "delete"):
+            connection.execute(f"DROP TRIGGER report_text_on_{trigger}")
+        connection.execute(
+            "INSERT INTO report (report_id, activity_id, peer_mentor_id, org_id, status, fields, "
+            "field_count, has_way_forward, created_at, updated_at) VALUES ('rpt_0000abcd', 'a', "
+            """'m', 'o', 'draft', '{"session_topic": "Tenancy law"}', 1, 0, """
+            "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+        )
+    connection.close()
+
+    db.init_db(database)
+    index_size = search_index_size(database)
+    db.init_db(database)
+
+    page = found(app.test_client(), "q=tenancy")
+    assert [item["report_id"] for item in page["data"]] == ["rpt_0000abcd"]
+    assert search_index_size(database) == index_size  # filled once, not at every start
+
+
+def search_index_size(database):
+    connection = sqlite3.connect(database)
+    try:
+        return connection.execute(
+            "SELECT count(*), sum(length(block)) FROM report_text_data"
+        ).fetchone()
+    finally:
+        connection.close()
