@@ -198,3 +198,32 @@ END;
 
 CREATE INDEX IF NOT EXISTS report_change_deletes ON report_change (changed_at)
     WHERE action = 'delete';
+
+-- What a change did, for the history: per field its value before and after;
+-- for a review, the review. A create or delete has none.
+CREATE TABLE IF NOT EXISTS report_change_detail (
+    change_id INTEGER PRIMARY KEY,
+    detail    TEXT NOT NULL CHECK (json_valid(detail))
+);
+
+-- The current review of a submitted report; none while it is unreviewed.
+CREATE TABLE IF NOT EXISTS report_review (
+    report_id    TEXT PRIMARY KEY,
+    review_state TEXT NOT NULL CHECK (review_state IN ('approved', 'has_issues', 'rejected')),
+    comment      TEXT NOT NULL DEFAULT '' CHECK (length(comment) <= 5000),
+    reviewed_by  TEXT NOT NULL,
+    reviewed_at  TEXT NOT NULL
+);
+
+-- Deleted reports, with their review, kept for TRASH_DAYS so that a delete can
+-- be undone. A report is in the trash or in `report`, never in both.
+CREATE TABLE IF NOT EXISTS report_trash (
+    report_id  TEXT PRIMARY KEY,
+    -- The report's row as it was, as a JSON object of its columns.
+    report     TEXT NOT NULL CHECK (json_valid(report)),
+    review     TEXT CHECK (review IS NULL OR json_valid(review)),
+    deleted_at TEXT NOT NULL,
+    deleted_by TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS report_trash_by_age ON report_trash (deleted_at);

@@ -31,11 +31,14 @@ from reports.schemas import (
     dump_report_summary,
     dump_updated_report,
     encode_cursor,
+    history_schema,
     is_entity_id,
     list_query_schema,
     new_report_schema,
     page_query_schema,
     report_changes_schema,
+    review_request_schema,
+    review_schema,
     summary_query_schema,
     summary_schema,
 )
@@ -96,6 +99,31 @@ def list_deleted_reports():
     return deleted_page_schema.dump({"data": deleted})
 
 
+@bp.get("/reports/<report_id>/review")
+def get_review(report_id):
+    return review_schema.dump(service.review_of(report_id, g.caller))
+
+
+@bp.put("/reports/<report_id>/review")
+def review_report(report_id):
+    auth.require_coordinator(g.caller)
+    review = review_request_schema.load(_json_object_body())
+    reviewed = service.review_report(report_id, review["review_state"], review["comment"], g.caller)
+    return review_schema.dump(reviewed)
+
+
+@bp.get("/reports/<report_id>/history")
+def report_history(report_id):
+    revisions = service.history(report_id, g.caller)
+    return history_schema.dump({"report_id": report_id, "revisions": revisions})
+
+
+@bp.post("/reports/<report_id>/restore")
+def restore_report(report_id):
+    auth.require_coordinator(g.caller)
+    return _with_etag(dump_report, service.restore_report(report_id, g.caller))
+
+
 @bp.get("/reports/<report_id>")
 def get_report(report_id):
     report = service.get_report(report_id, g.caller)
@@ -129,7 +157,7 @@ def update_report(report_id):
 
 @bp.delete("/reports/<report_id>")
 def delete_report(report_id):
-    service.delete_report(report_id, _if_match(), g.caller)
+    service.delete_report(report_id, _if_match(), g.caller, current_app.config["TRASH_DAYS"])
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 

@@ -75,6 +75,11 @@ def require_write(caller):
         raise Forbidden("A viewer token may only read reports.")
 
 
+def require_coordinator(caller):
+    if caller.role != "coordinator":
+        raise Forbidden(f"Only a coordinator token may do this, not a {caller.role} token.")
+
+
 def require_own_mentor(caller, peer_mentor_id):
     """A mentor token may act only for its own peer mentor."""
     if caller.owner is not None and caller.owner != peer_mentor_id:

@@ -3,12 +3,13 @@
 import json
 import os
 import sys
+from datetime import datetime, timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from reports import auth, formats, service
+from reports import auth, clock, formats, service
 from reports.db import init_db
 
 
@@ -65,6 +66,11 @@ def list_tokens_command():
     if len(rows) == 1:
         click.echo("No tokens: the API is open to anyone who can reach it.")
         return
+    _echo_table(rows)
+
+
+def _echo_table(rows):
+    """Rows of text in columns as wide as their widest cell; the first row heads them."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
@@ -129,6 +135,35 @@ def import_command(path, dry_run):
 
 PROGRESS_FROM_BYTES = 1024 * 1024
 
+trash = AppGroup("trash", help="See and empty the trash of deleted reports.")
+
+
+@trash.command("list")
+def list_trash_command():
+    """List the deleted reports that can still be restored, newest first."""
+    days = current_app.config["TRASH_DAYS"]
+    entries = service.trashed_reports()
+    if not entries:
+        click.echo("The trash is empty.")
+        return
+    rows = [("REPORT", "MENTOR", "DELETED", "BY", "PURGED AFTER")]
+    for entry in entries:
+        deleted = datetime.strptime(entry["deleted_at"], clock.TIMESTAMP_FORMAT)
+        purged = (deleted + timedelta(days=days)).strftime(clock.TIMESTAMP_FORMAT)
+        rows.append(
+            (entry["report_id"], entry["peer_mentor_id"], entry["deleted_at"], entry["deleted_by"],
+             purged)
+        )  # fmt: skip
+    _echo_table(rows)
+
+
+@trash.command("purge")
+def purge_trash_command():
+    """Delete for good the reports deleted more than TRASH_DAYS days ago."""
+    days = current_app.config["TRASH_DAYS"]
+    purged = service.purge_trash(days)
+    click.echo(f"Purged {purged} reports deleted more than {days} days ago.")
+
 
 def _with_progress(rows, file, progress):
     """The rows, moving the progress bar to where the file has been read."""
@@ -141,3 +176,4 @@ def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(token)
     app.cli.add_command(import_command)
+    app.cli.add_command(trash)

@@ -9,6 +9,7 @@ DEFAULTS = {
     "DEFAULT_ORG_ID": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "ALLOW_OPEN": False,
+    "TRASH_DAYS": 30,
 }
 
 
@@ -21,6 +22,7 @@ def check_config(config):
     _whole_number(config, "PORT", 0, 65535)
     _whole_number(config, "THREADS", 1, 1024)
     _whole_number(config, "MAX_CONTENT_LENGTH", 1, 2**31)
+    _whole_number(config, "TRASH_DAYS", 1, 36500)
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")

@@ -24,8 +24,8 @@ STORAGE_FAULTS = {
 class ReportNotFound(Exception):
     """No report has this id (or the id cannot be one)."""
 
-    def __init__(self, report_id):
-        super().__init__(f"No report has the id {report_id!r}.")
+    def __init__(self, report_id, where=""):
+        super().__init__(f"No report {where + ' ' if where else ''}has the id {report_id!r}.")
 
 
 class Conflict(Exception):

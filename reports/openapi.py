@@ -371,6 +371,95 @@ def build_spec(default_org_id=None):
             forbidden=(403,),
         ),
     )
+    review_example = {
+        "report_id": "rpt_8f3a2c1d",
+        "review_state": "has_issues",
+        "comment": "Attendance does not match the sign-in sheet.",
+        "reviewed_by": "carla",
+        "reviewed_at": "2026-03-21T09:00:00Z",
+    }
+    spec.path(
+        path="/api/v1/reports/{report_id}/review",
+        parameters=[REPORT_ID],
+        operations={
+            "get": {
+                "summary": "Get a report's review",
+                "responses": {
+                    200: json_response(
+                        "The review; every member but report_id null while there is none.",
+                        schemas.ReviewSchema,
+                        review_example,
+                    ),
+                    **errors(401, 404, 500, 503),
+                },
+            },
+            "put": {
+                "summary": "Review a submitted report (coordinators)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": schemas.ReviewRequestSchema,
+                            "example": {
+                                "review_state": "has_issues",
+                                "comment": review_example["comment"],
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    200: json_response("Reviewed.", schemas.ReviewSchema, review_example),
+                    **errors(400, 401, 403, 404, 409, 413, 415, 422, 500, 503),
+                },
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/reports/{report_id}/history",
+        parameters=[REPORT_ID],
+        operations={
+            "get": {
+                "summary": "List a report's changes, oldest first",
+                "responses": {
+                    200: json_response(
+                        "Every recorded change, for a report in the trash too.",
+                        schemas.history_schema,
+                        {
+                            "report_id": "rpt_8f3a2c1d",
+                            "revisions": [
+                                {
+                                    "revision": 1,
+                                    "changed_at": "2026-03-20T14:10:00Z",
+                                    "actor": "mona",
+                                    "action": "create",
+                                    "changes": {},
+                                }
+                            ],
+                        },
+                    ),
+                    **errors(401, 404, 500, 503),
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/reports/{report_id}/restore",
+        parameters=[REPORT_ID],
+        operations={
+            "post": {
+                "summary": "Bring a deleted report back from the trash (coordinators)",
+                "responses": {
+                    200: json_response(
+                        "Restored, as a new version.",
+                        "Report",
+                        REPORT_EXAMPLE,
+                        headers={"ETag": ETAG},
+                    ),
+                    **errors(401, 403, 404, 500, 503),
+                },
+            }
+        },
+    )
     spec.path(
         path="/api/v1/reports/summary",
         operations={

@@ -35,6 +35,10 @@ LIST_FILTERS = {
         "json_extract(fields, '$.participant_engagement') = :participant_engagement"
     ),
     "q": "seq IN (SELECT rowid FROM report_text WHERE report_text MATCH :q)",
+    "review_state": (
+        "coalesce((SELECT review_state FROM report_review AS review"
+        "           WHERE review.report_id = report.report_id), 'none') = :review_state"
+    ),
 }
 
 # The orders a list may take, by the expression it sorts on; ties go by seq.
@@ -61,10 +65,10 @@ def insert_report(db, report):
         """
         INSERT INTO report (
             report_id, activity_id, peer_mentor_id, org_id, status, fields,
-            field_count, has_way_forward, submitted_at, created_at, updated_at
+            field_count, has_way_forward, submitted_at, created_at, updated_at, version
         ) VALUES (
             :report_id, :activity_id, :peer_mentor_id, :org_id, :status, :fields,
-            :field_count, :has_way_forward, :submitted_at, :created_at, :updated_at
+            :field_count, :has_way_forward, :submitted_at, :created_at, :updated_at, :version
         )
         """,
         report,
@@ -195,6 +199,8 @@ def deleted_reports(db, since, owner):
          WHERE action = 'delete'
            AND changed_at >= coalesce(:since, '')
            AND (:owner IS NULL OR peer_mentor_id = :owner)
+           -- A report restored since is not gone.
+           AND NOT EXISTS (SELECT 1 FROM report WHERE report.report_id = report_change.report_id)
          ORDER BY changed_at, change_id
         """,
         {"since": since, "owner": owner},
@@ -265,13 +271,136 @@ def delete_idempotency_keys_before(db, cutoff):
 
 
 def insert_report_change(db, change):
-    db.execute(
+    """Record a change; returns its change_id."""
+    return db.execute(
         """
         INSERT INTO report_change (report_id, peer_mentor_id, version, action, actor, changed_at)
         VALUES (:report_id, :peer_mentor_id, :version, :action, :actor, :changed_at)
         """,
         change,
+    ).lastrowid
+
+
+def insert_change_detail(db, change_id, detail):
+    db.execute(
+        "INSERT INTO report_change_detail (change_id, detail) VALUES (:change_id, :detail)",
+        {"change_id": change_id, "detail": detail},
     )
+
+
+def changes_of_report(db, report_id):
+    """Every recorded change of a report, oldest first, with its detail."""
+    return db.execute(
+        """
+        SELECT change.action, change.actor, change.changed_at, change.version,
+               detail.detail
+          FROM report_change AS change
+          LEFT JOIN report_change_detail AS detail USING (change_id)
+         WHERE change.report_id = :report_id
+         ORDER BY change.change_id
+        """,
+        {"report_id": report_id},
+    ).fetchall()
+
+
+def report_id_ever_used(db, report_id):
+    """Whether a report ever had this id: one that exists, is in the trash, or
+    was deleted or purged, so that no id is ever given twice."""
+    return db.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM report WHERE report_id = :report_id)
+            OR EXISTS (SELECT 1 FROM report_trash WHERE report_id = :report_id)
+            OR EXISTS (SELECT 1 FROM report_change WHERE report_id = :report_id)
+        """,
+        {"report_id": report_id},
+    ).fetchone()[0]
+
+
+def review_of(db, report_id):
+    return db.execute(
+        """
+        SELECT review_state, comment, reviewed_by, reviewed_at
+          FROM report_review
+         WHERE report_id = :report_id
+        """,
+        {"report_id": report_id},
+    ).fetchone()
+
+
+def save_review(db, review):
+    db.execute(
+        """
+        INSERT INTO report_review (report_id, review_state, comment, reviewed_by, reviewed_at)
+        VALUES (:report_id, :review_state, :comment, :reviewed_by, :reviewed_at)
+        ON CONFLICT (report_id) DO UPDATE
+           SET review_state = excluded.review_state,
+               comment = excluded.comment,
+               reviewed_by = excluded.reviewed_by,
+               reviewed_at = excluded.reviewed_at
+        """,
+        review,
+    )
+
+
+def delete_review(db, report_id):
+    db.execute("DELETE FROM report_review WHERE report_id = :report_id", {"report_id": report_id})
+
+
+def touch_report(db, report_id, updated_at):
+    """A new version of the report whose row did not change, such as after a review."""
+    db.execute(
+        """
+        UPDATE report
+           SET updated_at = :updated_at, version = version + 1
+         WHERE report_id = :report_id
+        """,
+        {"report_id": report_id, "updated_at": updated_at},
+    )
+
+
+def put_in_trash(db, entry):
+    db.execute(
+        """
+        INSERT INTO report_trash (report_id, report, review, deleted_at, deleted_by)
+        VALUES (:report_id, :report, :review, :deleted_at, :deleted_by)
+        """,
+        entry,
+    )
+
+
+def trashed_report(db, report_id):
+    return db.execute(
+        """
+        SELECT report_id, report, review, deleted_at, deleted_by
+          FROM report_trash
+         WHERE report_id = :report_id
+        """,
+        {"report_id": report_id},
+    ).fetchone()
+
+
+def take_from_trash(db, report_id):
+    db.execute("DELETE FROM report_trash WHERE report_id = :report_id", {"report_id": report_id})
+
+
+def trash(db):
+    """Every report in the trash, the most recently deleted first."""
+    return db.execute(
+        """
+        SELECT report_id, json_extract(report, '$.peer_mentor_id') AS peer_mentor_id,
+               deleted_at, deleted_by
+          FROM report_trash
+         ORDER BY deleted_at DESC, report_id
+        """
+    ).fetchall()
+
+
+def purge_trash(db, deleted_before):
+    """Delete for good what was put in the trash before then; returns how many."""
+    return db.execute(
+        "DELETE FROM report_trash WHERE deleted_at < :deleted_before",
+        {"deleted_before": deleted_before},
+    ).rowcount
 
 
 def token_by_secret_hash(db, secret_hash):

@@ -14,6 +14,7 @@ from reports import clock
 
 STATUSES = ("draft", "submitted")
 ENGAGEMENT_LEVELS = ("low", "medium", "high", "very_high")
+REVIEW_STATES = ("approved", "has_issues", "rejected")
 
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -315,7 +316,7 @@ class ReportChangesSchema(Schema):
 FILTERS = (
     "status", "org_id", "peer_mentor_id", "activity_id", "session_date_from", "session_date_to",
     "submitted_from", "submitted_to", "updated_since", "follow_up_needed", "has_way_forward",
-    "participant_engagement", "q",
+    "participant_engagement", "review_state", "q",
 )  # fmt: skip
 RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
 
@@ -335,6 +336,10 @@ class FilterSchema(Schema):
     follow_up_needed = QueryBoolean(metadata={"enum": ["true", "false"]})
     has_way_forward = QueryBoolean(metadata={"enum": ["true", "false"]})
     participant_engagement = ma.String(validate=validate.OneOf(ENGAGEMENT_LEVELS))
+    review_state = ma.String(
+        validate=validate.OneOf((*REVIEW_STATES, "none")),
+        metadata={"description": "The report's review; `none` for unreviewed reports."},
+    )
     q = Text(
         max_length=200,
         min_length=1,
@@ -441,6 +446,39 @@ class ProblemSchema(Schema):
     )
 
 
+class ReviewRequestSchema(Schema):
+    """The body of PUT /api/v1/reports/<report_id>/review."""
+
+    review_state = ma.String(required=True, validate=validate.OneOf(REVIEW_STATES))
+    comment = Text(max_length=5000, load_default="", description="Why, for the mentor.")
+
+
+class ReviewSchema(Schema):
+    """A report's current review; every member null while it has none."""
+
+    report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
+    review_state = ma.String(allow_none=True, metadata={"enum": [*REVIEW_STATES, None]})
+    comment = ma.String(allow_none=True)
+    reviewed_by = ma.String(allow_none=True, metadata={"description": "The token's name."})
+    reviewed_at = timestamp(allow_none=True)
+
+
+class RevisionSchema(Schema):
+    revision = ma.Integer(metadata={"description": "1 for the oldest change recorded."})
+    changed_at = timestamp()
+    actor = ma.String(metadata={"description": "The token's name, or anonymous."})
+    action = ma.String(
+        metadata={"enum": ["create", "update", "submit", "review", "delete", "restore"]}
+    )
+    changes = ma.Dict(
+        metadata={
+            "description": "For an update or submit, `status` and each changed field in "
+            "`fields`, each as {before, after}; for a review, `review_state` as "
+            "{before, after} and `comment`; empty otherwise."
+        }
+    )
+
+
 class EngagementCountsSchema(Schema):
     low = ma.Integer()
     medium = ma.Integer()
@@ -506,6 +544,11 @@ activity_report_schema = ReportSchema(
 mentor_report_schema = ReportSchema(only=("report_id", "activity_id", "status", "submitted_at"))
 deleted_schema = DeletedSchema()
 summary_schema = SummarySchema()
+review_request_schema = ReviewRequestSchema()
+review_schema = ReviewSchema()
+history_schema = Schema.from_dict(
+    {"report_id": ma.String(), "revisions": ma.List(ma.Nested(RevisionSchema))}, name="History"
+)()
 deleted_page_schema = Schema.from_dict(
     {"data": ma.List(ma.Nested(DeletedReportSchema))}, name="DeletedReports"
 )()

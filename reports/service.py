@@ -7,6 +7,7 @@ import sqlite3
 from datetime import timedelta
 
 from marshmallow import ValidationError
+from werkzeug.exceptions import Forbidden
 
 from reports import clock, queries
 from reports.auth import ANONYMOUS, Caller
@@ -81,6 +82,9 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
     def update(db):
         report = _existing_report(db, report_id, caller)
         _check_precondition(report, if_match)
+        review = queries.review_of(db, report_id)
+        reopens_review = _correction_reopens_review(report, review, caller)
+        before = {"status": report["status"], "fields": report["fields"]}
         status = changes.get("status", report["status"])
         if report["status"] == "submitted" and status == "draft":
             raise Conflict("A submitted report cannot go back to draft.")
@@ -93,20 +97,145 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
             report["submitted_at"] = now
         report.update(status=status, fields=fields, updated_at=now, version=report["version"] + 1)
         queries.update_report(db, _as_row(report))
-        _record_change(db, report, "submit" if submits else "update", caller)
+        detail = _differences(before, report)
+        if reopens_review:
+            queries.delete_review(db, report_id)
+            detail["review_state"] = {"before": review["review_state"], "after": None}
+        _record_change(db, report, "submit" if submits else "update", caller, detail=detail)
         return report
 
     return write(update)
 
 
-def delete_report(report_id, if_match=None, caller=ANONYMOUS):
+def delete_report(report_id, if_match=None, caller=ANONYMOUS, trash_days=30):
+    """Move a report to the trash, where it is kept `trash_days` days; empty the
+    trash of what has been there longer."""
+    cutoff = _trash_cutoff(trash_days)
+
     def delete(db):
         report = _existing_report(db, report_id, caller)
         _check_precondition(report, if_match)
+        review = queries.review_of(db, report_id)
+        now = clock.timestamp()
+        queries.put_in_trash(
+            db,
+            {
+                "report_id": report_id,
+                "report": json.dumps(_as_row(report), ensure_ascii=False),
+                "review": None if review is None else json.dumps(dict(review), ensure_ascii=False),
+                "deleted_at": now,
+                "deleted_by": caller.name,
+            },
+        )
+        queries.delete_review(db, report_id)
         queries.delete_report(db, report_id)
-        _record_change(db, report, "delete", caller)
+        _record_change(db, report, "delete", caller, at=now)
+        queries.purge_trash(db, cutoff)
 
     write(delete)
+
+
+def restore_report(report_id, caller=ANONYMOUS):
+    """Bring a report back from the trash, as a new version; return it."""
+
+    def restore(db):
+        entry = queries.trashed_report(db, report_id) if is_report_id(report_id) else None
+        if entry is None:
+            raise ReportNotFound(report_id, "in the trash")
+        now = clock.timestamp()
+        row = json.loads(entry["report"])
+        row.update(updated_at=now, version=row["version"] + 1)
+        queries.take_from_trash(db, report_id)
+        queries.insert_report(db, row)
+        if entry["review"] is not None:
+            queries.save_review(db, {"report_id": report_id, **json.loads(entry["review"])})
+        report = _existing_report(db, report_id, ANONYMOUS)
+        _record_change(db, report, "restore", caller, at=now)
+        return report
+
+    return write(restore)
+
+
+def trashed_reports():
+    return [dict(row) for row in queries.trash(get_db())]
+
+
+def purge_trash(trash_days):
+    """Delete for good what has been in the trash longer than `trash_days`; how many."""
+    cutoff = _trash_cutoff(trash_days)
+    return write(lambda db: queries.purge_trash(db, cutoff))
+
+
+def _trash_cutoff(trash_days):
+    return (clock.now() - timedelta(days=trash_days)).strftime(clock.TIMESTAMP_FORMAT)
+
+
+def review_of(report_id, caller=ANONYMOUS):
+    """The report's current review, or one of nulls while it has none."""
+    with snapshot() as db:
+        _existing_report(db, report_id, caller)
+        review = queries.review_of(db, report_id)
+    if review is None:
+        return {"report_id": report_id, **dict.fromkeys(REVIEW_KEYS)}
+    return {"report_id": report_id, **dict(review)}
+
+
+REVIEW_KEYS = ("review_state", "comment", "reviewed_by", "reviewed_at")
+
+
+def review_report(report_id, review_state, comment="", caller=ANONYMOUS):
+    """Set the review of a submitted report; a new version of it. Returns the review."""
+
+    def review(db):
+        report = _existing_report(db, report_id, caller)
+        if report["status"] != "submitted":
+            raise Conflict("A draft cannot be reviewed: it must be submitted first.")
+        earlier = queries.review_of(db, report_id)
+        now = clock.timestamp()
+        reviewed = {
+            "report_id": report_id,
+            "review_state": review_state,
+            "comment": comment,
+            "reviewed_by": caller.name,
+            "reviewed_at": now,
+        }
+        queries.save_review(db, reviewed)
+        queries.touch_report(db, report_id, now)
+        report.update(updated_at=now, version=report["version"] + 1)
+        detail = {
+            "review_state": {
+                "before": None if earlier is None else earlier["review_state"],
+                "after": review_state,
+            },
+            "comment": comment,
+        }
+        _record_change(db, report, "review", caller, detail=detail)
+        return reviewed
+
+    return write(review)
+
+
+def history(report_id, caller=ANONYMOUS):
+    """Every recorded change of a report, in the trash too, oldest first."""
+    with snapshot() as db:
+        try:
+            _existing_report(db, report_id, caller)
+        except ReportNotFound:
+            entry = queries.trashed_report(db, report_id) if is_report_id(report_id) else None
+            owner = None if entry is None else json.loads(entry["report"])["peer_mentor_id"]
+            if entry is None or caller.owner not in (None, owner):
+                raise
+        changes = queries.changes_of_report(db, report_id)
+    return [
+        {
+            "revision": number,
+            "changed_at": change["changed_at"],
+            "actor": change["actor"],
+            "action": change["action"],
+            "changes": json.loads(change["detail"]) if change["detail"] else {},
+        }
+        for number, change in enumerate(changes, start=1)
+    ]
 
 
 def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
@@ -208,7 +337,7 @@ def _imported(db, row, default_org_id, seen):
     _check_submittable(new["status"], fields)
     report_id = new.get("report_id")
     if report_id is not None:
-        if report_id in seen or queries.report_by_id(db, report_id) is not None:
+        if report_id in seen or queries.report_id_ever_used(db, report_id):
             raise ValidationError({"report_id": ["A report with this id exists already."]})
         seen.add(report_id)
     now = clock.timestamp()
@@ -247,8 +376,8 @@ def _existing_report(db, report_id, caller):
     return report
 
 
-def _record_change(db, report, action, caller, at=None):
-    queries.insert_report_change(
+def _record_change(db, report, action, caller, at=None, detail=None):
+    change_id = queries.insert_report_change(
         db,
         {
             "report_id": report["report_id"],
@@ -259,6 +388,36 @@ def _record_change(db, report, action, caller, at=None):
             "changed_at": at or (report["updated_at"] if action != "delete" else clock.timestamp()),
         },
     )
+    if detail:
+        queries.insert_change_detail(db, change_id, json.dumps(detail, ensure_ascii=False))
+
+
+def _differences(before, after):
+    """What an update changed: the status and each field, before and after."""
+    differences = {}
+    if before["status"] != after["status"]:
+        differences["status"] = {"before": before["status"], "after": after["status"]}
+    fields = {
+        name: {"before": before["fields"].get(name), "after": after["fields"].get(name)}
+        for name in FIELD_NAMES
+        if before["fields"].get(name) != after["fields"].get(name)
+    }
+    if fields:
+        differences["fields"] = fields
+    return differences
+
+
+def _correction_reopens_review(report, review, caller):
+    """Whether a mentor's correction sets the review back to none. A mentor may
+    correct a submitted report only while it is unreviewed or has issues."""
+    if caller.role != "mentor" or report["status"] != "submitted" or review is None:
+        return False
+    if review["review_state"] != "has_issues":
+        raise Forbidden(
+            f"This report is {review['review_state']}: its mentor may correct it only while "
+            "it is unreviewed or has issues."
+        )
+    return True
 
 
 def _check_precondition(report, if_match):
@@ -312,6 +471,8 @@ def _insert_with_fresh_id(db, report):
     """Insert under a new random id, drawing again on the rare collision."""
     for _ in range(ID_ATTEMPTS):
         report_id = new_report_id()
+        if queries.report_id_ever_used(db, report_id):
+            continue  # ids are never given twice, not even after a purge
         try:
             queries.insert_report(db, _as_row({**report, "report_id": report_id}))
             return report_id

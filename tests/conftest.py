@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reports import create_app
+from reports import auth, create_app
 from reports.openapi import CREATE_EXAMPLE
 
 from conformance import ConformingClient
@@ -33,6 +33,19 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def tokens(app):
+    """Authorization headers of a coordinator (carla), a viewer (victor) and the
+    contract report's mentor (mona); once they exist, every request needs one."""
+    with app.app_context():
+        secrets = {
+            "coordinator": auth.create_token("carla", "coordinator"),
+            "viewer": auth.create_token("victor", "viewer"),
+            "mentor": auth.create_token("mona", "mentor", CONTRACT_REPORT["peer_mentor_id"]),
+        }
+    return {role: {"Authorization": f"Bearer {secret}"} for role, secret in secrets.items()}
 
 
 @pytest.fixture

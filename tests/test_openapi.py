@@ -21,6 +21,9 @@ OPERATIONS = {
     "/api/v1/reports/by-mentor/{mentor_id}": {"get"},
     "/api/v1/reports/summary": {"get"},
     "/api/v1/reports/deleted": {"get"},
+    "/api/v1/reports/{report_id}/review": {"get", "put"},
+    "/api/v1/reports/{report_id}/history": {"get"},
+    "/api/v1/reports/{report_id}/restore": {"post"},
 }
 
 
@@ -108,8 +111,9 @@ def test_every_contract_example_matches_its_own_schema(document):
                         assert conforms(document, media["schema"], media["example"]), media
                         checked += 1
     # The contract's seven responses and two request bodies, the CSV and NDJSON
-    # exports of the three lists, the summary and the deleted ids.
-    assert checked == 9 + 3 * 2 + 2
+    # exports of the three lists, the summary, the deleted ids, the review's
+    # three and the history and restore.
+    assert checked == 9 + 3 * 2 + 2 + 3 + 2
 
 
 def test_the_request_shapes_come_from_the_marshmallow_schemas(document):

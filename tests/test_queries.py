@@ -56,7 +56,14 @@ def drive_every_endpoint(client, make_report):
             )
             if "Link" in link.headers:
                 client.get(link.headers["Link"].split(">")[0][1:])
+    client.put(f"{REPORTS}/{one}/review", json={"review_state": "approved"})
+    client.get(f"{REPORTS}/{one}/review")
+    client.get(f"{REPORTS}/{one}/history")
     client.delete(f"{REPORTS}/{reports[-1]['report_id']}", headers={"If-Match": "*"})
+    client.get(f"{REPORTS}/deleted")
+    client.post(f"{REPORTS}/{reports[-1]['report_id']}/restore")
+    client.delete(f"{REPORTS}/{one}")
+    client.get(f"{REPORTS}/{one}/history")
 
 
 def test_no_statement_scans_the_reports_table(client, make_report, database, statements):

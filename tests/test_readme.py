@@ -133,7 +133,7 @@ def replay_flask_command(app, runner, command, shown, ids):
 def test_the_readme_lists_every_route(app):
     routes = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("reports.")}
 
-    assert len(routes) == 7
+    assert len(routes) == 10
     for route in routes:
         assert f"`{route}`" in README
 
