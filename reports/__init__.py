@@ -4,7 +4,7 @@ import os
 
 from flask import Flask
 
-from reports import api, cli, db, errors
+from reports import api, cli, db, errors, requestlog
 from reports.config import DEFAULTS, check_config
 
 
@@ -25,7 +25,9 @@ def create_app(test_config=None):
     app.json.sort_keys = False  # keys in the contract's order
     db.open_or_create(app.config["DATABASE"])
     db.init_app(app)
+    requestlog.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
+    app.add_url_rule("/healthz", "healthz", api.healthz)
     return app

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+import sqlite3
 from urllib.parse import urlencode
 
 from flask import (
@@ -16,9 +17,10 @@ from flask import (
     url_for,
 )
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
 
-from reports import auth, formats, openapi, service
+from reports import auth, formats, openapi, requestlog, service
+from reports.errors import RETRY_AFTER_SECONDS
 from reports.schemas import (
     FILTERS,
     deleted_page_schema,
@@ -165,6 +167,22 @@ EXPORTS = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 PAGE_ONLY = ("page", "limit", "cursor")
 NOT_PAGED = "An export holds every matching report: it takes no page."
 FILTER_NAMES = frozenset(FILTERS)
+
+
+def healthz():
+    """200 while the database can be read and written, else a 503 that says so.
+    Registered outside the blueprint, so that it needs no token."""
+    try:
+        service.check_health()
+    except sqlite3.Error as error:
+        current_app.logger.error(
+            "Health check failed (request %s): %s", requestlog.request_id(), error
+        )
+        raise ServiceUnavailable(
+            "The database cannot be read or written right now; see the server's log.",
+            retry_after=RETRY_AFTER_SECONDS,
+        ) from None
+    return {"status": "ok"}
 
 
 def _page(dump_item, **path_filters):

@@ -10,6 +10,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "ALLOW_OPEN": False,
     "TRASH_DAYS": 30,
+    "LOG_FORMAT": "text",
 }
 
 
@@ -23,6 +24,8 @@ def check_config(config):
     _whole_number(config, "THREADS", 1, 1024)
     _whole_number(config, "MAX_CONTENT_LENGTH", 1, 2**31)
     _whole_number(config, "TRASH_DAYS", 1, 36500)
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}.")
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")

@@ -180,6 +180,47 @@ class GroupCommit:
         return result, None
 
 
+def backup(path, target):
+    """Copy the database at `path` to `target` with SQLite's online backup: a
+    consistent copy as of one moment, taken while writes go on. The copy is
+    written next to `target` and renamed into place, so `target` is never half
+    written. Returns the problems a check of the copy finds (none: [])."""
+    partial = f"{target}.partial"
+    source = connect(path)
+    try:
+        copy = sqlite3.connect(partial, isolation_level=None)
+        try:
+            source.backup(copy)
+            # A backup is one file: no WAL beside it.
+            copy.execute("PRAGMA journal_mode = DELETE")
+            problems = integrity_problems(copy)
+        finally:
+            copy.close()
+        os.replace(partial, target)
+    except BaseException:
+        for leftover in (partial, f"{partial}-journal"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+        raise
+    finally:
+        source.close()
+    return problems
+
+
+def integrity_problems(db):
+    """What SQLite's own checks find wrong with a database: [] when nothing."""
+    problems = [row[0] for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
+    problems += [
+        f"foreign key: {table} row {rowid} points to a missing {parent}"
+        for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")
+    ]
+    try:
+        db.execute("INSERT INTO report_text (report_text) VALUES ('integrity-check')")
+    except sqlite3.DatabaseError as error:
+        problems.append(f"search index: {error}")
+    return problems
+
+
 def schema_sql():
     return resources.files("reports").joinpath("schema.sql").read_text(encoding="utf-8")
 

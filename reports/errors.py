@@ -7,6 +7,8 @@ from flask import current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from reports import requestlog
+
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
 
@@ -97,9 +99,10 @@ def database_error(error):
         return unexpected_error(error)
     # The SQLite error names the fault only; request bodies never reach the log.
     current_app.logger.error(
-        "Storage fault on %s %s: %s (%s)",
+        "Storage fault on %s %s (request %s): %s (%s)",
         request.method,
         request.path,
+        requestlog.request_id(),
         error.sqlite_errorname,
         error,
     )
@@ -111,7 +114,12 @@ def database_error(error):
 
 
 def unexpected_error(error):
-    current_app.logger.exception("Unexpected error on %s %s", request.method, request.path)
+    current_app.logger.exception(
+        "Unexpected error on %s %s (request %s)",
+        request.method,
+        request.path,
+        requestlog.request_id(),
+    )
     return problem(500, "An unexpected error occurred. It has been logged on the server.")
 
 

@@ -480,3 +480,9 @@ def _insert_with_fresh_id(db, report):
             if "report.report_id" not in str(error):
                 raise
     raise RuntimeError(f"No free report id after {ID_ATTEMPTS} attempts.")
+
+
+def check_health():
+    """Read the database, and write to it without changing anything; what fails raises."""
+    queries.total_reports(get_db())
+    write(queries.rewrite_a_count)

@@ -1,0 +1,112 @@
+"""The request log: one line per request with its id, and never what a
+report says; the id comes back in X-Request-ID and names the error lines."""
+
+import json
+import logging
+import re
+
+import pytest
+
+from reports import create_app, requestlog, service
+
+from conftest import CONTRACT_REPORT
+from serving import Server
+
+REPORTS = "/api/v1/reports"
+SECRET = "Participant disclosed a private matter"
+
+
+class Lines(logging.Handler):
+    def __init__(self, log_format):
+        super().__init__()
+        self.setFormatter(requestlog.RequestFormatter(log_format))
+        self.lines = []
+
+    def emit(self, record):
+        # The test client reads the OpenAPI document to check every answer.
+        if record.request["path"] != "/api/v1/openapi.json":
+            self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def logged():
+    """The lines the request log writes from now on, as text."""
+    handler = Lines("text")
+    requestlog.logger.addHandler(handler)
+    yield handler.lines
+    requestlog.logger.removeHandler(handler)
+
+
+def test_each_request_is_one_line_with_its_id_method_path_status_and_time(client, logged):
+    response = client.post(REPORTS, json={**CONTRACT_REPORT, "fields": {"mentor_notes": SECRET}},
+                           headers={"X-Request-ID": "upload-17"})  # fmt: skip
+
+    assert response.headers["X-Request-ID"] == "upload-17"
+    (line,) = logged
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ upload-17 POST /api/v1/reports 201 \d+\.\dms -", line
+    ), line
+
+
+def test_the_log_never_holds_a_query_string_or_a_field_value(client, logged):
+    client.post(REPORTS, json={**CONTRACT_REPORT, "fields": {"mentor_notes": SECRET}})
+    client.get(f"{REPORTS}?q=disclosed+private")
+
+    assert len(logged) == 2
+    assert not any("disclosed" in line or "q=" in line for line in logged)
+
+
+@pytest.mark.parametrize("given", [None, "", "has space", "x" * 129, "semi;colon", "ünï"])
+def test_a_missing_or_malformed_request_id_is_replaced_by_a_new_one(client, logged, given):
+    headers = {} if given is None else {"X-Request-ID": given}
+
+    response = client.get(REPORTS, headers=headers)
+
+    made = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    assert f" {made} " in logged[0]
+    assert client.get(REPORTS).headers["X-Request-ID"] != made
+
+
+def test_the_line_names_the_token(client, tokens, logged):
+    client.get(REPORTS, headers=tokens["viewer"])
+    client.get(REPORTS)
+
+    assert " 200 " in logged[0] and logged[0].split()[-1] == "victor"
+    assert " 401 " in logged[1] and logged[1].split()[-1] == "-"
+
+
+def test_an_error_line_names_the_request(client, logged, monkeypatch, caplog):
+    def fails(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "get_report", fails)
+
+    response = client.get(f"{REPORTS}/rpt_00000001", headers={"X-Request-ID": "trace-9"})
+
+    assert response.status_code == 500
+    assert "(request trace-9)" in caplog.text
+    assert " trace-9 GET /api/v1/reports/rpt_00000001 500 " in logged[0]
+
+
+def test_the_json_format_is_one_object_per_line(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "r.sqlite"), "LOG_FORMAT": "json"})
+    handler = Lines(app.config["LOG_FORMAT"])
+    requestlog.logger.addHandler(handler)
+    try:
+        app.test_client().get(REPORTS, headers={"X-Request-ID": "j-1"})
+    finally:
+        requestlog.logger.removeHandler(handler)
+
+    line = json.loads(handler.lines[0])
+    assert list(line) == ["time", "request_id", "method", "path", "status", "duration_ms", "token"]
+    assert (line["request_id"], line["method"], line["status"], line["token"]) == (
+        "j-1", "GET", 200, None
+    )  # fmt: skip
+
+
+def test_the_server_logs_to_stderr(tmp_path):
+    with Server(tmp_path) as server:
+        server.request("GET", REPORTS, headers={"X-Request-ID": "e2e-1"})
+        server.stop()
+        assert " e2e-1 GET /api/v1/reports 200 " in server.stderr()
