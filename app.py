@@ -5,12 +5,21 @@
 """
 
 import ipaddress
+import signal
 import sys
+import threading
+import time
 
-from waitress import create_server
+from waitress import create_server, wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
 
-from reports import auth, create_app
+from reports import auth, create_app, db
 from reports.config import ConfigError
+
+# How long requests under way may take to finish once the server is told to stop.
+SHUTDOWN_GRACE_S = 30
+LOOP_TIMEOUT_S = 0.2
 
 try:
     app = create_app()
@@ -75,12 +84,38 @@ def main():
     print(f"Database: {app.config['DATABASE']}", flush=True)
     for url in api_urls(server):
         print(f"Serving the report API at {url}", flush=True)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+    serve_until_stopped(server)
+    db.close_database(app.config["DATABASE"])
+    print("Stopped.", flush=True)
+
+
+def serve_until_stopped(server):
+    """Serve until SIGTERM or Ctrl-C; then stop accepting connections, let the
+    requests under way finish (for up to SHUTDOWN_GRACE_S), and stop."""
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    socket_map = server.map if hasattr(server, "map") else server._map
+    while not stopping.is_set():
+        wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
+    for listener in [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]:
+        listener.close()
+    deadline = time.monotonic() + SHUTDOWN_GRACE_S
+    while under_way(socket_map, server.task_dispatcher) and time.monotonic() < deadline:
+        wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(socket_map)
+
+
+def under_way(socket_map, task_dispatcher):
+    """Whether a request is being received, served, or its answer sent."""
+    if task_dispatcher.active_count or task_dispatcher.queue:
+        return True
+    return any(
+        channel.request is not None or channel.requests or channel.total_outbufs_len
+        for channel in socket_map.values()
+        if isinstance(channel, HTTPChannel)
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,21 @@ def init_db_command():
     click.echo(f"Initialised the database at {path}.")
 
 
+@click.command("migrate")
+@with_appcontext
+def migrate_command():
+    """Bring the database up to the schema this version of the service uses."""
+    path = current_app.config["DATABASE"]
+    try:
+        before, after = init_db(path)
+    except db.NewerDatabase as error:
+        raise click.ClickException(str(error)) from None
+    if before == after:
+        click.echo(f"{path} is at schema version {after}, the current one.")
+    else:
+        click.echo(f"Migrated {path} from schema version {before} to {after}.")
+
+
 token = AppGroup("token", help="Create, list and revoke API tokens.")
 
 
@@ -217,6 +232,7 @@ def check_command():
 
 def init_app(app):
     app.cli.add_command(init_db_command)
+    app.cli.add_command(migrate_command)
     app.cli.add_command(token)
     app.cli.add_command(import_command)
     app.cli.add_command(trash)

@@ -109,7 +109,10 @@ class GroupCommit:
         # Only the writer thread uses it; tests may reach in while it is idle.
         self.connection = connect(path, check_same_thread=False)
         self.jobs = queue.SimpleQueue()
-        threading.Thread(target=self._write_forever, name=f"writer {path}", daemon=True).start()
+        self.thread = threading.Thread(
+            target=self._write_forever, name=f"writer {path}", daemon=True
+        )
+        self.thread.start()
 
     def submit(self, work):
         done = Future()
@@ -122,6 +125,15 @@ class GroupCommit:
     def retire(self):
         """Stop once the writes already queued are done."""
         self.jobs.put(None)
+
+    @classmethod
+    def close(cls, path, timeout=30):
+        """Finish the writes queued for `path` and close its writer."""
+        with cls._writers_lock:
+            writer = cls._writers.pop(path, None)
+        if writer is not None:
+            writer.retire()
+            writer.thread.join(timeout)
 
     def _write_forever(self):
         while True:
@@ -180,6 +192,17 @@ class GroupCommit:
         return result, None
 
 
+def close_database(path):
+    """At shutdown: finish the queued writes, then fold the WAL back into the
+    database file, so that what is left on disk is one file, whole."""
+    GroupCommit.close(path)
+    db = connect(path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
 def backup(path, target):
     """Copy the database at `path` to `target` with SQLite's online backup: a
     consistent copy as of one moment, taken while writes go on. The copy is
@@ -225,22 +248,72 @@ def schema_sql():
     return resources.files("reports").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
+def migrations():
+    """{version: SQL} of every numbered file in reports/migrations."""
+    folder = resources.files("reports").joinpath("migrations")
+    return {
+        int(entry.name.split("_", 1)[0]): entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    }
+
+
+# The version of the schema this code reads and writes: PRAGMA user_version.
+SCHEMA_VERSION = max(migrations(), default=1)
+
+
+class NewerDatabase(Exception):
+    """The database was made by a newer version of the service."""
+
+
 def init_db(path):
-    """Create the database file and whatever the schema lacks; existing tables
-    and rows stay as they are."""
+    """Create the database, or bring an existing one up to SCHEMA_VERSION:
+    each numbered migration it lacks, in order, each in one transaction, then
+    whatever schema.sql has that it lacks (schema.sql only adds: tables,
+    indexes, triggers). Existing rows stay as they are. Returns the versions
+    (before, after)."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     db = connect(path)
     try:
         db.execute("PRAGMA journal_mode = WAL")
-        db.executescript(f"BEGIN IMMEDIATE;\n{schema_sql()}\nCOMMIT;")
+        before = schema_version(db)
+        if before > SCHEMA_VERSION:
+            raise NewerDatabase(
+                f"The database {path} is at schema version {before}, and this version of "
+                f"the service knows versions up to {SCHEMA_VERSION}: run the newer service, "
+                "or restore a backup made for this one."
+            )
+        for version, sql in sorted(migrations().items()):
+            if version > before:
+                db.executescript(
+                    f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                )
+        db.executescript(
+            f"BEGIN IMMEDIATE;\n{schema_sql()}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+        )
+        return before, SCHEMA_VERSION
     finally:
         db.close()
+
+
+def schema_version(db):
+    """The schema version of a database: its user_version, or for one from
+    before versions were kept, 1 or 2 by whether reports have a version."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version:
+        return version
+    columns = {row[1] for row in db.execute("PRAGMA table_info(report)")}
+    if not columns:
+        return SCHEMA_VERSION  # a new database: schema.sql makes it whole
+    return 2 if "version" in columns else 1
 
 
 def open_or_create(path):
     """init_db at start-up, where a file that cannot be opened is a setting to fix."""
     try:
         init_db(path)
+    except NewerDatabase as error:
+        raise ConfigError(str(error)) from error
     except (OSError, sqlite3.Error) as error:
         raise ConfigError(f"DATABASE {path} cannot be opened or created: {error}.") from error
 

@@ -6,8 +6,11 @@ Each server runs from its own temporary folder with its own database, so no
 
 import json
 import re
+import signal
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -307,3 +310,48 @@ def test_app_py_serves_beyond_loopback_once_a_token_exists(tmp_path):
 def test_app_py_serves_an_open_api_beyond_loopback_when_the_operator_allows_it(tmp_path):
     with Server(tmp_path, REPORTS_HOST="0.0.0.0", REPORTS_ALLOW_OPEN="1") as server:
         assert server.request("GET", REPORTS).status == 200
+
+
+def read_response(sock):
+    """Everything the server sends on a raw socket until it has sent a whole answer."""
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+        re.search(rb"Content-Length: (\d+)", data).group(1)
+    ):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_finishes_the_request_under_way_then_exits_cleanly(tmp_path, stop):
+    server = Server(tmp_path).start()
+    body = json.dumps(CONTRACT_REPORT).encode()
+    head = (
+        "POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    try:
+        with socket.create_connection((server.host, server.port), timeout=10) as sock:
+            sock.sendall(head + body[:20])  # a request under way: half its body sent
+            time.sleep(0.3)
+            server.process.send_signal(stop)
+            time.sleep(0.5)
+            assert server.process.poll() is None  # still there for the request under way
+            with pytest.raises(OSError):  # but no longer taking new connections
+                socket.create_connection((server.host, server.port), timeout=1).close()
+            sock.sendall(body[20:])
+            answer = read_response(sock)
+        assert answer.startswith(b"HTTP/1.1 201"), answer
+        assert server.process.wait(timeout=10) == 0
+    finally:
+        server.kill()
+
+    assert "Stopped." in server.stdout()
+    wal = tmp_path / "reports.sqlite-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # folded into the database file
+    report_id = json.loads(answer.split(b"\r\n\r\n", 1)[1])["report_id"]
+    with Server(tmp_path) as again:
+        assert again.request("GET", f"{REPORTS}/{report_id}").status == 200

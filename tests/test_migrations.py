@@ -1,0 +1,157 @@
+"""Schema migrations: a database made by an older version of the service is
+brought up to date at start-up, one numbered step at a time, and every report
+in it reads back as it was; a database newer than the code is refused."""
+
+import sqlite3
+
+import pytest
+
+from reports import create_app, db
+from reports.config import ConfigError
+
+REPORTS = "/api/v1/reports"
+
+# The schema of the first release, version 1: reports had no version yet.
+VERSION_1 = """
+CREATE TABLE report (
+    seq             INTEGER PRIMARY KEY,
+    report_id       TEXT    NOT NULL UNIQUE,
+    activity_id     TEXT    NOT NULL,
+    peer_mentor_id  TEXT    NOT NULL,
+    org_id          TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN ('draft', 'submitted')),
+    fields          TEXT    NOT NULL DEFAULT '{}',
+    field_count     INTEGER NOT NULL,
+    has_way_forward INTEGER NOT NULL,
+    submitted_at    TEXT,
+    created_at      TEXT    NOT NULL,
+    updated_at      TEXT    NOT NULL,
+    CHECK ((status = 'draft') = (submitted_at IS NULL)),
+    CHECK (updated_at >= created_at)
+);
+CREATE INDEX report_by_created  ON report (created_at);
+CREATE INDEX report_by_status   ON report (status, created_at);
+CREATE INDEX report_by_activity ON report (activity_id, created_at);
+CREATE INDEX report_by_mentor   ON report (peer_mentor_id, created_at);
+"""
+
+ROWS = [
+    ("rpt_0000000a", "act_1", "usr_mentor_042", "org_a", "draft",
+     '{"session_topic":"Budgeting","mentor_notes":"Tenancy questions"}', 2, 0, None,
+     "2025-01-02T10:00:00Z", "2025-01-02T10:00:00Z"),
+    ("rpt_0000000b", "act_2", "usr_mentor_007", "org_a", "submitted",
+     '{"session_date":"2025-01-03","attendance_count":4,"session_topic":"CV writing",'
+     '"way_forward":"Letters by Friday","follow_up_needed":true}', 5, 1,
+     "2025-01-03T12:00:00Z", "2025-01-03T11:00:00Z", "2025-01-03T12:00:00Z"),
+]  # fmt: skip
+
+EXPECTED = {
+    "rpt_0000000a": {
+        "report_id": "rpt_0000000a", "activity_id": "act_1", "peer_mentor_id": "usr_mentor_042",
+        "org_id": "org_a", "status": "draft",
+        "fields": {"session_topic": "Budgeting", "mentor_notes": "Tenancy questions"},
+        "submitted_at": None, "created_at": "2025-01-02T10:00:00Z",
+        "updated_at": "2025-01-02T10:00:00Z",
+    },
+    "rpt_0000000b": {
+        "report_id": "rpt_0000000b", "activity_id": "act_2", "peer_mentor_id": "usr_mentor_007",
+        "org_id": "org_a", "status": "submitted",
+        "fields": {"session_date": "2025-01-03", "attendance_count": 4,
+                   "session_topic": "CV writing", "way_forward": "Letters by Friday",
+                   "follow_up_needed": True},
+        "submitted_at": "2025-01-03T12:00:00Z", "created_at": "2025-01-03T11:00:00Z",
+        "updated_at": "2025-01-03T12:00:00Z",
+    },
+}  # fmt: skip
+
+
+@pytest.fixture
+def version_1(tmp_path):
+    """A database as the first release left it, with two reports."""
+    path = str(tmp_path / "old.sqlite")
+    connection = sqlite3.connect(path)
+    connection.executescript(VERSION_1)
+    connection.executemany(
+        "INSERT INTO report (report_id, activity_id, peer_mentor_id, org_id, status, fields, "
+        "field_count, has_way_forward, submitted_at, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ROWS,
+    )
+    connection.commit()
+    connection.close()
+    return path
+
+
+def user_version(path):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_version_1_database_is_upgraded_and_every_report_reads_back_unchanged(version_1):
+    client = create_app({"DATABASE": version_1}).test_client()
+
+    assert user_version(version_1) == db.SCHEMA_VERSION
+    for report_id, expected in EXPECTED.items():
+        response = client.get(f"{REPORTS}/{report_id}")
+        assert response.status_code == 200
+        assert response.json == expected
+        assert response.headers["ETag"] == '"1"'
+    listed = client.get(REPORTS).json
+    assert [item["report_id"] for item in listed["data"]] == ["rpt_0000000b", "rpt_0000000a"]
+    assert listed["pagination"]["total"] == 2
+    assert client.get(f"{REPORTS}?q=tenancy").json["data"][0]["report_id"] == "rpt_0000000a"
+    assert client.get(f"{REPORTS}?status=submitted").json["pagination"]["total"] == 1
+
+
+def test_an_upgraded_database_takes_writes(version_1):
+    client = create_app({"DATABASE": version_1}).test_client()
+
+    changed = client.put(f"{REPORTS}/rpt_0000000a", json={"fields": {"attendance_count": 3}})
+    created = client.post(REPORTS, json={"activity_id": "a", "peer_mentor_id": "m", "org_id": "o"})
+
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+    assert created.status_code == 201
+
+
+def test_migrate_says_what_it_did_and_is_safe_to_run_again(version_1):
+    runner = create_app({"DATABASE": version_1}).test_cli_runner()
+    connection = sqlite3.connect(version_1)
+    connection.execute("PRAGMA user_version = 1")  # as if the migration had not run yet
+    connection.execute("ALTER TABLE report DROP COLUMN version")
+    connection.commit()
+    connection.close()
+
+    first = runner.invoke(args=["migrate"])
+    again = runner.invoke(args=["migrate"])
+
+    assert first.exit_code == 0 and f"from schema version 1 to {db.SCHEMA_VERSION}" in first.output
+    assert again.exit_code == 0 and "the current one" in again.output
+    assert (
+        create_app({"DATABASE": version_1}).test_client().get(f"{REPORTS}/rpt_0000000b").json
+        == EXPECTED["rpt_0000000b"]
+    )
+
+
+def test_a_new_database_starts_at_the_current_version(database):
+    create_app({"DATABASE": database})
+
+    assert user_version(database) == db.SCHEMA_VERSION
+
+
+def test_a_database_newer_than_the_code_is_refused(database):
+    create_app({"DATABASE": database})
+    connection = sqlite3.connect(database)
+    connection.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
+    connection.commit()
+    connection.close()
+
+    with pytest.raises(ConfigError, match="newer service"):
+        create_app({"DATABASE": database})
+    assert user_version(database) == db.SCHEMA_VERSION + 1
+
+
+def test_every_migration_is_numbered_in_order_from_2():
+    assert sorted(db.migrations()) == list(range(2, db.SCHEMA_VERSION + 1))
