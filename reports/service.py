@@ -23,6 +23,9 @@ from reports.schemas import (
 
 ID_ATTEMPTS = 16
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+REVIEW_KEYS = ("review_state", "comment", "reviewed_by", "reviewed_at")
+# Who imported reports, in their history (a name no token can have).
+IMPORTER = Caller("flask import", "coordinator")
 
 
 def new_report_id():
@@ -180,9 +183,6 @@ def review_of(report_id, caller=ANONYMOUS):
     return {"report_id": report_id, **dict(review)}
 
 
-REVIEW_KEYS = ("review_state", "comment", "reviewed_by", "reviewed_at")
-
-
 def review_report(report_id, review_state, comment="", caller=ANONYMOUS):
     """Set the review of a submitted report; a new version of it. Returns the review."""
 
@@ -291,9 +291,6 @@ def summary(filters, group_by):
         }
         groups.append(group)
     return groups
-
-
-IMPORTER = Caller("flask import", "coordinator")
 
 
 def import_reports(rows, default_org_id=None, dry_run=False):
