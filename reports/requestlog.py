@@ -8,20 +8,44 @@ the request, error lines included.
 """
 
 import json
-import logging
 import re
 import sys
+import threading
 import time
 import uuid
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 from reports import clock
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 FORMATS = ("text", "json")
 
-logger = logging.getLogger("reports.requests")
+
+class RequestLog:
+    """Writes each request's line to a stream (stderr), text or JSON, whole
+    lines only, flushed at once so that journald or a log shipper sees it."""
+
+    def __init__(self, log_format="text", stream=None):
+        self.log_format = log_format
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def write(self, line):
+        text = format_line(line, self.log_format) + "\n"
+        stream = self.stream or sys.stderr
+        with self.lock:
+            stream.write(text)
+            stream.flush()
+
+
+def format_line(line, log_format):
+    if log_format == "json":
+        return json.dumps(line, separators=(",", ":"))
+    return (
+        f"{line['time']} {line['request_id']} {line['method']} {line['path']} "
+        f"{line['status']} {line['duration_ms']}ms {line['token'] or '-'}"
+    )
 
 
 def request_id():
@@ -38,43 +62,21 @@ def start_request():
 def end_request(response):
     response.headers["X-Request-ID"] = g.request_id
     caller = g.get("caller")
-    logger.info(
-        "request",
-        extra={
-            "request": {
-                "time": clock.timestamp(),
-                "request_id": g.request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
-                "token": None if caller is None or caller.name == "anonymous" else caller.name,
-            }
-        },
+    current_app.extensions["request_log"].write(
+        {
+            "time": clock.timestamp(),
+            "request_id": g.request_id,
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+            "token": None if caller is None or caller.name == "anonymous" else caller.name,
+        }
     )
     return response
 
 
-class RequestFormatter(logging.Formatter):
-    def __init__(self, log_format):
-        super().__init__()
-        self.log_format = log_format
-
-    def format(self, record):
-        line = record.request
-        if self.log_format == "json":
-            return json.dumps(line, separators=(",", ":"))
-        return (
-            f"{line['time']} {line['request_id']} {line['method']} {line['path']} "
-            f"{line['status']} {line['duration_ms']}ms {line['token'] or '-'}"
-        )
-
-
 def init_app(app):
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RequestFormatter(app.config["LOG_FORMAT"]))
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    app.extensions["request_log"] = RequestLog(app.config["LOG_FORMAT"])
     app.before_request(start_request)
     app.after_request(end_request)
