@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reports import create_app, service
+from reports import create_app, db, service
 
 from conftest import CONTRACT_REPORT
 from serving import Server
@@ -104,3 +104,16 @@ def test_the_server_logs_to_stderr(tmp_path):
         server.request("GET", REPORTS, headers={"X-Request-ID": "e2e-1"})
         server.stop()
         assert " e2e-1 GET /api/v1/reports 200 " in server.stderr()
+
+
+def test_a_storage_fault_line_names_the_request(app, client, caplog):
+    writer = db.GroupCommit.for_database(app.config["DATABASE"]).connection
+    writer.execute("PRAGMA query_only = ON")
+    try:
+        response = client.post(REPORTS, json=CONTRACT_REPORT, headers={"X-Request-ID": "disk-3"})
+    finally:
+        writer.execute("PRAGMA query_only = OFF")
+
+    assert response.status_code == 503
+    assert response.headers["X-Request-ID"] == "disk-3"
+    assert "Storage fault on POST /api/v1/reports (request disk-3)" in caplog.text
