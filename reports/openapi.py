@@ -226,6 +226,17 @@ def list_operation(summary, page_schema, example, *parameters, forbidden=()):
     }
 
 
+def query_operation(summary, query_schema, answer):
+    """A GET whose query string `query_schema` checks, answering `answer`."""
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [{"in": "query", "schema": query_schema}],
+            "responses": {200: answer, **errors(401, 422, 500, 503)},
+        }
+    }
+
+
 @cache
 def build_spec(default_org_id=None):
     """The document for an instance: org_id is optional where it has a default.
@@ -462,38 +473,22 @@ def build_spec(default_org_id=None):
     )
     spec.path(
         path="/api/v1/reports/summary",
-        operations={
-            "get": {
-                "summary": "Count and total the matching reports per group",
-                "parameters": [{"in": "query", "schema": schemas.SummaryQuerySchema}],
-                "responses": {
-                    200: json_response(
-                        "The figures per group.", schemas.SummarySchema, SUMMARY_EXAMPLE
-                    ),
-                    **errors(401, 422, 500, 503),
-                },
-            }
-        },
+        operations=query_operation(
+            "Count and total the matching reports per group",
+            schemas.SummaryQuerySchema,
+            json_response("The figures per group.", schemas.SummarySchema, SUMMARY_EXAMPLE),
+        ),
     )
     spec.path(
         path="/api/v1/reports/deleted",
-        operations={
-            "get": {
-                "summary": "List the ids of deleted reports, oldest deletion first",
-                "parameters": [{"in": "query", "schema": schemas.DeletedQuerySchema}],
-                "responses": {
-                    200: json_response(
-                        "The reports deleted since then.",
-                        schemas.deleted_page_schema,
-                        {
-                            "data": [
-                                {"report_id": "rpt_8f3a2c1d", "deleted_at": "2026-03-21T09:00:00Z"}
-                            ]
-                        },
-                    ),
-                    **errors(401, 422, 500, 503),
-                },
-            }
-        },
+        operations=query_operation(
+            "List the ids of deleted reports, oldest deletion first",
+            schemas.DeletedQuerySchema,
+            json_response(
+                "The reports deleted since then.",
+                schemas.deleted_page_schema,
+                {"data": [{"report_id": "rpt_8f3a2c1d", "deleted_at": "2026-03-21T09:00:00Z"}]},
+            ),
+        ),
     )
     return spec.to_dict()
