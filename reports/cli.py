@@ -5,13 +5,12 @@ import os
 import sqlite3
 import sys
 import time
-from datetime import datetime, timedelta
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from reports import auth, clock, db, formats, service
+from reports import auth, db, formats, service
 from reports.db import init_db
 
 
@@ -158,19 +157,13 @@ trash = AppGroup("trash", help="See and empty the trash of deleted reports.")
 @trash.command("list")
 def list_trash_command():
     """List the deleted reports that can still be restored, newest first."""
-    days = current_app.config["TRASH_DAYS"]
-    entries = service.trashed_reports()
+    entries = service.trashed_reports(current_app.config["TRASH_DAYS"])
     if not entries:
         click.echo("The trash is empty.")
         return
+    columns = ("report_id", "peer_mentor_id", "deleted_at", "deleted_by", "purged_after")
     rows = [("REPORT", "MENTOR", "DELETED", "BY", "PURGED AFTER")]
-    for entry in entries:
-        deleted = datetime.strptime(entry["deleted_at"], clock.TIMESTAMP_FORMAT)
-        purged = (deleted + timedelta(days=days)).strftime(clock.TIMESTAMP_FORMAT)
-        rows.append(
-            (entry["report_id"], entry["peer_mentor_id"], entry["deleted_at"], entry["deleted_by"],
-             purged)
-        )  # fmt: skip
+    rows += [tuple(entry[column] for column in columns) for entry in entries]
     _echo_table(rows)
 
 

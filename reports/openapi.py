@@ -100,6 +100,13 @@ BY_MENTOR_EXAMPLE = {
     "pagination": {"page": 1, "limit": 20, "total": 12},
 }
 
+REVIEW_EXAMPLE = {
+    "report_id": "rpt_8f3a2c1d",
+    "review_state": "has_issues",
+    "comment": "Attendance does not match the sign-in sheet.",
+    "reviewed_by": "carla",
+    "reviewed_at": "2026-03-21T09:00:00Z",
+}
 SUMMARY_EXAMPLE = {
     "group_by": "month",
     "groups": [
@@ -382,13 +389,6 @@ def build_spec(default_org_id=None):
             forbidden=(403,),
         ),
     )
-    review_example = {
-        "report_id": "rpt_8f3a2c1d",
-        "review_state": "has_issues",
-        "comment": "Attendance does not match the sign-in sheet.",
-        "reviewed_by": "carla",
-        "reviewed_at": "2026-03-21T09:00:00Z",
-    }
     spec.path(
         path="/api/v1/reports/{report_id}/review",
         parameters=[REPORT_ID],
@@ -399,7 +399,7 @@ def build_spec(default_org_id=None):
                     200: json_response(
                         "The review; every member but report_id null while there is none.",
                         schemas.ReviewSchema,
-                        review_example,
+                        REVIEW_EXAMPLE,
                     ),
                     **errors(401, 404, 500, 503),
                 },
@@ -413,13 +413,13 @@ def build_spec(default_org_id=None):
                             "schema": schemas.ReviewRequestSchema,
                             "example": {
                                 "review_state": "has_issues",
-                                "comment": review_example["comment"],
+                                "comment": REVIEW_EXAMPLE["comment"],
                             },
                         }
                     },
                 },
                 "responses": {
-                    200: json_response("Reviewed.", schemas.ReviewSchema, review_example),
+                    200: json_response("Reviewed.", schemas.ReviewSchema, REVIEW_EXAMPLE),
                     **errors(400, 401, 403, 404, 409, 413, 415, 422, 500, 503),
                 },
             },

@@ -471,10 +471,6 @@ def mark_token_used(db, name, used_at, not_since):
     )
 
 
-def total_reports(db):
-    return db.execute("SELECT sum(reports) FROM report_count").fetchone()[0]
-
-
 def rewrite_a_count(db):
     """A write that changes no data: it proves the file can be written."""
     db.execute("UPDATE report_count SET reports = reports WHERE status = 'draft'")

@@ -4,7 +4,7 @@ means. Takes validated input, keeps the rules, and leaves SQL to `queries`."""
 import json
 import secrets
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
@@ -159,8 +159,15 @@ def restore_report(report_id, caller=ANONYMOUS):
     return write(restore)
 
 
-def trashed_reports():
-    return [dict(row) for row in queries.trash(get_db())]
+def trashed_reports(trash_days):
+    """The reports in the trash, newest first, each with when it will be purged."""
+    entries = [dict(row) for row in queries.trash(get_db())]
+    for entry in entries:
+        deleted = datetime.strptime(entry["deleted_at"], clock.TIMESTAMP_FORMAT)
+        entry["purged_after"] = (deleted + timedelta(days=trash_days)).strftime(
+            clock.TIMESTAMP_FORMAT
+        )
+    return entries
 
 
 def purge_trash(trash_days):
@@ -481,5 +488,5 @@ def _insert_with_fresh_id(db, report):
 
 def check_health():
     """Read the database, and write to it without changing anything; what fails raises."""
-    queries.total_reports(get_db())
+    queries.count_reports(get_db(), {})
     write(queries.rewrite_a_count)
