@@ -8,10 +8,12 @@ import time
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from reports import auth, db, formats, service
+from reports.config import ConfigError
 from reports.db import init_db
+from reports.serve import serve_command
 
 
 @click.command("init-db")
@@ -231,3 +233,24 @@ def init_app(app):
     app.cli.add_command(trash)
     app.cli.add_command(backup_command)
     app.cli.add_command(check_command)
+    app.cli.add_command(serve_command)
+
+
+def _create_app():
+    from reports import create_app
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        sys.exit(f"Cannot start: {error}")
+
+
+def main():
+    """The `post-session-reports` command: every `flask --app reports` command,
+    `serve` included, without naming the app."""
+    cli = FlaskGroup(
+        name="post-session-reports",
+        help="The Post-Session Report Repository: serve it, and look after its database.",
+        create_app=_create_app,
+    )
+    cli.main(prog_name="post-session-reports")

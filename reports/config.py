@@ -11,6 +11,12 @@ DEFAULTS = {
     "ALLOW_OPEN": False,
     "TRASH_DAYS": 30,
     "LOG_FORMAT": "text",
+    "MAX_EXPORTS": 2,
+    "MAX_SEARCHES": 4,
+    "QUERY_TIMEOUT_MS": 10000,
+    "SEND_TIMEOUT": 30,
+    "RECEIVE_TIMEOUT": 30,
+    "CONNECTION_LIMIT": 500,
 }
 
 
@@ -24,6 +30,12 @@ def check_config(config):
     _whole_number(config, "THREADS", 1, 1024)
     _whole_number(config, "MAX_CONTENT_LENGTH", 1, 2**31)
     _whole_number(config, "TRASH_DAYS", 1, 36500)
+    _whole_number(config, "MAX_EXPORTS", 1, 1024)
+    _whole_number(config, "MAX_SEARCHES", 1, 1024)
+    _whole_number(config, "QUERY_TIMEOUT_MS", 1, 3_600_000)
+    _whole_number(config, "SEND_TIMEOUT", 1, 86400)
+    _whole_number(config, "RECEIVE_TIMEOUT", 1, 86400)
+    _whole_number(config, "CONNECTION_LIMIT", 1, 100_000)
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}.")
     for name in ("HOST", "DATABASE"):

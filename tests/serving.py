@@ -43,13 +43,15 @@ class Server:
     """One `python app.py` process; stdout and stderr go to files in its folder, so
     a chatty server can never block on a full pipe.
 
-    `database` defaults to reports.sqlite in `workdir`; `settings` are more
+    `database` defaults to reports.sqlite in `workdir`; `command` to `python
+    app.py` (e.g. `post-session-reports serve` instead); `settings` are more
     environment variables for the server, e.g. REPORTS_THREADS="8". Every start
     (a restart included) serves the same database on a new free port.
     """
 
-    def __init__(self, workdir, database=None, **settings):
+    def __init__(self, workdir, database=None, command=None, **settings):
         self.workdir = Path(workdir)
+        self.command = command or [sys.executable, str(REPO / "app.py")]
         self.database = Path(database) if database is not None else self.workdir / "reports.sqlite"
         self.settings = settings
         self.process = None
@@ -62,7 +64,7 @@ class Server:
         self.stderr_path = self.workdir / f"server-{self.starts}.err"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, str(REPO / "app.py")],
+                self.command,
                 cwd=self.workdir,
                 env=server_env(self.database, **self.settings),
                 stdin=subprocess.DEVNULL,

@@ -1,0 +1,5 @@
+"""`python -m reports ...`: the same commands as `post-session-reports ...`."""
+
+from reports.cli import main
+
+main()

@@ -1,0 +1,263 @@
+"""Serve the app with waitress: `python app.py`, `flask --app reports serve`,
+`post-session-reports serve` and `python -m reports serve` all come here.
+
+The serve loop is waitress's own, run by hand, so that it can also stop gently
+(SIGTERM or Ctrl-C: no new connections, the requests under way finish) and
+keep a watchdog over every connection: one that sends its request too slowly
+(RECEIVE_TIMEOUT), or reads nothing of its answer for too long (SEND_TIMEOUT),
+is closed, which frees the thread that serves it.
+
+It relies on these parts of waitress 3 (tests/test_serve.py checks them):
+`create_server`, `wasyncore.loop` / `close_all` / `dispatcher.close`, the
+server's `map`, `task_dispatcher` (`active_count`, `queue`, `shutdown`) and
+`active_channels`, and each channel's `request`, `requests`,
+`total_outbufs_len`, `last_activity` and `handle_close`; the listeners'
+`channel_class`, and `ErrorTask`, for the answers waitress gives itself.
+"""
+
+import errno
+import ipaddress
+import json
+import signal
+import sys
+import threading
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from waitress import create_server, wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
+from waitress.task import ErrorTask
+
+from reports import auth, db
+from reports.config import ConfigError
+from reports.errors import PROBLEM_JSON
+
+# How long requests under way may take to finish once the server is told to stop.
+SHUTDOWN_GRACE_S = 30
+LOOP_TIMEOUT_S = 0.2
+# How often the watchdog looks at every connection.
+WATCHDOG_INTERVAL_S = 0.5
+# waitress reads a whole request before the app sees it: a body up to this many
+# times MAX_CONTENT_LENGTH is read, so that the app answers its problem+json 413;
+# one announced larger is refused at once, before it is sent.
+BODY_SIZE_FACTOR = 4
+
+
+@click.command("serve")
+@with_appcontext
+def serve_command():
+    """Serve the API with waitress on HOST:PORT, as `python app.py` does."""
+    serve(current_app._get_current_object())
+
+
+def serve(app):
+    """Create or migrate the database, listen, serve until SIGTERM or Ctrl-C, and
+    stop cleanly. Whatever keeps it from starting ends the process with one line."""
+    config = app.config
+    try:
+        db.open_or_create(config["DATABASE"])
+    except ConfigError as error:
+        sys.exit(f"Cannot start: {error}")
+    server = listen(app)
+    refusal = refusal_to_serve_open(app, server)
+    if refusal is not None:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(socket_map_of(server))
+        sys.exit(refusal)
+    print(f"Database: {config['DATABASE']}", flush=True)
+    for url in api_urls(server):
+        print(f"Serving the report API at {url}", flush=True)
+    serve_until_stopped(server, Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"]))
+    db.close_database(config["DATABASE"])
+    print("Stopped.", flush=True)
+
+
+def listen(app):
+    """The waitress server, listening on HOST:PORT, or exit with why it cannot."""
+    config = app.config
+    try:
+        server = create_server(
+            app,
+            host=config["HOST"],
+            port=config["PORT"],
+            threads=config["THREADS"],
+            connection_limit=config["CONNECTION_LIMIT"],
+            max_request_body_size=BODY_SIZE_FACTOR * config["MAX_CONTENT_LENGTH"],
+        )
+    except OSError as error:
+        where = f"{config['HOST']} port {config['PORT']}"
+        if error.errno == errno.EADDRINUSE:
+            sys.exit(
+                f"Cannot start: port {config['PORT']} on {config['HOST']} is in use by another "
+                "program: stop that one, or set REPORTS_PORT to a free port."
+            )
+        sys.exit(
+            f"Cannot start: cannot listen on {where}: {error.strerror or error}. "
+            "Check REPORTS_HOST and REPORTS_PORT."
+        )
+    for listener in listeners(server):
+        listener.channel_class = ProblemChannel
+    return server
+
+
+class ProblemErrorTask(ErrorTask):
+    """The answer waitress gives itself to a request it does not hand to the app
+    (a body over its limit, a malformed request), as problem+json like every
+    other error."""
+
+    def execute(self):
+        error = self.request.error
+        if error.code == 413:
+            limit = self.channel.server.adj.max_request_body_size // BODY_SIZE_FACTOR
+            detail = f"The body is larger than the limit of {limit} bytes."
+        else:
+            detail = f"{error.reason}: {error.body}."
+        body = json.dumps(
+            {"type": "about:blank", "title": error.reason, "status": error.code, "detail": detail}
+        ).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", PROBLEM_JSON))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class ProblemChannel(HTTPChannel):
+    error_task_class = ProblemErrorTask
+
+
+def api_urls(server):
+    """The API's URL on each address the server listens on (a host name may give several)."""
+    return [
+        f"http://{f'[{host}]' if ':' in host else host}:{port}/api/v1/reports"
+        for host, port in listen_addresses(server)
+    ]
+
+
+def listen_addresses(server):
+    listen = getattr(server, "effective_listen", None)
+    return listen if listen is not None else [(server.effective_host, server.effective_port)]
+
+
+def beyond_loopback(server):
+    """The addresses the server listens on that other machines can reach."""
+    return [host for host, _ in listen_addresses(server) if not is_loopback(host)]
+
+
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal_to_serve_open(app, server):
+    """Why the server must not start, or None: an open API must not be reachable
+    from the network unless the operator said so."""
+    if app.config["ALLOW_OPEN"]:
+        return None
+    exposed = beyond_loopback(server)
+    with app.app_context():
+        if not exposed or auth.any_in_force():
+            return None
+    return (
+        f"Cannot start: HOST {app.config['HOST']} can be reached from other machines "
+        f"({', '.join(exposed)}), and no API token exists, so anyone there could read and "
+        "change every report. Create a coordinator token first:\n"
+        "    flask --app reports token create --name coordinator --role coordinator\n"
+        "or listen on 127.0.0.1, or set REPORTS_ALLOW_OPEN=1 to serve without tokens anyway."
+    )
+
+
+def socket_map_of(server):
+    return server.map if hasattr(server, "map") else server._map
+
+
+def listeners(server):
+    return [d for d in socket_map_of(server).values() if isinstance(d, BaseWSGIServer)]
+
+
+def close_listeners(server):
+    """Stop accepting connections. Only the listening sockets close: a waitress
+    server's own close() would also close the trigger that task threads still
+    pull to hand their output to the loop."""
+    for listener in listeners(server):
+        wasyncore.dispatcher.close(listener)
+
+
+def serve_until_stopped(server, watchdog):
+    """Serve until SIGTERM or Ctrl-C; then stop accepting connections, let the
+    requests under way finish (for up to SHUTDOWN_GRACE_S), and stop."""
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    socket_map = socket_map_of(server)
+    while not stopping.is_set():
+        wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
+        watchdog.look(socket_map)
+    close_listeners(server)
+    deadline = time.monotonic() + SHUTDOWN_GRACE_S
+    while under_way(socket_map, server.task_dispatcher) and time.monotonic() < deadline:
+        wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
+        watchdog.look(socket_map)
+    server.task_dispatcher.shutdown()
+    wasyncore.close_all(socket_map)
+
+
+def channels(socket_map):
+    return [channel for channel in socket_map.values() if isinstance(channel, HTTPChannel)]
+
+
+def under_way(socket_map, task_dispatcher):
+    """Whether a request is being received, served, or its answer sent."""
+    if task_dispatcher.active_count or task_dispatcher.queue:
+        return True
+    return any(
+        channel.request is not None or channel.requests or channel.total_outbufs_len
+        for channel in channels(socket_map)
+    )
+
+
+class Watchdog:
+    """Closes the connections that hold the server up: one whose request has not
+    arrived whole within `receive_timeout` seconds of its first byte (or that
+    sits idle between requests that long), and one with an answer to send that
+    has taken none of it for `send_timeout` seconds. Closing a channel wakes
+    the task thread writing to it, which then gives up the request."""
+
+    def __init__(self, send_timeout, receive_timeout):
+        self.send_timeout = send_timeout
+        self.receive_timeout = receive_timeout
+        self.next_look = 0
+        # channel -> (the request it is receiving, when its first byte came)
+        self.receiving = {}
+
+    def look(self, socket_map):
+        now = time.monotonic()
+        if now < self.next_look:
+            return
+        self.next_look = now + WATCHDOG_INTERVAL_S
+        wall = time.time()  # waitress keeps last_activity as time.time()
+        receiving = {}
+        for channel in channels(socket_map):
+            if channel.total_outbufs_len:
+                if wall - channel.last_activity > self.send_timeout:
+                    channel.handle_close()
+                continue
+            if channel.requests:
+                continue  # being served: the app's own time
+            request = channel.request
+            if request is None:
+                if wall - channel.last_activity > self.receive_timeout:
+                    channel.handle_close()
+                continue
+            earlier = self.receiving.get(channel)
+            since = earlier[1] if earlier is not None and earlier[0] is request else now
+            if now - since > self.receive_timeout:
+                channel.handle_close()
+            else:
+                receiving[channel] = (request, since)
+        self.receiving = receiving

@@ -1,0 +1,312 @@
+"""Serving: every way to start the server, what stops it from starting, how it
+stops, and the waitress limits that keep one client from holding it up. Each
+test runs the real server (tests/serving.py) and is bounded in time."""
+
+import inspect
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import waitress
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+
+from conftest import CONTRACT_REPORT
+from serving import REPO, REPORTS, Server, server_env
+
+PROBLEM_JSON = "application/problem+json"
+CONSOLE_SCRIPT = Path(sys.executable).parent / "post-session-reports"
+SEEDED_REPORTS = 40_000
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """A database of SEEDED_REPORTS reports, made in bulk (copy it before use)."""
+    path = tmp_path_factory.mktemp("seeded") / "reports.sqlite"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "seed.py"), "--reports", str(SEEDED_REPORTS),
+         "--database", str(path)],
+        env=server_env(path),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )  # fmt: skip
+    return path
+
+
+def copy_of(seeded, tmp_path):
+    database = tmp_path / "reports.sqlite"
+    shutil.copy(seeded, database)
+    return database
+
+
+def test_waitress_is_below_its_next_major_version():
+    major = int(waitress.__version__.split(".")[0]) if hasattr(waitress, "__version__") else None
+    if major is None:
+        from importlib.metadata import version
+
+        major = int(version("waitress").split(".")[0])
+    assert major == 3, "reports/serve.py relies on waitress 3 internals: check them, then the pin"
+
+
+def test_the_waitress_internals_that_serving_relies_on_are_there():
+    """reports/serve.py runs waitress's loop by hand and reaches into its server
+    and channels (see its docstring): a waitress that changes them fails here."""
+    assert {"timeout", "map", "use_poll", "count"} <= set(inspect.signature(wasyncore.loop).parameters)
+    assert callable(wasyncore.close_all) and callable(wasyncore.dispatcher.close)
+    for name in ("connection_limit", "max_request_body_size", "threads", "host", "port"):
+        assert name in dict(Adjustments._params), name
+    # close() of a server closes its trigger as well: serve.py closes only the socket.
+    assert "self.trigger.close()" in inspect.getsource(BaseWSGIServer.close)
+    assert "channel_class" in vars(BaseWSGIServer)
+    assert "self.channel_class(" in inspect.getsource(BaseWSGIServer.handle_accept)
+    assert hasattr(MultiSocketServer, "__init__")
+
+    server = create_server(lambda environ, start: [], host="127.0.0.1", port=0, threads=1)
+    try:
+        assert isinstance(server.task_dispatcher, ThreadedTaskDispatcher)
+        assert isinstance(server.task_dispatcher.active_count, int)
+        assert len(server.task_dispatcher.queue) == 0
+        assert callable(server.task_dispatcher.shutdown)
+        assert server in server._map.values() and isinstance(server.active_channels, dict)
+        assert isinstance(server.trigger, wasyncore.dispatcher)
+    finally:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+
+    for name in ("request", "requests", "total_outbufs_len", "last_activity", "connected"):
+        assert name in vars(HTTPChannel) or name in inspect.getsource(HTTPChannel.__init__), name
+    assert "error_task_class" in vars(HTTPChannel)
+    # Closing a channel wakes a task thread waiting in write_soon, which then gives up.
+    assert "self.outbuf_lock.notify()" in inspect.getsource(HTTPChannel.handle_close)
+    assert "raise ClientDisconnected" in inspect.getsource(HTTPChannel.write_soon)
+    assert "self.last_activity = time.time()" in inspect.getsource(HTTPChannel._flush_some)
+    assert "to_response" in inspect.getsource(ErrorTask.execute)
+
+
+def serve_and_use(server):
+    """Start `server`, create a report through it, stop it with SIGTERM."""
+    with server:
+        assert server.request("GET", "/healthz").status == 200
+        created = server.request("POST", REPORTS, CONTRACT_REPORT)
+        assert created.status == 201, created
+        process = server.process
+        process.terminate()
+        assert process.wait(timeout=10) == 0, server
+    assert "Stopped." in server.stdout()
+    assert "Traceback" not in server.stderr(), server
+
+
+def test_the_console_script_serves_and_stops_cleanly(tmp_path):
+    serve_and_use(Server(tmp_path, command=[str(CONSOLE_SCRIPT), "serve"]))
+
+
+def test_python_m_reports_serve_serves_and_stops_cleanly(tmp_path):
+    serve_and_use(Server(tmp_path, command=[sys.executable, "-m", "reports", "serve"]))
+
+
+def test_the_console_script_runs_the_other_commands_too(tmp_path):
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT), "init-db"],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "reports.sqlite"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result
+    assert "Initialised the database" in result.stdout
+
+
+def test_the_console_script_refuses_an_open_api_beyond_loopback(tmp_path):
+    result = subprocess.run(
+        [str(CONSOLE_SCRIPT), "serve"],
+        cwd=tmp_path,
+        env=server_env(tmp_path / "reports.sqlite", REPORTS_HOST="0.0.0.0"),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1, result
+    assert "Cannot start" in result.stderr and "REPORTS_ALLOW_OPEN=1" in result.stderr, result
+    assert "Traceback" not in result.stderr and "Serving" not in result.stdout, result
+
+
+def test_a_port_in_use_is_one_line_that_names_it_and_reports_port(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, str(REPO / "app.py")],
+            cwd=tmp_path,
+            env=server_env(tmp_path / "reports.sqlite", REPORTS_PORT=str(port)),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(port) in lines[0] and "REPORTS_PORT" in lines[0], lines
+    assert "Serving" not in result.stdout, result
+
+
+def raw_request(method, path, headers=(), body=b""):
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return head.encode() + b"\r\n" + body
+
+
+def read_chunked(sock, pause=0.0, on_bytes=None):
+    """The head and the chunked body of one answer, read in small pieces with
+    `pause` seconds between them; `on_bytes(count)` after each piece. The body
+    is b"" when the chunked terminator never came."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = sock.recv(65536)
+        if not piece:
+            return data, b""
+        data += piece
+    head, rest = data.split(b"\r\n\r\n", 1)
+    body, buffer = b"", rest
+    while True:
+        while b"\r\n" not in buffer:
+            piece = sock.recv(16384)
+            if not piece:
+                return head, b""
+            buffer += piece
+            if on_bytes:
+                on_bytes(len(piece))
+            time.sleep(pause)
+        size_line, buffer = buffer.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        while len(buffer) < size + 2:
+            piece = sock.recv(16384)
+            if not piece:
+                return head, b""
+            buffer += piece
+            if on_bytes:
+                on_bytes(len(piece))
+            time.sleep(pause)
+        if size == 0:
+            return head, body
+        body, buffer = body + buffer[:size], buffer[size + 2 :]
+
+
+def test_a_stop_lets_a_large_export_being_read_finish(tmp_path, seeded):
+    server = Server(tmp_path, copy_of(seeded, tmp_path)).start()
+    received = [0]
+    stopped = threading.Event()
+
+    def stop_midway(count):
+        received[0] += count
+        if received[0] > 2**20 and not stopped.is_set():
+            stopped.set()
+            server.process.send_signal(signal.SIGTERM)
+
+    try:
+        with socket.create_connection((server.host, server.port), timeout=20) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            sock.sendall(raw_request("GET", f"{REPORTS}?format=ndjson"))
+            head, body = read_chunked(sock, pause=0.0005, on_bytes=stop_midway)
+        assert stopped.is_set()
+        assert head.startswith(b"HTTP/1.1 200"), head
+        assert body, "the export ended without its last chunk"
+        lines = body.decode().splitlines()
+        assert len(lines) == SEEDED_REPORTS
+        assert all(json.loads(line)["report_id"] for line in (lines[0], lines[-1]))
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        server.kill()
+    assert "Stopped." in server.stdout()
+    assert "Traceback" not in server.stderr() and "Bad file descriptor" not in server.stderr()
+
+
+def test_a_body_somewhat_over_the_limit_is_the_apps_problem_413(tmp_path):
+    with Server(tmp_path, REPORTS_MAX_CONTENT_LENGTH="10000") as server:
+        body = json.dumps({**CONTRACT_REPORT, "padding": "x" * 25_000}).encode()
+        answer = server.request("POST", REPORTS, body, {"Content-Type": "application/json"})
+    assert answer.status == 413, answer
+    assert answer.content_type == PROBLEM_JSON, answer
+    assert "10000" in answer.json["detail"]
+
+
+def test_a_huge_announced_body_is_refused_before_it_is_sent(tmp_path):
+    with Server(tmp_path) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as sock:
+            started = time.monotonic()
+            headers = [("Content-Type", "application/json"), ("Content-Length", 300 * 2**20)]
+            sock.sendall(raw_request("POST", REPORTS, headers, b"{" + b" " * 1000))
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                piece = sock.recv(65536)
+                if not piece:
+                    break
+                answer += piece
+            elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 413"), answer
+    assert elapsed < 3, elapsed
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert PROBLEM_JSON.encode() in head, head
+
+
+def healthz_times(server, count, pause=0.01):
+    """Seconds each of `count` GET /healthz took, on fresh connections."""
+    times = []
+    for _ in range(count):
+        started = time.monotonic()
+        answer = server.request("GET", "/healthz")
+        times.append(time.monotonic() - started)
+        assert answer.status == 200, answer
+        time.sleep(pause)
+    return times
+
+
+def p99(times):
+    return sorted(times)[max(0, int(len(times) * 0.99) - 1)]
+
+
+def test_a_hundred_slow_senders_do_not_keep_others_out(tmp_path):
+    """100 connections that trickle a body a byte at a time: /healthz stays fast,
+    and each is cut off once RECEIVE_TIMEOUT has passed since its first byte."""
+    with Server(tmp_path, REPORTS_RECEIVE_TIMEOUT="4") as server:
+        body = json.dumps(CONTRACT_REPORT).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", len(body))]
+        slow = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(100)]
+        try:
+            started = time.monotonic()
+            for sock in slow:
+                sock.sendall(raw_request("POST", REPORTS, headers))
+            times = []
+            cut_off = set()
+            while time.monotonic() - started < 8 and len(cut_off) < len(slow):
+                for number, sock in enumerate(slow):
+                    if number not in cut_off:
+                        try:
+                            sock.sendall(b" ")
+                        except OSError:
+                            cut_off.add(number)
+                times += healthz_times(server, 5, pause=0.05)
+            elapsed = time.monotonic() - started
+        finally:
+            for sock in slow:
+                sock.close()
+    assert len(times) >= 20
+    assert p99(times) < 0.1, sorted(times)[-5:]
+    assert len(cut_off) == len(slow), f"{len(cut_off)} of 100 cut off after {elapsed:.1f} s"
+    assert elapsed < 8
