@@ -241,8 +241,10 @@ def _export_format(query):
 
 def _export(export, filters, sort):
     chunks = formats.csv_chunks if export == "csv" else formats.ndjson_chunks
-    body = stream_with_context(chunks(service.all_reports(filters, sort)))
-    response = Response(body, mimetype=EXPORTS[export])
+    reports = service.all_reports(filters, sort)
+    response = Response(stream_with_context(chunks(reports)), mimetype=EXPORTS[export])
+    # Also when the client goes away before the end.
+    response.call_on_close(reports.close)
     response.vary.add("Accept")
     if export == "csv":
         response.mimetype_params["charset"] = "utf-8"

@@ -2,10 +2,12 @@
 write durable: one per request thread for reads, and one writer that runs every
 write transaction (group commit)."""
 
+import math
 import os
 import queue
 import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from contextlib import contextmanager
 from importlib import resources
@@ -16,17 +18,20 @@ from reports.config import ConfigError
 
 BUSY_TIMEOUT_MS = 5000
 READER_CACHE_KIB = 512
+# How many of SQLite's steps a statement takes between looks at its budget.
+PROGRESS_STEPS = 50_000
 
 _thread = threading.local()
 
 
-def connect(path, check_same_thread=True):
+def connect(path, check_same_thread=True, factory=sqlite3.Connection):
     """Open a connection in autocommit mode; writes open their own transaction."""
     db = sqlite3.connect(
         path,
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=check_same_thread,
+        factory=factory,
     )
     db.row_factory = sqlite3.Row
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -34,6 +39,22 @@ def connect(path, check_same_thread=True):
     # FULL: a commit has reached the disk before we answer 2xx.
     db.execute("PRAGMA synchronous = FULL")
     return db
+
+
+class ReadConnection(sqlite3.Connection):
+    """A request thread's connection, whose every statement has a time budget
+    (`budget_ms`, from QUERY_TIMEOUT_MS): SQLite stops one that runs past it,
+    and it raises sqlite3.OperationalError with SQLITE_INTERRUPT."""
+
+    budget_ms = None
+    deadline = math.inf
+
+    def execute(self, sql, parameters=(), /):
+        self.deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms else math.inf
+        return super().execute(sql, parameters)
+
+    def over_budget(self):
+        return time.monotonic() > self.deadline
 
 
 def get_db():
@@ -44,12 +65,15 @@ def get_db():
     if kept is None or kept[0] != path:
         if kept is not None:
             kept[1].close()
-        reader = connect(path)
+        reader = connect(path, factory=ReadConnection)
+        reader.set_progress_handler(reader.over_budget, PROGRESS_STEPS)
         # A small page cache per reading thread: the OS caches the file for all
         # of them, and sixteen of SQLite's default 2 MiB would be memory spent twice.
         reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
         _thread.kept = (path, reader)
-    return _thread.kept[1]
+    reader = _thread.kept[1]
+    reader.budget_ms = current_app.config["QUERY_TIMEOUT_MS"]
+    return reader
 
 
 def end_request(exception=None):

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from reports import requestlog
+from reports.limits import Busy
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -94,6 +95,8 @@ def precondition_failed(error):
 
 def database_error(error):
     """A storage fault is a 503 that says what is wrong; anything else is a bug."""
+    if getattr(error, "sqlite_errorcode", 0) == sqlite3.SQLITE_INTERRUPT:
+        return over_budget(error)
     fault = STORAGE_FAULTS.get(getattr(error, "sqlite_errorcode", 0) & 0xFF)
     if fault is None:
         return unexpected_error(error)
@@ -109,6 +112,32 @@ def database_error(error):
     response = problem(
         503, f"The report store is unavailable: {fault}. Nothing was changed; try again later."
     )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def over_budget(error):
+    """A read statement ran past QUERY_TIMEOUT_MS and was stopped (see db.ReadConnection)."""
+    budget = current_app.config["QUERY_TIMEOUT_MS"]
+    current_app.logger.warning(
+        "Query over its budget of %d ms on %s %s (request %s)",
+        budget,
+        request.method,
+        request.path,
+        requestlog.request_id(),
+    )
+    return retry_later(
+        f"The query took longer than the server allows ({budget} ms) and was stopped: "
+        "narrow it down (more filters, fewer or longer search words) and try again."
+    )
+
+
+def busy(error):
+    return retry_later(str(error))
+
+
+def retry_later(detail):
+    response = problem(503, detail)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -130,4 +159,5 @@ def init_app(app):
     app.register_error_handler(Conflict, conflict)
     app.register_error_handler(PreconditionFailed, precondition_failed)
     app.register_error_handler(sqlite3.Error, database_error)
+    app.register_error_handler(Busy, busy)
     app.register_error_handler(Exception, unexpected_error)

@@ -161,12 +161,11 @@ def page_of_reports_after(db, filters, sort, limit, after_key, after_seq):
     """Summaries of `limit` matching reports that follow (after_key, after_seq) in `sort` order."""
     filters = _given(filters)
     key, direction = _order(sort)
-    beyond = "<" if direction == "DESC" else ">"
     return db.execute(
         f"""
         SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
-          {_where(filters, f"({key}, seq) {beyond} (:after_key, :after_seq)")}
+          {_where(filters, _after(key, direction))}
          ORDER BY {key} {direction}, seq {direction}
          LIMIT :limit
         """,
@@ -174,19 +173,29 @@ def page_of_reports_after(db, filters, sort, limit, after_key, after_seq):
     ).fetchall()
 
 
-def all_reports(db, filters, sort):
-    """Every matching report, whole, in `sort` order: a cursor to iterate, not a list."""
+def _after(key, direction):
+    """The keyset condition: the rows that follow (:after_key, :after_seq) in the order."""
+    beyond = "<" if direction == "DESC" else ">"
+    return f"({key}, seq) {beyond} (:after_key, :after_seq)"
+
+
+def chunk_of_reports(db, filters, sort, limit, after=None):
+    """`limit` matching reports, whole, in `sort` order, each with its `sort_key`
+    and `seq`: the first ones, or those that follow `after` (sort key, seq)."""
     filters = _given(filters)
     key, direction = _order(sort)
+    conditions = () if after is None else (_after(key, direction),)
+    after_key, after_seq = after if after is not None else (None, None)
     return db.execute(
         f"""
-        SELECT {REPORT_COLUMNS}
+        SELECT {REPORT_COLUMNS}, seq, {key} AS sort_key
           FROM report
-          {_where(filters)}
+          {_where(filters, *conditions)}
          ORDER BY {key} {direction}, seq {direction}
+         LIMIT :limit
         """,
-        filters,
-    )
+        {**filters, "limit": limit, "after_key": after_key, "after_seq": after_seq},
+    ).fetchall()
 
 
 def deleted_reports(db, since, owner):

@@ -4,12 +4,13 @@ means. Takes validated input, keeps the rules, and leaves SQL to `queries`."""
 import json
 import secrets
 import sqlite3
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
-from reports import clock, queries
+from reports import clock, limits, queries
 from reports.auth import ANONYMOUS, Caller
 from reports.db import get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
@@ -22,6 +23,8 @@ from reports.schemas import (
 )
 
 ID_ATTEMPTS = 16
+# Reports an export reads in one snapshot.
+EXPORT_CHUNK = 500
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 REVIEW_KEYS = ("review_state", "comment", "reviewed_by", "reviewed_at")
 # Who imported reports, in their history (a name no token can have).
@@ -253,7 +256,8 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     The page is chosen by number, or by `after`, the (sort key, seq) of the
     last report of the page before it (a keyset cursor).
     """
-    with snapshot() as db:
+    heavy = limits.holding("search") if filters.get("q") else nullcontext()
+    with heavy, snapshot() as db:
         total = queries.count_reports(db, filters)
         # One more row than asked tells whether another page follows.
         if after is not None:
@@ -270,13 +274,48 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
 
 
 def all_reports(filters, sort="-created_at"):
-    """Every report matching `filters`, whole, one at a time, from one snapshot:
-    memory stays flat however many there are."""
-    with snapshot() as db:
-        for row in queries.all_reports(db, filters, sort):
+    """Every report matching `filters`, whole, one at a time, as an Export: it
+    holds one of MAX_EXPORTS slots (limits.Busy at once when none is free) until
+    it is closed."""
+    return Export(_reports_in_chunks(filters, sort), limits.take("export"))
+
+
+class Export:
+    """An iterable of reports that gives its slot back once read to the end, or
+    when closed."""
+
+    def __init__(self, reports, slot):
+        self.reports = reports
+        self.slot = slot
+
+    def __iter__(self):
+        try:
+            yield from self.reports
+        finally:
+            self.slot.release()
+
+    def close(self):
+        self.reports.close()
+        self.slot.release()
+
+
+def _reports_in_chunks(filters, sort):
+    """The reports, EXPORT_CHUNK at a time, each chunk read in a snapshot of its
+    own that ends before any of it is handed on: however slowly the client
+    reads, no read transaction stays open to keep the WAL from being reset, and
+    memory stays flat however many reports there are. A report changed during
+    the export is in it as it was when its chunk was read."""
+    after = None
+    while True:
+        with snapshot() as db:
+            rows = queries.chunk_of_reports(db, filters, sort, EXPORT_CHUNK, after)
+        for row in rows:
             report = dict(row)
+            after = (report.pop("sort_key"), report.pop("seq"))
             report["fields"] = json.loads(report["fields"])
             yield report
+        if len(rows) < EXPORT_CHUNK:
+            return
 
 
 def deleted_reports(since=None, caller=ANONYMOUS):
@@ -286,7 +325,7 @@ def deleted_reports(since=None, caller=ANONYMOUS):
 
 def summary(filters, group_by):
     """Per group of the matching reports, the figures of SummarySchema."""
-    with snapshot() as db:
+    with limits.holding("search"), snapshot() as db:
         rows = queries.summary(db, filters, group_by)
     groups = []
     for row in rows:

@@ -93,3 +93,13 @@ def clock(monkeypatch):
     frozen = Clock(datetime(2026, 3, 20, 14, 10, tzinfo=UTC))
     monkeypatch.setattr("reports.clock.now", lambda: frozen.now)
     return frozen
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """A database of serving.SEEDED_REPORTS reports, made once; tests serve a copy."""
+    from serving import seed
+
+    database = tmp_path_factory.mktemp("seeded") / "reports.sqlite"
+    seed(database)
+    return database

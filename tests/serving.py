@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,8 @@ READY = re.compile(r"Serving the report API at (http://\S+)")
 START_TIMEOUT = 15
 STOP_TIMEOUT = 5
 REQUEST_TIMEOUT = 10
+# Reports in the database of the `seeded` fixture: an NDJSON export of over 20 MiB.
+SEEDED_REPORTS = 40_000
 
 
 def server_env(database, **settings):
@@ -196,3 +199,34 @@ class Response:
 
     def __repr__(self):
         return f"<{self.status} {self.content_type} {self.raw[:500]!r}>"
+
+
+def seed(database, count=SEEDED_REPORTS):
+    """Fill a new database with `count` realistic reports, in bulk (bench/seed.py)."""
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "seed.py"), "--reports", str(count),
+         "--database", str(database)],
+        env=server_env(database),
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )  # fmt: skip
+
+
+def copy_of(database, folder):
+    """A copy of `database` as reports.sqlite in `folder`, for one server to change."""
+    copy = Path(folder) / "reports.sqlite"
+    shutil.copy(database, copy)
+    return copy
+
+
+def raw_request(method, path, headers=(), body=b""):
+    """The bytes of an HTTP/1.1 request, for a test that speaks over a raw socket."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return head.encode() + b"\r\n" + body
+
+
+def p99(times):
+    """The 99th percentile of a list of durations."""
+    return sorted(times)[max(0, int(len(times) * 0.99) - 1)]

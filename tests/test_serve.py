@@ -4,8 +4,6 @@ test runs the real server (tests/serving.py) and is bounded in time."""
 
 import inspect
 import json
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import waitress
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -23,32 +20,10 @@ from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from conftest import CONTRACT_REPORT
-from serving import REPO, REPORTS, Server, server_env
+from serving import REPO, REPORTS, SEEDED_REPORTS, Server, copy_of, p99, raw_request, server_env
 
 PROBLEM_JSON = "application/problem+json"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "post-session-reports"
-SEEDED_REPORTS = 40_000
-
-
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory):
-    """A database of SEEDED_REPORTS reports, made in bulk (copy it before use)."""
-    path = tmp_path_factory.mktemp("seeded") / "reports.sqlite"
-    subprocess.run(
-        [sys.executable, str(REPO / "bench" / "seed.py"), "--reports", str(SEEDED_REPORTS),
-         "--database", str(path)],
-        env=server_env(path),
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )  # fmt: skip
-    return path
-
-
-def copy_of(seeded, tmp_path):
-    database = tmp_path / "reports.sqlite"
-    shutil.copy(seeded, database)
-    return database
 
 
 def test_waitress_is_below_its_next_major_version():
@@ -63,7 +38,8 @@ def test_waitress_is_below_its_next_major_version():
 def test_the_waitress_internals_that_serving_relies_on_are_there():
     """reports/serve.py runs waitress's loop by hand and reaches into its server
     and channels (see its docstring): a waitress that changes them fails here."""
-    assert {"timeout", "map", "use_poll", "count"} <= set(inspect.signature(wasyncore.loop).parameters)
+    loop_parameters = set(inspect.signature(wasyncore.loop).parameters)
+    assert {"timeout", "map", "use_poll", "count"} <= loop_parameters
     assert callable(wasyncore.close_all) and callable(wasyncore.dispatcher.close)
     for name in ("connection_limit", "max_request_body_size", "threads", "host", "port"):
         assert name in dict(Adjustments._params), name
@@ -164,12 +140,6 @@ def test_a_port_in_use_is_one_line_that_names_it_and_reports_port(tmp_path):
     assert len(lines) == 1, result.stderr
     assert str(port) in lines[0] and "REPORTS_PORT" in lines[0], lines
     assert "Serving" not in result.stdout, result
-
-
-def raw_request(method, path, headers=(), body=b""):
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-    head += "".join(f"{name}: {value}\r\n" for name, value in headers)
-    return head.encode() + b"\r\n" + body
 
 
 def read_chunked(sock, pause=0.0, on_bytes=None):
@@ -275,10 +245,6 @@ def healthz_times(server, count, pause=0.01):
         assert answer.status == 200, answer
         time.sleep(pause)
     return times
-
-
-def p99(times):
-    return sorted(times)[max(0, int(len(times) * 0.99) - 1)]
 
 
 def test_a_hundred_slow_senders_do_not_keep_others_out(tmp_path):

@@ -1,0 +1,83 @@
+"""How much heavy work runs at once: a few exports (MAX_EXPORTS) and a few
+searches and summaries (MAX_SEARCHES). A request beyond the limit is refused at
+once (`Busy`, a 503 with Retry-After), never left waiting on a thread, so that
+cheap requests always find one free."""
+
+import threading
+from contextlib import contextmanager
+
+from flask import current_app
+
+# The kinds of heavy work, by the setting that limits each.
+SETTINGS = {"export": "MAX_EXPORTS", "search": "MAX_SEARCHES"}
+WHAT = {"export": "exports", "search": "searches and summaries"}
+
+_lock = threading.Lock()
+
+
+class Busy(Exception):
+    """As much work of this kind as the server allows is under way."""
+
+    def __init__(self, kind, limit):
+        super().__init__(
+            f"The server is running as many {WHAT[kind]} as it allows at once ({limit}): "
+            "try again in a few seconds."
+        )
+
+
+class Slots:
+    """At most `size` holders at once; taking one never waits."""
+
+    def __init__(self, kind, size):
+        self.kind = kind
+        self.size = size
+        self.taken = 0
+        self.lock = threading.Lock()
+
+    def take(self):
+        """A slot, or Busy when all are taken. Give it back with `release`."""
+        with self.lock:
+            if self.taken >= self.size:
+                raise Busy(self.kind, self.size)
+            self.taken += 1
+        return Slot(self)
+
+    def _give_back(self):
+        with self.lock:
+            self.taken -= 1
+
+
+class Slot:
+    def __init__(self, slots):
+        self.slots = slots
+        self.held = True
+
+    def release(self):
+        """Give the slot back; a second call does nothing."""
+        if self.held:
+            self.held = False
+            self.slots._give_back()
+
+
+def slots(kind):
+    """The app's slots for `kind` of work, sized by its setting."""
+    extensions = current_app.extensions
+    with _lock:
+        if kind not in extensions.setdefault("reports.limits", {}):
+            size = current_app.config[SETTINGS[kind]]
+            extensions["reports.limits"][kind] = Slots(kind, size)
+        return extensions["reports.limits"][kind]
+
+
+def take(kind):
+    return slots(kind).take()
+
+
+@contextmanager
+def holding(kind):
+    """Run the block in a slot of `kind`: Busy at once when none is free."""
+    slot = take(kind)
+    try:
+        yield
+    finally:
+        slot.release()
