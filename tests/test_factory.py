@@ -93,6 +93,12 @@ def test_the_test_mapping_overrides_the_environment(workdir, monkeypatch):
         ("ALLOW_OPEN", 2),
         ("ALLOW_OPEN", "yes"),
         ("ALLOW_OPEN", 1.0),
+        ("MAX_EXPORTS", 0),
+        ("MAX_SEARCHES", "many"),
+        ("QUERY_TIMEOUT_MS", 0),
+        ("SEND_TIMEOUT", -5),
+        ("RECEIVE_TIMEOUT", 0),
+        ("CONNECTION_LIMIT", 0),
     ],
 )
 def test_a_bad_setting_stops_the_start_and_names_the_setting(workdir, setting, value):
