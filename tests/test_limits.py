@@ -236,6 +236,7 @@ def test_a_client_that_stops_reading_is_cut_off_and_its_thread_freed(tmp_path, s
             sock.close()
         # Its export slot is free again.
         whole = server.request("GET", f"{REPORTS}?format=ndjson&status=draft")
+    assert "Traceback" not in server.stderr(), server
     assert health.status == 200
     assert 1 < waited < 6, waited
     assert not received.endswith(b"0\r\n\r\n"), "the stalled export was not cut off"

@@ -47,7 +47,10 @@ def test_the_waitress_internals_that_serving_relies_on_are_there():
     assert "self.trigger.close()" in inspect.getsource(BaseWSGIServer.close)
     assert "channel_class" in vars(BaseWSGIServer)
     assert "self.channel_class(" in inspect.getsource(BaseWSGIServer.handle_accept)
-    assert hasattr(MultiSocketServer, "__init__")
+    # Listening on several addresses (a host name), the server is a MultiSocketServer.
+    several = inspect.getsource(MultiSocketServer.__init__)
+    for name in ("map", "effective_listen", "task_dispatcher"):
+        assert f"self.{name} = " in several, name
 
     server = create_server(lambda environ, start: [], host="127.0.0.1", port=0, threads=1)
     try:
@@ -272,6 +275,7 @@ def test_a_hundred_slow_senders_do_not_keep_others_out(tmp_path):
         finally:
             for sock in slow:
                 sock.close()
+    print(f"/healthz p99 {p99(times) * 1000:.1f} ms beside 100 slow senders")
     assert len(times) >= 20
     assert p99(times) < 0.1, sorted(times)[-5:]
     assert len(cut_off) == len(slow), f"{len(cut_off)} of 100 cut off after {elapsed:.1f} s"
