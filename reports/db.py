@@ -12,6 +12,7 @@ from importlib import resources
 
 from flask import current_app
 
+from reports import search
 from reports.config import ConfigError
 
 BUSY_TIMEOUT_MS = 5000
@@ -29,11 +30,18 @@ def connect(path, check_same_thread=True):
         check_same_thread=check_same_thread,
     )
     db.row_factory = sqlite3.Row
+    add_functions(db)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
     # FULL: a commit has reached the disk before we answer 2xx.
     db.execute("PRAGMA synchronous = FULL")
     return db
+
+
+def add_functions(db):
+    """The SQL functions that the schema's triggers call: every connection that
+    writes reports needs them."""
+    db.create_function("search_text", 1, search.segment, deterministic=True)
 
 
 def get_db():
