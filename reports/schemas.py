@@ -355,7 +355,7 @@ class FilterSchema(Schema):
         description="Words that must all appear in the report's topic, challenges, notes "
         'or way forward; "words in quotes" as a phrase; a word ending in * matches as a '
         f"prefix of at least {search.MIN_PREFIX} letters. At most {search.MAX_TERMS} words "
-        "or phrases.",
+        f"or phrases, and {search.MAX_WORDS} words in all.",
     )
 
     @validates_schema

@@ -15,8 +15,11 @@ reached: each term goes to FTS5 as a quoted string.
 import re
 from dataclasses import dataclass
 
-# At most this many terms (words and phrases, once each) in one search.
+# At most this many terms (words and phrases, once each) in one search, and
+# this many words in all of them: each word of a phrase and each ideograph,
+# kana or emoji costs the search as much as a term.
 MAX_TERMS = 8
+MAX_WORDS = 16
 # A prefix shorter than this matches too many words to be worth its cost.
 MIN_PREFIX = 2
 
@@ -41,6 +44,7 @@ SYMBOLS = (
 
 # Each of these is a word of its own in the index.
 OWN_WORD = re.compile(f"[{SPACELESS}{SYMBOLS}]")
+OWN_WORD_APART = re.compile(f"({OWN_WORD.pattern})")
 # Emoji variation selectors, which say how to draw a symbol, not which it is.
 VARIATION = re.compile("[\ufe0e\ufe0f]")
 # What unicode61 keeps of a word, near enough for the checks of a query.
@@ -53,7 +57,8 @@ def segment(text):
     by spaces, the rest as it is. Deterministic: the index depends on it."""
     if not isinstance(text, str) or text.isascii():
         return text
-    return OWN_WORD.sub(r" \g<0> ", VARIATION.sub("", text))
+    # Split around each such character and join with spaces: one space either side.
+    return " ".join(OWN_WORD_APART.split(VARIATION.sub("", text)))
 
 
 @dataclass(frozen=True)
@@ -74,11 +79,17 @@ def terms(query):
     found = {}
     for phrase, word in PHRASE_OR_WORD.findall(query):
         term = Term(phrase) if phrase or not word else _word(word)
-        words = " ".join(WORD.findall(segment(term.text).casefold()))
+        words = tuple(WORD.findall(segment(term.text).casefold()))
         found.setdefault((words, term.prefix), term)
     if len(found) > MAX_TERMS:
         raise BadSearch(
             f"At most {MAX_TERMS} words or phrases in one search; this has {len(found)}."
+        )
+    words = sum(len(key[0]) for key in found)
+    if words > MAX_WORDS:
+        raise BadSearch(
+            f"At most {MAX_WORDS} words in one search, counting each word of a phrase and "
+            f"each Chinese or Japanese character or emoji; this has {words}."
         )
     return list(found.values())
 

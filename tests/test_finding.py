@@ -463,6 +463,10 @@ def test_nothing_else_of_the_fts5_syntax_can_be_reached(client, written, q, expe
         ("a b c d e f g h i", "At most 8 words or phrases in one search; this has 9."),
         ('"a b" c d e f g h i j', "At most 8 words or phrases in one search; this has 9."),
         ("g*", "A prefix needs at least 2 letters or digits before the *: 'g*' has 1."),
+        ('"a b c d e f g h i j k l m n o p q"', "At most 16 words in one search, counting each "
+         "word of a phrase and each Chinese or Japanese character or emoji; this has 17."),
+        ("今天讨论了住房问题 今天讨论了住房问题了", "At most 16 words in one search, counting each "
+         "word of a phrase and each Chinese or Japanese character or emoji; this has 19."),
         ("*", "A prefix needs at least 2 letters or digits before the *: '*' has 0."),
         ("co-o*", "A prefix needs at least 2 letters or digits before the *: 'co-o*' has 1."),
         (" ".join(["g*"] * 66), "A prefix needs at least 2 letters or digits before the *: "
@@ -480,6 +484,8 @@ def test_a_search_that_asks_too_much_is_a_422_that_says_why(client, q, message):
     "q",
     [
         "a b c d e f g h",
+        '"a b c d e f g h i j k l m n o p"',
+        "今天讨论了住房问题",
         " ".join(["tenancy"] * 20),  # the same word many times is one term
         "Tenancy TENANCY tenancy rights talked about",
         "te* ta* ri*",
