@@ -143,18 +143,22 @@ CREATE INDEX IF NOT EXISTS report_by_updated   ON report (updated_at);
 -- kept by the triggers below in the same transaction as every write. It keeps
 -- no copy of the text (content='') and no column sizes (no ranking), so that a
 -- write costs as few pages as it can; a removal therefore names the old text.
+-- It indexes the text as search_text() gives it (reports/search.py, registered
+-- on every connection of the service): each CJK ideograph, kana and emoji a
+-- word of its own; symbols (category So, emoji among them) are word characters.
 CREATE VIRTUAL TABLE IF NOT EXISTS report_text USING fts5 (
     session_topic, challenges_noted, mentor_notes, way_forward,
-    content = '', columnsize = 0, tokenize = 'unicode61 remove_diacritics 2'
+    content = '', columnsize = 0,
+    tokenize = 'unicode61 remove_diacritics 2 categories ''L* N* Co So'''
 );
 
 -- Filled once, when the table is new and there are reports already.
 INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
 SELECT seq,
-       json_extract(fields, '$.session_topic'),
-       json_extract(fields, '$.challenges_noted'),
-       json_extract(fields, '$.mentor_notes'),
-       json_extract(fields, '$.way_forward')
+       search_text(json_extract(fields, '$.session_topic')),
+       search_text(json_extract(fields, '$.challenges_noted')),
+       search_text(json_extract(fields, '$.mentor_notes')),
+       search_text(json_extract(fields, '$.way_forward'))
   FROM report
  WHERE NOT EXISTS (SELECT 1 FROM report_text_idx);
 
@@ -162,10 +166,10 @@ CREATE TRIGGER IF NOT EXISTS report_text_on_insert AFTER INSERT ON report
 BEGIN
     INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
     VALUES (NEW.seq,
-            json_extract(NEW.fields, '$.session_topic'),
-            json_extract(NEW.fields, '$.challenges_noted'),
-            json_extract(NEW.fields, '$.mentor_notes'),
-            json_extract(NEW.fields, '$.way_forward'));
+            search_text(json_extract(NEW.fields, '$.session_topic')),
+            search_text(json_extract(NEW.fields, '$.challenges_noted')),
+            search_text(json_extract(NEW.fields, '$.mentor_notes')),
+            search_text(json_extract(NEW.fields, '$.way_forward')));
 END;
 
 CREATE TRIGGER IF NOT EXISTS report_text_on_update AFTER UPDATE OF fields ON report
@@ -173,16 +177,16 @@ BEGIN
     INSERT INTO report_text (report_text, rowid, session_topic, challenges_noted, mentor_notes,
                              way_forward)
     VALUES ('delete', OLD.seq,
-            json_extract(OLD.fields, '$.session_topic'),
-            json_extract(OLD.fields, '$.challenges_noted'),
-            json_extract(OLD.fields, '$.mentor_notes'),
-            json_extract(OLD.fields, '$.way_forward'));
+            search_text(json_extract(OLD.fields, '$.session_topic')),
+            search_text(json_extract(OLD.fields, '$.challenges_noted')),
+            search_text(json_extract(OLD.fields, '$.mentor_notes')),
+            search_text(json_extract(OLD.fields, '$.way_forward')));
     INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
     VALUES (NEW.seq,
-            json_extract(NEW.fields, '$.session_topic'),
-            json_extract(NEW.fields, '$.challenges_noted'),
-            json_extract(NEW.fields, '$.mentor_notes'),
-            json_extract(NEW.fields, '$.way_forward'));
+            search_text(json_extract(NEW.fields, '$.session_topic')),
+            search_text(json_extract(NEW.fields, '$.challenges_noted')),
+            search_text(json_extract(NEW.fields, '$.mentor_notes')),
+            search_text(json_extract(NEW.fields, '$.way_forward')));
 END;
 
 CREATE TRIGGER IF NOT EXISTS report_text_on_delete AFTER DELETE ON report
@@ -190,10 +194,10 @@ BEGIN
     INSERT INTO report_text (report_text, rowid, session_topic, challenges_noted, mentor_notes,
                              way_forward)
     VALUES ('delete', OLD.seq,
-            json_extract(OLD.fields, '$.session_topic'),
-            json_extract(OLD.fields, '$.challenges_noted'),
-            json_extract(OLD.fields, '$.mentor_notes'),
-            json_extract(OLD.fields, '$.way_forward'));
+            search_text(json_extract(OLD.fields, '$.session_topic')),
+            search_text(json_extract(OLD.fields, '$.challenges_noted')),
+            search_text(json_extract(OLD.fields, '$.mentor_notes')),
+            search_text(json_extract(OLD.fields, '$.way_forward')));
 END;
 
 CREATE INDEX IF NOT EXISTS report_change_deletes ON report_change (changed_at)

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
-from reports.db import init_db
+from reports.db import add_functions, init_db
 
 BATCH = 50_000
 SPAN = timedelta(days=730)
@@ -95,6 +95,7 @@ def seed(path, count):
     mentors, activities = max(50, count // 200), max(100, count // 20)
     init_db(path)
     db = sqlite3.connect(path, isolation_level=None)
+    add_functions(db)
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -262144")
     columns = list(next(rows(1, 1, 1, rng)))

@@ -14,6 +14,7 @@ from importlib import resources
 
 from flask import current_app
 
+from reports import search
 from reports.config import ConfigError
 
 BUSY_TIMEOUT_MS = 5000
@@ -34,6 +35,7 @@ def connect(path, check_same_thread=True, factory=sqlite3.Connection):
         factory=factory,
     )
     db.row_factory = sqlite3.Row
+    add_functions(db)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA foreign_keys = ON")
     # FULL: a commit has reached the disk before we answer 2xx.
@@ -55,6 +57,12 @@ class ReadConnection(sqlite3.Connection):
 
     def over_budget(self):
         return time.monotonic() > self.deadline
+
+
+def add_functions(db):
+    """The SQL functions that the schema's triggers call: every connection that
+    writes reports needs them."""
+    db.create_function("search_text", 1, search.segment, deterministic=True)
 
 
 def get_db():

@@ -1,5 +1,7 @@
 """Every SQL statement of the service, one small function each."""
 
+from reports import search
+
 REPORT_COLUMNS = """
     report_id, activity_id, peer_mentor_id, org_id, status, fields,
     field_count, has_way_forward, submitted_at, created_at, updated_at, version
@@ -50,14 +52,9 @@ SORT_KEYS = {
 
 
 def search_query(text):
-    """An FTS5 query that matches reports holding every word of `text`, each
-    taken literally; a word ending in * matches as a prefix."""
-    terms = []
-    for word in text.split():
-        prefix = word.endswith("*") and len(word) > 1
-        word = word.rstrip("*") if prefix else word
-        terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
-    return " ".join(terms)
+    """An FTS5 query that matches reports holding every word and "phrase" of
+    `text`, each taken literally; a word ending in * matches as a prefix."""
+    return search.fts_query(text)
 
 
 def insert_report(db, report):

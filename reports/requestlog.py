@@ -5,13 +5,21 @@ or a field value: those may say what participants said.
 Each request has an id: the client's `X-Request-ID` when it is well formed, or
 a new one. It is answered in `X-Request-ID` and named in every log line about
 the request, error lines included.
+
+No value of a request can forge a log line or drive a terminal: control
+characters (line breaks, ANSI escapes, NUL, DEL, the C1 controls, Unicode's
+line separators and bidi controls) and the backslash are written escaped, as
+`\\x0a` or `\\u2028`; in a text line the space too, so that each field stays
+one field. JSON lines are escaped by JSON itself.
 """
 
 import json
+import logging
 import re
 import sys
 import threading
 import time
+import traceback
 import uuid
 
 from flask import current_app, g, has_request_context, request
@@ -20,6 +28,22 @@ from reports import clock
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 FORMATS = ("text", "json")
+
+# C0 controls, DEL, C1 controls, line and paragraph separators, bidi controls.
+CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+UNSAFE = re.compile(rf"[{CONTROLS}\\]")
+UNSAFE_IN_FIELD = re.compile(rf"[{CONTROLS}\\ ]")
+
+
+def escape(value, unsafe=UNSAFE):
+    r"""`value` as text that holds no control character: each is written \xNN
+    (or \uNNNN above U+00FF), and so is a backslash."""
+    return unsafe.sub(_escaped, str(value))
+
+
+def _escaped(match):
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 class RequestLog:
@@ -42,10 +66,54 @@ class RequestLog:
 def format_line(line, log_format):
     if log_format == "json":
         return json.dumps(line, separators=(",", ":"))
+    field = {name: escape(value, UNSAFE_IN_FIELD) for name, value in line.items()}
+    token = "-" if line["token"] is None else field["token"]
     return (
-        f"{line['time']} {line['request_id']} {line['method']} {line['path']} "
-        f"{line['status']} {line['duration_ms']}ms {line['token'] or '-'}"
+        f"{field['time']} {field['request_id']} {field['method']} {field['path']} "
+        f"{field['status']} {field['duration_ms']}ms {token}"
     )
+
+
+class EscapeControls(logging.Filter):
+    """Escapes the control characters of every value in a log record, and of
+    the message of an exception it carries, so that each record keeps the
+    lines it was meant to have."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = escape(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_escaped_arg(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {name: _escaped_arg(arg) for name, arg in record.args.items()}
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = escaped_traceback(record.exc_info)
+        return True
+
+
+def _escaped_arg(arg):
+    return arg if isinstance(arg, int | float) else escape(arg)
+
+
+def escaped_traceback(exc_info):
+    """A traceback as logging writes it, with the message of each exception in
+    it escaped (its frames are the service's own code)."""
+    text = "".join(traceback.format_exception(*exc_info))
+    for error in _chain(exc_info[1]):
+        own = "".join(traceback.format_exception_only(type(error), error))
+        text = text.replace(own, escape(own.removesuffix("\n")) + "\n")
+    return text.removesuffix("\n")
+
+
+def _chain(error):
+    seen = []
+    while error is not None and not any(error is other for other in seen):
+        seen.append(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return seen
+
+
+ESCAPE_CONTROLS = EscapeControls()
 
 
 def request_id():
@@ -78,5 +146,8 @@ def end_request(response):
 
 def init_app(app):
     app.extensions["request_log"] = RequestLog(app.config["LOG_FORMAT"])
+    # The error lines of the service, and waitress's, which name the path.
+    for logger in (app.logger, logging.getLogger("waitress")):
+        logger.addFilter(ESCAPE_CONTROLS)
     app.before_request(start_request)
     app.after_request(end_request)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from marshmallow import Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
-from reports import clock
+from reports import clock, search
 
 STATUSES = ("draft", "submitted")
 ENGAGEMENT_LEVELS = ("low", "medium", "high", "very_high")
@@ -54,6 +54,14 @@ def plain_text(value):
 def not_blank(value):
     if not value.strip():
         raise ValidationError("Must not be blank.")
+
+
+def a_search(value):
+    """Within what one search may ask: see reports/search.py."""
+    try:
+        search.terms(value)
+    except search.BadSearch as error:
+        raise ValidationError(str(error)) from None
 
 
 def entity_id(value):
@@ -343,9 +351,11 @@ class FilterSchema(Schema):
     q = Text(
         max_length=200,
         min_length=1,
-        validate=[not_blank],
+        validate=[not_blank, a_search],
         description="Words that must all appear in the report's topic, challenges, notes "
-        "or way forward (a word ending in * matches as a prefix).",
+        'or way forward; "words in quotes" as a phrase; a word ending in * matches as a '
+        f"prefix of at least {search.MIN_PREFIX} letters. At most {search.MAX_TERMS} words "
+        f"or phrases, and {search.MAX_WORDS} words in all.",
     )
 
     @validates_schema

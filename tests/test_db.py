@@ -7,7 +7,7 @@ import time
 import pytest
 
 from reports import create_app
-from reports.db import GroupCommit, get_db, init_db
+from reports.db import GroupCommit, add_functions, get_db, init_db
 
 VALID_ROW = {
     "report_id": "rpt_0000abcd",
@@ -26,6 +26,7 @@ VALID_ROW = {
 
 def insert(database, **changes):
     db = sqlite3.connect(database)
+    add_functions(db)  # the search index's triggers call them
     row = {**VALID_ROW, **changes}
     try:
         with db:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reports import db
+from reports import db, queries
 
 from conftest import CONTRACT_REPORT
 
@@ -348,3 +348,154 @@ def search_index_size(database):
         ).fetchone()
     finally:
         connection.close()
+
+
+# Search finds what people wrote, in any script ----------------------------
+
+WRITTEN = {
+    "chinese": "今天讨论了住房问题",
+    "japanese": "会議で住宅の問題について話し合いました。アパートを探しています",
+    "party": "End of term party🎉 with cake",
+    "emoji_alone": "Great session 🎉 everyone came",
+    "thumbs": "Went well 👍🏽",
+    "adjacent": "Talked about tenancy rights",
+    "apart": "Rights of a tenancy were talked about",
+}
+
+
+@pytest.fixture
+def written(client):
+    """A report for each text of WRITTEN, in its mentor notes; {name: report_id}."""
+    made = {}
+    for name, text in WRITTEN.items():
+        body = {**CONTRACT_REPORT, "fields": {"mentor_notes": text}}
+        response = client.post(REPORTS, json=body)
+        assert response.status_code == 201, response.json
+        made[name] = response.json["report_id"]
+    return made
+
+
+def searched(client, written, q):
+    response = client.get(REPORTS, query_string={"q": q, "limit": 100})
+    assert response.status_code == 200, response.json
+    return sorted(names(written, response.json))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("住房", ["chinese"]),
+        ("住房问题", ["chinese"]),
+        ("讨论 问题", ["chinese"]),
+        ("房住", []),  # the same characters in another order are another word
+        ("问题", ["chinese"]),
+        ("問題", ["japanese"]),  # traditional and simplified are different characters
+        ("住宅", ["japanese"]),
+        ("話し合い", ["japanese"]),
+        ("アパート", ["japanese"]),
+        ("住", ["chinese", "japanese"]),
+    ],
+)
+def test_a_word_inside_chinese_or_japanese_text_is_found(client, written, q, expected):
+    assert searched(client, written, q) == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("🎉", ["emoji_alone", "party"]),
+        ("party🎉", ["party"]),
+        ("party", ["party"]),
+        ("🎉 cake", ["party"]),
+        ("👍", ["thumbs"]),
+        ("👍🏽", ["thumbs"]),
+    ],
+)
+def test_an_emoji_is_found_alone_or_glued_to_a_word(client, written, q, expected):
+    assert searched(client, written, q) == expected
+
+
+def test_a_quoted_phrase_matches_only_adjacent_words_in_order(client, written):
+    assert searched(client, written, '"tenancy rights"') == ["adjacent"]
+    assert searched(client, written, '"rights tenancy"') == []
+    assert searched(client, written, "tenancy rights") == ["adjacent", "apart"]
+    assert searched(client, written, '"talked about" tenancy') == ["adjacent", "apart"]
+    assert searched(client, written, '"about tenancy" "tenancy rights"') == ["adjacent"]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("NEAR(tenancy rights)", []),
+        ("NEAR(tenancy rights, 5)", []),
+        ("tenancy NEAR rights", []),
+        ("mentor_notes:tenancy", []),
+        ("{mentor_notes session_topic}: tenancy", []),
+        ("- mentor_notes : tenancy", []),
+        ("^tenancy", ["adjacent", "apart"]),
+        ("^rights", ["adjacent", "apart"]),
+        ("+tenancy", ["adjacent", "apart"]),
+        ("tenancy + rights", ["adjacent", "apart"]),
+        ("tenancy AND rights", []),
+        ("tenancy OR cake", []),
+        ("tenancy NOT apart", []),
+        ("NOT", []),
+        ("(tenancy)", ["adjacent", "apart"]),
+        ('"tenancy', ["adjacent", "apart"]),  # an unclosed phrase runs to the end
+        ('"tenancy rights', ["adjacent"]),
+        ('tenancy"', ["adjacent", "apart"]),
+        ('"tenancy" rights"', ["adjacent", "apart"]),
+        ('""', []),
+        ('"""', []),
+        ("tenancy*)", ["adjacent", "apart"]),
+        ("ten*ancy", []),
+        ("tena**", ["adjacent", "apart"]),
+        ('"ten*"', []),
+    ],
+)
+def test_nothing_else_of_the_fts5_syntax_can_be_reached(client, written, q, expected):
+    assert searched(client, written, q) == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [
+        ("a b c d e f g h i", "At most 8 words or phrases in one search; this has 9."),
+        ('"a b" c d e f g h i j', "At most 8 words or phrases in one search; this has 9."),
+        ("g*", "A prefix needs at least 2 letters or digits before the *: 'g*' has 1."),
+        ('"a b c d e f g h i j k l m n o p q"', "At most 16 words in one search, counting each "
+         "word of a phrase and each Chinese or Japanese character or emoji; this has 17."),
+        ("今天讨论了住房问题 今天讨论了住房问题了", "At most 16 words in one search, counting each "
+         "word of a phrase and each Chinese or Japanese character or emoji; this has 19."),
+        ("*", "A prefix needs at least 2 letters or digits before the *: '*' has 0."),
+        ("co-o*", "A prefix needs at least 2 letters or digits before the *: 'co-o*' has 1."),
+        (" ".join(["g*"] * 66), "A prefix needs at least 2 letters or digits before the *: "
+                                "'g*' has 1."),
+    ],
+)  # fmt: skip
+def test_a_search_that_asks_too_much_is_a_422_that_says_why(client, q, message):
+    response = client.get(REPORTS, query_string={"q": q})
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"q": [message]}
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "a b c d e f g h",
+        '"a b c d e f g h i j k l m n o p"',
+        "今天讨论了住房问题",
+        " ".join(["tenancy"] * 20),  # the same word many times is one term
+        "Tenancy TENANCY tenancy rights talked about",
+        "te* ta* ri*",
+        "住房*",  # an ideograph is a whole word: nothing to expand
+    ],
+)
+def test_a_search_within_the_limits_is_answered(client, written, q):
+    assert client.get(REPORTS, query_string={"q": q}).status_code == 200
+
+
+def test_duplicate_terms_are_searched_once():
+    assert queries.search_query("CV cv Cv writ* writ* cv*") == '"CV" "writ"* "cv"*'
+    assert queries.search_query('"CV writing" "cv  writing" cv') == '"CV writing" "cv"'

@@ -155,3 +155,57 @@ def test_a_database_newer_than_the_code_is_refused(database):
 
 def test_every_migration_is_numbered_in_order_from_2():
     assert sorted(db.migrations()) == list(range(2, db.SCHEMA_VERSION + 1))
+
+
+# The search index of version 4: unicode61 on the raw text, which finds no word
+# inside Chinese or Japanese text and drops emoji.
+SEARCH_OF_VERSION_4 = """
+DROP TRIGGER report_text_on_insert;
+DROP TRIGGER report_text_on_update;
+DROP TRIGGER report_text_on_delete;
+DROP TABLE report_text;
+CREATE VIRTUAL TABLE report_text USING fts5 (
+    session_topic, challenges_noted, mentor_notes, way_forward,
+    content = '', columnsize = 0, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER report_text_on_insert AFTER INSERT ON report
+BEGIN
+    INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
+    VALUES (NEW.seq,
+            json_extract(NEW.fields, '$.session_topic'),
+            json_extract(NEW.fields, '$.challenges_noted'),
+            json_extract(NEW.fields, '$.mentor_notes'),
+            json_extract(NEW.fields, '$.way_forward'));
+END;
+"""
+
+
+def test_the_search_index_is_made_anew_so_that_cjk_and_emoji_are_found(database):
+    db.init_db(database)
+    connection = sqlite3.connect(database)
+    connection.executescript(SEARCH_OF_VERSION_4)
+    with connection:
+        connection.execute(
+            "INSERT INTO report (report_id, activity_id, peer_mentor_id, org_id, status, fields, "
+            "field_count, has_way_forward, created_at, updated_at) VALUES ('rpt_0000abcd', 'a', "
+            """'m', 'o', 'draft', '{"mentor_notes": "今天讨论了住房问题 party🎉"}', 1, 0, """
+            "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+        )
+        connection.execute("PRAGMA user_version = 4")
+    connection.close()
+
+    db.init_db(database)
+    client = create_app({"DATABASE": database}).test_client()
+
+    for q in ("住房", "🎉", "party"):
+        found = client.get(REPORTS, query_string={"q": q}).json["data"]
+        assert [report["report_id"] for report in found] == ["rpt_0000abcd"], q
+    # The remade triggers keep the index in step with writes.
+    client.put(f"{REPORTS}/rpt_0000abcd", json={"fields": {"mentor_notes": "会議"}})
+    assert client.get(REPORTS, query_string={"q": "住房"}).json["data"] == []
+    assert client.get(REPORTS, query_string={"q": "会議"}).json["pagination"]["total"] == 1
+    connection = db.connect(database)
+    try:
+        assert db.integrity_problems(connection) == []
+    finally:
+        connection.close()

@@ -4,6 +4,8 @@ report says; the id comes back in X-Request-ID and names the error lines."""
 import io
 import json
 import re
+import sqlite3
+from urllib.parse import unquote
 
 import pytest
 
@@ -117,3 +119,92 @@ def test_a_storage_fault_line_names_the_request(app, client, caplog):
     assert response.status_code == 503
     assert response.headers["X-Request-ID"] == "disk-3"
     assert "Storage fault on POST /api/v1/reports (request disk-3)" in caplog.text
+
+
+# A value of the request never forges a line or drives the terminal ----------
+
+FORGED = "2026-01-01T00:00:00Z forged GET /api/v1/reports 200 1.0ms carla"
+# One that keeps the path within the route of a report.
+FORGED_ID = "2026-01-01T00:00:00Z forged DELETE rpt_0000abcd 204 1.0ms carla"
+CONTROLS = [
+    (f"x%0A{FORGED.replace(' ', '%20')}", "x\\x0a2026-01-01T00:00:00Z\\x20forged"),
+    ("x%0D", "x\\x0d"),
+    ("x%1b[31m", "x\\x1b[31m"),
+    ("x%00", "x\\x00"),
+    ("x%7F", "x\\x7f"),
+    ("x%C2%85", "x\\x85"),  # NEXT LINE, a C1 control
+    ("x%E2%80%A8", "x\\u2028"),  # LINE SEPARATOR
+    ("x%5Cx0a", "x\\x5cx0a"),  # a backslash is escaped, so an escape cannot be faked
+]
+
+
+@pytest.mark.parametrize(("sent", "logged_as"), CONTROLS)
+def test_control_characters_in_the_path_are_escaped_in_one_line(
+    client, tokens, logged, sent, logged_as
+):
+    client.get(f"{REPORTS}/{sent}")
+
+    (line,) = logged.lines
+    assert re.search(f" GET {re.escape(REPORTS)}/{re.escape(logged_as)}\\S* (401|404) ", line), line
+    assert line.isprintable(), line
+
+
+@pytest.mark.parametrize(("sent", "logged_as"), CONTROLS)
+def test_the_json_log_escapes_control_characters_too(tmp_path, sent, logged_as):
+    app = create_app({"DATABASE": str(tmp_path / "r.sqlite"), "LOG_FORMAT": "json"})
+    stream = Captured()
+    app.extensions["request_log"].stream = stream
+
+    app.test_client().get(f"{REPORTS}/{sent}")
+
+    (line,) = stream.lines
+    assert line.isascii() and line.isprintable(), line
+    assert json.loads(line)["path"] == unquote(f"{REPORTS}/{sent}")
+
+
+def test_an_unexpected_error_line_escapes_the_path_and_the_error(client, monkeypatch, caplog):
+    def fails(*args, **kwargs):
+        raise RuntimeError(f"a bug\n{FORGED_ID}")
+
+    monkeypatch.setattr(service, "get_report", fails)
+
+    response = client.get(f"{REPORTS}/x%0A{FORGED_ID.replace(' ', '%20')}%1b[2J")
+
+    assert response.status_code == 500
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.getMessage().startswith(
+        f"Unexpected error on GET {REPORTS}/x\\x0a{FORGED_ID}\\x1b[2J (request "
+    )
+    assert record.getMessage().isprintable()
+    assert "RuntimeError: a bug\\x0a2026-01-01T00:00:00Z forged" in caplog.text
+    assert not any(line.startswith(FORGED_ID) for line in caplog.text.splitlines())
+
+
+def test_a_storage_fault_line_escapes_the_path(client, monkeypatch, caplog):
+    def faulty(*args, **kwargs):
+        readonly = sqlite3.connect(":memory:")
+        readonly.execute("PRAGMA query_only = ON")
+        readonly.execute("CREATE TABLE t (x)")
+
+    monkeypatch.setattr(service, "get_report", faulty)
+
+    response = client.get(f"{REPORTS}/x%0D%0A{FORGED_ID.replace(' ', '%20')}")
+
+    assert response.status_code == 503
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.getMessage().startswith(
+        f"Storage fault on GET {REPORTS}/x\\x0d\\x0a{FORGED_ID} (request "
+    )
+    assert record.getMessage().isprintable()
+    assert not any(line.startswith(FORGED_ID) for line in caplog.text.splitlines())
+
+
+def test_the_server_log_escapes_control_characters(tmp_path):
+    with Server(tmp_path) as server:
+        server.request("GET", f"{REPORTS}/x%0A{FORGED.replace(' ', '%20')}%1b[31m%00%0D")
+        server.stop()
+        lines = [line for line in server.stderr().splitlines() if FORGED.split()[0] in line]
+    assert len(lines) == 1, lines
+    assert f" GET {REPORTS}/x\\x0a2026-01-01T00:00:00Z\\x20forged" in lines[0]
+    assert lines[0].endswith("\\x1b[31m\\x00\\x0d 404 " + lines[0].split(" 404 ")[1])
+    assert lines[0].isprintable()
