@@ -12,6 +12,7 @@ import time
 import pytest
 
 from reports import limits, queries, service
+from reports.db import add_functions
 
 from serving import REPORTS, Server, copy_of, p99, raw_request
 
@@ -21,6 +22,7 @@ PROBLEM_JSON = "application/problem+json"
 def fill(database, count):
     """`count` reports straight into the database, in one statement."""
     db = sqlite3.connect(database)
+    add_functions(db)  # the search index's triggers call it
     with db:
         db.execute(
             """
