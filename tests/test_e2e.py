@@ -312,6 +312,22 @@ def test_app_py_serves_an_open_api_beyond_loopback_when_the_operator_allows_it(t
         assert server.request("GET", REPORTS).status == 200
 
 
+def test_an_open_api_serves_only_requests_made_on_this_machine(server):
+    """As a browser page that rebinds its name to 127.0.0.1 would send it, and
+    as a reverse proxy on the same machine would forward it."""
+    plain = server.request("GET", REPORTS)
+    rebound = server.request("GET", REPORTS, headers={"Host": "attacker.example"})
+    proxied = server.request("GET", REPORTS, headers={"X-Forwarded-For": "203.0.113.9"})
+    written = server.request(
+        "POST", REPORTS, CONTRACT_REPORT, headers={"Host": f"attacker.example:{server.port}"}
+    )
+
+    assert plain.status == 200, plain
+    for refused in (rebound, proxied, written):
+        problem = assert_problem(refused, 401)
+        assert "flask --app reports token create" in problem["detail"]
+
+
 def read_response(sock):
     """Everything the server sends on a raw socket until it has sent a whole answer."""
     data = b""
