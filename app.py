@@ -76,6 +76,9 @@ def main():
         host=app.config["HOST"],
         port=app.config["PORT"],
         threads=app.config["THREADS"],
+        # The application trusts no forwarded header, but sees them: while the
+        # API is open, a forwarded request is refused (reports/auth.py).
+        clear_untrusted_proxy_headers=False,
     )
     refusal = refusal_to_serve_open(server)
     if refusal is not None:

@@ -104,6 +104,19 @@ CREATE TABLE IF NOT EXISTS api_token (
 -- Whether any token is in force, asked on every request that bears none.
 CREATE INDEX IF NOT EXISTS api_token_in_force ON api_token (name) WHERE revoked_at IS NULL;
 
+-- Whether the API is open while no token is in force: one row. A new database
+-- is open; creating a token closes it, so that revoking the last token never
+-- opens it again; only `flask --app reports token reopen` does. A database from
+-- before this row is closed if it ever had a token.
+CREATE TABLE IF NOT EXISTS api_access (
+    id                 INTEGER PRIMARY KEY CHECK (id = 1),
+    open_without_token INTEGER NOT NULL CHECK (open_without_token IN (0, 1))
+);
+
+INSERT INTO api_access (id, open_without_token)
+SELECT 1, NOT EXISTS (SELECT 1 FROM api_token)
+ WHERE NOT EXISTS (SELECT 1 FROM api_access);
+
 -- Every write to a report, with who made it, in the transaction that made it.
 CREATE TABLE IF NOT EXISTS report_change (
     change_id      INTEGER PRIMARY KEY,

@@ -54,10 +54,10 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 @bp.before_request
 def authenticate():
     """Who the request comes from, and whether that role may write at all.
-    The OpenAPI document is readable by anyone."""
-    if request.endpoint == "reports.openapi_document":
+    The OpenAPI document, and OPTIONS (which says what it says), are open to anyone."""
+    if request.endpoint == "reports.openapi_document" or request.method == "OPTIONS":
         return
-    g.caller = auth.authenticate(request.headers.get("Authorization"))
+    g.caller = auth.authenticate(request)
     if request.method not in READ_METHODS:
         auth.require_write(g.caller)
 

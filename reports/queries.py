@@ -415,6 +415,21 @@ def token_by_secret_hash(db, secret_hash):
     ).fetchone()
 
 
+def access(db):
+    """Whether any token is in force (`guarded`), and whether the API is open
+    while none is (`open`): one statement, asked on every request without a valid token."""
+    return db.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM api_token WHERE revoked_at IS NULL) AS guarded,
+               (SELECT open_without_token FROM api_access) AS open
+        """
+    ).fetchone()
+
+
+def set_open_without_token(db, is_open):
+    db.execute("UPDATE api_access SET open_without_token = :open", {"open": int(is_open)})
+
+
 def any_token_in_force(db):
     return db.execute(
         "SELECT EXISTS (SELECT 1 FROM api_token WHERE revoked_at IS NULL)"

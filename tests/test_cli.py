@@ -186,4 +186,4 @@ def test_create_refuses_a_name_taken_before(runner):
 
     assert result.exit_code == 1
     assert "never reused" in result.output
-    assert len(token(runner, "list").output.splitlines()) == 2  # the header and the old carla
+    assert len(token(runner, "list").stdout.splitlines()) == 2  # the header and the old carla

@@ -346,7 +346,7 @@ def test_a_stop_finishes_the_request_under_way_then_exits_cleanly(tmp_path, stop
     server = Server(tmp_path).start()
     body = json.dumps(CONTRACT_REPORT).encode()
     head = (
-        "POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "POST /api/v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
     try:
