@@ -119,6 +119,7 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS, trash_days=30):
         report = _existing_report(db, report_id, caller)
         _check_precondition(report, if_match)
         review = queries.review_of(db, report_id)
+        _check_mentor_may_change(report, review, caller)
         now = clock.timestamp()
         queries.put_in_trash(
             db,
@@ -412,16 +413,22 @@ def _differences(before, after):
 
 
 def _correction_reopens_review(report, review, caller):
-    """Whether a mentor's correction sets the review back to none. A mentor may
-    correct a submitted report only while it is unreviewed or has issues."""
+    """Whether a mentor's correction sets the review back to none (see
+    _check_mentor_may_change)."""
+    _check_mentor_may_change(report, review, caller)
+    return caller.role == "mentor" and report["status"] == "submitted" and review is not None
+
+
+def _check_mentor_may_change(report, review, caller):
+    """A mentor may correct or delete a submitted report only while it is
+    unreviewed or has issues: an approved or rejected report is locked."""
     if caller.role != "mentor" or report["status"] != "submitted" or review is None:
-        return False
+        return
     if review["review_state"] != "has_issues":
         raise Forbidden(
-            f"This report is {review['review_state']}: its mentor may correct it only while "
-            "it is unreviewed or has issues."
+            f"This report is {review['review_state']}: its mentor may correct or delete it "
+            "only while it is unreviewed or has issues."
         )
-    return True
 
 
 def _check_precondition(report, if_match):
