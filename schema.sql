@@ -70,14 +70,18 @@ BEGIN
 END;
 
 -- Idempotency-Key of a POST, so that a retried create answers the first
--- response instead of creating a second report. Kept at least 24 hours.
+-- response instead of creating a second report. Kept at least 24 hours. A key
+-- is its caller's own: another caller may use the same one for its own creates.
 CREATE TABLE IF NOT EXISTS idempotency_key (
-    key          TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
+    -- The token's name, or 'anonymous' while the API is open.
+    caller       TEXT NOT NULL,
+    key          TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
     -- SHA-256 of the request body, to tell a retry from a different request.
     request_hash TEXT NOT NULL,
     -- The report as it was created, to answer the retry with the same 201.
     report       TEXT NOT NULL CHECK (json_valid(report)),
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (caller, key)
 );
 
 CREATE INDEX IF NOT EXISTS idempotency_key_by_age ON idempotency_key (created_at);

@@ -296,7 +296,8 @@ def build_spec(default_org_id=None):
                         "Idempotency-Key",
                         "Retrying a create with the same key and body answers the first "
                         "201 and creates nothing; with another body it is a 422. "
-                        "Kept at least 24 hours.",
+                        "Kept at least 24 hours. A key is its token's own: another "
+                        "token's use of it is another key.",
                         r"^[\x21-\x7e]{1,255}$",
                     )
                 ],

@@ -250,19 +250,27 @@ def summary(db, filters, group_by):
     ).fetchall()
 
 
-def idempotency_key(db, key):
+def idempotency_key(db, caller, key):
+    """The request hash and report of a key that `caller` used, or None."""
     return db.execute(
-        "SELECT request_hash, report FROM idempotency_key WHERE key = :key", {"key": key}
+        "SELECT request_hash, report FROM idempotency_key WHERE caller = :caller AND key = :key",
+        {"caller": caller, "key": key},
     ).fetchone()
 
 
-def insert_idempotency_key(db, key, request_hash, report, created_at):
+def insert_idempotency_key(db, caller, key, request_hash, report, created_at):
     db.execute(
         """
-        INSERT INTO idempotency_key (key, request_hash, report, created_at)
-        VALUES (:key, :request_hash, :report, :created_at)
+        INSERT INTO idempotency_key (caller, key, request_hash, report, created_at)
+        VALUES (:caller, :key, :request_hash, :report, :created_at)
         """,
-        {"key": key, "request_hash": request_hash, "report": report, "created_at": created_at},
+        {
+            "caller": caller,
+            "key": key,
+            "request_hash": request_hash,
+            "report": report,
+            "created_at": created_at,
+        },
     )
 
 

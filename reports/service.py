@@ -45,8 +45,10 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     """Store a new report from a validated NewReportSchema load, made by `caller`; return it.
 
     `idempotency` is the (key, request fingerprint) of a POST that carries an
-    Idempotency-Key. A retry with the same key and fingerprint creates nothing
-    and returns the report as it was first created; another fingerprint is a 422.
+    Idempotency-Key. A retry by the same caller with the same key and
+    fingerprint creates nothing and returns the report as it was first created;
+    another fingerprint is a 422. A key is its caller's own: another caller's
+    use of the same key is another key.
     """
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
@@ -66,13 +68,13 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
 
     def create(db):
         if idempotency is not None:
-            earlier = _created_earlier(db, *idempotency)
+            earlier = _created_earlier(db, caller, *idempotency)
             if earlier is not None:
                 return earlier
         report["report_id"] = _insert_with_fresh_id(db, report)
         _record_change(db, report, "create", caller)
         if idempotency is not None:
-            queries.insert_idempotency_key(db, *idempotency, json.dumps(report), now)
+            queries.insert_idempotency_key(db, caller.name, *idempotency, json.dumps(report), now)
         return report
 
     return write(create)
@@ -439,11 +441,11 @@ def _check_precondition(report, if_match):
         )
 
 
-def _created_earlier(db, key, fingerprint):
-    """The report an earlier POST with this Idempotency-Key created, if any."""
+def _created_earlier(db, caller, key, fingerprint):
+    """The report an earlier POST of this caller with this Idempotency-Key created, if any."""
     cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
     queries.delete_idempotency_keys_before(db, cutoff)
-    earlier = queries.idempotency_key(db, key)
+    earlier = queries.idempotency_key(db, caller.name, key)
     if earlier is None:
         return None
     if earlier["request_hash"] != fingerprint:
