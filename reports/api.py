@@ -201,7 +201,7 @@ def _page(dump_item, **path_filters):
 
     cursor = query.get("cursor")
     page = cursor["page"] if cursor else query["page"]
-    after = (cursor["key"], cursor["seq"]) if cursor else None
+    after = (cursor["key"], cursor["report_id"]) if cursor else None
     rows, total, next_after = service.page_of_reports(
         filters, page, query["limit"], after, query["sort"]
     )

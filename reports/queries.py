@@ -10,6 +10,7 @@ SUMMARY_COLUMNS = """
     field_count, has_way_forward
 """
 
+MAX_SEQ = 2**63 - 1
 SESSION_DATE = "coalesce(json_extract(fields, '$.session_date'), '')"
 SUBMITTED_AT = "coalesce(submitted_at, '')"
 
@@ -157,20 +158,33 @@ def page_of_reports(db, filters, sort, limit, offset):
     ).fetchall()
 
 
-def page_of_reports_after(db, filters, sort, limit, after_key, after_seq):
-    """Summaries of `limit` matching reports that follow (after_key, after_seq) in `sort` order."""
+def page_of_reports_after(db, filters, sort, limit, after_key, after_report_id):
+    """Summaries of `limit` matching reports that follow, in `sort` order, the
+    report `after_report_id` at sort key `after_key`. Its place among the
+    reports of the same key is its seq, read here among the reports the caller
+    may see; once it is gone (or never was one of them), the page starts at the
+    first report of that key, so that none is skipped (some may come again)."""
     filters = _given(filters)
     key, direction = _order(sort)
     beyond = "<" if direction == "DESC" else ">"
+    owned = " AND peer_mentor_id = :owner" if "owner" in filters else ""
+    anchor = f"SELECT seq FROM report WHERE report_id = :after_report_id{owned}"
     return db.execute(
         f"""
         SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
-          {_where(filters, f"({key}, seq) {beyond} (:after_key, :after_seq)")}
+          {_where(filters, f"({key}, seq) {beyond} (:after_key, coalesce(({anchor}), :no_anchor))")}
          ORDER BY {key} {direction}, seq {direction}
          LIMIT :limit
         """,
-        {**filters, "limit": limit, "after_key": after_key, "after_seq": after_seq},
+        {
+            **filters,
+            "limit": limit,
+            "after_key": after_key,
+            "after_report_id": after_report_id,
+            # Before every seq in the order: after the last, when descending.
+            "no_anchor": MAX_SEQ if direction == "DESC" else 0,
+        },
     ).fetchall()
 
 

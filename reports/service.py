@@ -250,11 +250,11 @@ def history(report_id, caller=ANONYMOUS):
 
 def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     """One page of the reports matching `filters`, in `sort` order: its rows, how
-    many match in all, and the (sort key, seq) to continue after, or None on the
-    last page.
+    many match in all, and the (sort key, report id) to continue after, or None
+    on the last page.
 
-    The page is chosen by number, or by `after`, the (sort key, seq) of the
-    last report of the page before it (a keyset cursor).
+    The page is chosen by number, or by `after`, the (sort key, report id) of
+    the last report of the page before it (a keyset cursor).
     """
     with snapshot() as db:
         total = queries.count_reports(db, filters)
@@ -269,7 +269,7 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     if len(rows) <= limit:
         return rows, total, None
     last = rows[limit - 1]
-    return rows[:limit], total, (last["sort_key"], last["seq"])
+    return rows[:limit], total, (last["sort_key"], last["report_id"])
 
 
 def all_reports(filters, sort="-created_at"):
