@@ -216,6 +216,36 @@ class Cursor(ma.String):
         return {"sort": sort, "key": key, "report_id": report_id, "page": page}
 
 
+# How many unknown keys of one object a 422 lists; it says how many there are in all.
+MAX_UNKNOWN_LISTED = 20
+UNKNOWN_FIELD = "Unknown field."
+
+
+class RequestSchema(Schema):
+    """A schema of what a client sends. Its 422 lists at most MAX_UNKNOWN_LISTED
+    unknown keys, and says the schema's own unknown-key message (which may name
+    the allowed keys) once, at the first: a body of many unknown keys gets a
+    small answer."""
+
+    def handle_error(self, error, data, *, many, **kwargs):
+        messages = error.messages
+        if not isinstance(messages, dict) or not isinstance(data, dict):
+            return
+        known = {field.data_key or name for name, field in self.load_fields.items()}
+        unknown = [key for key in data if key not in known and key in messages]
+        first = self.error_messages["unknown"]
+        if len(unknown) <= 1 and first == UNKNOWN_FIELD:
+            return
+        capped = {key: value for key, value in messages.items() if key not in unknown}
+        for position, key in enumerate(unknown[:MAX_UNKNOWN_LISTED]):
+            capped[key] = [first if position == 0 else UNKNOWN_FIELD]
+        if len(unknown) > MAX_UNKNOWN_LISTED:
+            capped.setdefault("_schema", []).append(
+                f"{len(unknown)} unknown fields in all; the first {MAX_UNKNOWN_LISTED} are listed."
+            )
+        raise ValidationError(capped, data=data, valid_data=error.valid_data)
+
+
 class Unchangeable(ma.Raw):
     """A key that a client may name on create but never on update."""
 
@@ -226,7 +256,7 @@ class Unchangeable(ma.Raw):
 # The field catalogue ------------------------------------------------------
 
 
-class ReportFieldsSchema(Schema):
+class ReportFieldsSchema(RequestSchema):
     """The catalogue fields of a report. On input, null removes a field."""
 
     session_date = SessionDate(allow_none=True)
@@ -265,7 +295,7 @@ ReportFieldsSchema.error_messages = {
 # Requests -----------------------------------------------------------------
 
 
-class NewReportSchema(Schema):
+class NewReportSchema(RequestSchema):
     """The body of POST /api/v1/reports."""
 
     activity_id = EntityId(required=True)
@@ -297,7 +327,7 @@ class ImportedReportSchema(NewReportSchema):
 UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
 
 
-class ReportChangesSchema(Schema):
+class ReportChangesSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>."""
 
     status = ma.String(validate=validate.OneOf(STATUSES))
@@ -322,7 +352,7 @@ FILTERS = (
 RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
 
 
-class FilterSchema(Schema):
+class FilterSchema(RequestSchema):
     """The filters every list, export and summary takes; each given one must hold."""
 
     status = ma.String(validate=validate.OneOf(STATUSES))
@@ -356,7 +386,7 @@ class FilterSchema(Schema):
                 raise ValidationError(f"Must not be before {start}.", end)
 
 
-class PageQuerySchema(Schema):
+class PageQuerySchema(RequestSchema):
     """The query string of a list that names no filter: which page, in which order."""
 
     page = QueryInteger(load_default=1, validate=validate.Range(min=1))
@@ -392,7 +422,7 @@ class SummaryQuerySchema(FilterSchema):
     )
 
 
-class DeletedQuerySchema(Schema):
+class DeletedQuerySchema(RequestSchema):
     """The query string of GET /api/v1/reports/deleted."""
 
     since = QueryTime(metadata={"description": "Deleted at or after this time."})
@@ -447,7 +477,7 @@ class ProblemSchema(Schema):
     )
 
 
-class ReviewRequestSchema(Schema):
+class ReviewRequestSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>/review."""
 
     review_state = ma.String(required=True, validate=validate.OneOf(REVIEW_STATES))
