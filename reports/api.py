@@ -18,6 +18,7 @@ from flask import (
 )
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
+from werkzeug.routing import BaseConverter
 
 from reports import auth, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
@@ -46,6 +47,15 @@ from reports.schemas import (
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
+
+
+class ReportIdConverter(BaseConverter):
+    """A report's place in `/reports/<report_id>`: any segment but the names of
+    the collection's own read-only paths, so that `PUT /reports/summary` is a
+    405 of that path, not an update of a report named "summary"."""
+
+    regex = r"(?!(?:summary|deleted)$)[^/]+"
+
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -126,7 +136,7 @@ def restore_report(report_id):
     return _with_etag(dump_report, service.restore_report(report_id, g.caller))
 
 
-@bp.get("/reports/<report_id>")
+@bp.get("/reports/<report_id:report_id>")
 def get_report(report_id):
     report = service.get_report(report_id, g.caller)
     if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
@@ -150,14 +160,14 @@ def create_report():
     return response
 
 
-@bp.put("/reports/<report_id>")
+@bp.put("/reports/<report_id:report_id>")
 def update_report(report_id):
     changes = report_changes_schema.load(_json_object_body())
     report = service.update_report(report_id, changes, _if_match(), g.caller)
     return _with_etag(dump_updated_report, report)
 
 
-@bp.delete("/reports/<report_id>")
+@bp.delete("/reports/<report_id:report_id>")
 def delete_report(report_id):
     service.delete_report(report_id, _if_match(), g.caller, current_app.config["TRASH_DAYS"])
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
