@@ -79,12 +79,13 @@ def list_tokens_command():
                 row["revoked_at"] or "-",
             )
         )
-    if len(rows) == 1 and auth.access_state() == "open here":
-        click.echo(f"No tokens: {ACCESS['open here']}")
+    state = auth.access_state()
+    if len(rows) == 1:
+        click.echo(f"No tokens: {ACCESS[state]}")
         return
     _echo_table(rows)
-    if auth.access_state() != "guarded":
-        click.echo(f"No token is in force: {ACCESS[auth.access_state()]}", err=True)
+    if state != "guarded":
+        click.echo(f"No token is in force: {ACCESS[state]}", err=True)
 
 
 # What a request without a valid token gets, by auth.access_state().
@@ -132,7 +133,7 @@ def reopen_command():
     if was_closed:
         click.echo(f"Reopened: {ACCESS[state]} Creating a token closes it again.")
     else:
-        click.echo(f"The API is open already: {ACCESS[state]}")
+        click.echo(f"Nothing to reopen: {ACCESS[state]}")
 
 
 @click.command("import")

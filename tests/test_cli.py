@@ -137,7 +137,7 @@ def test_reopen_of_an_api_that_is_open_says_so(runner, client):
     result = token(runner, "reopen")
 
     assert result.exit_code == 0, result.output
-    assert "open already" in result.output
+    assert "Nothing to reopen" in result.output
 
 
 def test_revoking_twice_keeps_the_first_time(runner):
