@@ -37,6 +37,7 @@ from reports.schemas import (
     history_schema,
     is_entity_id,
     list_query_schema,
+    listed_at_most,
     new_report_schema,
     page_query_schema,
     report_changes_schema,
@@ -288,9 +289,11 @@ def _require_entity_id(kind, value):
 
 
 def _single_valued(args):
-    repeated = {name: ["Give this parameter once."] for name in args if len(args.getlist(name)) > 1}
+    repeated = [name for name in args if len(args.getlist(name)) > 1]
     if repeated:
-        raise ValidationError(repeated)
+        raise ValidationError(
+            listed_at_most(repeated, "Give this parameter once.", "parameters given more than once")
+        )
     return args.to_dict()
 
 

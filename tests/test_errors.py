@@ -547,6 +547,20 @@ def test_a_query_of_many_unknown_parameters_gets_a_small_422(client, path):
     assert errors["_schema"] == ["3000 unknown fields in all; the first 20 are listed."]
 
 
+@pytest.mark.parametrize("path", [*LISTS, f"{REPORTS}/summary", f"{REPORTS}/deleted"])
+def test_a_query_of_many_repeated_parameters_gets_a_small_422(client, path):
+    query = "&".join(f"x{n}=1&x{n}=2" for n in range(3000))
+
+    response = client.get(f"{path}?{query}")
+
+    assert len(response.data) < 3000, len(response.data)
+    errors = assert_problem(response, 422)["errors"]
+    assert [key for key in errors if key != "_schema"] == [f"x{n}" for n in range(20)]
+    assert errors["_schema"] == [
+        "3000 parameters given more than once in all; the first 20 are listed."
+    ]
+
+
 @pytest.mark.parametrize(("method", "path"), WRITES)
 @pytest.mark.parametrize("fields", [None, [], "x", 1, True])
 def test_fields_that_is_not_an_object_is_a_422(client, report, snapshot, method, path, fields):
