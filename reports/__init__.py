@@ -9,6 +9,8 @@ from reports.config import DEFAULTS, check_config
 
 
 class ReportsFlask(Flask):
+    """Flask, with OPTIONS answered as the API's contract says."""
+
     def make_default_options_response(self):
         """OPTIONS: 204 with `Allow`, and no body."""
         response = super().make_default_options_response()

@@ -130,7 +130,7 @@ def test_another_caller_reusing_a_key_creates_its_own_report(client, two_mentors
     assert (other_retry.status_code, other_retry.json) == (201, other.json)
 
 
-def test_a_key_used_anonymously_is_not_a_tokens(app, client):
+def test_a_key_used_while_the_api_was_open_is_not_a_tokens_key(app, client):
     first = post(client)
     with app.app_context():
         secret = auth.create_token("carla", "coordinator")
