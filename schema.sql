@@ -70,14 +70,18 @@ BEGIN
 END;
 
 -- Idempotency-Key of a POST, so that a retried create answers the first
--- response instead of creating a second report. Kept at least 24 hours.
+-- response instead of creating a second report. Kept at least 24 hours. A key
+-- is its caller's own: another caller may use the same one for its own creates.
 CREATE TABLE IF NOT EXISTS idempotency_key (
-    key          TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
+    -- The token's name, or 'anonymous' while the API is open.
+    caller       TEXT NOT NULL,
+    key          TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
     -- SHA-256 of the request body, to tell a retry from a different request.
     request_hash TEXT NOT NULL,
     -- The report as it was created, to answer the retry with the same 201.
     report       TEXT NOT NULL CHECK (json_valid(report)),
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (caller, key)
 );
 
 CREATE INDEX IF NOT EXISTS idempotency_key_by_age ON idempotency_key (created_at);
@@ -103,6 +107,19 @@ CREATE TABLE IF NOT EXISTS api_token (
 
 -- Whether any token is in force, asked on every request that bears none.
 CREATE INDEX IF NOT EXISTS api_token_in_force ON api_token (name) WHERE revoked_at IS NULL;
+
+-- Whether the API is open while no token is in force: one row. A new database
+-- is open; creating a token closes it, so that revoking the last token never
+-- opens it again; only `flask --app reports token reopen` does. A database from
+-- before this row is closed if it ever had a token.
+CREATE TABLE IF NOT EXISTS api_access (
+    id                 INTEGER PRIMARY KEY CHECK (id = 1),
+    open_without_token INTEGER NOT NULL CHECK (open_without_token IN (0, 1))
+);
+
+INSERT INTO api_access (id, open_without_token)
+SELECT 1, NOT EXISTS (SELECT 1 FROM api_token)
+ WHERE NOT EXISTS (SELECT 1 FROM api_access);
 
 -- Every write to a report, with who made it, in the transaction that made it.
 CREATE TABLE IF NOT EXISTS report_change (

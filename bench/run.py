@@ -126,13 +126,13 @@ def coordinator_token(database):
 def deep_cursor(database, page):
     """The cursor a client would follow to reach `page` of the unfiltered list."""
     db = sqlite3.connect(database)
-    created_at, seq = db.execute(
-        "SELECT created_at, seq FROM report ORDER BY created_at DESC, seq DESC "
+    created_at, report_id = db.execute(
+        "SELECT created_at, report_id FROM report ORDER BY created_at DESC, seq DESC "
         "LIMIT 1 OFFSET :offset",
         {"offset": (page - 1) * LIMIT - 1},
     ).fetchone()
     db.close()
-    return encode_cursor("-created_at", created_at, seq, page)
+    return encode_cursor("-created_at", created_at, report_id, page)
 
 
 def last_month(database):

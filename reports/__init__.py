@@ -8,13 +8,29 @@ from reports import api, cli, db, errors, requestlog
 from reports.config import DEFAULTS, check_config
 
 
+class ReportsFlask(Flask):
+    """Flask, with OPTIONS answered as the API's contract says."""
+
+    def make_default_options_response(self):
+        """OPTIONS: 204 with `Allow`, and no body."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(test_config=None):
     """Build the app: configuration, database, errors, CLI and the reports blueprint.
 
     Configuration is read in this order, each overriding the one before: the
     defaults, `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
     """
-    app = Flask(__name__, instance_path=os.path.abspath("instance"), instance_relative_config=True)
+    app = ReportsFlask(
+        __name__, instance_path=os.path.abspath("instance"), instance_relative_config=True
+    )
+    # `//` in a path is no route, not a redirect to one.
+    app.url_map.merge_slashes = False
+    app.url_map.converters["report_id"] = api.ReportIdConverter
     app.config.from_mapping(DATABASE=os.path.join(app.instance_path, "reports.sqlite"), **DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("REPORTS")

@@ -18,6 +18,7 @@ from flask import (
 )
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
+from werkzeug.routing import BaseConverter
 
 from reports import auth, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
@@ -36,6 +37,7 @@ from reports.schemas import (
     history_schema,
     is_entity_id,
     list_query_schema,
+    listed_at_most,
     new_report_schema,
     page_query_schema,
     report_changes_schema,
@@ -47,6 +49,15 @@ from reports.schemas import (
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 
+
+class ReportIdConverter(BaseConverter):
+    """A report's place in `/reports/<report_id>`: any segment but the names of
+    the collection's own read-only paths, so that `PUT /reports/summary` is a
+    405 of that path, not an update of a report named "summary"."""
+
+    regex = r"(?!(?:summary|deleted)$)[^/]+"
+
+
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -54,10 +65,10 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 @bp.before_request
 def authenticate():
     """Who the request comes from, and whether that role may write at all.
-    The OpenAPI document is readable by anyone."""
-    if request.endpoint == "reports.openapi_document":
+    The OpenAPI document, and OPTIONS (which says what it says), are open to anyone."""
+    if request.endpoint == "reports.openapi_document" or request.method == "OPTIONS":
         return
-    g.caller = auth.authenticate(request.headers.get("Authorization"))
+    g.caller = auth.authenticate(request)
     if request.method not in READ_METHODS:
         auth.require_write(g.caller)
 
@@ -126,7 +137,7 @@ def restore_report(report_id):
     return _with_etag(dump_report, service.restore_report(report_id, g.caller))
 
 
-@bp.get("/reports/<report_id>")
+@bp.get("/reports/<report_id:report_id>")
 def get_report(report_id):
     report = service.get_report(report_id, g.caller)
     if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
@@ -150,14 +161,14 @@ def create_report():
     return response
 
 
-@bp.put("/reports/<report_id>")
+@bp.put("/reports/<report_id:report_id>")
 def update_report(report_id):
     changes = report_changes_schema.load(_json_object_body())
     report = service.update_report(report_id, changes, _if_match(), g.caller)
     return _with_etag(dump_updated_report, report)
 
 
-@bp.delete("/reports/<report_id>")
+@bp.delete("/reports/<report_id:report_id>")
 def delete_report(report_id):
     service.delete_report(report_id, _if_match(), g.caller, current_app.config["TRASH_DAYS"])
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
@@ -201,7 +212,7 @@ def _page(dump_item, **path_filters):
 
     cursor = query.get("cursor")
     page = cursor["page"] if cursor else query["page"]
-    after = (cursor["key"], cursor["seq"]) if cursor else None
+    after = (cursor["key"], cursor["report_id"]) if cursor else None
     rows, total, next_after = service.page_of_reports(
         filters, page, query["limit"], after, query["sort"]
     )
@@ -280,9 +291,11 @@ def _require_entity_id(kind, value):
 
 
 def _single_valued(args):
-    repeated = {name: ["Give this parameter once."] for name in args if len(args.getlist(name)) > 1}
+    repeated = [name for name in args if len(args.getlist(name)) > 1]
     if repeated:
-        raise ValidationError(repeated)
+        raise ValidationError(
+            listed_at_most(repeated, "Give this parameter once.", "parameters given more than once")
+        )
     return args.to_dict()
 
 

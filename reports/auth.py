@@ -1,14 +1,20 @@
 """API tokens, who a request comes from, and what each role may do.
 
-While no token is in force the API is open, as the contract shows, and every
-request acts as `anonymous`. Once one is, every request must bear one.
+Once a token is in force, every request must bear one. While none is, the API
+is open (every request acts as `anonymous`) only if the database never had a
+token or was reopened on purpose (`flask --app reports token reopen`), and then
+only to requests made on this machine, unless the operator sets ALLOW_OPEN;
+otherwise it is closed.
 """
 
 import hashlib
+import ipaddress
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -22,6 +28,24 @@ SECRET_PREFIX = "psr_"
 # A token's last use is recorded at most this often, so that reads stay reads.
 LAST_USED_GRAIN = timedelta(minutes=1)
 REALM = "reports"
+CREATE_COMMAND = "flask --app reports token create --name NAME --role coordinator"
+REOPEN_COMMAND = "flask --app reports token reopen"
+# A Host that names this machine: a page served from elsewhere (DNS rebinding) has its own.
+LOOPBACK_HOST = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\])(?::[0-9]{1,5})?", re.IGNORECASE)
+
+NEEDS_TOKEN = (
+    "This API needs a token: send `Authorization: Bearer <token>` "
+    "with a token a coordinator created for you."
+)
+CLOSED = (
+    "This API needs a token, and none is in force: on the server, create one with "
+    f"`{CREATE_COMMAND}` and send it as `Authorization: Bearer <token>`."
+)
+ONLY_THIS_MACHINE = (
+    "With no token in force, this API answers only requests made on its own machine, "
+    "to localhost and not through a proxy. To serve others, create a token on the server "
+    f"with `{CREATE_COMMAND}` and send it as `Authorization: Bearer <token>`."
+)
 
 
 @dataclass(frozen=True)
@@ -50,24 +74,54 @@ def hash_secret(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authenticate(authorization):
-    """The caller that the Authorization header names; raises Unauthorized when
-    a token is in force and the header does not name one. Which of missing,
-    malformed, unknown or revoked it was is not said."""
+def authenticate(request):
+    """The caller that the request's Authorization header names; raises
+    Unauthorized when the request may not be served without a token and does
+    not bear a valid one. Which of missing, malformed, unknown or revoked it
+    was is not said."""
     db = get_db()
-    secret = _bearer_secret(authorization)
+    secret = _bearer_secret(request.headers.get("Authorization"))
     if secret is not None:
         token = queries.token_by_secret_hash(db, hash_secret(secret))
         if token is not None:
             _note_use(token)
             return Caller(token["name"], token["role"], token["peer_mentor_id"])
-    if queries.any_token_in_force(db):
-        raise Unauthorized(
-            "This API needs a token: send `Authorization: Bearer <token>` "
-            "with a token a coordinator created for you.",
-            www_authenticate=WWWAuthenticate("bearer", {"realm": REALM}),
-        )
+    access = queries.access(db)
+    if access["guarded"]:
+        raise _unauthorized(NEEDS_TOKEN)
+    if current_app.config["ALLOW_OPEN"]:
+        return ANONYMOUS
+    if not access["open"]:
+        raise _unauthorized(CLOSED)
+    if not from_this_machine(request.environ):
+        raise _unauthorized(ONLY_THIS_MACHINE)
     return ANONYMOUS
+
+
+def from_this_machine(environ):
+    """Whether a request comes from a loopback peer, names this machine in its
+    Host, and was not forwarded by a proxy (which would make every peer look local)."""
+    if not _is_loopback(environ.get("REMOTE_ADDR", "")):
+        return False
+    if not LOOPBACK_HOST.fullmatch(environ.get("HTTP_HOST", "")):
+        return False
+    return not any(
+        name in ("HTTP_FORWARDED", "HTTP_X_REAL_IP") or name.startswith("HTTP_X_FORWARDED_")
+        for name in environ
+    )
+
+
+def _is_loopback(address):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def _unauthorized(detail):
+    return Unauthorized(detail, www_authenticate=WWWAuthenticate("bearer", {"realm": REALM}))
 
 
 def require_write(caller):
@@ -136,6 +190,8 @@ def create_token(name, role, peer_mentor_id=None):
         if queries.token_by_name(db, name) is not None:
             raise TokenError(f"A token named {name!r} exists already; names are never reused.")
         queries.insert_token(db, token)
+        # From now on, no token in force means a closed API, not an open one.
+        queries.set_open_without_token(db, False)
 
     write(create)
     return secret
@@ -154,6 +210,35 @@ def revoke_token(name):
         return revoked_at, bool(queries.any_token_in_force(db))
 
     return write(revoke)
+
+
+def reopen():
+    """Open the API again while no token is in force (to this machine only,
+    unless ALLOW_OPEN); refused while one is. Returns whether it was closed."""
+
+    def open_api(db):
+        in_force = [row["name"] for row in queries.all_tokens(db) if row["revoked_at"] is None]
+        if in_force:
+            raise TokenError(
+                f"Tokens are in force ({', '.join(in_force)}): the API opens only while none "
+                "is. Revoke them first, if that is what you mean."
+            )
+        was_open = queries.access(db)["open"]
+        queries.set_open_without_token(db, True)
+        return not was_open
+
+    return write(open_api)
+
+
+def access_state():
+    """How the API treats a request without a valid token: "guarded" (a token
+    is in force), "open to all" (ALLOW_OPEN), "open here" (to this machine) or "closed"."""
+    access = queries.access(get_db())
+    if access["guarded"]:
+        return "guarded"
+    if current_app.config["ALLOW_OPEN"]:
+        return "open to all"
+    return "open here" if access["open"] else "closed"
 
 
 def all_tokens():

@@ -40,7 +40,7 @@ def migrate_command():
         click.echo(f"Migrated {path} from schema version {before} to {after}.")
 
 
-token = AppGroup("token", help="Create, list and revoke API tokens.")
+token = AppGroup("token", help="Create, list and revoke API tokens; reopen a closed API.")
 
 
 @token.command("create")
@@ -81,10 +81,24 @@ def list_tokens_command():
                 row["revoked_at"] or "-",
             )
         )
+    state = auth.access_state()
     if len(rows) == 1:
-        click.echo("No tokens: the API is open to anyone who can reach it.")
+        click.echo(f"No tokens: {ACCESS[state]}")
         return
     _echo_table(rows)
+    if state != "guarded":
+        click.echo(f"No token is in force: {ACCESS[state]}", err=True)
+
+
+# What a request without a valid token gets, by auth.access_state().
+ACCESS = {
+    "open to all": "ALLOW_OPEN is set, so the API is open to anyone who can reach it.",
+    "open here": "the API is open to requests made on this machine (to localhost, not "
+    "through a proxy), and refuses every other.",
+    "closed": "the API stays closed and refuses every request. Create a token with "
+    f"`{auth.CREATE_COMMAND}`, or open the API to this machine again with "
+    f"`{auth.REOPEN_COMMAND}`.",
+}
 
 
 def _echo_table(rows):
@@ -105,10 +119,23 @@ def revoke_token_command(name):
         raise click.ClickException(str(error)) from None
     click.echo(f"Revoked the token {name!r} at {revoked_at}.")
     if not still_guarded:
-        click.echo(
-            "No token is in force any more: the API is open to anyone who can reach it.",
-            err=True,
-        )
+        click.echo(f"No token is in force any more: {ACCESS[auth.access_state()]}", err=True)
+
+
+@token.command("reopen")
+def reopen_command():
+    """Open the API again while no token is in force, to requests made on this
+    machine (to anyone with ALLOW_OPEN). Refused while a token is in force;
+    creating a token closes it again."""
+    try:
+        was_closed = auth.reopen()
+    except auth.TokenError as error:
+        raise click.ClickException(str(error)) from None
+    state = auth.access_state()
+    if was_closed:
+        click.echo(f"Reopened: {ACCESS[state]} Creating a token closes it again.")
+    else:
+        click.echo(f"Nothing to reopen: {ACCESS[state]}")
 
 
 @click.command("import")

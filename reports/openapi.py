@@ -6,7 +6,7 @@ from functools import cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from reports import schemas
+from reports import requestlog, schemas
 
 REPORT_EXAMPLE = {
     "report_id": "rpt_8f3a2c1d",
@@ -127,9 +127,14 @@ SUMMARY_EXAMPLE = {
 # Every error answer, by status: (component name, when it happens).
 PROBLEMS = {
     400: ("BadRequest", "The body is not valid JSON, not UTF-8, or not a JSON object."),
-    401: ("Unauthorized", "A token is in force and the request bears no valid one."),
+    401: (
+        "Unauthorized",
+        "The request bears no valid token, and the API is not open to it: a token is in "
+        "force, or the API is closed, or it is open to requests made on its own machine only.",
+    ),
     403: ("Forbidden", "The token's role may not do this."),
     404: ("NotFound", "No such report, or an id that cannot exist."),
+    405: ("MethodNotAllowed", "The path does not take this method; `Allow` lists those it does."),
     409: ("Conflict", "The change clashes with the report's state."),
     412: ("PreconditionFailed", "If-Match names a version that is no longer current."),
     413: ("ContentTooLarge", "The body is larger than the configured limit."),
@@ -152,9 +157,47 @@ ETAG = {
 BEARER = {
     "type": "http",
     "scheme": "bearer",
-    "description": "A token from `flask --app reports token create`. While no token "
-    "exists the API is open and needs none; once one does, every request needs one.",
+    "description": "A token from `flask --app reports token create`. A database that "
+    "never had a token is open and needs none, to requests made on its own machine only "
+    "(to anyone with ALLOW_OPEN); once a token was created, every request needs one, "
+    "even after every token is revoked, until `flask --app reports token reopen`.",
 }
+REQUEST_ID_PARAMETER = {
+    "in": "header",
+    "name": "X-Request-ID",
+    "required": False,
+    "description": "An id for this request, named in the answer and in the server's log. "
+    f"One not matching {requestlog.REQUEST_ID.pattern} is replaced by a new one.",
+    "schema": {"type": "string"},
+}
+REQUEST_ID_HEADER = {
+    "description": "The request's id: the client's X-Request-ID if well formed, else a new one.",
+    "schema": {"type": "string", "pattern": f"^{requestlog.REQUEST_ID.pattern}$"},
+}
+HEALTH = {
+    "type": "object",
+    "properties": {"status": {"const": "ok"}},
+    "required": ["status"],
+}
+
+
+def options_operation(path_parameters):
+    return {
+        "summary": "The methods this path takes",
+        "security": [],
+        "parameters": path_parameters,
+        # Added to the document apispec made, so written as it writes them.
+        "responses": {
+            "204": {
+                "description": "No body; `Allow` lists the methods.",
+                "headers": {"Allow": {"schema": {"type": "string"}}},
+            },
+            **{
+                str(status): {"$ref": f"#/components/responses/{PROBLEMS[status][0]}"}
+                for status in (404, 500)
+            },
+        },
+    }
 
 
 def json_response(description, schema, example, headers=None):
@@ -271,6 +314,8 @@ def build_spec(default_org_id=None):
             response["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
         if status == 401:
             response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        if status == 405:
+            response["headers"] = {"Allow": {"schema": {"type": "string"}}}
         spec.components.response(name, response)
     spec.components.schema("ReportFields", schema=schemas.ReportFieldsSchema)
     spec.components.schema("Report", schema=schemas.report_schema)
@@ -296,7 +341,8 @@ def build_spec(default_org_id=None):
                         "Idempotency-Key",
                         "Retrying a create with the same key and body answers the first "
                         "201 and creates nothing; with another body it is a 422. "
-                        "Kept at least 24 hours.",
+                        "Kept at least 24 hours. A key is its token's own: another "
+                        "token's use of it is another key.",
                         r"^[\x21-\x7e]{1,255}$",
                     )
                 ],
@@ -491,4 +537,39 @@ def build_spec(default_org_id=None):
             ),
         ),
     )
-    return spec.to_dict()
+    spec.path(
+        path="/healthz",
+        operations={
+            "get": {
+                "summary": "Whether the service can read and write its database",
+                "security": [],
+                "responses": {
+                    200: json_response("It can.", HEALTH, {"status": "ok"}),
+                    **errors(500, 503),
+                },
+            }
+        },
+    )
+    return with_options_and_request_ids(spec.to_dict())
+
+
+def with_options_and_request_ids(document):
+    """Every path's OPTIONS, and X-Request-ID on every operation and answer."""
+    for operations in document["paths"].values():
+        # The path's own parameters, where its GET names them rather than the path.
+        in_path = [
+            parameter
+            for parameter in operations.get("get", {}).get("parameters", [])
+            if "parameters" not in operations and parameter.get("in") == "path"
+        ]
+        operations["options"] = options_operation(in_path)
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            operation.setdefault("parameters", []).append(REQUEST_ID_PARAMETER)
+            for response in operation["responses"].values():
+                if isinstance(response, dict) and "$ref" not in response:
+                    response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
+    for response in document["components"]["responses"].values():
+        response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
+    return document

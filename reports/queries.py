@@ -12,6 +12,7 @@ SUMMARY_COLUMNS = """
     field_count, has_way_forward
 """
 
+MAX_SEQ = 2**63 - 1
 SESSION_DATE = "coalesce(json_extract(fields, '$.session_date'), '')"
 SUBMITTED_AT = "coalesce(submitted_at, '')"
 
@@ -154,26 +155,39 @@ def page_of_reports(db, filters, sort, limit, offset):
     ).fetchall()
 
 
-def page_of_reports_after(db, filters, sort, limit, after_key, after_seq):
-    """Summaries of `limit` matching reports that follow (after_key, after_seq) in `sort` order."""
+def page_of_reports_after(db, filters, sort, limit, after_key, after_report_id):
+    """Summaries of `limit` matching reports that follow, in `sort` order, the
+    report `after_report_id` at sort key `after_key`. Its place among the
+    reports of the same key is its seq, read here among the reports the caller
+    may see; once it is gone (or never was one of them), the page starts at the
+    first report of that key, so that none is skipped (some may come again)."""
     filters = _given(filters)
     key, direction = _order(sort)
+    owned = " AND peer_mentor_id = :owner" if "owner" in filters else ""
+    anchor = f"SELECT seq FROM report WHERE report_id = :after_report_id{owned}"
     return db.execute(
         f"""
         SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
-          {_where(filters, _after(key, direction))}
+          {_where(filters, _after(key, direction, f"coalesce(({anchor}), :no_anchor)"))}
          ORDER BY {key} {direction}, seq {direction}
          LIMIT :limit
         """,
-        {**filters, "limit": limit, "after_key": after_key, "after_seq": after_seq},
+        {
+            **filters,
+            "limit": limit,
+            "after_key": after_key,
+            "after_report_id": after_report_id,
+            # Before every seq in the order: after the last, when descending.
+            "no_anchor": MAX_SEQ if direction == "DESC" else 0,
+        },
     ).fetchall()
 
 
-def _after(key, direction):
-    """The keyset condition: the rows that follow (:after_key, :after_seq) in the order."""
+def _after(key, direction, seq=":after_seq"):
+    """The keyset condition: the rows that follow (:after_key, `seq`) in the order."""
     beyond = "<" if direction == "DESC" else ">"
-    return f"({key}, seq) {beyond} (:after_key, :after_seq)"
+    return f"({key}, seq) {beyond} (:after_key, {seq})"
 
 
 def chunk_of_reports(db, filters, sort, limit, after=None):
@@ -256,19 +270,27 @@ def summary(db, filters, group_by):
     ).fetchall()
 
 
-def idempotency_key(db, key):
+def idempotency_key(db, caller, key):
+    """The request hash and report of a key that `caller` used, or None."""
     return db.execute(
-        "SELECT request_hash, report FROM idempotency_key WHERE key = :key", {"key": key}
+        "SELECT request_hash, report FROM idempotency_key WHERE caller = :caller AND key = :key",
+        {"caller": caller, "key": key},
     ).fetchone()
 
 
-def insert_idempotency_key(db, key, request_hash, report, created_at):
+def insert_idempotency_key(db, caller, key, request_hash, report, created_at):
     db.execute(
         """
-        INSERT INTO idempotency_key (key, request_hash, report, created_at)
-        VALUES (:key, :request_hash, :report, :created_at)
+        INSERT INTO idempotency_key (caller, key, request_hash, report, created_at)
+        VALUES (:caller, :key, :request_hash, :report, :created_at)
         """,
-        {"key": key, "request_hash": request_hash, "report": report, "created_at": created_at},
+        {
+            "caller": caller,
+            "key": key,
+            "request_hash": request_hash,
+            "report": report,
+            "created_at": created_at,
+        },
     )
 
 
@@ -419,6 +441,21 @@ def token_by_secret_hash(db, secret_hash):
         """,
         {"secret_hash": secret_hash},
     ).fetchone()
+
+
+def access(db):
+    """Whether any token is in force (`guarded`), and whether the API is open
+    while none is (`open`): one statement, asked on every request without a valid token."""
+    return db.execute(
+        """
+        SELECT EXISTS (SELECT 1 FROM api_token WHERE revoked_at IS NULL) AS guarded,
+               (SELECT open_without_token FROM api_access) AS open
+        """
+    ).fetchone()
+
+
+def set_open_without_token(db, is_open):
+    db.execute("UPDATE api_access SET open_without_token = :open", {"open": int(is_open)})
 
 
 def any_token_in_force(db):

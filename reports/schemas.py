@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-from marshmallow import Schema, ValidationError, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from reports import clock, search
@@ -192,35 +192,82 @@ SORTS = ("created_at", "submitted_at", "session_date")
 CURSOR_KEY = re.compile(rf"|{ISO_DATE.pattern}|{TIMESTAMP.pattern}")
 
 
-def encode_cursor(sort, key, seq, page):
+def encode_cursor(sort, key, report_id, page):
     """An opaque keyset cursor: the page starts after the report whose sort key
-    is `key` and whose insertion order is `seq`, in the order `sort`."""
-    text = json.dumps([sort, key, seq, page], separators=(",", ":"))
+    is `key` and whose id is `report_id`, in the order `sort`. It holds nothing
+    but what the caller has seen: no row number, which would count others' reports."""
+    text = json.dumps([sort, key, report_id, page], separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 class Cursor(ma.String):
-    """A cursor made by encode_cursor, loaded as {"sort", "key", "seq", "page"}."""
+    """A cursor made by encode_cursor, loaded as {"sort", "key", "report_id", "page"}."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            sort, key, seq, page = json.loads(
+            sort, key, report_id, page = json.loads(
                 base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             )
         except (ValueError, TypeError, binascii.Error):
-            sort = key = seq = page = None
+            sort = key = report_id = page = None
         if not (
             sort in {f"{sign}{name}" for name in SORTS for sign in ("", "-")}
             and isinstance(key, str)
             and CURSOR_KEY.fullmatch(key)
-            and type(seq) is int
-            and 1 <= seq <= MAX_SQLITE_INTEGER
+            and isinstance(report_id, str)
+            and is_report_id(report_id)
             and type(page) is int
             and 2 <= page <= MAX_SQLITE_INTEGER
         ):
             raise ValidationError("Not a valid cursor: follow the `Link` of the page before.")
-        return {"sort": sort, "key": key, "seq": seq, "page": page}
+        return {"sort": sort, "key": key, "report_id": report_id, "page": page}
+
+
+# How many unknown keys of one object a 422 lists; it says how many there are in all.
+MAX_UNKNOWN_LISTED = 20
+UNKNOWN_FIELD = "Unknown field."
+
+
+class RequestSchema(Schema):
+    """A schema of what a client sends. Its unknown keys are set aside before
+    marshmallow loads the rest, which would spend time on each of them and list
+    them all: a 422 lists at most MAX_UNKNOWN_LISTED, says the schema's own
+    unknown-key message (which may name the allowed keys) once, at the first,
+    and counts the others. A body of many unknown keys gets a small answer, fast."""
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        if not isinstance(data, dict) or many or unknown not in (None, RAISE):
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        known = {field.data_key or name for name, field in self.load_fields.items()}
+        strangers = [key for key in data if key not in known]
+        if not strangers:
+            return super().load(data, partial=partial)
+        listed = listed_at_most(
+            strangers, UNKNOWN_FIELD, "unknown fields", self.error_messages["unknown"]
+        )
+        try:
+            super().load({key: data[key] for key in data if key in known}, partial=partial)
+        except ValidationError as error:
+            messages = dict(error.messages)
+            if "_schema" in messages and "_schema" in listed:
+                listed["_schema"] = messages.pop("_schema") + listed["_schema"]
+            raise ValidationError({**messages, **listed}, data=data) from None
+        raise ValidationError(listed, data=data)
+
+
+def listed_at_most(keys, message, what, first_message=None):
+    """{key: [message]} for the first MAX_UNKNOWN_LISTED keys (the first with
+    `first_message`), and when there are more, a `_schema` message that counts them."""
+    listed = {
+        key: [first_message if position == 0 and first_message else message]
+        for position, key in enumerate(keys[:MAX_UNKNOWN_LISTED])
+    }
+    if len(keys) > MAX_UNKNOWN_LISTED:
+        listed["_schema"] = [
+            f"{len(keys)} {what} in all; the first {MAX_UNKNOWN_LISTED} are listed."
+        ]
+    return listed
 
 
 class Unchangeable(ma.Raw):
@@ -233,7 +280,7 @@ class Unchangeable(ma.Raw):
 # The field catalogue ------------------------------------------------------
 
 
-class ReportFieldsSchema(Schema):
+class ReportFieldsSchema(RequestSchema):
     """The catalogue fields of a report. On input, null removes a field."""
 
     session_date = SessionDate(allow_none=True)
@@ -272,7 +319,7 @@ ReportFieldsSchema.error_messages = {
 # Requests -----------------------------------------------------------------
 
 
-class NewReportSchema(Schema):
+class NewReportSchema(RequestSchema):
     """The body of POST /api/v1/reports."""
 
     activity_id = EntityId(required=True)
@@ -304,7 +351,7 @@ class ImportedReportSchema(NewReportSchema):
 UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
 
 
-class ReportChangesSchema(Schema):
+class ReportChangesSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>."""
 
     status = ma.String(validate=validate.OneOf(STATUSES))
@@ -329,7 +376,7 @@ FILTERS = (
 RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
 
 
-class FilterSchema(Schema):
+class FilterSchema(RequestSchema):
     """The filters every list, export and summary takes; each given one must hold."""
 
     status = ma.String(validate=validate.OneOf(STATUSES))
@@ -365,7 +412,7 @@ class FilterSchema(Schema):
                 raise ValidationError(f"Must not be before {start}.", end)
 
 
-class PageQuerySchema(Schema):
+class PageQuerySchema(RequestSchema):
     """The query string of a list that names no filter: which page, in which order."""
 
     page = QueryInteger(load_default=1, validate=validate.Range(min=1))
@@ -401,7 +448,7 @@ class SummaryQuerySchema(FilterSchema):
     )
 
 
-class DeletedQuerySchema(Schema):
+class DeletedQuerySchema(RequestSchema):
     """The query string of GET /api/v1/reports/deleted."""
 
     since = QueryTime(metadata={"description": "Deleted at or after this time."})
@@ -456,7 +503,7 @@ class ProblemSchema(Schema):
     )
 
 
-class ReviewRequestSchema(Schema):
+class ReviewRequestSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>/review."""
 
     review_state = ma.String(required=True, validate=validate.OneOf(REVIEW_STATES))

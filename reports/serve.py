@@ -86,6 +86,9 @@ def listen(app):
             threads=config["THREADS"],
             connection_limit=config["CONNECTION_LIMIT"],
             max_request_body_size=BODY_SIZE_FACTOR * config["MAX_CONTENT_LENGTH"],
+            # The application trusts no forwarded header, but sees them: while the
+            # API is open, a forwarded request is refused (reports/auth.py).
+            clear_untrusted_proxy_headers=False,
         )
     except OSError as error:
         where = f"{config['HOST']} port {config['PORT']}"
@@ -157,15 +160,13 @@ def is_loopback(host):
 def refusal_to_serve_open(app, server):
     """Why the server must not start, or None: an open API must not be reachable
     from the network unless the operator said so."""
-    if app.config["ALLOW_OPEN"]:
-        return None
     exposed = beyond_loopback(server)
     with app.app_context():
-        if not exposed or auth.any_in_force():
+        if not exposed or auth.access_state() != "open here":
             return None
     return (
         f"Cannot start: HOST {app.config['HOST']} can be reached from other machines "
-        f"({', '.join(exposed)}), and no API token exists, so anyone there could read and "
+        f"({', '.join(exposed)}), and no API token is in force, so anyone there could read and "
         "change every report. Create a coordinator token first:\n"
         "    flask --app reports token create --name coordinator --role coordinator\n"
         "or listen on 127.0.0.1, or set REPORTS_ALLOW_OPEN=1 to serve without tokens anyway."

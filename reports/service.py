@@ -48,8 +48,10 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     """Store a new report from a validated NewReportSchema load, made by `caller`; return it.
 
     `idempotency` is the (key, request fingerprint) of a POST that carries an
-    Idempotency-Key. A retry with the same key and fingerprint creates nothing
-    and returns the report as it was first created; another fingerprint is a 422.
+    Idempotency-Key. A retry by the same caller with the same key and
+    fingerprint creates nothing and returns the report as it was first created;
+    another fingerprint is a 422. A key is its caller's own: another caller's
+    use of the same key is another key.
     """
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
@@ -69,13 +71,13 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
 
     def create(db):
         if idempotency is not None:
-            earlier = _created_earlier(db, *idempotency)
+            earlier = _created_earlier(db, caller, *idempotency)
             if earlier is not None:
                 return earlier
         report["report_id"] = _insert_with_fresh_id(db, report)
         _record_change(db, report, "create", caller)
         if idempotency is not None:
-            queries.insert_idempotency_key(db, *idempotency, json.dumps(report), now)
+            queries.insert_idempotency_key(db, caller.name, *idempotency, json.dumps(report), now)
         return report
 
     return write(create)
@@ -122,6 +124,7 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS, trash_days=30):
         report = _existing_report(db, report_id, caller)
         _check_precondition(report, if_match)
         review = queries.review_of(db, report_id)
+        _check_mentor_may_change(report, review, caller)
         now = clock.timestamp()
         queries.put_in_trash(
             db,
@@ -250,11 +253,11 @@ def history(report_id, caller=ANONYMOUS):
 
 def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     """One page of the reports matching `filters`, in `sort` order: its rows, how
-    many match in all, and the (sort key, seq) to continue after, or None on the
-    last page.
+    many match in all, and the (sort key, report id) to continue after, or None
+    on the last page.
 
-    The page is chosen by number, or by `after`, the (sort key, seq) of the
-    last report of the page before it (a keyset cursor).
+    The page is chosen by number, or by `after`, the (sort key, report id) of
+    the last report of the page before it (a keyset cursor).
     """
     heavy = limits.holding("search") if filters.get("q") else nullcontext()
     with heavy, snapshot() as db:
@@ -270,7 +273,7 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     if len(rows) <= limit:
         return rows, total, None
     last = rows[limit - 1]
-    return rows[:limit], total, (last["sort_key"], last["seq"])
+    return rows[:limit], total, (last["sort_key"], last["report_id"])
 
 
 def all_reports(filters, sort="-created_at"):
@@ -451,16 +454,22 @@ def _differences(before, after):
 
 
 def _correction_reopens_review(report, review, caller):
-    """Whether a mentor's correction sets the review back to none. A mentor may
-    correct a submitted report only while it is unreviewed or has issues."""
+    """Whether a mentor's correction sets the review back to none (see
+    _check_mentor_may_change)."""
+    _check_mentor_may_change(report, review, caller)
+    return caller.role == "mentor" and report["status"] == "submitted" and review is not None
+
+
+def _check_mentor_may_change(report, review, caller):
+    """A mentor may correct or delete a submitted report only while it is
+    unreviewed or has issues: an approved or rejected report is locked."""
     if caller.role != "mentor" or report["status"] != "submitted" or review is None:
-        return False
+        return
     if review["review_state"] != "has_issues":
         raise Forbidden(
-            f"This report is {review['review_state']}: its mentor may correct it only while "
-            "it is unreviewed or has issues."
+            f"This report is {review['review_state']}: its mentor may correct or delete it "
+            "only while it is unreviewed or has issues."
         )
-    return True
 
 
 def _check_precondition(report, if_match):
@@ -471,11 +480,11 @@ def _check_precondition(report, if_match):
         )
 
 
-def _created_earlier(db, key, fingerprint):
-    """The report an earlier POST with this Idempotency-Key created, if any."""
+def _created_earlier(db, caller, key, fingerprint):
+    """The report an earlier POST of this caller with this Idempotency-Key created, if any."""
     cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
     queries.delete_idempotency_keys_before(db, cutoff)
-    earlier = queries.idempotency_key(db, key)
+    earlier = queries.idempotency_key(db, caller.name, key)
     if earlier is None:
         return None
     if earlier["request_hash"] != fingerprint:

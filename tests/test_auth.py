@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from reports import auth
+from reports import auth, db
 from reports.db import write
 
 from conftest import CONTRACT_REPORT
@@ -252,15 +252,158 @@ def test_with_no_token_in_force_an_authorization_header_is_ignored(client):
     assert response.status_code == 200
 
 
-def test_revoking_the_last_token_opens_the_api_again(app, client):
-    with app.app_context():
-        auth.create_token("only", "viewer")
-    assert client.get(REPORTS).status_code == 401
+HOW_TO_CREATE = "flask --app reports token create --name NAME --role coordinator"
 
+
+def test_revoking_the_last_token_keeps_the_api_closed(app, client):
     with app.app_context():
+        secret = auth.create_token("only", "coordinator")
         auth.revoke_token("only")
 
+    answers = [
+        client.get(REPORTS),
+        client.get(REPORTS, headers={"Authorization": "Bearer garbage"}),
+        client.get(REPORTS, headers=bearer(secret)),
+        client.post(REPORTS, json=CONTRACT_REPORT, headers=bearer(secret)),
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 401]
+    assert all(HOW_TO_CREATE in answer.json["detail"] for answer in answers)
+    assert answers[0].headers["WWW-Authenticate"] == "Bearer realm=reports"
+
+
+def test_a_new_token_after_the_last_was_revoked_is_served(app, client):
+    with app.app_context():
+        auth.create_token("old", "coordinator")
+        auth.revoke_token("old")
+        secret = auth.create_token("new", "coordinator")
+
+    assert client.get(REPORTS, headers=bearer(secret)).status_code == 200
+    assert client.get(REPORTS).status_code == 401
+
+
+def test_reopening_opens_the_api_again_deliberately(app, client):
+    with app.app_context():
+        auth.create_token("only", "viewer")
+        auth.revoke_token("only")
+        auth.reopen()
+
     assert client.get(REPORTS).status_code == 200
+
+
+def test_reopening_is_refused_while_a_token_is_in_force(app, client):
+    with app.app_context():
+        secret = auth.create_token("only", "viewer")
+        with pytest.raises(auth.TokenError, match="only"):
+            auth.reopen()
+
+    assert client.get(REPORTS).status_code == 401
+    assert client.get(REPORTS, headers=bearer(secret)).status_code == 200
+
+
+def test_allow_open_serves_an_api_whose_tokens_were_all_revoked(app, client):
+    with app.app_context():
+        auth.create_token("only", "viewer")
+        auth.revoke_token("only")
+    app.config["ALLOW_OPEN"] = True
+
+    assert client.get(REPORTS).status_code == 200
+
+
+def test_allow_open_does_not_open_an_api_with_a_token_in_force(app, client):
+    with app.app_context():
+        auth.create_token("only", "viewer")
+    app.config["ALLOW_OPEN"] = True
+
+    assert client.get(REPORTS).status_code == 401
+
+
+def test_an_old_database_whose_tokens_were_all_revoked_stays_closed(app, client, database):
+    with app.app_context():
+        auth.create_token("only", "viewer")
+        auth.revoke_token("only")
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("DROP TABLE api_access")  # as before access was kept
+    connection.close()
+
+    db.init_db(database)
+
+    assert client.get(REPORTS).status_code == 401
+
+
+def test_an_old_database_that_never_had_a_token_stays_open(app, client, database):
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("DROP TABLE api_access")
+    connection.close()
+
+    db.init_db(database)
+
+    assert client.get(REPORTS).status_code == 200
+
+
+# While open, only this machine -------------------------------------------------
+
+NOT_FROM_THIS_MACHINE = {
+    "a peer elsewhere": ({"REMOTE_ADDR": "192.0.2.7"}, {}),
+    "an IPv6 peer elsewhere": ({"REMOTE_ADDR": "2001:db8::7"}, {}),
+    "a foreign Host": ({}, {"Host": "attacker.example"}),
+    "a foreign Host with a port": ({}, {"Host": "attacker.example:8080"}),
+    "a Host that only starts like localhost": ({}, {"Host": "localhost.attacker.example"}),
+    "an address Host beyond loopback": ({}, {"Host": "192.0.2.1:8080"}),
+    "X-Forwarded-For": ({}, {"X-Forwarded-For": "203.0.113.9"}),
+    "X-Forwarded-Host": ({}, {"X-Forwarded-Host": "reports.example"}),
+    "X-Forwarded-Proto": ({}, {"X-Forwarded-Proto": "https"}),
+    "Forwarded": ({}, {"Forwarded": "for=203.0.113.9;proto=https"}),
+    "X-Real-IP": ({}, {"X-Real-IP": "203.0.113.9"}),
+}
+FROM_THIS_MACHINE = {
+    "localhost": ({}, {"Host": "localhost"}),
+    "LocalHost with a port": ({}, {"Host": "LocalHost:8080"}),
+    "127.0.0.1 with a port": ({}, {"Host": "127.0.0.1:8080"}),
+    "[::1] with a port": ({"REMOTE_ADDR": "::1"}, {"Host": "[::1]:8080"}),
+    "[::1]": ({"REMOTE_ADDR": "::1"}, {"Host": "[::1]"}),
+}
+
+
+@pytest.mark.parametrize(("environ", "sent"), NOT_FROM_THIS_MACHINE.values(),
+                         ids=NOT_FROM_THIS_MACHINE)  # fmt: skip
+def test_an_open_api_refuses_a_request_from_beyond_this_machine(client, stored, environ, sent):
+    before = stored()
+
+    answers = [
+        client.get(REPORTS, environ_base=environ, headers=sent),
+        client.post(REPORTS, json=CONTRACT_REPORT, environ_base=environ, headers=sent),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 401, answer.json
+        assert answer.mimetype == "application/problem+json"
+        assert HOW_TO_CREATE in answer.json["detail"]
+        assert answer.headers["WWW-Authenticate"] == "Bearer realm=reports"
+    assert stored() == before
+
+
+@pytest.mark.parametrize(("environ", "sent"), FROM_THIS_MACHINE.values(), ids=FROM_THIS_MACHINE)
+def test_an_open_api_serves_a_request_from_this_machine(client, environ, sent):
+    assert client.get(REPORTS, environ_base=environ, headers=sent).status_code == 200
+
+
+@pytest.mark.parametrize(("environ", "sent"), NOT_FROM_THIS_MACHINE.values(),
+                         ids=NOT_FROM_THIS_MACHINE)  # fmt: skip
+def test_allow_open_serves_an_open_api_to_any_peer(app, client, environ, sent):
+    app.config["ALLOW_OPEN"] = True
+
+    assert client.get(REPORTS, environ_base=environ, headers=sent).status_code == 200
+
+
+@pytest.mark.parametrize(("environ", "sent"), NOT_FROM_THIS_MACHINE.values(),
+                         ids=NOT_FROM_THIS_MACHINE)  # fmt: skip
+def test_a_token_is_served_from_anywhere(client, headers, environ, sent):
+    response = client.get(REPORTS, environ_base=environ, headers={**headers["viewer"], **sent})
+
+    assert response.status_code == 200
 
 
 def test_a_token_created_while_serving_guards_the_api_at_once(app, client):

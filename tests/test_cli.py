@@ -67,6 +67,7 @@ def test_list_says_when_there_are_no_tokens(runner):
 
     assert result.exit_code == 0
     assert "No tokens" in result.output and "open" in result.output
+    assert "this machine" in result.output  # loopback only, unless ALLOW_OPEN
 
 
 def test_revoke_refuses_the_token_from_then_on(runner, client):
@@ -81,14 +82,62 @@ def test_revoke_refuses_the_token_from_then_on(runner, client):
     assert client.get(REPORTS, headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 
 
-def test_revoking_the_last_token_warns_that_the_api_is_open(runner, client):
+HOW_TO_CREATE = "flask --app reports token create --name NAME --role coordinator"
+
+
+def test_revoking_the_last_token_says_the_api_stays_closed_and_how_to_go_on(runner, client):
     create(runner, "carla", "coordinator")
 
     result = token(runner, "revoke", "carla")
 
     assert result.exit_code == 0
-    assert "open to anyone" in result.stderr
+    assert "closed" in result.stderr and "open to anyone" not in result.stderr
+    assert HOW_TO_CREATE in result.stderr
+    assert "flask --app reports token reopen" in result.stderr
+    assert client.get(REPORTS).status_code == 401
+
+
+def test_list_with_every_token_revoked_says_the_api_is_closed(runner):
+    create(runner, "carla", "coordinator")
+    token(runner, "revoke", "carla")
+
+    result = token(runner, "list")
+
+    assert result.exit_code == 0
+    assert "closed" in result.output and "is open" not in result.output
+    assert HOW_TO_CREATE in result.output
+
+
+def test_reopen_opens_an_api_whose_tokens_were_all_revoked_and_says_so(runner, client):
+    create(runner, "carla", "coordinator")
+    token(runner, "revoke", "carla")
+
+    result = token(runner, "reopen")
+
+    assert result.exit_code == 0, result.output
+    assert "open" in result.output and "this machine" in result.output
     assert client.get(REPORTS).status_code == 200
+    assert "No tokens" not in token(runner, "list").output  # carla stays listed
+    assert "is open" in token(runner, "list").output
+
+
+def test_reopen_is_refused_while_a_token_is_in_force(runner, client):
+    create(runner, "carla", "coordinator")
+    create(runner, "victor", "viewer")
+    token(runner, "revoke", "carla")
+
+    result = token(runner, "reopen")
+
+    assert result.exit_code == 1
+    assert "victor" in result.output and "Traceback" not in result.output
+    assert client.get(REPORTS).status_code == 401
+
+
+def test_reopen_of_an_api_that_is_open_says_so(runner, client):
+    result = token(runner, "reopen")
+
+    assert result.exit_code == 0, result.output
+    assert "Nothing to reopen" in result.output
 
 
 def test_revoking_twice_keeps_the_first_time(runner):
@@ -137,4 +186,4 @@ def test_create_refuses_a_name_taken_before(runner):
 
     assert result.exit_code == 1
     assert "never reused" in result.output
-    assert len(token(runner, "list").output.splitlines()) == 2  # the header and the old carla
+    assert len(token(runner, "list").stdout.splitlines()) == 2  # the header and the old carla

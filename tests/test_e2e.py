@@ -288,7 +288,7 @@ def test_app_py_refuses_to_serve_an_open_api_beyond_loopback(tmp_path):
     result = run_app_py(tmp_path, REPORTS_HOST="0.0.0.0")
 
     assert result.returncode != 0, result
-    assert "no API token exists" in result.stderr, result
+    assert "no API token is in force" in result.stderr, result
     assert "flask --app reports token create" in result.stderr, result
     assert "REPORTS_ALLOW_OPEN=1" in result.stderr, result
     assert "Traceback" not in result.stderr, result
@@ -312,6 +312,22 @@ def test_app_py_serves_an_open_api_beyond_loopback_when_the_operator_allows_it(t
         assert server.request("GET", REPORTS).status == 200
 
 
+def test_an_open_api_serves_only_requests_made_on_this_machine(server):
+    """As a browser page that rebinds its name to 127.0.0.1 would send it, and
+    as a reverse proxy on the same machine would forward it."""
+    plain = server.request("GET", REPORTS)
+    rebound = server.request("GET", REPORTS, headers={"Host": "attacker.example"})
+    proxied = server.request("GET", REPORTS, headers={"X-Forwarded-For": "203.0.113.9"})
+    written = server.request(
+        "POST", REPORTS, CONTRACT_REPORT, headers={"Host": f"attacker.example:{server.port}"}
+    )
+
+    assert plain.status == 200, plain
+    for refused in (rebound, proxied, written):
+        problem = assert_problem(refused, 401)
+        assert "flask --app reports token create" in problem["detail"]
+
+
 def read_response(sock):
     """Everything the server sends on a raw socket until it has sent a whole answer."""
     data = b""
@@ -330,7 +346,7 @@ def test_a_stop_finishes_the_request_under_way_then_exits_cleanly(tmp_path, stop
     server = Server(tmp_path).start()
     body = json.dumps(CONTRACT_REPORT).encode()
     head = (
-        "POST /api/v1/reports HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "POST /api/v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
     try:

@@ -122,6 +122,11 @@ def submitted(make_report):
         ("PUT", "/api/v1/reportsX"),
         ("DELETE", "/nope"),
         ("PATCH", "/nope"),
+        ("GET", "/api/v1//reports"),
+        ("POST", "/api/v1//reports"),
+        ("GET", "/api//v1/reports"),
+        ("GET", f"{REPORTS}//{KNOWN_ID}"),
+        ("OPTIONS", "/nope"),
     ],
 )
 def test_an_unknown_route_is_a_404_problem(client, report, snapshot, method, path):
@@ -225,6 +230,13 @@ LIST_METHODS = {"GET", "HEAD", "OPTIONS"}
         ("POST", f"{REPORTS}/by-mentor/x", LIST_METHODS),
         ("DELETE", f"{REPORTS}/by-mentor/x", LIST_METHODS),
         ("PUT", f"{REPORTS}/by-activity/x", LIST_METHODS),
+        ("PUT", f"{REPORTS}/summary", LIST_METHODS),
+        ("DELETE", f"{REPORTS}/summary", LIST_METHODS),
+        ("POST", f"{REPORTS}/summary", LIST_METHODS),
+        ("PUT", f"{REPORTS}/deleted", LIST_METHODS),
+        ("DELETE", f"{REPORTS}/deleted", LIST_METHODS),
+        ("PATCH", f"{REPORTS}/deleted", LIST_METHODS),
+        ("POST", "/healthz", LIST_METHODS),
     ],
 )
 def test_a_wrong_method_is_a_405_problem_with_allow(
@@ -236,6 +248,31 @@ def test_a_wrong_method_is_a_405_problem_with_allow(
 
     assert_problem(response, 405)
     assert {name.strip() for name in response.headers["Allow"].split(",")} == allowed
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        (KNOWN, ITEM_METHODS),
+        (REPORTS, COLLECTION_METHODS),
+        (f"{REPORTS}/summary", LIST_METHODS),
+        (f"{REPORTS}/by-mentor/x", LIST_METHODS),
+        ("/api/v1/openapi.json", LIST_METHODS),
+        ("/healthz", LIST_METHODS),
+    ],
+)
+def test_options_is_a_204_with_allow_and_no_body(client, tokens, snapshot, path, allowed):
+    """OPTIONS says only what the routes allow, which the OpenAPI document says
+    to anyone, so it needs no token."""
+    before = snapshot()
+
+    response = client.open(path, method="OPTIONS")
+
+    assert response.status_code == 204
+    assert {name.strip() for name in response.headers["Allow"].split(",")} == allowed
+    assert response.data == b""
+    assert "Content-Type" not in response.headers
     assert snapshot() == before
 
 
@@ -455,6 +492,73 @@ def test_an_unknown_field_is_a_422_that_lists_the_allowed_fields(
     [message] = only_field_error(body, key)
     assert all(name in message for name in CATALOGUE)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_the_allowed_fields_are_said_once_however_many_unknown_fields(client, report, method, path):
+    unknown = {"mood": "x", "colour": "y", "Session_Date": "z"}
+
+    response = client.open(path, method=method, json=write_body(method, unknown))
+
+    errors = assert_problem(response, 422)["errors"]
+    allowed = f"Unknown field. Allowed fields: {', '.join(CATALOGUE)}."
+    assert errors == {
+        "fields": {
+            "mood": [allowed],
+            "colour": ["Unknown field."],
+            "Session_Date": ["Unknown field."],
+        }
+    }
+
+
+UNKNOWN_KEYS = 50_000  # about 600 KB of body, under the 1 MiB limit
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+@pytest.mark.parametrize("where", ["fields", "top level"])
+def test_a_body_of_many_unknown_keys_gets_a_small_422(
+    client, report, snapshot, method, path, where
+):
+    before = snapshot()
+    unknown = {f"k{n}": 0 for n in range(UNKNOWN_KEYS)}
+    body = write_body(method, unknown) if where == "fields" else write_body(method, **unknown)
+
+    response = client.open(path, method=method, json=body)
+
+    assert len(response.data) < 4000, len(response.data)
+    errors = assert_problem(response, 422)["errors"]
+    listed = errors["fields"] if where == "fields" else errors
+    assert [key for key in listed if key != "_schema"] == [f"k{n}" for n in range(20)]
+    assert listed["_schema"] == [f"{UNKNOWN_KEYS} unknown fields in all; the first 20 are listed."]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("path", [*LISTS, f"{REPORTS}/summary", f"{REPORTS}/deleted"])
+def test_a_query_of_many_unknown_parameters_gets_a_small_422(client, path):
+    query = "&".join(f"x{n}=1" for n in range(3000))
+
+    needed = "group_by=org&" if path.endswith("summary") else ""
+
+    response = client.get(f"{path}?{needed}{query}")
+
+    assert len(response.data) < 3000, len(response.data)
+    errors = assert_problem(response, 422)["errors"]
+    assert [key for key in errors if key != "_schema"] == [f"x{n}" for n in range(20)]
+    assert errors["_schema"] == ["3000 unknown fields in all; the first 20 are listed."]
+
+
+@pytest.mark.parametrize("path", [*LISTS, f"{REPORTS}/summary", f"{REPORTS}/deleted"])
+def test_a_query_of_many_repeated_parameters_gets_a_small_422(client, path):
+    query = "&".join(f"x{n}=1&x{n}=2" for n in range(3000))
+
+    response = client.get(f"{path}?{query}")
+
+    assert len(response.data) < 3000, len(response.data)
+    errors = assert_problem(response, 422)["errors"]
+    assert [key for key in errors if key != "_schema"] == [f"x{n}" for n in range(20)]
+    assert errors["_schema"] == [
+        "3000 parameters given more than once in all; the first 20 are listed."
+    ]
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES)

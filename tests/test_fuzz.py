@@ -51,7 +51,10 @@ OPERATIONS = [
     ("PUT", "/api/v1/reports/{report_id}/review"),
     ("GET", "/api/v1/reports/{report_id}/history"),
     ("POST", "/api/v1/reports/{report_id}/restore"),
+    ("GET", "/healthz"),
 ]
+# Every path answers OPTIONS.
+OPERATIONS += sorted({("OPTIONS", path) for _, path in OPERATIONS})
 
 
 @pytest.fixture(scope="module")

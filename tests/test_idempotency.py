@@ -2,6 +2,8 @@
 
 import pytest
 
+from reports import auth
+
 from conftest import CONTRACT_REPORT
 
 REPORTS = "/api/v1/reports"
@@ -95,3 +97,49 @@ def test_a_malformed_key_is_400_and_creates_nothing(client, snapshot, key):
 
 def test_a_key_of_255_visible_characters_is_accepted(client):
     assert post(client, key="k" * 254 + "~").status_code == 201
+
+
+# A key is its caller's own ------------------------------------------------------
+
+OTHER_MENTOR = "usr_mentor_007"
+
+
+@pytest.fixture
+def two_mentors(app):
+    """Authorization headers of two mentor tokens, each for a peer mentor of its own."""
+    with app.app_context():
+        mona = auth.create_token("mona", "mentor", CONTRACT_REPORT["peer_mentor_id"])
+        milo = auth.create_token("milo", "mentor", OTHER_MENTOR)
+    return {"Authorization": f"Bearer {mona}"}, {"Authorization": f"Bearer {milo}"}
+
+
+def test_another_caller_reusing_a_key_creates_its_own_report(client, two_mentors):
+    mona, milo = two_mentors
+    key = {"Idempotency-Key": "monday-1"}
+    milos_body = {**CONTRACT_REPORT, "peer_mentor_id": OTHER_MENTOR}
+
+    first = client.post(REPORTS, json=CONTRACT_REPORT, headers={**mona, **key})
+    other = client.post(REPORTS, json=milos_body, headers={**milo, **key})
+    retry = client.post(REPORTS, json=CONTRACT_REPORT, headers={**mona, **key})
+    other_retry = client.post(REPORTS, json=milos_body, headers={**milo, **key})
+
+    assert (first.status_code, other.status_code) == (201, 201), other.json
+    assert other.json["report_id"] != first.json["report_id"]
+    assert other.json["peer_mentor_id"] == OTHER_MENTOR
+    assert (retry.status_code, retry.json) == (201, first.json)
+    assert (other_retry.status_code, other_retry.json) == (201, other.json)
+
+
+def test_a_key_used_while_the_api_was_open_is_not_a_tokens_key(app, client):
+    first = post(client)
+    with app.app_context():
+        secret = auth.create_token("carla", "coordinator")
+
+    again = client.post(
+        REPORTS,
+        json={**CONTRACT_REPORT, "activity_id": "act_other"},
+        headers={"Idempotency-Key": "retry-me-1", "Authorization": f"Bearer {secret}"},
+    )
+
+    assert again.status_code == 201, again.json
+    assert again.json["report_id"] != first.json["report_id"]

@@ -209,3 +209,53 @@ def test_the_search_index_is_made_anew_so_that_cjk_and_emoji_are_found(database)
         assert db.integrity_problems(connection) == []
     finally:
         connection.close()
+
+
+# The idempotency keys of version 2, from before a key was its caller's own.
+VERSION_2_IDEMPOTENCY_KEY = """
+DROP TABLE idempotency_key;
+CREATE TABLE idempotency_key (
+    key          TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 255),
+    request_hash TEXT NOT NULL,
+    report       TEXT NOT NULL CHECK (json_valid(report)),
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at);
+PRAGMA user_version = 2;
+"""
+
+
+def test_keys_of_version_2_become_the_keys_of_the_token_that_created_the_report(database):
+    db.init_db(database)
+    connection = sqlite3.connect(database)
+    connection.executescript(VERSION_2_IDEMPOTENCY_KEY)
+    with connection:
+        for key, report_id, actor in (("k-mona", "rpt_0000000a", "mona"),
+                                      ("k-none", "rpt_0000000b", None)):  # fmt: skip
+            connection.execute(
+                "INSERT INTO idempotency_key VALUES (?, 'hash', json_object('report_id', ?), "
+                "'2026-01-01T00:00:00Z')",
+                (key, report_id),
+            )
+            if actor:
+                connection.execute(
+                    "INSERT INTO report_change (report_id, peer_mentor_id, version, action, "
+                    "actor, changed_at) VALUES (?, 'm', 1, 'create', ?, '2026-01-01T00:00:00Z')",
+                    (report_id, actor),
+                )
+    connection.close()
+
+    db.init_db(database)
+
+    connection = sqlite3.connect(database)
+    try:
+        rows = connection.execute(
+            "SELECT caller, key, json_extract(report, '$.report_id') FROM idempotency_key "
+            "ORDER BY key"
+        ).fetchall()
+        indexes = {row[1] for row in connection.execute("PRAGMA index_list(idempotency_key)")}
+    finally:
+        connection.close()
+    assert rows == [("mona", "k-mona", "rpt_0000000a"), ("anonymous", "k-none", "rpt_0000000b")]
+    assert "idempotency_key_by_age" in indexes
+    assert user_version(database) == db.SCHEMA_VERSION

@@ -24,6 +24,7 @@ OPERATIONS = {
     "/api/v1/reports/{report_id}/review": {"get", "put"},
     "/api/v1/reports/{report_id}/history": {"get"},
     "/api/v1/reports/{report_id}/restore": {"post"},
+    "/healthz": {"get"},
 }
 
 
@@ -60,7 +61,7 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def test_the_document_has_every_endpoint_and_method(document):
     assert {
-        path: set(ops) - {"parameters"} for path, ops in document["paths"].items()
+        path: set(ops) - {"parameters", "options"} for path, ops in document["paths"].items()
     } == OPERATIONS
 
 
@@ -112,8 +113,8 @@ def test_every_contract_example_matches_its_own_schema(document):
                         checked += 1
     # The contract's seven responses and two request bodies, the CSV and NDJSON
     # exports of the three lists, the summary, the deleted ids, the review's
-    # three and the history and restore.
-    assert checked == 9 + 3 * 2 + 2 + 3 + 2
+    # three, the history and restore, and the health check.
+    assert checked == 9 + 3 * 2 + 2 + 3 + 2 + 1
 
 
 def test_the_request_shapes_come_from_the_marshmallow_schemas(document):
@@ -158,5 +159,34 @@ def test_the_document_declares_the_bearer_scheme_and_that_a_token_may_be_needed(
     assert document["security"] == [{"bearer": []}, {}]
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if method != "parameters":
+            if method != "parameters" and operation.get("security") != []:
                 assert "401" in operation["responses"], (method, path)
+
+
+def test_the_document_describes_healthz_which_needs_no_token(document):
+    healthz = document["paths"]["/healthz"]["get"]
+
+    assert healthz["security"] == []
+    assert {"200", "503"} <= set(healthz["responses"])
+
+
+def test_every_operation_takes_and_answers_x_request_id(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            assert "X-Request-ID" in names, (method, path)
+            for status, response in operation["responses"].items():
+                assert "X-Request-ID" in resolve(document, response).get("headers", {}), (
+                    method,
+                    path,
+                    status,
+                )
+
+
+def test_every_path_documents_options_as_a_204_with_allow(document):
+    for path, operations in document["paths"].items():
+        answer = operations["options"]["responses"]["204"]
+        assert "Allow" in answer["headers"], path
+        assert "content" not in answer, path

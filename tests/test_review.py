@@ -183,6 +183,42 @@ def test_a_mentor_corrects_its_report_only_while_unreviewed_or_with_issues(
         assert snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [(None, 200), ("has_issues", 200), ("approved", 403), ("rejected", 403)],
+)
+def test_a_mentor_deletes_its_report_only_while_unreviewed_or_with_issues(
+    client, tokens, snapshot, state, status
+):
+    report_id = submitted_report(client, tokens["mentor"])
+    if state:
+        review(client, report_id, state, headers=tokens["coordinator"])
+    before = snapshot()
+
+    response = client.delete(f"{REPORTS}/{report_id}", headers=tokens["mentor"])
+
+    assert response.status_code == status, response.json
+    if status == 403:
+        assert response.mimetype == "application/problem+json"
+        assert response.json["detail"] == (
+            f"This report is {state}: its mentor may correct or delete it only while it is "
+            "unreviewed or has issues."
+        )
+        assert snapshot() == before
+        assert client.get(f"{REPORTS}/{report_id}", headers=tokens["mentor"]).status_code == 200
+        current = client.get(f"{REPORTS}/{report_id}/review", headers=tokens["mentor"]).json
+        assert current["review_state"] == state
+
+
+def test_a_coordinator_deletes_a_reviewed_report(client, tokens):
+    report_id = submitted_report(client, tokens["mentor"])
+    review(client, report_id, "approved", headers=tokens["coordinator"])
+
+    response = client.delete(f"{REPORTS}/{report_id}", headers=tokens["coordinator"])
+
+    assert response.status_code == 200
+
+
 def test_a_coordinators_correction_keeps_the_review(client, tokens):
     report_id = submitted_report(client, tokens["coordinator"])
     review(client, report_id, "approved", headers=tokens["coordinator"])
