@@ -23,6 +23,8 @@ LOOP_TIMEOUT_S = 0.2
 
 try:
     app = create_app()
+    if db.open_or_create(app.config["DATABASE"], app.instance_path):
+        print(f"Created a new database at {app.config['DATABASE']}.", flush=True)
 except ConfigError as error:
     sys.exit(f"Cannot start: {error}")
 

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from reports import requestlog
+from reports.db import DatabaseGone
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -113,6 +114,18 @@ def database_error(error):
     return response
 
 
+def database_gone(error):
+    """The database file was deleted or replaced under the running service: its
+    log says which; nothing is read or written until a restart."""
+    response = problem(
+        503,
+        "The report store is unavailable: its database file is gone or was replaced. "
+        "Nothing was changed; the service must be restarted; see the server's log.",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def unexpected_error(error):
     current_app.logger.exception(
         "Unexpected error on %s %s (request %s)",
@@ -130,4 +143,5 @@ def init_app(app):
     app.register_error_handler(Conflict, conflict)
     app.register_error_handler(PreconditionFailed, precondition_failed)
     app.register_error_handler(sqlite3.Error, database_error)
+    app.register_error_handler(DatabaseGone, database_gone)
     app.register_error_handler(Exception, unexpected_error)

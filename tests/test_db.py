@@ -65,6 +65,7 @@ def test_another_database_gets_another_connection(app, tmp_path):
     with app.app_context():
         first = get_db()
     other = create_app({"TESTING": True, "DATABASE": str(tmp_path / "other.sqlite")})
+    init_db(other.config["DATABASE"])
     with other.app_context():
         assert get_db() is not first
     with pytest.raises(sqlite3.ProgrammingError):

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from reports import create_app, formats
+from reports import create_app, db, formats
 from reports.db import get_db
 
 from conftest import CONTRACT_REPORT
@@ -140,7 +140,9 @@ def test_an_export_is_not_paged(client, paging):
 @pytest.fixture
 def second_app(tmp_path):
     """Another instance with its own empty database, to import into."""
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
+    db.init_db(app.config["DATABASE"])
+    return app
 
 
 def import_file(app, path, *options):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reports import create_app, service
+from reports import create_app, db, service
 
 from conftest import CONTRACT_REPORT
 
@@ -173,6 +173,7 @@ def test_a_delete_empties_the_trash_of_what_is_past_the_retention_period(client,
 
 def test_the_retention_period_is_a_setting(tmp_path, clock):
     app = create_app({"DATABASE": str(tmp_path / "r.sqlite"), "TRASH_DAYS": 2})
+    db.init_db(app.config["DATABASE"])
     client = app.test_client()
     report_id = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
     client.delete(f"{REPORTS}/{report_id}")

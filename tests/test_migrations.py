@@ -82,6 +82,13 @@ def version_1(tmp_path):
     return path
 
 
+def started(path):
+    """The app as the server's start leaves it: the database created or migrated."""
+    app = create_app({"DATABASE": path})
+    db.open_or_create(path)
+    return app
+
+
 def user_version(path):
     connection = sqlite3.connect(path)
     try:
@@ -91,7 +98,7 @@ def user_version(path):
 
 
 def test_a_version_1_database_is_upgraded_and_every_report_reads_back_unchanged(version_1):
-    client = create_app({"DATABASE": version_1}).test_client()
+    client = started(version_1).test_client()
 
     assert user_version(version_1) == db.SCHEMA_VERSION
     for report_id, expected in EXPECTED.items():
@@ -107,7 +114,7 @@ def test_a_version_1_database_is_upgraded_and_every_report_reads_back_unchanged(
 
 
 def test_an_upgraded_database_takes_writes(version_1):
-    client = create_app({"DATABASE": version_1}).test_client()
+    client = started(version_1).test_client()
 
     changed = client.put(f"{REPORTS}/rpt_0000000a", json={"fields": {"attendance_count": 3}})
     created = client.post(REPORTS, json={"activity_id": "a", "peer_mentor_id": "m", "org_id": "o"})
@@ -118,11 +125,6 @@ def test_an_upgraded_database_takes_writes(version_1):
 
 def test_migrate_says_what_it_did_and_is_safe_to_run_again(version_1):
     runner = create_app({"DATABASE": version_1}).test_cli_runner()
-    connection = sqlite3.connect(version_1)
-    connection.execute("PRAGMA user_version = 1")  # as if the migration had not run yet
-    connection.execute("ALTER TABLE report DROP COLUMN version")
-    connection.commit()
-    connection.close()
 
     first = runner.invoke(args=["migrate"])
     again = runner.invoke(args=["migrate"])
@@ -130,26 +132,26 @@ def test_migrate_says_what_it_did_and_is_safe_to_run_again(version_1):
     assert first.exit_code == 0 and f"from schema version 1 to {db.SCHEMA_VERSION}" in first.output
     assert again.exit_code == 0 and "the current one" in again.output
     assert (
-        create_app({"DATABASE": version_1}).test_client().get(f"{REPORTS}/rpt_0000000b").json
+        started(version_1).test_client().get(f"{REPORTS}/rpt_0000000b").json
         == EXPECTED["rpt_0000000b"]
     )
 
 
 def test_a_new_database_starts_at_the_current_version(database):
-    create_app({"DATABASE": database})
+    started(database)
 
     assert user_version(database) == db.SCHEMA_VERSION
 
 
 def test_a_database_newer_than_the_code_is_refused(database):
-    create_app({"DATABASE": database})
+    started(database)
     connection = sqlite3.connect(database)
     connection.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
     connection.commit()
     connection.close()
 
     with pytest.raises(ConfigError, match="newer service"):
-        create_app({"DATABASE": database})
+        started(database)
     assert user_version(database) == db.SCHEMA_VERSION + 1
 
 
