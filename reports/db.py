@@ -413,6 +413,8 @@ def check(path):
     try:
         db = connect(path, mode="ro")
     except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+            raise NotADatabase(path) from None
         return [f"SQLite cannot open it: {error}"]
     try:
         try:
@@ -467,14 +469,14 @@ def upgrade(path):
     that it lacks (schema.sql only adds: tables, indexes, triggers). Existing
     rows stay as they are. Returns the versions (before, after)."""
     require_database(path)
-    db = connect(path)
     try:
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as error:
-            if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
-                raise NotADatabase(path) from None
-            raise
+        db = connect(path)
+        db.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+            raise NotADatabase(path) from None
+        raise
+    try:
         before = schema_version(db)
         if before > SCHEMA_VERSION:
             raise NewerDatabase(newer_message(path, before))
