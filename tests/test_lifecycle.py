@@ -215,3 +215,43 @@ def test_a_bad_setting_gives_the_flask_command_one_line(tmp_path, args):
     assert "Error: TRASH_DAYS must be a whole number from 1 to 36500, not 0." in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
     assert everything_in(tmp_path) == []
+
+
+def mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.fixture(params=[0o022, 0o000], ids=["umask 022", "umask 000"])
+def umask(request):
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def test_the_database_its_wal_and_shm_and_backups_are_private(umask, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "instance").mkdir()  # as the repository ships it
+    (tmp_path / "instance" / ".gitkeep").touch()
+    os.chmod(tmp_path / "instance", 0o755)
+    app = create_app({"TESTING": True})
+    database = app.config["DATABASE"]
+    runner = app.test_cli_runner()
+
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    app.test_client().post(REPORTS, json=CONTRACT_REPORT)  # the writer keeps the WAL open
+    backup = runner.invoke(args=["backup", str(tmp_path / "copy.sqlite")])
+
+    assert backup.exit_code == 0, backup.output
+    assert mode(tmp_path / "instance") == 0o700
+    for path in (database, f"{database}-wal", f"{database}-shm", tmp_path / "copy.sqlite"):
+        assert mode(path) == 0o600, path
+
+
+def test_the_server_start_makes_the_database_folder_private(umask, tmp_path):
+    database = tmp_path / "data" / "reports.sqlite"
+
+    created = db.open_or_create(str(database))
+
+    assert mode(database.parent) == 0o700
+    assert mode(database) == 0o600
+    assert created is True
