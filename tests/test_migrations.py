@@ -157,3 +157,65 @@ def test_a_database_newer_than_the_code_is_refused(database):
 
 def test_every_migration_is_numbered_in_order_from_2():
     assert sorted(db.migrations()) == list(range(2, db.SCHEMA_VERSION + 1))
+
+
+def objects(path):
+    """Every index and trigger of the database, with its SQL."""
+    connection = sqlite3.connect(path)
+    try:
+        return sorted(
+            connection.execute(
+                "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('index', 'trigger') "
+                "AND name NOT LIKE 'sqlite_%'"
+            )
+        )
+    finally:
+        connection.close()
+
+
+def test_the_times_migration_keeps_every_report_index_trigger_and_the_search(version_1, tmp_path):
+    fresh = str(tmp_path / "fresh.sqlite")
+    started(fresh)
+    connection = sqlite3.connect(version_1)
+    # A time with a line break after it, as imports let through before.
+    connection.execute(
+        "UPDATE report SET created_at = created_at || char(10), updated_at = updated_at || char(10)"
+        " WHERE report_id = 'rpt_0000000a'"
+    )
+    connection.commit()
+    connection.close()
+    seqs = dict(sqlite3.connect(version_1).execute("SELECT report_id, seq FROM report"))
+
+    client = started(version_1).test_client()
+
+    assert objects(version_1) == objects(fresh)
+    assert dict(sqlite3.connect(version_1).execute("SELECT report_id, seq FROM report")) == seqs
+    assert client.get(f"{REPORTS}/rpt_0000000a").json == EXPECTED["rpt_0000000a"]
+    assert client.get(f"{REPORTS}?q=tenancy").json["data"][0]["report_id"] == "rpt_0000000a"
+    changed = client.put(f"{REPORTS}/rpt_0000000b", json={"fields": {"session_topic": "Rent"}})
+    assert changed.status_code == 200
+    assert client.get(f"{REPORTS}?q=rent").json["pagination"]["total"] == 1
+    assert client.get(f"{REPORTS}?q=writing").json["pagination"]["total"] == 0
+    assert client.get(f"{REPORTS}?status=submitted").json["pagination"]["total"] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        with sqlite3.connect(version_1) as connection:
+            connection.execute("UPDATE report SET updated_at = '2025-99-99T99:99:99Z'")
+
+
+def test_a_report_with_a_time_that_is_not_real_stops_the_migration_in_one_line(version_1):
+    connection = sqlite3.connect(version_1)
+    connection.execute(
+        "UPDATE report SET created_at = '2025-99-99T99:99:99Z', updated_at = '2025-99-99T99:99:99Z'"
+        " WHERE report_id = 'rpt_0000000a'"
+    )
+    connection.commit()
+    connection.close()
+
+    result = create_app({"DATABASE": version_1}).test_cli_runner().invoke(args=["migrate"])
+
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "not a real UTC time" in result.output
+    assert user_version(version_1) < 4  # the migrations before it are done, not this one
+    created = sqlite3.connect(version_1).execute("SELECT created_at FROM report").fetchall()
+    assert ("2025-99-99T99:99:99Z",) in created
