@@ -14,7 +14,7 @@ from waitress import create_server, wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
-from reports import auth, create_app, db
+from reports import auth, create_app, db, service
 from reports.config import ConfigError
 
 # How long requests under way may take to finish once the server is told to stop.
@@ -86,7 +86,9 @@ def main():
     print(f"Database: {app.config['DATABASE']}", flush=True)
     for url in api_urls(server):
         print(f"Serving the report API at {url}", flush=True)
+    housekeeping = service.start_housekeeping(app)
     serve_until_stopped(server)
+    housekeeping.set()
     db.close_database(app.config["DATABASE"])
     print("Stopped.", flush=True)
 

@@ -159,7 +159,7 @@ def update_report(report_id):
 
 @bp.delete("/reports/<report_id>")
 def delete_report(report_id):
-    service.delete_report(report_id, _if_match(), g.caller, current_app.config["TRASH_DAYS"])
+    service.delete_report(report_id, _if_match(), g.caller)
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 

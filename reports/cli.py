@@ -216,10 +216,13 @@ def list_trash_command():
 @trash.command("purge")
 @needs_database
 def purge_trash_command():
-    """Delete for good the reports deleted more than TRASH_DAYS days ago."""
+    """Delete for good the reports deleted more than TRASH_DAYS days ago, with
+    every copy of what they said, and the expired Idempotency-Keys. The server
+    does this by itself every hour."""
     days = current_app.config["TRASH_DAYS"]
-    purged = service.purge_trash(days)
+    purged, expired = service.purge(days)
     click.echo(f"Purged {purged} reports deleted more than {days} days ago.")
+    click.echo(f"Forgot {expired} Idempotency-Keys older than their lifetime.")
 
 
 def _with_progress(rows, file, progress):

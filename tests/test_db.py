@@ -105,7 +105,7 @@ def test_the_schema_accepts_a_valid_row(app, database):
         {"created_at": "2026-03-20T14:10:00Z\n", "updated_at": "2026-03-20T14:10:00Z\n"},
         {"created_at": "2025-99-99T99:99:99Z", "updated_at": "2026-03-20T14:10:00Z"},
         {"created_at": "2025-02-30T10:00:00Z"},
-        {"updated_at": "2026-03-20 14:10:00"},
+        {"updated_at": "2026-03-21 14:10:00"},
         {"status": "submitted", "submitted_at": "0000-00-00T00:00:00Z"},
         {"status": "submitted", "submitted_at": "2026-03-20T24:00:00Z"},
     ],
