@@ -173,8 +173,8 @@ def healthz():
     """200 while the database can be read and written, else a 503 that says so.
     Registered outside the blueprint, so that it needs no token."""
     try:
-        service.check_health()
-    except sqlite3.Error as error:
+        service.check_health(current_app.config["MIN_FREE_MB"])
+    except (sqlite3.Error, service.Unhealthy) as error:
         current_app.logger.error(
             "Health check failed (request %s): %s", requestlog.request_id(), error
         )

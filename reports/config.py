@@ -11,6 +11,7 @@ DEFAULTS = {
     "ALLOW_OPEN": False,
     "TRASH_DAYS": 30,
     "LOG_FORMAT": "text",
+    "MIN_FREE_MB": 64,
 }
 
 
@@ -24,6 +25,7 @@ def check_config(config):
     _whole_number(config, "THREADS", 1, 1024)
     _whole_number(config, "MAX_CONTENT_LENGTH", 1, 2**31)
     _whole_number(config, "TRASH_DAYS", 1, 36500)
+    _whole_number(config, "MIN_FREE_MB", 0, 2**30)
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}.")
     for name in ("HOST", "DATABASE"):

@@ -326,6 +326,12 @@ class GroupCommit:
         return result, None
 
 
+def free_megabytes(path):
+    """MiB free for this process on the filesystem that holds the database."""
+    found = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    return found.f_bavail * found.f_frsize / 2**20
+
+
 def checkpoint():
     """Copy the WAL into the database file and empty it (TRUNCATE), so that no
     old page image of deleted content stays in the -wal. Readers in a

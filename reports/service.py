@@ -7,12 +7,13 @@ import sqlite3
 import threading
 from datetime import datetime, timedelta
 
+from flask import current_app
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
 from reports import clock, queries
 from reports.auth import ANONYMOUS, Caller
-from reports.db import checkpoint, get_db, snapshot, write
+from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import (
     ENGAGEMENT_LEVELS,
@@ -525,7 +526,19 @@ def _insert_with_fresh_id(db, report):
     raise RuntimeError(f"No free report id after {ID_ATTEMPTS} attempts.")
 
 
-def check_health():
-    """Read the database, and write to it without changing anything; what fails raises."""
+class Unhealthy(Exception):
+    """The service cannot promise that a write would succeed."""
+
+
+def check_health(min_free_mb=0):
+    """Read the database, and write to it without changing anything; what fails
+    raises. A tiny write fits in the WAL's spare room on a full disk, so less
+    free space than `min_free_mb` is a failure too."""
+    free = free_megabytes(current_app.config["DATABASE"])
+    if free < min_free_mb:
+        raise Unhealthy(
+            f"the disk holding the database has {free:.1f} MiB free, under MIN_FREE_MB "
+            f"({min_free_mb})"
+        )
     queries.count_reports(get_db(), {})
     write(queries.rewrite_a_count)
