@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from reports import auth, db, formats, service
 
 # What a command says in one line, instead of a traceback.
-ONE_LINE_ERRORS = (db.DatabaseMissing, db.NotADatabase, db.NewerDatabase)
+ONE_LINE_ERRORS = (db.DatabaseMissing, db.NotADatabase, db.NewerDatabase, db.DatabaseGone)
 
 
 def storage_errors_in_one_line(command):

@@ -541,6 +541,7 @@ def open_or_create(path, instance_path=None):
         raise ConfigError(str(error)) from error
     except (OSError, sqlite3.Error, DatabaseMissing, NotADatabase) as error:
         raise ConfigError(f"DATABASE {path} cannot be opened or created: {error}") from error
+    watch(path)  # from now on, another file at the path is noticed
     return not existed
 
 

@@ -421,7 +421,8 @@ def purge_trash(db, deleted_before):
         """,
         purged,
     )
-    return db.execute("DELETE FROM report_trash WHERE deleted_at < :deleted_before", purged).rowcount
+    deleted = db.execute("DELETE FROM report_trash WHERE deleted_at < :deleted_before", purged)
+    return deleted.rowcount
 
 
 def optimize_search_index(db):

@@ -219,9 +219,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_each_bad_line(second_app
         ("report_id", "rpt_12345678\n"),
     ],
 )
-def test_import_refuses_what_the_api_would_refuse_in_one_line(
-    second_app, tmp_path, member, value
-):
+def test_import_refuses_what_the_api_would_refuse_in_one_line(second_app, tmp_path, member, value):
     row = {**CONTRACT_REPORT, "status": "submitted", member: value}
     path = tmp_path / "sly.jsonl"
     path.write_text(json.dumps(row) + "\n")

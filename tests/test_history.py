@@ -2,9 +2,9 @@
 deletes that can be undone for TRASH_DAYS, and report ids never given twice."""
 
 import itertools
-import time
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -304,6 +304,9 @@ def test_a_delete_purges_nothing_by_itself(client, clock, database):
 
 def test_the_writing_connection_overwrites_what_it_deletes(app):
     with app.app_context():
-        assert db.GroupCommit.for_database(app.config["DATABASE"]).connection.execute(
-            "PRAGMA secure_delete"
-        ).fetchone()[0] == 1
+        assert (
+            db.GroupCommit.for_database(app.config["DATABASE"])
+            .connection.execute("PRAGMA secure_delete")
+            .fetchone()[0]
+            == 1
+        )

@@ -142,14 +142,18 @@ def test_check_of_a_backup_changes_nothing_in_it(client, runner, tmp_path):
     ]
 
 
+def root_page(connection, name):
+    query = "SELECT rootpage FROM sqlite_schema WHERE name = ?"
+    return connection.execute(query, (name,)).fetchone()[0]
+
+
 def damage(database, how):
     """Damage the database file as a failing disk might."""
     connection = sqlite3.connect(database)
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page_size = connection.execute("PRAGMA page_size").fetchone()[0]
     index_root, table_root = (
-        connection.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?", (name,)).fetchone()[0]
-        for name in ("report_by_created", "report_change")
+        root_page(connection, name) for name in ("report_by_created", "report_change")
     )
     connection.close()
     with open(database, "r+b") as file:
