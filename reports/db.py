@@ -271,6 +271,7 @@ class GroupCommit:
         db = self.connection
         outcomes = []
         try:
+            check_file(self.path)
             db.execute("BEGIN IMMEDIATE")
             for work, done in batch:
                 outcomes.append((done, *self._in_savepoint(db, work)))
