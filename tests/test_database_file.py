@@ -92,6 +92,7 @@ def test_deleting_the_database_under_the_real_server(tmp_path):
     assert 500 not in before + after
     assert (health.status, read.status) == (503, 503)
     assert not database.exists(), "no new database may be created at the path"
+    assert f"Created a new database at {database}." in server.stdout()
     assert "deleted or replaced" in server.stderr()
 
 
