@@ -22,9 +22,15 @@ CREATE TABLE IF NOT EXISTS report (
     -- Kept with the row so that no list has to parse `fields`.
     field_count     INTEGER NOT NULL CHECK (field_count BETWEEN 0 AND 9),
     has_way_forward INTEGER NOT NULL CHECK (has_way_forward IN (0, 1)),
-    submitted_at    TEXT,
-    created_at      TEXT    NOT NULL,
-    updated_at      TEXT    NOT NULL,
+    -- Times are real UTC times written YYYY-MM-DDTHH:MM:SSZ: julianday reads
+    -- what it can (2025-02-30 as March 2), and what it writes back must be the same.
+    submitted_at    TEXT    CHECK (submitted_at IS NULL OR
+                                   strftime('%Y-%m-%dT%H:%M:%SZ', julianday(submitted_at))
+                                   IS submitted_at),
+    created_at      TEXT    NOT NULL
+                    CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(created_at)) IS created_at),
+    updated_at      TEXT    NOT NULL
+                    CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(updated_at)) IS updated_at),
     -- Goes up by one on every write; the report's ETag.
     version         INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
     -- A draft has never been submitted; a submitted report always says when.

@@ -2,10 +2,11 @@
 
 import os
 
+import click
 from flask import Flask
 
 from reports import api, cli, db, errors, requestlog
-from reports.config import DEFAULTS, check_config
+from reports.config import DEFAULTS, ConfigError, check_config
 
 
 class ReportsFlask(Flask):
@@ -36,12 +37,20 @@ def create_app(test_config=None):
     app.config.from_prefixed_env("REPORTS")
     if test_config is not None:
         app.config.from_mapping(test_config)
-    check_config(app.config)
+    try:
+        check_config(app.config)
+    except ConfigError as error:
+        if click.get_current_context(silent=True) is not None:
+            # Under the `flask` command, which shows a traceback for any error of
+            # the factory but its own, even for --help: one line instead.
+            raise SystemExit(f"Error: {error}") from None
+        raise
 
     app.json.sort_keys = False  # keys in the contract's order
-    db.open_or_create(app.config["DATABASE"])
-    db.init_app(app)
+    # The database is opened on the first request; only `init-db`, `migrate`
+    # and the server's start create or change it (see db.open_or_create).
     requestlog.init_app(app)
+    db.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)

@@ -170,7 +170,7 @@ def update_report(report_id):
 
 @bp.delete("/reports/<report_id:report_id>")
 def delete_report(report_id):
-    service.delete_report(report_id, _if_match(), g.caller, current_app.config["TRASH_DAYS"])
+    service.delete_report(report_id, _if_match(), g.caller)
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
@@ -184,8 +184,8 @@ def healthz():
     """200 while the database can be read and written, else a 503 that says so.
     Registered outside the blueprint, so that it needs no token."""
     try:
-        service.check_health()
-    except sqlite3.Error as error:
+        service.check_health(current_app.config["MIN_FREE_MB"])
+    except (sqlite3.Error, service.Unhealthy) as error:
         current_app.logger.error(
             "Health check failed (request %s): %s", requestlog.request_id(), error
         )

@@ -1,5 +1,6 @@
 """Commands for `flask --app reports ...`."""
 
+import functools
 import json
 import os
 import sqlite3
@@ -12,28 +13,64 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from reports import auth, db, formats, service
 from reports.config import ConfigError
-from reports.db import init_db
 from reports.serve import serve_command
+
+# What a command says in one line, instead of a traceback.
+ONE_LINE_ERRORS = (db.DatabaseMissing, db.NotADatabase, db.NewerDatabase, db.DatabaseGone)
+
+
+def storage_errors_in_one_line(command):
+    """Any trouble with the database file ends the command with one clear line."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        path = current_app.config["DATABASE"]
+        try:
+            return command(*args, **kwargs)
+        except ONE_LINE_ERRORS as error:
+            raise click.ClickException(str(error)) from None
+        except OSError as error:
+            raise click.ClickException(f"{path}: {error.strerror or error}.") from None
+        except sqlite3.Error as error:
+            raise click.ClickException(f"The database {path} refused it: {error}.") from None
+
+    return run
+
+
+def needs_database(command):
+    """For every command but init-db: no database at the path is an error, and
+    never a new, empty one (as a command run from the wrong folder would make)."""
+
+    @functools.wraps(command)
+    @storage_errors_in_one_line
+    def run(*args, **kwargs):
+        db.require_database(current_app.config["DATABASE"])
+        return command(*args, **kwargs)
+
+    return run
 
 
 @click.command("init-db")
 @with_appcontext
+@storage_errors_in_one_line
 def init_db_command():
     """Create the database from schema.sql; existing reports are kept."""
     path = current_app.config["DATABASE"]
-    init_db(path)
-    click.echo(f"Initialised the database at {path}.")
+    existed = os.path.exists(path)
+    db.init_db(path, current_app.instance_path)
+    if existed:
+        click.echo(f"Initialised the database at {path}; what it held is kept.")
+    else:
+        click.echo(f"Created a new database at {path}.")
 
 
 @click.command("migrate")
 @with_appcontext
+@needs_database
 def migrate_command():
     """Bring the database up to the schema this version of the service uses."""
     path = current_app.config["DATABASE"]
-    try:
-        before, after = init_db(path)
-    except db.NewerDatabase as error:
-        raise click.ClickException(str(error)) from None
+    before, after = db.upgrade(path)
     if before == after:
         click.echo(f"{path} is at schema version {after}, the current one.")
     else:
@@ -47,6 +84,7 @@ token = AppGroup("token", help="Create, list and revoke API tokens; reopen a clo
 @click.option("--name", required=True, help="Who or what the token is for; shown in the history.")
 @click.option("--role", required=True, type=click.Choice(auth.ROLES))
 @click.option("--mentor", help="The peer mentor id a mentor token acts for.")
+@needs_database
 def create_token_command(name, role, mentor):
     """Create a token and print its secret, once: only a hash of it is kept.
 
@@ -67,6 +105,7 @@ def create_token_command(name, role, mentor):
 
 
 @token.command("list")
+@needs_database
 def list_tokens_command():
     """List every token, revoked ones included; secrets are never shown."""
     rows = [("NAME", "ROLE", "MENTOR", "CREATED", "LAST USED", "REVOKED")]
@@ -111,6 +150,7 @@ def _echo_table(rows):
 
 @token.command("revoke")
 @click.argument("name")
+@needs_database
 def revoke_token_command(name):
     """Revoke a token: requests bearing it are refused from now on."""
     try:
@@ -142,6 +182,7 @@ def reopen_command():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Validate every row, import nothing.")
 @with_appcontext
+@needs_database
 def import_command(path, dry_run):
     """Import reports from a CSV file (the export's format) or JSON Lines
     (.jsonl or .ndjson): all of them, or none if any row is bad."""
@@ -159,6 +200,10 @@ def import_command(path, dry_run):
                 )
             except formats.FormatError as error:
                 raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
+            except sqlite3.Error as error:
+                raise click.ClickException(
+                    f"{path}: the database refused a row ({error}). Nothing was imported."
+                ) from None
             except UnicodeDecodeError as error:
                 raise click.ClickException(
                     f"{path} is not UTF-8 ({error.reason} at byte {error.start}). "
@@ -184,6 +229,7 @@ trash = AppGroup("trash", help="See and empty the trash of deleted reports.")
 
 
 @trash.command("list")
+@needs_database
 def list_trash_command():
     """List the deleted reports that can still be restored, newest first."""
     entries = service.trashed_reports(current_app.config["TRASH_DAYS"])
@@ -197,11 +243,15 @@ def list_trash_command():
 
 
 @trash.command("purge")
+@needs_database
 def purge_trash_command():
-    """Delete for good the reports deleted more than TRASH_DAYS days ago."""
+    """Delete for good the reports deleted more than TRASH_DAYS days ago, with
+    every copy of what they said, and the expired Idempotency-Keys. The server
+    does this by itself every hour."""
     days = current_app.config["TRASH_DAYS"]
-    purged = service.purge_trash(days)
+    purged, expired = service.purge(days)
     click.echo(f"Purged {purged} reports deleted more than {days} days ago.")
+    click.echo(f"Forgot {expired} Idempotency-Keys older than their lifetime.")
 
 
 def _with_progress(rows, file, progress):
@@ -214,6 +264,7 @@ def _with_progress(rows, file, progress):
 @click.command("backup")
 @click.argument("target", type=click.Path(dir_okay=False))
 @with_appcontext
+@needs_database
 def backup_command(target):
     """Copy the database to TARGET while the service keeps serving."""
     started = time.monotonic()
@@ -234,17 +285,12 @@ def backup_command(target):
 
 @click.command("check")
 @with_appcontext
+@needs_database
 def check_command():
-    """Check the database with SQLite's integrity and foreign key checks."""
+    """Check the database with SQLite's integrity, foreign key and search index
+    checks. It only reads: the file is opened read-only."""
     path = current_app.config["DATABASE"]
-    try:
-        connection = db.connect(path)
-        try:
-            problems = db.integrity_problems(connection)
-        finally:
-            connection.close()
-    except sqlite3.DatabaseError as error:
-        problems = [f"SQLite cannot read it: {error}"]
+    problems = db.check(path)
     if problems:
         for problem in problems:
             click.echo(problem, err=True)

@@ -17,6 +17,7 @@ DEFAULTS = {
     "SEND_TIMEOUT": 30,
     "RECEIVE_TIMEOUT": 30,
     "CONNECTION_LIMIT": 500,
+    "MIN_FREE_MB": 64,
 }
 
 
@@ -36,6 +37,7 @@ def check_config(config):
     _whole_number(config, "SEND_TIMEOUT", 1, 86400)
     _whole_number(config, "RECEIVE_TIMEOUT", 1, 86400)
     _whole_number(config, "CONNECTION_LIMIT", 1, 100_000)
+    _whole_number(config, "MIN_FREE_MB", 0, 2**30)
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}.")
     for name in ("HOST", "DATABASE"):

@@ -6,11 +6,13 @@ import math
 import os
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from concurrent.futures import Future
 from contextlib import contextmanager
 from importlib import resources
+from urllib.request import pathname2url
 
 from flask import current_app
 
@@ -25,10 +27,13 @@ PROGRESS_STEPS = 50_000
 _thread = threading.local()
 
 
-def connect(path, check_same_thread=True, factory=sqlite3.Connection):
-    """Open a connection in autocommit mode; writes open their own transaction."""
+def connect(path, check_same_thread=True, mode="rw", factory=sqlite3.Connection):
+    """Open a connection in autocommit mode; writes open their own transaction.
+    `mode` rw: the file must exist (a missing one is an error, never a new
+    database); ro: only read it."""
     db = sqlite3.connect(
-        path,
+        f"file:{pathname2url(os.path.abspath(path))}?mode={mode}",
+        uri=True,
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=check_same_thread,
@@ -40,6 +45,8 @@ def connect(path, check_same_thread=True, factory=sqlite3.Connection):
     db.execute("PRAGMA foreign_keys = ON")
     # FULL: a commit has reached the disk before we answer 2xx.
     db.execute("PRAGMA synchronous = FULL")
+    # What is deleted is overwritten, so a purged report leaves no trace in free pages.
+    db.execute("PRAGMA secure_delete = ON")
     return db
 
 
@@ -65,6 +72,49 @@ def add_functions(db):
     db.create_function("search_text", 1, search.segment, deterministic=True)
 
 
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def create_file(path):
+    """Create an empty database file that only its owner may read, whatever the
+    umask; SQLite gives its -wal and -shm the same mode. True if it was created."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return False
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    return True
+
+
+def make_folder(folder, private=False):
+    """Create the folder (and its parents) if missing; a folder made here, or a
+    `private` one, only its owner may enter."""
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+        private = True
+    if private:
+        os.chmod(folder, PRIVATE_FOLDER)
+
+
+class DatabaseMissing(Exception):
+    """No database file is at the configured path."""
+
+    def __init__(self, path):
+        super().__init__(
+            f"No database at {path}: run it from the service's folder or set REPORTS_DATABASE."
+        )
+
+
+def require_database(path):
+    """Raise DatabaseMissing unless a file is at `path`."""
+    if not os.path.isfile(path):
+        raise DatabaseMissing(path)
+
+
 def get_db():
     """This thread's connection to the configured database. It is opened on the
     thread's first request and kept: opening one costs more than most requests."""
@@ -73,8 +123,10 @@ def get_db():
     if kept is None or kept[0] != path:
         if kept is not None:
             kept[1].close()
+            _thread.kept = None
         reader = connect(path, factory=ReadConnection)
         reader.set_progress_handler(reader.over_budget, PROGRESS_STEPS)
+        watch(path)
         # A small page cache per reading thread: the OS caches the file for all
         # of them, and sixteen of SQLite's default 2 MiB would be memory spent twice.
         reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
@@ -82,6 +134,69 @@ def get_db():
     reader = _thread.kept[1]
     reader.budget_ms = current_app.config["QUERY_TIMEOUT_MS"]
     return reader
+
+
+class DatabaseGone(Exception):
+    """The file at the database's path is no longer the one the service opened:
+    it was deleted or replaced. Until a restart nothing is read or written."""
+
+    def __init__(self, path):
+        super().__init__(
+            f"The database file {path} was deleted or replaced while the service ran; "
+            "restart the service once the right file is back."
+        )
+
+
+# (st_dev, st_ino) of the file first opened at each database path, and the
+# paths whose file has since gone.
+_identities = {}
+_gone = set()
+_watch_lock = threading.Lock()
+
+
+def file_identity(path):
+    """(st_dev, st_ino) of the file at `path`, or None if there is none."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def watch(path):
+    """Note which file is at `path` when the process first opens it; a later
+    open of another file there means the first one is gone."""
+    identity = file_identity(path)
+    with _watch_lock:
+        known = _identities.setdefault(path, identity)
+    if identity is None or identity != known:
+        _mark_gone(path)
+
+
+def check_file(path):
+    """Raise DatabaseGone unless the file at `path` is still the one opened
+    first. One os.stat: cheap enough for every request."""
+    if path in _gone:
+        raise DatabaseGone(path)
+    known = _identities.get(path)
+    if known is not None and file_identity(path) != known:
+        _mark_gone(path)
+        raise DatabaseGone(path)
+
+
+def _mark_gone(path):
+    with _watch_lock:
+        if path in _gone:
+            return
+        _gone.add(path)
+    try:
+        current_app.logger.error("%s", DatabaseGone(path))
+    except RuntimeError:  # outside the app: the writer's thread
+        print(DatabaseGone(path), file=sys.stderr, flush=True)
+
+
+def check_request_file():
+    check_file(current_app.config["DATABASE"])
 
 
 def end_request(exception=None):
@@ -139,7 +254,11 @@ class GroupCommit:
 
     def __init__(self, path):
         # Only the writer thread uses it; tests may reach in while it is idle.
+        self.path = path
         self.connection = connect(path, check_same_thread=False)
+        watch(path)
+        self.in_wal_mode = self.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        self.wal_identity = None
         self.jobs = queue.SimpleQueue()
         self.thread = threading.Thread(
             target=self._write_forever, name=f"writer {path}", daemon=True
@@ -184,10 +303,13 @@ class GroupCommit:
         db = self.connection
         outcomes = []
         try:
+            check_file(self.path)
             db.execute("BEGIN IMMEDIATE")
             for work, done in batch:
                 outcomes.append((done, *self._in_savepoint(db, work)))
             db.execute("COMMIT")
+            # A commit to a file deleted or replaced meanwhile is lost: never a 2xx for it.
+            self._check_files()
         except Exception as error:
             # The disk or the lock failed the whole batch: none of it is written.
             self._roll_back()
@@ -199,6 +321,19 @@ class GroupCommit:
                 done.set_result(result)
             else:
                 done.set_exception(error)
+
+    def _check_files(self):
+        """Raise DatabaseGone if the database file, or the WAL that the writer
+        commits to, is not the one it opened."""
+        check_file(self.path)
+        if not self.in_wal_mode:
+            return
+        wal = file_identity(f"{self.path}-wal")
+        if self.wal_identity is None:
+            self.wal_identity = wal
+        if wal is None or wal != self.wal_identity:
+            _mark_gone(self.path)
+            raise DatabaseGone(self.path)
 
     def _roll_back(self):
         try:
@@ -224,6 +359,24 @@ class GroupCommit:
         return result, None
 
 
+def free_megabytes(path):
+    """MiB free for this process on the filesystem that holds the database."""
+    found = os.statvfs(os.path.dirname(os.path.abspath(path)))
+    return found.f_bavail * found.f_frsize / 2**20
+
+
+def checkpoint():
+    """Copy the WAL into the database file and empty it (TRUNCATE), so that no
+    old page image of deleted content stays in the -wal. Readers in a
+    transaction can hold it up to BUSY_TIMEOUT_MS; what it could not do, the
+    next checkpoint does."""
+    db = connect(current_app.config["DATABASE"])
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        db.close()
+
+
 def close_database(path):
     """At shutdown: finish the queued writes, then fold the WAL back into the
     database file, so that what is left on disk is one file, whole."""
@@ -243,6 +396,9 @@ def backup(path, target):
     partial = f"{target}.partial"
     source = connect(path)
     try:
+        # The copy holds what the database holds: only its owner may read it.
+        if not create_file(partial):
+            os.chmod(partial, PRIVATE_FILE)
         copy = sqlite3.connect(partial, isolation_level=None)
         try:
             source.backup(copy)
@@ -262,18 +418,67 @@ def backup(path, target):
     return problems
 
 
-def integrity_problems(db):
-    """What SQLite's own checks find wrong with a database: [] when nothing."""
-    problems = [row[0] for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
-    problems += [
-        f"foreign key: {table} row {rowid} points to a missing {parent}"
-        for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")
-    ]
+def integrity_problems(db, read_only=False):
+    """What SQLite's own checks find wrong with a database: [] when nothing.
+    Each check runs even if one before it could not finish."""
+    problems = []
     try:
-        db.execute("INSERT INTO report_text (report_text) VALUES ('integrity-check')")
+        problems += [row[0] for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"]
+    except sqlite3.DatabaseError as error:
+        problems.append(f"integrity check: {error}")
+    try:
+        problems += [
+            f"foreign key: {table} row {rowid} points to a missing {parent}"
+            for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check")
+        ]
+    except sqlite3.DatabaseError as error:
+        problems.append(f"foreign key check: {error}")
+    try:
+        if read_only:
+            # FTS5's integrity-check is a write statement: read every term of the
+            # index instead, through a view of it kept in the connection's memory.
+            db.execute(
+                "CREATE VIRTUAL TABLE temp.report_text_terms "
+                "USING fts5vocab(main, 'report_text', 'row')"
+            )
+            db.execute("SELECT count(*), sum(cnt) FROM temp.report_text_terms").fetchone()
+        else:
+            db.execute("INSERT INTO report_text (report_text) VALUES ('integrity-check')")
     except sqlite3.DatabaseError as error:
         problems.append(f"search index: {error}")
     return problems
+
+
+class NotADatabase(Exception):
+    """The file is not an SQLite database."""
+
+    def __init__(self, path):
+        super().__init__(f"{path} is not an SQLite database.")
+
+
+def check(path):
+    """Every problem of the database at `path`, found by reading it only (it is
+    opened read-only: nothing of it changes): [] when none. Raises
+    DatabaseMissing, NotADatabase, or NewerDatabase."""
+    require_database(path)
+    try:
+        db = connect(path, mode="ro")
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+            raise NotADatabase(path) from None
+        return [f"SQLite cannot open it: {error}"]
+    try:
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+                raise NotADatabase(path) from None
+            return [f"SQLite cannot read it: {error}"]
+        if version > SCHEMA_VERSION:
+            raise NewerDatabase(newer_message(path, version))
+        return integrity_problems(db, read_only=True)
+    finally:
+        db.close()
 
 
 def schema_sql():
@@ -298,23 +503,34 @@ class NewerDatabase(Exception):
     """The database was made by a newer version of the service."""
 
 
-def init_db(path):
-    """Create the database, or bring an existing one up to SCHEMA_VERSION:
-    each numbered migration it lacks, in order, each in one transaction, then
-    whatever schema.sql has that it lacks (schema.sql only adds: tables,
-    indexes, triggers). Existing rows stay as they are. Returns the versions
-    (before, after)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    db = connect(path)
+def init_db(path, instance_path=None):
+    """Create the database if there is none, with its folder (the folder only
+    its owner may enter if made here, or if it is `instance_path`), then
+    `upgrade` it. Returns the versions (before, after)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    make_folder(folder)
+    if create_file(path) and instance_path is not None and folder == os.path.abspath(instance_path):
+        make_folder(folder, private=True)
+    return upgrade(path)
+
+
+def upgrade(path):
+    """Bring an existing database up to SCHEMA_VERSION: each numbered migration
+    it lacks, in order, each in one transaction, then whatever schema.sql has
+    that it lacks (schema.sql only adds: tables, indexes, triggers). Existing
+    rows stay as they are. Returns the versions (before, after)."""
+    require_database(path)
     try:
+        db = connect(path)
         db.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+            raise NotADatabase(path) from None
+        raise
+    try:
         before = schema_version(db)
         if before > SCHEMA_VERSION:
-            raise NewerDatabase(
-                f"The database {path} is at schema version {before}, and this version of "
-                f"the service knows versions up to {SCHEMA_VERSION}: run the newer service, "
-                "or restore a backup made for this one."
-            )
+            raise NewerDatabase(newer_message(path, before))
         for version, sql in sorted(migrations().items()):
             if version > before:
                 db.executescript(
@@ -326,6 +542,14 @@ def init_db(path):
         return before, SCHEMA_VERSION
     finally:
         db.close()
+
+
+def newer_message(path, version):
+    return (
+        f"The database {path} is at schema version {version}, and this version of "
+        f"the service knows versions up to {SCHEMA_VERSION}: run the newer service, "
+        "or restore a backup made for this one."
+    )
 
 
 def schema_version(db):
@@ -340,15 +564,20 @@ def schema_version(db):
     return 2 if "version" in columns else 1
 
 
-def open_or_create(path):
-    """init_db at start-up, where a file that cannot be opened is a setting to fix."""
+def open_or_create(path, instance_path=None):
+    """init_db at the server's start, where a file that cannot be opened is a
+    setting to fix. True if it created a new database."""
+    existed = os.path.exists(path)
     try:
-        init_db(path)
+        init_db(path, instance_path)
     except NewerDatabase as error:
         raise ConfigError(str(error)) from error
-    except (OSError, sqlite3.Error) as error:
-        raise ConfigError(f"DATABASE {path} cannot be opened or created: {error}.") from error
+    except (OSError, sqlite3.Error, DatabaseMissing, NotADatabase) as error:
+        raise ConfigError(f"DATABASE {path} cannot be opened or created: {error}") from error
+    watch(path)  # from now on, another file at the path is noticed
+    return not existed
 
 
 def init_app(app):
+    app.before_request(check_request_file)
     app.teardown_appcontext(end_request)

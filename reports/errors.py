@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from reports import requestlog
+from reports.db import DatabaseGone
 from reports.limits import Busy
 
 PROBLEM_JSON = "application/problem+json"
@@ -109,11 +110,9 @@ def database_error(error):
         error.sqlite_errorname,
         error,
     )
-    response = problem(
-        503, f"The report store is unavailable: {fault}. Nothing was changed; try again later."
+    return retry_later(
+        f"The report store is unavailable: {fault}. Nothing was changed; try again later."
     )
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 def over_budget(error):
@@ -134,6 +133,15 @@ def over_budget(error):
 
 def busy(error):
     return retry_later(str(error))
+
+
+def database_gone(error):
+    """The database file was deleted or replaced under the running service: its
+    log says which; nothing is read or written until a restart."""
+    return retry_later(
+        "The report store is unavailable: its database file is gone or was replaced. "
+        "Nothing was changed; the service must be restarted; see the server's log."
+    )
 
 
 def retry_later(detail):
@@ -160,4 +168,5 @@ def init_app(app):
     app.register_error_handler(PreconditionFailed, precondition_failed)
     app.register_error_handler(sqlite3.Error, database_error)
     app.register_error_handler(Busy, busy)
+    app.register_error_handler(DatabaseGone, database_gone)
     app.register_error_handler(Exception, unexpected_error)

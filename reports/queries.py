@@ -295,7 +295,10 @@ def insert_idempotency_key(db, caller, key, request_hash, report, created_at):
 
 
 def delete_idempotency_keys_before(db, cutoff):
-    db.execute("DELETE FROM idempotency_key WHERE created_at < :cutoff", {"cutoff": cutoff})
+    """Forget the keys used before then; returns how many."""
+    return db.execute(
+        "DELETE FROM idempotency_key WHERE created_at < :cutoff", {"cutoff": cutoff}
+    ).rowcount
 
 
 def insert_report_change(db, change):
@@ -424,11 +427,36 @@ def trash(db):
 
 
 def purge_trash(db, deleted_before):
-    """Delete for good what was put in the trash before then; returns how many."""
-    return db.execute(
-        "DELETE FROM report_trash WHERE deleted_at < :deleted_before",
-        {"deleted_before": deleted_before},
-    ).rowcount
+    """Delete for good what was put in the trash before then, and every other
+    copy of what those reports said: what their history's changes were (that
+    they changed, when and by whom stays), and the bodies kept for their
+    Idempotency-Keys. Returns how many reports were purged."""
+    purged = {"deleted_before": deleted_before}
+    db.execute(
+        """
+        DELETE FROM report_change_detail
+         WHERE change_id IN (SELECT change_id FROM report_change
+                              WHERE report_id IN (SELECT report_id FROM report_trash
+                                                   WHERE deleted_at < :deleted_before))
+        """,
+        purged,
+    )
+    db.execute(
+        """
+        DELETE FROM idempotency_key
+         WHERE json_extract(report, '$.report_id') IN (SELECT report_id FROM report_trash
+                                                        WHERE deleted_at < :deleted_before)
+        """,
+        purged,
+    )
+    deleted = db.execute("DELETE FROM report_trash WHERE deleted_at < :deleted_before", purged)
+    return deleted.rowcount
+
+
+def optimize_search_index(db):
+    """Merge the search index into one segment: what removals left behind in
+    the older segments (the words of deleted reports) is dropped."""
+    db.execute("INSERT INTO report_text (report_text) VALUES ('optimize')")
 
 
 def token_by_secret_hash(db, secret_hash):

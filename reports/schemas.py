@@ -69,6 +69,18 @@ def entity_id(value):
         raise ValidationError("Must be 1 to 64 characters of A-Z, a-z, 0-9, _ . : -")
 
 
+def valid_report_id(value):
+    if not is_report_id(value):
+        raise ValidationError("Must be rpt_ and 8 lower-case hexadecimal digits.")
+
+
+def valid_timestamp(value):
+    """The whole value is a real UTC time, YYYY-MM-DDTHH:MM:SSZ: no line break
+    after it, no 2025-99-99, no year 0."""
+    if not TIMESTAMP.fullmatch(value) or not _is_real(_parse_timestamp, value):
+        raise ValidationError("Not a valid time: write a real UTC time as YYYY-MM-DDTHH:MM:SSZ.")
+
+
 # Fields -------------------------------------------------------------------
 
 
@@ -334,10 +346,10 @@ class ImportedReportSchema(NewReportSchema):
     """A row of an import file: a new report, or one exported before, with its
     id and times. What is not given is made as for a POST."""
 
-    report_id = ma.String(validate=validate.Regexp(f"^{REPORT_ID.pattern}$"))
-    submitted_at = ma.String(allow_none=True, validate=validate.Regexp(f"^{TIMESTAMP.pattern}$"))
-    created_at = ma.String(validate=validate.Regexp(f"^{TIMESTAMP.pattern}$"))
-    updated_at = ma.String(validate=validate.Regexp(f"^{TIMESTAMP.pattern}$"))
+    report_id = ma.String(validate=valid_report_id)
+    submitted_at = ma.String(allow_none=True, validate=valid_timestamp)
+    created_at = ma.String(validate=valid_timestamp)
+    updated_at = ma.String(validate=valid_timestamp)
 
     @validates_schema
     def times_agree(self, data, **kwargs):

@@ -31,7 +31,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
-from reports import auth, db
+from reports import auth, db, service
 from reports.config import ConfigError
 from reports.errors import PROBLEM_JSON
 
@@ -57,10 +57,7 @@ def serve(app):
     """Create or migrate the database, listen, serve until SIGTERM or Ctrl-C, and
     stop cleanly. Whatever keeps it from starting ends the process with one line."""
     config = app.config
-    try:
-        db.open_or_create(config["DATABASE"])
-    except ConfigError as error:
-        sys.exit(f"Cannot start: {error}")
+    housekeeping = start(app)
     server = listen(app)
     refusal = refusal_to_serve_open(app, server)
     if refusal is not None:
@@ -71,8 +68,24 @@ def serve(app):
     for url in api_urls(server):
         print(f"Serving the report API at {url}", flush=True)
     serve_until_stopped(server, Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"]))
+    housekeeping.set()
     db.close_database(config["DATABASE"])
     print("Stopped.", flush=True)
+
+
+def start(app):
+    """What a server does before it serves: create or migrate the database (the
+    only start that may create one, and it says so), and start the housekeeping
+    that purges the trash and forgets expired keys. Returns the Event that stops
+    the housekeeping; exits with one line when the database cannot be opened."""
+    path = app.config["DATABASE"]
+    try:
+        created = db.open_or_create(path, app.instance_path)
+    except ConfigError as error:
+        sys.exit(f"Cannot start: {error}")
+    if created:
+        print(f"Created a new database at {path}.", flush=True)
+    return service.start_housekeeping(app)
 
 
 def listen(app):

@@ -4,15 +4,17 @@ means. Takes validated input, keeps the rules, and leaves SQL to `queries`."""
 import json
 import secrets
 import sqlite3
+import threading
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
+from flask import current_app
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
 from reports import clock, limits, queries
 from reports.auth import ANONYMOUS, Caller
-from reports.db import get_db, snapshot, write
+from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import (
     ENGAGEMENT_LEVELS,
@@ -115,10 +117,9 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
     return write(update)
 
 
-def delete_report(report_id, if_match=None, caller=ANONYMOUS, trash_days=30):
-    """Move a report to the trash, where it is kept `trash_days` days; empty the
-    trash of what has been there longer."""
-    cutoff = _trash_cutoff(trash_days)
+def delete_report(report_id, if_match=None, caller=ANONYMOUS):
+    """Move a report to the trash, where `purge` finds it once it has been
+    there TRASH_DAYS days."""
 
     def delete(db):
         report = _existing_report(db, report_id, caller)
@@ -139,7 +140,6 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS, trash_days=30):
         queries.delete_review(db, report_id)
         queries.delete_report(db, report_id)
         _record_change(db, report, "delete", caller, at=now)
-        queries.purge_trash(db, cutoff)
 
     write(delete)
 
@@ -176,10 +176,50 @@ def trashed_reports(trash_days):
     return entries
 
 
-def purge_trash(trash_days):
-    """Delete for good what has been in the trash longer than `trash_days`; how many."""
+def purge(trash_days):
+    """Delete for good what has been in the trash longer than `trash_days`, with
+    every copy of what it said, and the Idempotency-Keys older than their
+    lifetime. Nothing of it is left in the file: deleted content is overwritten
+    (secure_delete), the search index is merged without it, and the WAL, which
+    holds old page images, is emptied. Returns (reports purged, keys expired)."""
     cutoff = _trash_cutoff(trash_days)
-    return write(lambda db: queries.purge_trash(db, cutoff))
+    key_cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
+
+    def purge_all(db):
+        reports = queries.purge_trash(db, cutoff)
+        keys = queries.delete_idempotency_keys_before(db, key_cutoff)
+        if reports:
+            queries.optimize_search_index(db)
+        return reports, keys
+
+    purged = write(purge_all)
+    if any(purged):
+        checkpoint()
+    return purged
+
+
+HOUSEKEEPING_INTERVAL_S = 3600
+
+
+def start_housekeeping(app, interval=HOUSEKEEPING_INTERVAL_S):
+    """In the server: `purge` at the start and then every `interval` seconds,
+    on a thread of its own; returns the Event that stops it."""
+    stopped = threading.Event()
+
+    def keep_house():
+        while True:
+            try:
+                with app.app_context():
+                    reports, keys = purge(app.config["TRASH_DAYS"])
+                if reports or keys:
+                    app.logger.info("Purged %s reports and %s expired keys.", reports, keys)
+            except Exception:
+                app.logger.exception("Housekeeping failed; it runs again in %s s.", interval)
+            if stopped.wait(interval):
+                return
+
+    threading.Thread(target=keep_house, name="housekeeping", daemon=True).start()
+    return stopped
 
 
 def _trash_cutoff(trash_days):
@@ -534,7 +574,19 @@ def _insert_with_fresh_id(db, report):
     raise RuntimeError(f"No free report id after {ID_ATTEMPTS} attempts.")
 
 
-def check_health():
-    """Read the database, and write to it without changing anything; what fails raises."""
+class Unhealthy(Exception):
+    """The service cannot promise that a write would succeed."""
+
+
+def check_health(min_free_mb=0):
+    """Read the database, and write to it without changing anything; what fails
+    raises. A tiny write fits in the WAL's spare room on a full disk, so less
+    free space than `min_free_mb` is a failure too."""
+    free = free_megabytes(current_app.config["DATABASE"])
+    if free < min_free_mb:
+        raise Unhealthy(
+            f"the disk holding the database has {free:.1f} MiB free, under MIN_FREE_MB "
+            f"({min_free_mb})"
+        )
     queries.count_reports(get_db(), {})
     write(queries.rewrite_a_count)

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reports import auth, create_app
+from reports import auth, create_app, db
 from reports.openapi import CREATE_EXAMPLE
 
 from conformance import ConformingClient
@@ -20,6 +20,7 @@ def database(tmp_path):
 @pytest.fixture
 def app(database):
     app = create_app({"TESTING": True, "DATABASE": database})
+    db.init_db(database)
     # Every response a test sees through `client` must match the OpenAPI document.
     app.test_client_class = ConformingClient
     return app

@@ -84,9 +84,10 @@ def test_fields_and_status_are_optional_on_create(client):
 
 
 def test_org_id_falls_back_to_the_instance_default(database):
-    from reports import create_app
+    from reports import create_app, db
 
     client = create_app({"DATABASE": database, "DEFAULT_ORG_ID": "org_home"}).test_client()
+    db.init_db(database)
     without = client.post(REPORTS, json={"activity_id": "a1", "peer_mentor_id": "m1"})
     given = client.post(REPORTS, json={"activity_id": "a1", "peer_mentor_id": "m1", "org_id": "o2"})
 

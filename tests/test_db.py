@@ -66,6 +66,7 @@ def test_another_database_gets_another_connection(app, tmp_path):
     with app.app_context():
         first = get_db()
     other = create_app({"TESTING": True, "DATABASE": str(tmp_path / "other.sqlite")})
+    init_db(other.config["DATABASE"])
     with other.app_context():
         assert get_db() is not first
     with pytest.raises(sqlite3.ProgrammingError):
@@ -102,6 +103,12 @@ def test_the_schema_accepts_a_valid_row(app, database):
         {"field_count": 10},
         {"has_way_forward": 2},
         {"updated_at": "2026-03-20T14:09:59Z"},
+        {"created_at": "2026-03-20T14:10:00Z\n", "updated_at": "2026-03-20T14:10:00Z\n"},
+        {"created_at": "2025-99-99T99:99:99Z", "updated_at": "2026-03-20T14:10:00Z"},
+        {"created_at": "2025-02-30T10:00:00Z"},
+        {"updated_at": "2026-03-21 14:10:00"},
+        {"status": "submitted", "submitted_at": "0000-00-00T00:00:00Z"},
+        {"status": "submitted", "submitted_at": "2026-03-20T24:00:00Z"},
     ],
 )
 def test_the_schema_refuses_rows_that_break_the_rules(app, database, changes):

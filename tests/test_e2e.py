@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from reports import auth, create_app
+from reports import auth, create_app, db
 
 from conftest import CONTRACT_REPORT
 from serving import REPO, REPORTS, Server, server_env
@@ -297,7 +297,9 @@ def test_app_py_refuses_to_serve_an_open_api_beyond_loopback(tmp_path):
 
 def test_app_py_serves_beyond_loopback_once_a_token_exists(tmp_path):
     database = tmp_path / "reports.sqlite"
-    with create_app({"DATABASE": str(database)}).app_context():
+    app = create_app({"DATABASE": str(database)})
+    db.init_db(str(database))
+    with app.app_context():
         secret = auth.create_token("carla", "coordinator")
 
     with Server(tmp_path, REPORTS_HOST="0.0.0.0") as server:

@@ -7,7 +7,7 @@ from io import BytesIO
 
 import pytest
 
-from reports import create_app, queries, service
+from reports import create_app, db, queries, service
 
 from conftest import CONTRACT_REPORT
 
@@ -381,9 +381,9 @@ def test_the_no_content_type_case_really_sends_no_content_type(client):
 @pytest.fixture
 def small_client(database):
     """An instance that takes bodies of at most 1000 bytes."""
-    return create_app(
-        {"TESTING": True, "DATABASE": database, "MAX_CONTENT_LENGTH": 1000}
-    ).test_client()
+    app = create_app({"TESTING": True, "DATABASE": database, "MAX_CONTENT_LENGTH": 1000})
+    db.init_db(database)
+    return app.test_client()
 
 
 @pytest.fixture

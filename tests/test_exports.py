@@ -4,10 +4,11 @@
 import csv
 import io
 import json
+import sqlite3
 
 import pytest
 
-from reports import create_app, formats
+from reports import create_app, db, formats
 from reports.db import get_db
 
 from conftest import CONTRACT_REPORT
@@ -140,7 +141,9 @@ def test_an_export_is_not_paged(client, paging):
 @pytest.fixture
 def second_app(tmp_path):
     """Another instance with its own empty database, to import into."""
-    return create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
+    db.init_db(app.config["DATABASE"])
+    return app
 
 
 def import_file(app, path, *options):
@@ -204,6 +207,50 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_each_bad_line(second_app
     assert f"{path}:1: " not in result.stderr and f"{path}:3: " not in result.stderr
     assert "4 of the rows are not valid. Nothing was imported." in result.stderr
     assert every_report(second_app) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "value"),
+    [
+        ("created_at", "2025-01-01T00:00:00Z\n"),
+        ("created_at", "2025-99-99T99:99:99Z"),
+        ("submitted_at", "0000-00-00T00:00:00Z"),
+        ("created_at", "2025-02-30T10:00:00Z"),
+        ("report_id", "rpt_12345678\n"),
+    ],
+)
+def test_import_refuses_what_the_api_would_refuse_in_one_line(second_app, tmp_path, member, value):
+    row = {**CONTRACT_REPORT, "status": "submitted", member: value}
+    path = tmp_path / "sly.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"{path}:1: " in result.stderr and member in result.stderr
+    assert "Nothing was imported." in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2  # the row, then the outcome
+    assert every_report(second_app) == []
+
+
+def test_a_storage_error_of_an_import_is_one_line(second_app, tmp_path, monkeypatch):
+    def refused(db, row):
+        raise sqlite3.IntegrityError("CHECK constraint failed: report")
+
+    monkeypatch.setattr("reports.queries.insert_report", refused)
+    row = {**CONTRACT_REPORT, "report_id": "rpt_0000abcd"}
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {path}: the database refused a row (CHECK constraint failed: report). "
+        "Nothing was imported."
+    ]
 
 
 def test_importing_ids_that_exist_imports_nothing(app, client, awkward_reports, tmp_path):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from reports import create_app
+from reports import create_app, db
 from reports.config import ConfigError
 
 
@@ -28,10 +28,18 @@ def test_defaults(workdir):
     assert config["ALLOW_OPEN"] is False
 
 
-def test_the_database_is_created_on_first_start(workdir):
+def test_building_the_app_creates_no_database(workdir):
     create_app()
 
+    assert list(workdir.iterdir()) == []
+
+
+def test_the_database_is_created_on_first_start(workdir):
+    app = create_app()
+
+    assert db.open_or_create(app.config["DATABASE"], app.instance_path) is True
     assert (workdir / "instance" / "reports.sqlite").is_file()
+    assert db.open_or_create(app.config["DATABASE"], app.instance_path) is False
 
 
 def test_instance_config_py_overrides_the_defaults(workdir):
@@ -56,7 +64,7 @@ def test_reports_environment_variables_override_config_py(workdir, monkeypatch):
 
     assert (config["PORT"], config["HOST"], config["THREADS"]) == (9100, "0.0.0.0", 8)
     assert config["MAX_CONTENT_LENGTH"] == 2048
-    assert (workdir / "elsewhere" / "r.sqlite").is_file()
+    assert config["DATABASE"] == str(workdir / "elsewhere" / "r.sqlite")
 
 
 def test_a_numeric_default_org_id_from_the_environment_stays_an_id(workdir, monkeypatch):
@@ -109,5 +117,7 @@ def test_a_bad_setting_stops_the_start_and_names_the_setting(workdir, setting, v
 def test_a_database_that_cannot_be_opened_stops_the_start(workdir):
     (workdir / "a-folder.sqlite").mkdir()
 
+    app = create_app({"DATABASE": str(workdir / "a-folder.sqlite")})
+
     with pytest.raises(ConfigError, match="DATABASE"):
-        create_app({"DATABASE": str(workdir / "a-folder.sqlite")})
+        db.open_or_create(app.config["DATABASE"])

@@ -24,7 +24,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from reports import create_app
+from reports import create_app, db
 from reports.schemas import is_report_id
 
 from conftest import CONTRACT_REPORT
@@ -60,7 +60,9 @@ OPERATIONS += sorted({("OPTIONS", path) for _, path in OPERATIONS})
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory):
     database = tmp_path_factory.mktemp("fuzz") / "reports.sqlite"
-    return create_app({"TESTING": True, "DATABASE": str(database)})
+    app = create_app({"TESTING": True, "DATABASE": str(database)})
+    db.init_db(str(database))
+    return app
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,13 @@ deletes that can be undone for TRASH_DAYS, and report ids never given twice."""
 
 import itertools
 import json
+import sqlite3
+import time
+from pathlib import Path
 
 import pytest
 
-from reports import create_app, service
+from reports import create_app, db, service
 
 from conftest import CONTRACT_REPORT
 
@@ -161,18 +164,29 @@ def test_a_deleted_report_is_purged_after_the_retention_period(app, client, cloc
     assert "The trash is empty." in runner.invoke(args=["trash", "list"]).output
 
 
-def test_a_delete_empties_the_trash_of_what_is_past_the_retention_period(client, clock):
+def test_the_servers_housekeeping_empties_the_trash_of_what_is_past_the_retention_period(
+    app, client, clock
+):
     old, later = (client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"] for _ in range(2))
     client.delete(f"{REPORTS}/{old}")
     clock.advance(days=31)
-
     client.delete(f"{REPORTS}/{later}")
 
-    assert client.post(f"{REPORTS}/{old}/restore").status_code == 404
+    stop = service.start_housekeeping(app, interval=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while client.post(f"{REPORTS}/{old}/restore").status_code != 404:
+            assert time.monotonic() < deadline, "the housekeeping did not purge"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+
+    assert client.post(f"{REPORTS}/{later}/restore").status_code == 200
 
 
 def test_the_retention_period_is_a_setting(tmp_path, clock):
     app = create_app({"DATABASE": str(tmp_path / "r.sqlite"), "TRASH_DAYS": 2})
+    db.init_db(app.config["DATABASE"])
     client = app.test_client()
     report_id = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
     client.delete(f"{REPORTS}/{report_id}")
@@ -206,3 +220,93 @@ def test_an_import_may_not_reuse_the_id_of_a_deleted_report(app, client, tmp_pat
 
     assert result.exit_code == 1
     assert "exists already" in result.output
+
+
+# Words no other report holds, and which no other term of the search index
+# starts like, so that the index keeps them whole where it keeps them at all.
+SECRET_WORDS = ("Zqxjvarnish", "Zqwkplumbago")
+
+
+def raw_bytes(*paths):
+    return b"".join(Path(path).read_bytes() for path in paths if Path(path).exists())
+
+
+def traces(data):
+    """Which forms of the secret words are in `data`: as written, lower-cased (as
+    the search index keeps them), and UTF-16 too."""
+    forms = [word for secret in SECRET_WORDS for word in (secret, secret.lower())]
+    return [form for form in forms if form.encode() in data or form.encode("utf-16-le") in data]
+
+
+def test_a_purged_report_leaves_no_trace_in_the_file_or_a_backup(
+    app, client, runner, clock, database, tmp_path
+):
+    notes = f"Talked about {SECRET_WORDS[0]} at length"
+    fields = {**CONTRACT_REPORT["fields"], "mentor_notes": notes}
+    created = client.post(
+        REPORTS,
+        json={**CONTRACT_REPORT, "status": "submitted", "fields": fields},
+        headers={"Idempotency-Key": "first-try"},
+    ).json
+    report = f"{REPORTS}/{created['report_id']}"
+    client.put(report, json={"fields": {"challenges_noted": f"{SECRET_WORDS[1]} again"}})
+    client.put(f"{report}/review", json={"review_state": "has_issues", "comment": SECRET_WORDS[1]})
+    client.put(report, json={"fields": {"mentor_notes": "Nothing to say"}})
+    client.delete(report)
+    kept = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
+    db.close_database(database)
+    assert traces(raw_bytes(database)), "the test's words must be in the file before the purge"
+    clock.advance(days=31)
+
+    purged = runner.invoke(args=["trash", "purge"])
+    backup = runner.invoke(args=["backup", str(tmp_path / "after.sqlite")])
+
+    assert purged.exit_code == 0 and "Purged 1 reports" in purged.output
+    assert backup.exit_code == 0, backup.output
+    assert traces(raw_bytes(database, f"{database}-wal")) == []
+    assert traces(raw_bytes(tmp_path / "after.sqlite")) == []
+    history = client.get(f"{REPORTS}/{created['report_id']}/history")
+    assert history.status_code == 404  # gone for good, the report and what it said
+    with sqlite3.connect(database) as connection:
+        actions = connection.execute(
+            "SELECT action, actor FROM report_change WHERE report_id = ? ORDER BY change_id",
+            (created["report_id"],),
+        ).fetchall()
+    assert [action for action, _ in actions] == ["create", "update", "review", "update", "delete"]
+    assert client.get(f"{REPORTS}?q={SECRET_WORDS[0]}").json["pagination"]["total"] == 0
+    assert client.get(f"{REPORTS}/{kept}").status_code == 200
+    assert client.get(f"{REPORTS}?q=CV").json["pagination"]["total"] == 1
+
+
+def test_idempotency_keys_expire_without_a_later_keyed_post(client, runner, clock, database):
+    client.post(REPORTS, json=CONTRACT_REPORT, headers={"Idempotency-Key": "k-1"})
+    clock.advance(hours=25)
+
+    result = runner.invoke(args=["trash", "purge"])
+
+    assert result.exit_code == 0
+    assert "Forgot 1 Idempotency-Keys" in result.output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM idempotency_key").fetchone() == (0,)
+
+
+def test_a_delete_purges_nothing_by_itself(client, clock, database):
+    first = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
+    client.delete(f"{REPORTS}/{first}")
+    clock.advance(days=31)
+
+    second = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
+    client.delete(f"{REPORTS}/{second}")
+
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM report_trash").fetchone() == (2,)
+
+
+def test_the_writing_connection_overwrites_what_it_deletes(app):
+    with app.app_context():
+        assert (
+            db.GroupCommit.for_database(app.config["DATABASE"])
+            .connection.execute("PRAGMA secure_delete")
+            .fetchone()[0]
+            == 1
+        )

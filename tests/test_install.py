@@ -85,7 +85,10 @@ def test_the_wheel_holds_every_module_of_the_package(wheel):
 
 
 def test_the_installed_package_creates_its_database_from_any_folder(unpacked, tmp_path):
-    code = "import reports; print(reports.__file__); from reports import create_app; create_app()"
+    code = (
+        "import reports; print(reports.__file__); from reports import create_app, db; "
+        "app = create_app(); db.init_db(app.config['DATABASE'], app.instance_path)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
@@ -122,7 +125,7 @@ def tables_and_indexes(database):
 
 
 def test_init_db_creates_the_schema(runner, database):
-    expected = tables_and_indexes(database)  # create_app already made it once
+    expected = tables_and_indexes(database)  # the app fixture made it once
     for suffix in ("", "-wal", "-shm"):
         Path(database + suffix).unlink(missing_ok=True)
 

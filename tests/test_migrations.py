@@ -82,6 +82,13 @@ def version_1(tmp_path):
     return path
 
 
+def started(path):
+    """The app as the server's start leaves it: the database created or migrated."""
+    app = create_app({"DATABASE": path})
+    db.open_or_create(path)
+    return app
+
+
 def user_version(path):
     connection = sqlite3.connect(path)
     try:
@@ -91,7 +98,7 @@ def user_version(path):
 
 
 def test_a_version_1_database_is_upgraded_and_every_report_reads_back_unchanged(version_1):
-    client = create_app({"DATABASE": version_1}).test_client()
+    client = started(version_1).test_client()
 
     assert user_version(version_1) == db.SCHEMA_VERSION
     for report_id, expected in EXPECTED.items():
@@ -107,7 +114,7 @@ def test_a_version_1_database_is_upgraded_and_every_report_reads_back_unchanged(
 
 
 def test_an_upgraded_database_takes_writes(version_1):
-    client = create_app({"DATABASE": version_1}).test_client()
+    client = started(version_1).test_client()
 
     changed = client.put(f"{REPORTS}/rpt_0000000a", json={"fields": {"attendance_count": 3}})
     created = client.post(REPORTS, json={"activity_id": "a", "peer_mentor_id": "m", "org_id": "o"})
@@ -118,11 +125,6 @@ def test_an_upgraded_database_takes_writes(version_1):
 
 def test_migrate_says_what_it_did_and_is_safe_to_run_again(version_1):
     runner = create_app({"DATABASE": version_1}).test_cli_runner()
-    connection = sqlite3.connect(version_1)
-    connection.execute("PRAGMA user_version = 1")  # as if the migration had not run yet
-    connection.execute("ALTER TABLE report DROP COLUMN version")
-    connection.commit()
-    connection.close()
 
     first = runner.invoke(args=["migrate"])
     again = runner.invoke(args=["migrate"])
@@ -130,26 +132,26 @@ def test_migrate_says_what_it_did_and_is_safe_to_run_again(version_1):
     assert first.exit_code == 0 and f"from schema version 1 to {db.SCHEMA_VERSION}" in first.output
     assert again.exit_code == 0 and "the current one" in again.output
     assert (
-        create_app({"DATABASE": version_1}).test_client().get(f"{REPORTS}/rpt_0000000b").json
+        started(version_1).test_client().get(f"{REPORTS}/rpt_0000000b").json
         == EXPECTED["rpt_0000000b"]
     )
 
 
 def test_a_new_database_starts_at_the_current_version(database):
-    create_app({"DATABASE": database})
+    started(database)
 
     assert user_version(database) == db.SCHEMA_VERSION
 
 
 def test_a_database_newer_than_the_code_is_refused(database):
-    create_app({"DATABASE": database})
+    started(database)
     connection = sqlite3.connect(database)
     connection.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
     connection.commit()
     connection.close()
 
     with pytest.raises(ConfigError, match="newer service"):
-        create_app({"DATABASE": database})
+        started(database)
     assert user_version(database) == db.SCHEMA_VERSION + 1
 
 
@@ -259,3 +261,65 @@ def test_keys_of_version_2_become_the_keys_of_the_token_that_created_the_report(
     assert rows == [("mona", "k-mona", "rpt_0000000a"), ("anonymous", "k-none", "rpt_0000000b")]
     assert "idempotency_key_by_age" in indexes
     assert user_version(database) == db.SCHEMA_VERSION
+
+
+def objects(path):
+    """Every index and trigger of the database, with its SQL."""
+    connection = sqlite3.connect(path)
+    try:
+        return sorted(
+            connection.execute(
+                "SELECT type, name, tbl_name FROM sqlite_schema WHERE type IN ('index', 'trigger') "
+                "AND name NOT LIKE 'sqlite_%'"
+            )
+        )
+    finally:
+        connection.close()
+
+
+def test_the_times_migration_keeps_every_report_index_trigger_and_the_search(version_1, tmp_path):
+    fresh = str(tmp_path / "fresh.sqlite")
+    started(fresh)
+    connection = sqlite3.connect(version_1)
+    # A time with a line break after it, as imports let through before.
+    connection.execute(
+        "UPDATE report SET created_at = created_at || char(10), updated_at = updated_at || char(10)"
+        " WHERE report_id = 'rpt_0000000a'"
+    )
+    connection.commit()
+    connection.close()
+    seqs = dict(sqlite3.connect(version_1).execute("SELECT report_id, seq FROM report"))
+
+    client = started(version_1).test_client()
+
+    assert objects(version_1) == objects(fresh)
+    assert dict(sqlite3.connect(version_1).execute("SELECT report_id, seq FROM report")) == seqs
+    assert client.get(f"{REPORTS}/rpt_0000000a").json == EXPECTED["rpt_0000000a"]
+    assert client.get(f"{REPORTS}?q=tenancy").json["data"][0]["report_id"] == "rpt_0000000a"
+    changed = client.put(f"{REPORTS}/rpt_0000000b", json={"fields": {"session_topic": "Rent"}})
+    assert changed.status_code == 200
+    assert client.get(f"{REPORTS}?q=rent").json["pagination"]["total"] == 1
+    assert client.get(f"{REPORTS}?q=writing").json["pagination"]["total"] == 0
+    assert client.get(f"{REPORTS}?status=submitted").json["pagination"]["total"] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        with sqlite3.connect(version_1) as connection:
+            connection.execute("UPDATE report SET updated_at = '2025-99-99T99:99:99Z'")
+
+
+def test_a_report_with_a_time_that_is_not_real_stops_the_migration_in_one_line(version_1):
+    connection = sqlite3.connect(version_1)
+    connection.execute(
+        "UPDATE report SET created_at = '2025-99-99T99:99:99Z', updated_at = '2025-99-99T99:99:99Z'"
+        " WHERE report_id = 'rpt_0000000a'"
+    )
+    connection.commit()
+    connection.close()
+
+    result = create_app({"DATABASE": version_1}).test_cli_runner().invoke(args=["migrate"])
+
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "not a real UTC time" in result.output
+    assert user_version(version_1) < 4  # the migrations before it are done, not this one
+    created = sqlite3.connect(version_1).execute("SELECT created_at FROM report").fetchall()
+    assert ("2025-99-99T99:99:99Z",) in created

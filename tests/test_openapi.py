@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from reports import create_app
+from reports import create_app, db
 
 from conformance import OpenAPIDocument
 
@@ -131,6 +131,7 @@ def test_the_request_shapes_come_from_the_marshmallow_schemas(document):
 
 def test_with_a_default_org_id_the_document_makes_org_id_optional(database):
     client = create_app({"DATABASE": database, "DEFAULT_ORG_ID": "org_home"}).test_client()
+    db.init_db(database)
 
     assert (
         "org_id" not in client.get(DOCUMENT).json["components"]["schemas"]["NewReport"]["required"]

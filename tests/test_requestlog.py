@@ -89,6 +89,7 @@ def test_an_error_line_names_the_request(client, logged, monkeypatch, caplog):
 
 def test_the_json_format_is_one_object_per_line(tmp_path):
     app = create_app({"DATABASE": str(tmp_path / "r.sqlite"), "LOG_FORMAT": "json"})
+    db.init_db(app.config["DATABASE"])
     stream = Captured()
     app.extensions["request_log"].stream = stream
 

@@ -105,7 +105,7 @@ def test_the_console_script_runs_the_other_commands_too(tmp_path):
         timeout=30,
     )
     assert result.returncode == 0, result
-    assert "Initialised the database" in result.stdout
+    assert "Created a new database at" in result.stdout
 
 
 def test_the_console_script_refuses_an_open_api_beyond_loopback(tmp_path):
