@@ -12,7 +12,7 @@ import time
 import pytest
 
 from reports import limits, queries, service
-from reports.db import add_functions
+from reports.db import add_functions, get_db
 
 from serving import REPORTS, Server, copy_of, p99, raw_request
 
@@ -61,6 +61,18 @@ def test_exports_beyond_max_exports_are_refused_until_one_ends(app, database):
         assert len(list(third)) == 3  # read to the end: its slot is free again
         assert len(list(second)) == 3
         assert len(list(service.all_reports({}))) == 3
+
+
+def test_an_export_holds_no_read_snapshot_while_its_client_reads(app, database):
+    fill(database, 2 * service.EXPORT_CHUNK + 1)
+    with app.test_request_context():
+        reports = iter(service.all_reports({}))
+        for count in range(1, 2 * service.EXPORT_CHUNK + 2):
+            next(reports)
+            # Between two reports handed on, as while a slow client reads them,
+            # no read transaction keeps checkpoints from resetting the WAL.
+            assert not get_db().in_transaction, f"a snapshot is open after report {count}"
+        assert next(reports, None) is None
 
 
 def test_an_export_beyond_max_exports_is_a_503_with_retry_after(app, client, database):
