@@ -155,27 +155,29 @@ def read_chunked(sock, pause=0.0, on_bytes=None):
         if not piece:
             return data, b""
         data += piece
-    head, rest = data.split(b"\r\n\r\n", 1)
-    body, buffer = b"", rest
-    while True:
-        while b"\r\n" not in buffer:
+    head, buffer = data.split(b"\r\n\r\n", 1)
+    body = b""
+
+    def read_until(enough):
+        """Read on until `enough(buffer)`; False if the answer ended first."""
+        nonlocal buffer
+        while not enough(buffer):
             piece = sock.recv(16384)
             if not piece:
-                return head, b""
+                return False
             buffer += piece
             if on_bytes:
                 on_bytes(len(piece))
             time.sleep(pause)
+        return True
+
+    while True:
+        if not read_until(lambda received: b"\r\n" in received):
+            return head, b""
         size_line, buffer = buffer.split(b"\r\n", 1)
         size = int(size_line, 16)
-        while len(buffer) < size + 2:
-            piece = sock.recv(16384)
-            if not piece:
-                return head, b""
-            buffer += piece
-            if on_bytes:
-                on_bytes(len(piece))
-            time.sleep(pause)
+        if not read_until(lambda received, size=size: len(received) >= size + 2):
+            return head, b""
         if size == 0:
             return head, body
         body, buffer = body + buffer[:size], buffer[size + 2 :]
