@@ -182,13 +182,15 @@ def purge(trash_days):
     every copy of what it said, and the Idempotency-Keys older than their
     lifetime. Nothing of it is left in the file: deleted content is overwritten
     (secure_delete), the search index is merged without it, and the WAL, which
-    holds old page images, is emptied. Returns (reports purged, keys expired)."""
+    holds old page images, is emptied. Expired sign-in links go too. Returns
+    (reports purged, keys expired)."""
     cutoff = _trash_cutoff(trash_days)
     key_cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
 
     def purge_all(db):
         reports = queries.purge_trash(db, cutoff)
         keys = queries.delete_idempotency_keys_before(db, key_cutoff)
+        queries.delete_sign_in_links_expired_by(db, clock.timestamp())
         if reports:
             queries.optimize_search_index(db)
         return reports, keys

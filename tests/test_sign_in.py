@@ -322,3 +322,19 @@ def test_a_configured_secret_key_makes_no_file(tmp_path, monkeypatch, tokens, da
     sign_in(app.test_client(), secret_of(tokens["coordinator"]))
 
     assert not (tmp_path / "instance").exists()
+
+
+def test_the_purge_forgets_expired_links_and_keeps_the_others(app, runner, database, tokens, clock):
+    link_secret(runner, "link", "carla")
+    clock.advance(minutes=10)
+    fresh = link_secret(runner, "link", "carla")
+    clock.advance(minutes=6)
+
+    assert runner.invoke(args=["trash", "purge"]).exit_code == 0
+
+    connection = sqlite3.connect(database)
+    try:
+        kept = [row[0] for row in connection.execute("SELECT secret_hash FROM sign_in_link")]
+    finally:
+        connection.close()
+    assert kept == [auth.hash_secret(fresh)]
