@@ -277,13 +277,19 @@ def instance_secret_key(instance_path):
         return key
 
 
+# The paths that never use a session: the API (bearer tokens) and /healthz.
+NO_SESSION = ("/api/", "/healthz")
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session; without a configured SECRET_KEY, the
     instance folder's one, made on the first request that may need it (never
     for the API, which has no session, nor when the app is only built)."""
 
     def open_session(self, app, request):
-        if not app.secret_key and not request.path.startswith(("/api/", "/healthz")):
+        if request.path.startswith(NO_SESSION):
+            return None  # Flask's null session: nothing to read, sign or set
+        if not app.secret_key:
             app.secret_key = instance_secret_key(app.instance_path)
         return super().open_session(app, request)
 

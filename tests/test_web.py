@@ -387,3 +387,10 @@ def test_a_closed_service_sends_everyone_to_sign_in(app, client):
 def test_no_page_is_kept_in_a_cache(browsers):
     assert browsers["mentor"].get("/reports/mine").headers["Cache-Control"] == "no-store"
     assert browsers["none"].get("/login").headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_keeps_no_session_even_with_a_session_cookie(browsers, tokens):
+    response = browsers["coordinator"].get(REPORTS, headers=tokens["coordinator"])
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.vary
