@@ -254,3 +254,16 @@ CREATE TABLE IF NOT EXISTS report_trash (
 );
 
 CREATE INDEX IF NOT EXISTS report_trash_by_age ON report_trash (deleted_at);
+
+-- One-time sign-in links for the web pages (`flask --app reports token link
+-- NAME`): a link signs its browser in as the token, once, until it expires.
+-- Only a hash of each link's secret is kept; a used link is deleted.
+CREATE TABLE IF NOT EXISTS sign_in_link (
+    -- SHA-256 of the link's secret, in hex, as for api_token.
+    secret_hash TEXT PRIMARY KEY CHECK (length(secret_hash) = 64),
+    token_name  TEXT NOT NULL REFERENCES api_token (name),
+    expires_at  TEXT NOT NULL
+                CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(expires_at)) IS expires_at)
+);
+
+CREATE INDEX IF NOT EXISTS sign_in_link_by_expiry ON sign_in_link (expires_at);

@@ -4,8 +4,9 @@ import os
 
 import click
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from reports import api, cli, db, errors, requestlog
+from reports import api, cli, db, errors, requestlog, web
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
@@ -20,8 +21,11 @@ class ReportsFlask(Flask):
         return response
 
 
+csrf = CSRFProtect()
+
+
 def create_app(test_config=None):
-    """Build the app: configuration, database, errors, CLI and the reports blueprint.
+    """Build the app: configuration, database, errors, CLI, the API and the web pages.
 
     Configuration is read in this order, each overriding the one before: the
     defaults, `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
@@ -54,5 +58,10 @@ def create_app(test_config=None):
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
+    web.init_app(app)
+    # Every form of the pages carries a CSRF token; the API takes bearer tokens,
+    # which a browser never sends by itself.
+    csrf.init_app(app)
+    csrf.exempt(api.bp)
     app.add_url_rule("/healthz", "healthz", api.healthz)
     return app

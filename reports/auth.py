@@ -247,3 +247,80 @@ def all_tokens():
 
 def any_in_force():
     return bool(queries.any_token_in_force(get_db()))
+
+
+# Signing in to the web pages -------------------------------------------------
+
+
+def caller_by_secret(secret):
+    """The caller a token's secret (pasted into the sign-in form) names, or None
+    if it is no token in force."""
+    token = queries.token_by_secret_hash(get_db(), hash_secret(secret.strip()))
+    if token is None:
+        return None
+    _note_use(token)
+    return Caller(token["name"], token["role"], token["peer_mentor_id"])
+
+
+def caller_by_name(name):
+    """The caller a browser session names, or None once its token is revoked:
+    asked on every request, so that revoking a token ends its sessions."""
+    token = queries.token_in_force_by_name(get_db(), name)
+    if token is None:
+        return None
+    _note_use(token)
+    return Caller(token["name"], token["role"], token["peer_mentor_id"])
+
+
+def create_sign_in_link(name, minutes):
+    """A new one-time sign-in secret for the token in force named `name`, valid
+    for `minutes`; only its hash is kept."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    now = clock.now()
+    link = {
+        "secret_hash": hash_secret(secret),
+        "token_name": name,
+        "expires_at": (now + timedelta(minutes=minutes)).strftime(clock.TIMESTAMP_FORMAT),
+    }
+
+    def create(db):
+        token = queries.token_by_name(db, name)
+        if token is None:
+            raise TokenError(f"No token is named {name!r}.")
+        if token["revoked_at"] is not None:
+            raise TokenError(f"The token {name!r} is revoked: a link cannot sign in with it.")
+        queries.delete_sign_in_links_expired_by(db, now.strftime(clock.TIMESTAMP_FORMAT))
+        queries.insert_sign_in_link(db, link)
+
+    write(create)
+    return secret
+
+
+def sign_in_link_caller(secret):
+    """Who the link would sign in, without using it up; None if it is used,
+    expired, unknown or its token revoked."""
+    token = queries.sign_in_link_token(get_db(), hash_secret(secret), clock.timestamp())
+    return None if token is None else Caller(token["name"], token["role"], token["peer_mentor_id"])
+
+
+def use_sign_in_link(secret):
+    """Use the link up, and return who it signs in; None if it cannot (used,
+    expired, unknown, or its token revoked). Of two uses at once, one wins."""
+    secret_hash = hash_secret(secret)
+
+    def use(db):
+        token = queries.sign_in_link_token(db, secret_hash, clock.timestamp())
+        taken = queries.take_sign_in_link(db, secret_hash)
+        if token is None or not taken:
+            return None
+        return Caller(token["name"], token["role"], token["peer_mentor_id"])
+
+    return write(use)
+
+
+def pages_open_to(environ):
+    """Whether the web pages act as the anonymous coordinator for this request,
+    as the API would: while it is open to all, or open here and the request is
+    made on this machine."""
+    state = access_state()
+    return state == "open to all" or (state == "open here" and from_this_machine(environ))

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from reports import auth, db, formats, service
+from reports import auth, db, formats, service, web
 from reports.config import ConfigError
 from reports.serve import serve_command
 
@@ -84,12 +84,16 @@ token = AppGroup("token", help="Create, list and revoke API tokens; reopen a clo
 @click.option("--name", required=True, help="Who or what the token is for; shown in the history.")
 @click.option("--role", required=True, type=click.Choice(auth.ROLES))
 @click.option("--mentor", help="The peer mentor id a mentor token acts for.")
+@click.option(
+    "--link", is_flag=True, help="Also print a one-time sign-in link for a browser (see `link`)."
+)
 @needs_database
-def create_token_command(name, role, mentor):
+def create_token_command(name, role, mentor, link):
     """Create a token and print its secret, once: only a hash of it is kept.
 
     The secret alone goes to stdout, so `TOKEN=$(flask --app reports token
-    create ...)` keeps it; what to do with it goes to stderr.
+    create ...)` keeps it; what to do with it goes to stderr. With --link, a
+    one-time sign-in link follows it on stdout.
     """
     try:
         secret = auth.create_token(name, role, mentor)
@@ -102,6 +106,32 @@ def create_token_command(name, role, mentor):
         err=True,
     )
     click.echo(secret)
+    if link:
+        _echo_sign_in_link(name)
+
+
+@token.command("link")
+@click.argument("name")
+@needs_database
+def link_token_command(name):
+    """Print a one-time sign-in link for the token NAME: opened in a browser, it
+    signs in as that token, once, within LINK_MINUTES. Send it to the token's
+    owner; only a hash of it is kept."""
+    _echo_sign_in_link(name)
+
+
+def _echo_sign_in_link(name):
+    minutes = current_app.config["LINK_MINUTES"]
+    try:
+        secret = auth.create_sign_in_link(name, minutes)
+    except auth.TokenError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"A sign-in link for {name!r}: it works once, for {minutes} minutes "
+        "(set PUBLIC_URL if browsers reach the service at another address):",
+        err=True,
+    )
+    click.echo(web.sign_in_url(secret))
 
 
 @token.command("list")

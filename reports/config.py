@@ -1,5 +1,7 @@
 """The settings a deployment may change, their defaults, and their checks."""
 
+import re
+
 from reports.schemas import is_entity_id
 
 DEFAULTS = {
@@ -18,6 +20,10 @@ DEFAULTS = {
     "RECEIVE_TIMEOUT": 30,
     "CONNECTION_LIMIT": 500,
     "MIN_FREE_MB": 64,
+    "SECRET_KEY": None,
+    "SECURE_COOKIES": False,
+    "PUBLIC_URL": None,
+    "LINK_MINUTES": 15,
 }
 
 
@@ -38,14 +44,27 @@ def check_config(config):
     _whole_number(config, "RECEIVE_TIMEOUT", 1, 86400)
     _whole_number(config, "CONNECTION_LIMIT", 1, 100_000)
     _whole_number(config, "MIN_FREE_MB", 0, 2**30)
+    _whole_number(config, "LINK_MINUTES", 1, 10080)
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}.")
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")
-    if type(config["ALLOW_OPEN"]) not in (bool, int) or config["ALLOW_OPEN"] not in (0, 1):
-        raise ConfigError(f"ALLOW_OPEN must be 1 or 0, not {config['ALLOW_OPEN']!r}.")
-    config["ALLOW_OPEN"] = bool(config["ALLOW_OPEN"])
+    for name in ("ALLOW_OPEN", "SECURE_COOKIES"):
+        if type(config[name]) not in (bool, int) or config[name] not in (0, 1):
+            raise ConfigError(f"{name} must be 1 or 0, not {config[name]!r}.")
+        config[name] = bool(config[name])
+    public_url = config["PUBLIC_URL"]
+    if public_url is not None and not (
+        isinstance(public_url, str) and re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", public_url)
+    ):
+        raise ConfigError(
+            "PUBLIC_URL must be the address browsers reach the service at, such as "
+            f"https://reports.example.org, not {public_url!r}."
+        )
+    key = config["SECRET_KEY"]
+    if key is not None and not (isinstance(key, str | bytes) and len(key) >= 16):
+        raise ConfigError("SECRET_KEY must be at least 16 characters (or unset, to make one).")
     org_id = config["DEFAULT_ORG_ID"]
     if isinstance(org_id, int) and not isinstance(org_id, bool):
         # REPORTS_DEFAULT_ORG_ID=42 arrives as the number 42.

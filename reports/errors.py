@@ -3,7 +3,8 @@
 import sqlite3
 from http import HTTPStatus
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -40,8 +41,29 @@ class PreconditionFailed(Exception):
     """If-Match named a version of the report that is no longer current."""
 
 
+def wants_a_page():
+    """Whether an error is answered as an HTML page rather than problem+json:
+    on the web pages, and on a path that is no route when a browser asks for
+    it (the API and every client that does not prefer HTML keep problem+json)."""
+    if request.blueprint is not None:
+        return request.blueprint == "web"
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def error_page(status, detail):
+    page = render_template(
+        "web/error.html", status=status, title=HTTPStatus(status).phrase, detail=detail
+    )
+    return page, status
+
+
 def problem(status, detail, **members):
-    """A problem+json response. `title` is the status phrase, so `type` stays about:blank."""
+    """A problem+json response, or on the web pages an HTML page that says the
+    same. `title` is the status phrase, so `type` stays about:blank."""
+    if wants_a_page():
+        return current_app.make_response(error_page(status, detail))
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -57,7 +79,12 @@ def problem(status, detail, **members):
 
 def http_error(error):
     detail = error.description
-    if error.code == 404 and detail == _werkzeug_default(error):
+    if isinstance(error, CSRFError):
+        detail = (
+            "This form has expired, or it was not sent from this service's own page. "
+            "Go back, reload the page and try again."
+        )
+    elif error.code == 404 and detail == _werkzeug_default(error):
         detail = f"Nothing is at {request.path}."
     elif error.code == 405:
         detail = f"{request.method} is not allowed on {request.path}."

@@ -1,5 +1,7 @@
 """Every SQL statement of the service, one small function each."""
 
+import json
+
 from reports import search
 
 REPORT_COLUMNS = """
@@ -545,3 +547,68 @@ def mark_token_used(db, name, used_at, not_since):
 def rewrite_a_count(db):
     """A write that changes no data: it proves the file can be written."""
     db.execute("UPDATE report_count SET reports = reports WHERE status = 'draft'")
+
+
+def token_in_force_by_name(db, name):
+    """The token of this name, unless it is revoked; or None."""
+    return db.execute(
+        """
+        SELECT name, role, peer_mentor_id, last_used_at
+          FROM api_token
+         WHERE name = :name AND revoked_at IS NULL
+        """,
+        {"name": name},
+    ).fetchone()
+
+
+def insert_sign_in_link(db, link):
+    db.execute(
+        """
+        INSERT INTO sign_in_link (secret_hash, token_name, expires_at)
+        VALUES (:secret_hash, :token_name, :expires_at)
+        """,
+        link,
+    )
+
+
+def sign_in_link_token(db, secret_hash, now):
+    """The token in force that an unexpired link names, or None."""
+    return db.execute(
+        """
+        SELECT token.name, token.role, token.peer_mentor_id, token.last_used_at
+          FROM sign_in_link AS link
+          JOIN api_token AS token ON token.name = link.token_name
+         WHERE link.secret_hash = :secret_hash AND link.expires_at > :now
+           AND token.revoked_at IS NULL
+        """,
+        {"secret_hash": secret_hash, "now": now},
+    ).fetchone()
+
+
+def take_sign_in_link(db, secret_hash):
+    """Delete the link; returns whether it was there (and so is used now, once)."""
+    cursor = db.execute(
+        "DELETE FROM sign_in_link WHERE secret_hash = :secret_hash", {"secret_hash": secret_hash}
+    )
+    return cursor.rowcount == 1
+
+
+def delete_sign_in_links_expired_by(db, now):
+    db.execute("DELETE FROM sign_in_link WHERE expires_at <= :now", {"now": now})
+
+
+def details_of_listed_reports(db, report_ids):
+    """For each of the reports, what a list of them shows besides its summary:
+    the session's date and topic, and the review (nulls while it has none)."""
+    return db.execute(
+        """
+        SELECT report.report_id,
+               json_extract(report.fields, '$.session_date') AS session_date,
+               json_extract(report.fields, '$.session_topic') AS session_topic,
+               review.review_state, review.comment, review.reviewed_by, review.reviewed_at
+          FROM report
+          LEFT JOIN report_review AS review ON review.report_id = report.report_id
+         WHERE report.report_id IN (SELECT value FROM json_each(:report_ids))
+        """,
+        {"report_ids": json.dumps(list(report_ids))},
+    ).fetchall()

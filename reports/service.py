@@ -19,6 +19,7 @@ from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import (
     ENGAGEMENT_LEVELS,
     FIELD_NAMES,
+    FILTERS,
     REQUIRED_TO_SUBMIT,
     imported_report_schema,
     is_report_id,
@@ -181,13 +182,15 @@ def purge(trash_days):
     every copy of what it said, and the Idempotency-Keys older than their
     lifetime. Nothing of it is left in the file: deleted content is overwritten
     (secure_delete), the search index is merged without it, and the WAL, which
-    holds old page images, is emptied. Returns (reports purged, keys expired)."""
+    holds old page images, is emptied. Expired sign-in links go too. Returns
+    (reports purged, keys expired)."""
     cutoff = _trash_cutoff(trash_days)
     key_cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
 
     def purge_all(db):
         reports = queries.purge_trash(db, cutoff)
         keys = queries.delete_idempotency_keys_before(db, key_cutoff)
+        queries.delete_sign_in_links_expired_by(db, clock.timestamp())
         if reports:
             queries.optimize_search_index(db)
         return reports, keys
@@ -314,6 +317,31 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
         return rows, total, None
     last = rows[limit - 1]
     return rows[:limit], total, (last["sort_key"], last["report_id"])
+
+
+def listed_reports(filters, page=1, limit=20):
+    """One page of the newest reports matching `filters` (FILTERS' names, and
+    `owner`), each as a dict of its summary with its session date and topic and
+    its `review` (None while unreviewed); and how many match in all."""
+    filters = dict.fromkeys(FILTERS) | filters
+    rows, total, _ = page_of_reports(filters, page, limit)
+    with snapshot() as db:
+        details = {
+            row["report_id"]: row
+            for row in queries.details_of_listed_reports(db, [row["report_id"] for row in rows])
+        }
+    listed = []
+    for row in rows:
+        detail = details.get(row["report_id"])
+        report = dict(row)
+        report["session_date"] = detail and detail["session_date"]
+        report["session_topic"] = detail and detail["session_topic"]
+        review = None
+        if detail is not None and detail["review_state"] is not None:
+            review = {key: detail[key] for key in REVIEW_KEYS}
+        report["review"] = review
+        listed.append(report)
+    return listed, total
 
 
 def all_reports(filters, sort="-created_at"):

@@ -19,7 +19,7 @@ def database(tmp_path):
 
 @pytest.fixture
 def app(database):
-    app = create_app({"TESTING": True, "DATABASE": database})
+    app = create_app({"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"})
     db.init_db(database)
     # Every response a test sees through `client` must match the OpenAPI document.
     app.test_client_class = ConformingClient

@@ -167,7 +167,7 @@ def test_every_error_over_the_real_server_is_problem_json(server):
     total_before = server.request("GET", REPORTS).json["pagination"]["total"]
 
     assert_problem(server.request("GET", "/api/v1/nothing-here"), 404)
-    assert_problem(server.request("GET", "/"), 404)
+    assert_problem(server.request("GET", "/nope"), 404)
 
     not_allowed = server.request("PATCH", REPORTS, CONTRACT_REPORT)
     assert_problem(not_allowed, 405)

@@ -109,7 +109,6 @@ def submitted(make_report):
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/"),
         ("GET", "/nope"),
         ("GET", "/api/v1/reportsX"),
         ("GET", "/api/v1/report"),

@@ -84,6 +84,39 @@ def test_the_wheel_holds_every_module_of_the_package(wheel):
         assert modules <= set(archive.namelist())
 
 
+def test_the_wheel_holds_every_template_and_the_stylesheet(wheel):
+    package = REPO / "reports"
+    assets = {
+        path.relative_to(REPO).as_posix()
+        for pattern in ("templates/**/*.html", "static/*")
+        for path in package.glob(pattern)
+    }
+    assert "reports/templates/base.html" in assets and "reports/static/style.css" in assets
+    with zipfile.ZipFile(wheel) as archive:
+        assert assets <= set(archive.namelist())
+
+
+def test_the_installed_package_serves_its_pages(unpacked, tmp_path):
+    code = (
+        "from reports import create_app, db; app = create_app(); "
+        "db.init_db(app.config['DATABASE'], app.instance_path); c = app.test_client(); "
+        "page = c.get('/reports'); css = c.get('/static/style.css'); "
+        "print(page.status_code, css.status_code, 'lang=\"en\"' in page.text); css.close()"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=clean_env(PYTHONPATH=str(unpacked)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "200", "True"], result.stdout
+
+
 def test_the_installed_package_creates_its_database_from_any_folder(unpacked, tmp_path):
     code = (
         "import reports; print(reports.__file__); from reports import create_app, db; "

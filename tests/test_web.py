@@ -1,0 +1,396 @@
+"""The pages: each role's start page, the lists and a report's page, scoped as
+the API is; HTML errors on the pages; CSRF; the headers; escaping; the banner
+of an open service."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reports import auth, create_app
+
+from conftest import CONTRACT_REPORT
+from web_helpers import csrf_token, secret_of, sign_in, text
+
+REPORTS = "/api/v1/reports"
+MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
+OTHER_MENTOR = "usr_mentor_007"
+TEMPLATES = Path(__file__).parent.parent / "reports" / "templates"
+HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
+
+
+@pytest.fixture
+def new_report(client, tokens):
+    """Create a report through the API as the coordinator; returns its id."""
+
+    def create(peer_mentor_id=MENTOR, status="draft", **fields):
+        body = {**CONTRACT_REPORT, "peer_mentor_id": peer_mentor_id, "status": status}
+        body["fields"] = {**CONTRACT_REPORT["fields"], **fields}
+        created = client.post(REPORTS, json=body, headers=tokens["coordinator"])
+        assert created.status_code == 201, created.json
+        return created.json["report_id"]
+
+    return create
+
+
+@pytest.fixture
+def review(client, tokens):
+    def put(report_id, review_state, comment=""):
+        reviewed = client.put(
+            f"{REPORTS}/{report_id}/review",
+            json={"review_state": review_state, "comment": comment},
+            headers=tokens["coordinator"],
+        )
+        assert reviewed.status_code == 200, reviewed.json
+
+    return put
+
+
+@pytest.fixture
+def browsers(app, tokens):
+    """A test client signed in as each role, and one with no session."""
+    clients = {"none": app.test_client()}
+    for role in ("coordinator", "viewer", "mentor"):
+        clients[role] = app.test_client()
+        sign_in(clients[role], secret_of(tokens[role]))
+    return clients
+
+
+# Every page for every role -------------------------------------------------------
+
+# What each page answers each kind of browser: a status, or where it is sent.
+PAGES = {
+    "/": {
+        "none": "/login",
+        "coordinator": "/reports",
+        "viewer": "/reports",
+        "mentor": "/reports/mine",
+    },
+    "/reports": {"none": "/login", "coordinator": 200, "viewer": 200, "mentor": 200},
+    "/reports/mine": {"none": "/login", "coordinator": 403, "viewer": 403, "mentor": 200},
+    "/reports/<own>": {"none": "/login", "coordinator": 200, "viewer": 200, "mentor": 200},
+    "/reports/<other>": {"none": "/login", "coordinator": 200, "viewer": 200, "mentor": 404},
+    "/reports/rpt_00000000": {"none": "/login", "coordinator": 404, "viewer": 404, "mentor": 404},
+    "/reports/not-an-id": {"none": "/login", "coordinator": 404, "viewer": 404, "mentor": 404},
+    "/login": {"none": 200, "coordinator": 200, "viewer": 200, "mentor": 200},
+}
+
+
+@pytest.mark.parametrize("who", ["none", "coordinator", "viewer", "mentor"])
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_for_every_role(browsers, new_report, page, who):
+    ids = {"<own>": new_report(MENTOR), "<other>": new_report(OTHER_MENTOR)}
+    path = ids.get(page.rsplit("/", 1)[1])
+    path = page if path is None else f"/reports/{path}"
+
+    response = browsers[who].get(path)
+
+    expected = PAGES[page][who]
+    if isinstance(expected, str):
+        assert response.status_code == 302 and response.headers["Location"] == expected
+        return
+    assert response.status_code == expected
+    assert response.mimetype == "text/html"
+    body = text(response)
+    assert body.startswith("<!doctype html>") and '<html lang="en">' in body
+    assert "<h1>" in body
+
+
+def test_the_pages_show_who_is_signed_in_with_a_sign_out_button(browsers):
+    body = text(browsers["viewer"].get("/reports"))
+
+    assert "Signed in as <strong>victor</strong> (viewer)" in body
+    assert re.search(
+        r'<form method="post" action="/logout">\s*<input type="hidden" name="csrf_token"', body
+    )
+    assert ">Sign out</button>" in body
+
+
+# What the pages show --------------------------------------------------------------
+
+
+def test_a_report_page_shows_every_field(browsers, new_report):
+    report_id = new_report(MENTOR, status="submitted", way_forward="Letters by Friday")
+
+    body = text(browsers["mentor"].get(f"/reports/{report_id}"))
+
+    for label in (
+        "Session date",
+        "Attendance",
+        "Session topic",
+        "Participant engagement",
+        "Challenges noted",
+        "Mentor&#39;s notes",
+        "Way forward",
+        "Duration (minutes)",
+        "Follow-up needed",
+    ):
+        assert f"<dt>{label}</dt>" in body
+    for value in CONTRACT_REPORT["fields"].values():
+        shown = {True: "Yes", False: "No", "high": "High"}.get(value, value)
+        assert f"{shown}" in body
+    assert "Letters by Friday" in body and report_id in body
+
+
+def test_my_reports_lists_drafts_first_then_submitted_with_their_review(
+    browsers, new_report, review
+):
+    approved = new_report(status="submitted", session_topic="Approved one")
+    issues = new_report(status="submitted", session_topic="Needs work")
+    draft = new_report(session_topic="Still a draft")
+    review(approved, "approved")
+    review(issues, "has_issues", "Attendance looks wrong: 400 people?")
+    new_report(OTHER_MENTOR, session_topic="Someone else's")
+
+    body = text(browsers["mentor"].get("/reports/mine"))
+
+    assert body.index("Still a draft") < body.index("<h2>Submitted</h2>") < body.index("Needs work")
+    assert f"/reports/{draft}" in body
+    assert "Approved</span>" in body
+    flagged = re.search(r'<li class="has-issues">(.*?)</li>', body, re.DOTALL).group(1)
+    assert "Needs work" in flagged and "Has issues" in flagged
+    assert "Attendance looks wrong: 400 people?" in flagged
+    assert "Approved one" not in flagged
+    assert "Someone else" not in body
+
+
+def test_the_reports_page_lists_the_newest_twenty_with_the_total(
+    browsers, new_report, review, clock
+):
+    ids = []
+    for number in range(25):
+        ids.append(new_report(status="submitted", session_topic=f"Topic {number:02}"))
+        clock.advance(minutes=1)
+    review(ids[-1], "rejected")
+
+    first = text(browsers["viewer"].get("/reports"))
+    second = text(browsers["viewer"].get("/reports?page=2"))
+
+    assert "25 reports, newest first: page 1 of 2." in first
+    assert re.findall(r"Topic (\d\d)", first) == [f"{n:02}" for n in range(24, 4, -1)]
+    assert re.findall(r"Topic (\d\d)", second) == [f"{n:02}" for n in range(4, -1, -1)]
+    assert 'href="/reports?page=2"' in first and 'href="/reports?page=1"' in second
+    assert "Rejected</span>" in first and "Rejected</span>" not in second
+    assert "Submitted" in first
+
+
+def test_a_page_number_that_is_not_one_shows_the_first_page(browsers, new_report):
+    new_report(session_topic="The only one")
+
+    for page in ("0", "-1", "x", "99999999999999999999"):
+        assert "The only one" in text(browsers["coordinator"].get(f"/reports?page={page}"))
+
+
+def test_a_mentor_gets_nothing_of_another_mentor_s_report(browsers, new_report):
+    other = new_report(OTHER_MENTOR, status="submitted", session_topic="Private matter")
+
+    for path in (f"/reports/{other}", "/reports", "/reports/mine"):
+        body = text(browsers["mentor"].get(path))
+        assert "Private matter" not in body and OTHER_MENTOR not in body
+    for path in ("/reports", "/reports/mine"):
+        assert other not in text(browsers["mentor"].get(path))
+    refused = browsers["mentor"].get(f"/reports/{other}")
+    assert refused.status_code == 404 and refused.mimetype == "text/html"
+    assert text(refused) == text(browsers["mentor"].get("/reports/rpt_00000000")).replace(
+        "rpt_00000000", other
+    )
+
+
+def test_hostile_report_text_is_shown_escaped(browsers, new_report, review):
+    report_id = new_report(
+        status="submitted", session_topic=HOSTILE, mentor_notes=HOSTILE, challenges_noted=HOSTILE
+    )
+    review(report_id, "has_issues", HOSTILE)
+
+    for who, path in (
+        ("mentor", f"/reports/{report_id}"),
+        ("mentor", "/reports/mine"),
+        ("coordinator", "/reports"),
+    ):
+        body = text(browsers[who].get(path))
+        assert "<script>alert" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#34;&gt;&lt;img src=x" in body
+
+
+# Errors -----------------------------------------------------------------------------
+
+
+def test_errors_on_the_pages_are_html_and_the_api_keeps_problem_json(browsers, client, tokens):
+    page = browsers["coordinator"].get("/reports/rpt_00000000")
+    api = client.get(f"{REPORTS}/rpt_00000000", headers=tokens["coordinator"])
+
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "<h1>Not Found</h1>" in text(page) and "rpt_00000000" in text(page)
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_a_403_page_says_why(browsers):
+    refused = browsers["viewer"].get("/reports/mine")
+
+    assert refused.status_code == 403 and refused.mimetype == "text/html"
+    assert "a mentor&#39;s page" in text(refused) and "viewer token" in text(refused)
+
+
+@pytest.mark.parametrize(
+    ("accept", "mimetype"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        (None, "application/problem+json"),
+        ("*/*", "application/problem+json"),
+    ],
+)
+def test_no_such_page_is_html_for_a_browser_only(client, accept, mimetype):
+    headers = {} if accept is None else {"Accept": accept}
+
+    response = client.get("/no-such-page", headers=headers)
+
+    assert response.status_code == 404 and response.mimetype == mimetype
+    api = client.get("/api/v1/nothing", headers=headers)
+    assert api.mimetype == "application/problem+json"
+
+
+# CSRF ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", [{}, {"csrf_token": "made-up"}], ids=["missing", "wrong"])
+def test_a_form_without_its_csrf_token_is_refused(client, tokens, form):
+    refused = client.post("/login", data={"token": secret_of(tokens["coordinator"]), **form})
+
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
+    body = text(refused)
+    assert "This form has expired" in body and "Traceback" not in body
+    with client.session_transaction() as session:
+        assert "token" not in session
+
+
+def test_a_csrf_token_of_another_session_is_refused(app, tokens):
+    stranger, victim = app.test_client(), app.test_client()
+    token = csrf_token(stranger)
+
+    refused = victim.post(
+        "/login", data={"token": secret_of(tokens["viewer"]), "csrf_token": token}
+    )
+
+    assert refused.status_code == 400 and "This form has expired" in text(refused)
+
+
+def test_the_api_needs_no_csrf_token(client, tokens):
+    created = client.post(REPORTS, json=CONTRACT_REPORT, headers=tokens["coordinator"])
+
+    assert created.status_code == 201
+
+
+# Headers ------------------------------------------------------------------------------
+
+HEADERS = {
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/login",
+        "/reports",
+        "/reports/rpt_00000000",
+        "/static/style.css",
+        REPORTS,
+        "/healthz",
+        "/nope",
+    ],
+)
+def test_every_answer_has_the_security_headers(browsers, path):
+    response = browsers["coordinator"].get(path)
+    response.close()
+
+    for name, value in HEADERS.items():
+        assert response.headers[name] == value
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"  # no 'unsafe-inline'
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["form-action"] == "'self'"
+    assert policy["base-uri"] == "'none'"
+
+
+def test_the_api_s_answers_keep_the_headers_too(client, tokens):
+    response = client.get(REPORTS, headers=tokens["viewer"])
+
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.rglob("*.html")), ids=lambda path: path.name)
+def test_no_template_has_inline_script_or_style(template):
+    source = template.read_text(encoding="utf-8")
+
+    assert "<script" not in source and "<style" not in source
+    assert not re.search(r"\sstyle=|\son[a-z]+=", source)
+    assert "|safe" not in source.replace(" ", "")
+
+
+def test_the_stylesheet_is_served_from_the_app(client):
+    with client.get("/static/style.css") as response:
+        assert response.status_code == 200 and response.mimetype == "text/css"
+        assert "@media print" in text(response) and ":focus-visible" in text(response)
+
+
+# An open service -------------------------------------------------------------------------
+
+
+def test_while_the_api_is_open_here_the_pages_are_open_under_a_banner(client):
+    start = client.get("/")
+    page = client.get("/reports")
+
+    assert start.status_code == 302 and start.headers["Location"] == "/reports"
+    assert page.status_code == 200
+    body = text(page)
+    assert "anyone on this machine can use it" in body
+    assert "flask --app reports token create --name NAME --role coordinator" in body
+    assert "acting as the <strong>anonymous</strong> coordinator" in body
+
+
+def test_an_open_service_is_not_open_to_another_machine(client):
+    response = client.get("/reports", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_with_allow_open_the_banner_says_anyone_can_use_it(app, database):
+    app = create_app({"DATABASE": database, "SECRET_KEY": "a-test-secret-key", "ALLOW_OPEN": 1})
+
+    page = app.test_client().get("/reports", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+
+    assert page.status_code == 200 and "anyone who can reach this service" in text(page)
+
+
+def test_once_a_token_is_in_force_there_is_no_banner(app, browsers):
+    body = text(browsers["coordinator"].get("/reports"))
+
+    assert "Open to use without a token" not in body
+    assert browsers["none"].get("/reports").headers["Location"] == "/login"
+
+
+def test_a_closed_service_sends_everyone_to_sign_in(app, client):
+    with app.app_context():
+        auth.create_token("carla", "coordinator")
+        auth.revoke_token("carla")
+
+    assert client.get("/").headers["Location"] == "/login"
+    assert "Open to use" not in text(client.get("/login"))
+
+
+def test_no_page_is_kept_in_a_cache(browsers):
+    assert browsers["mentor"].get("/reports/mine").headers["Cache-Control"] == "no-store"
+    assert browsers["none"].get("/login").headers["Cache-Control"] == "no-store"
+
+
+def test_the_api_keeps_no_session_even_with_a_session_cookie(browsers, tokens):
+    response = browsers["coordinator"].get(REPORTS, headers=tokens["coordinator"])
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.vary
