@@ -5,7 +5,7 @@ import os
 import click
 from flask import Flask
 
-from reports import api, cli, db, errors, requestlog
+from reports import api, cli, db, docs, errors, requestlog
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
@@ -21,7 +21,7 @@ class ReportsFlask(Flask):
 
 
 def create_app(test_config=None):
-    """Build the app: configuration, database, errors, CLI and the reports blueprint.
+    """Build the app: configuration, database, errors, CLI, the API and its /docs.
 
     Configuration is read in this order, each overriding the one before: the
     defaults, `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
@@ -54,5 +54,6 @@ def create_app(test_config=None):
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(docs.bp)
     app.add_url_rule("/healthz", "healthz", api.healthz)
     return app

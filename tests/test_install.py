@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 # What a checkout holds besides the project's sources: never part of a build.
 NOT_SOURCES = shutil.ignore_patterns(
     ".git", ".venv", "instance", "build", "dist", "*.egg-info", "__pycache__",
-    ".pytest_cache", ".ruff_cache", ".benchmarks",
+    ".pytest_cache", ".ruff_cache", ".benchmarks", "node_modules",
 )  # fmt: skip
 
 
@@ -82,6 +82,18 @@ def test_the_wheel_holds_every_module_of_the_package(wheel):
     modules = {f"reports/{path.name}" for path in (REPO / "reports").glob("*.py")}
     with zipfile.ZipFile(wheel) as archive:
         assert modules <= set(archive.namelist())
+
+
+def test_the_wheel_holds_the_templates_and_static_files_of_the_pages(wheel):
+    files = {
+        f"reports/{path.relative_to(REPO / 'reports').as_posix()}"
+        for folder in ("templates", "static")
+        for path in (REPO / "reports" / folder).rglob("*")
+        if path.is_file()
+    }
+    assert files
+    with zipfile.ZipFile(wheel) as archive:
+        assert files <= set(archive.namelist())
 
 
 def test_the_installed_package_creates_its_database_from_any_folder(unpacked, tmp_path):
