@@ -34,6 +34,7 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--hide-scrollbars",  # screenshots as wide as the page
 )
 # (name, width, height) of the viewports every page is checked and shot at.
 WIDTHS = (("phone", 360, 780), ("desk", 1280, 900))
