@@ -56,7 +56,8 @@ def missing_parts():
     if _find(CHROMEDRIVER) is None:
         missing.append("ChromeDriver (/usr/bin/chromedriver, Debian package chromium-driver)")
     if not AXE.is_file():
-        missing.append(f"axe-core ({AXE.relative_to(AXE.parents[3])})")
+        shown = AXE.relative_to(REPO) if AXE.is_relative_to(REPO) else AXE
+        missing.append(f"axe-core ({shown})")
     return missing
 
 

@@ -1,6 +1,10 @@
 """The pages in a real browser: headless Chromium against the real server, every
 page checked with axe-core and shot at a phone's and a desk's width (browser.py)."""
 
+import pytest
+
+import browser
+
 LIST_REPORTS = ".opblock-summary-path[data-path='/api/v1/reports']"
 
 
@@ -47,3 +51,53 @@ def test_docs_calls_nothing_but_this_server(web):
 
     assert resources
     assert all(url.startswith(web.base_url + "/") for url in resources), resources
+
+
+# The machinery itself, without a browser.
+
+
+def violation(impact, rule="color-contrast"):
+    return {
+        "id": rule,
+        "impact": impact,
+        "help": f"the help of {rule}",
+        "helpUrl": f"https://example.invalid/{rule}",
+        "nodes": [{"target": ["main > p"], "failureSummary": "Fix this"}],
+    }
+
+
+def test_serious_and_critical_violations_fail_listed_and_lesser_ones_pass():
+    browser.assert_accessible({"violations": [violation("minor"), violation("moderate")]}, "a")
+
+    found = [violation("serious"), violation("critical", "label"), violation("moderate", "region")]
+    with pytest.raises(pytest.fail.Exception) as failure:
+        browser.assert_accessible({"violations": found}, "a page")
+
+    message = str(failure.value)
+    assert "2 serious or critical violations on a page" in message
+    assert "[serious] color-contrast" in message and "[critical] label" in message
+    assert "at main > p: Fix this" in message
+    assert "region" not in message
+
+
+@pytest.fixture
+def no_axe(monkeypatch, tmp_path):
+    monkeypatch.setattr(browser, "AXE", tmp_path / "node_modules" / "axe-core" / "axe.min.js")
+    # Not to be reported at the end of this run: the browser tests did run.
+    monkeypatch.setattr(browser, "skipped_because", [])
+
+
+def test_without_axe_the_browser_tests_are_skipped_saying_what_is_missing(no_axe, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+
+    assert any("axe-core" in part for part in browser.missing_parts())
+    with pytest.raises(pytest.skip.Exception, match="axe-core not found. Install with: apt-get"):
+        browser.skip_or_fail("axe-core not found")
+    assert browser.skipped_because == [browser.skipped_because[0]]
+
+
+def test_under_ci_a_missing_browser_part_is_a_failure(no_axe, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+
+    with pytest.raises(pytest.fail.Exception, match="CI=true, so this is a failure"):
+        browser.skip_or_fail("axe-core not found")
