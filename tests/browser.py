@@ -44,6 +44,20 @@ WAIT_SECONDS = 15
 # axe-core's impacts that fail a test; "minor" and "moderate" are only reported.
 FAILING_IMPACTS = ("serious", "critical")
 
+# Run in each page before its own scripts: it notes what the page's
+# Content-Security-Policy blocked and every uncaught script error.
+WATCH_PAGE = """
+window.__pageProblems = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__pageProblems.push(
+    `Content-Security-Policy ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+  );
+});
+window.addEventListener("error", (event) => {
+  window.__pageProblems.push(`script error: ${event.message} (${event.filename}:${event.lineno})`);
+});
+"""
+
 # Why the browser tests cannot run here, once found; shown again at the end of the run.
 skipped_because = []
 
@@ -95,6 +109,7 @@ def start_chromium(profile):
     options.add_argument(f"--window-size={width},{height}")
     service = Service(executable_path=_find(CHROMEDRIVER), log_output=str(profile / "driver.log"))
     driver = webdriver.Chrome(options=options, service=service)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_PAGE})
     driver.set_page_load_timeout(WAIT_SECONDS)
     driver.set_script_timeout(WAIT_SECONDS * 2)
     return driver
@@ -132,9 +147,14 @@ class Browser:
         )
 
     def check_page(self, name, include=None):
-        """Check the page shown now at each width of WIDTHS: no axe-core violation of
-        impact serious or critical (within the CSS selector `include`, if given),
-        and a full-page screenshot `NAME-WIDTH.png`. Returns the screenshots' paths."""
+        """Check the page shown now: nothing blocked by its Content-Security-Policy
+        and no script error so far; then at each width of WIDTHS, no axe-core
+        violation of impact serious or critical (within the CSS selector `include`,
+        if given), and a full-page screenshot `NAME-WIDTH.png`. Returns the
+        screenshots' paths."""
+        problems = self.page_problems()
+        if problems:
+            pytest.fail(f"{name} ({self.driver.current_url}):\n" + "\n".join(problems))
         shots = []
         try:
             for width_name, width, height in WIDTHS:
@@ -145,6 +165,10 @@ class Browser:
             self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         self.checked.append(name)
         return shots
+
+    def page_problems(self):
+        """What the page's Content-Security-Policy blocked, and its script errors."""
+        return self.driver.execute_script("return window.__pageProblems || []")
 
     def axe(self, include=None):
         """axe-core's results for the page shown now (injected afresh if need be)."""

@@ -53,6 +53,13 @@ def test_docs_calls_nothing_but_this_server(web):
     assert all(url.startswith(web.base_url + "/") for url in resources), resources
 
 
+def test_the_browser_notes_what_a_content_security_policy_blocks(web):
+    policy = "<meta http-equiv='Content-Security-Policy' content=\"script-src 'none'\">"
+    web.driver.get(f"data:text/html,{policy}<script>1</script><h1>Blocked</h1>")
+
+    assert web.page_problems() == ["Content-Security-Policy script-src-elem blocked inline"]
+
+
 # The machinery itself, without a browser.
 
 
