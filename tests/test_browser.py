@@ -41,6 +41,18 @@ def test_docs_tries_an_operation_against_this_server_and_passes_axe(web):
     )
 
 
+def test_docs_authorize_dialog_passes_axe_and_closes(web):
+    web.open("/docs")
+    web.wait_for(".btn.authorize").click()
+
+    dialog = web.wait_for(".modal-ux")
+    web.check_page("docs-authorize")
+    assert "bearer" in dialog.text
+    web.wait_for(".modal-ux .close-modal").click()
+
+    assert not web.driver.find_elements("css selector", ".modal-ux")
+
+
 def test_docs_calls_nothing_but_this_server(web):
     web.open("/docs")
     web.wait_for(LIST_REPORTS)

@@ -21,18 +21,33 @@
     validatorUrl: null,
   });
 
-  // Names that Swagger UI leaves out, for screen readers (axe-core's select-name
-  // and button-name): the list of a parameter's values (an enum) is named after
-  // its parameter, as the row shows it; a copy button says what it does.
-  function nameUnnamedControls() {
-    var lists = root.querySelectorAll("tr[data-param-name] select:not([aria-label])");
+  // Names that Swagger UI leaves out or gets wrong, for screen readers (axe-core's
+  // select-name, button-name, label-content-name-mismatch): the list of a
+  // parameter's values (an enum) is named after its parameter, as the row shows
+  // it; a copy or close button says what it does; a button whose name leaves out
+  // its visible text (Authorize is "Apply credentials") says that text first, as
+  // speech control users say it.
+  function nameControls() {
+    var lists = document.querySelectorAll("tr[data-param-name] select:not([aria-label])");
     lists.forEach(function (list) {
       list.setAttribute("aria-label", list.closest("tr").dataset.paramName);
     });
-    var copyButtons = root.querySelectorAll(".copy-to-clipboard > button:not([aria-label])");
-    copyButtons.forEach(function (button) {
-      button.setAttribute("aria-label", "Copy to the clipboard");
+    var unnamed = {
+      ".copy-to-clipboard > button": "Copy to the clipboard",
+      ".close-modal": "Close",
+    };
+    Object.keys(unnamed).forEach(function (selector) {
+      document.querySelectorAll(selector + ":not([aria-label])").forEach(function (button) {
+        button.setAttribute("aria-label", unnamed[selector]);
+      });
+    });
+    document.querySelectorAll("#swagger-ui button[aria-label]").forEach(function (button) {
+      var text = button.textContent.trim();
+      var name = button.getAttribute("aria-label");
+      if (text && name.toLowerCase().indexOf(text.toLowerCase()) === -1) {
+        button.setAttribute("aria-label", text + ": " + name.toLowerCase());
+      }
     });
   }
-  new MutationObserver(nameUnnamedControls).observe(root, { childList: true, subtree: true });
+  new MutationObserver(nameControls).observe(root, { childList: true, subtree: true });
 })();
