@@ -108,10 +108,11 @@ def seeded(tmp_path_factory):
     return database
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(tmp_path_factory):
-    """One headless Chromium for the whole run, with a fresh profile; skipped with
-    the reason (failed under CI=true) where it or axe-core is not installed."""
+    """One headless Chromium for a test module, with a fresh profile; skipped with
+    the reason (failed under CI=true) where it or axe-core is not installed. Not
+    for the whole run: an idle browser would still take CPU from the timing tests."""
     missing = browser.missing_parts()
     if missing:
         browser.skip_or_fail(f"{', '.join(missing)} not found")
