@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from reports import api, cli, db, errors, requestlog, web
+from reports import api, cli, db, docs, errors, requestlog, web
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
@@ -25,7 +25,7 @@ csrf = CSRFProtect()
 
 
 def create_app(test_config=None):
-    """Build the app: configuration, database, errors, CLI, the API and the web pages.
+    """Build the app: configuration, errors, CLI, the API and its /docs, and the web pages.
 
     Configuration is read in this order, each overriding the one before: the
     defaults, `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
@@ -63,5 +63,6 @@ def create_app(test_config=None):
     # which a browser never sends by itself.
     csrf.init_app(app)
     csrf.exempt(api.bp)
+    app.register_blueprint(docs.bp)
     app.add_url_rule("/healthz", "healthz", api.healthz)
     return app

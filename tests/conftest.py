@@ -6,7 +6,9 @@ import pytest
 from reports import auth, create_app, db
 from reports.openapi import CREATE_EXAMPLE
 
+import browser
 from conformance import ConformingClient
+from serving import Server
 
 # The contract's own POST example.
 CONTRACT_REPORT = CREATE_EXAMPLE
@@ -104,3 +106,39 @@ def seeded(tmp_path_factory):
     database = tmp_path_factory.mktemp("seeded") / "reports.sqlite"
     seed(database)
     return database
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """One headless Chromium for a test module, with a fresh profile; skipped with
+    the reason (failed under CI=true) where it or axe-core is not installed. Not
+    for the whole run: an idle browser would still take CPU from the timing tests."""
+    missing = browser.missing_parts()
+    if missing:
+        browser.skip_or_fail(f"{', '.join(missing)} not found")
+    driver = browser.start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The real `python app.py` on a free port, with a new database of the test's own."""
+    with Server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def web(chromium, live_server, tmp_path):
+    """The browser, signed out, on the test's own server; it checks every page it is
+    asked to with axe-core and keeps its screenshots in the test's tmp_path/screenshots."""
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    return browser.Browser(chromium, live_server, tmp_path / "screenshots")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it at the end of the run too, where it cannot be missed, when the browser
+    tests were skipped."""
+    for reason in browser.skipped_because:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.line(reason, red=True, bold=True)

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 # What a checkout holds besides the project's sources: never part of a build.
 NOT_SOURCES = shutil.ignore_patterns(
     ".git", ".venv", "instance", "build", "dist", "*.egg-info", "__pycache__",
-    ".pytest_cache", ".ruff_cache", ".benchmarks",
+    ".pytest_cache", ".ruff_cache", ".benchmarks", "node_modules",
 )  # fmt: skip
 
 
