@@ -64,7 +64,7 @@ def test_a_mentor_signs_in_with_its_link_and_finds_its_reports(web):
     sign_in(web, mentor_link, "mentor")
     heading = web.wait_for("main h1")
     assert heading.text == "My reports"
-    web.check_page("mentor-my-reports")
+    web.keep_for_readme(web.check_page("mentor-my-reports")[0], "screenshot-my-reports.png")
     link = web.wait_for(f"a[href$='/reports/{report_id}']")
     # Hostile text is shown as text, never run.
     assert link.text == HOSTILE_TOPIC
@@ -86,5 +86,5 @@ def test_a_mentor_signs_in_with_its_link_and_finds_its_reports(web):
 
     sign_in(web, coordinator_link, "coordinator")
     web.wait_for(f"a[href$='/reports/{report_id}']")
-    web.check_page("coordinator-reports")
+    web.keep_for_readme(web.check_page("coordinator-reports")[1], "screenshot-reports.png")
     assert coordinator_secret not in web.driver.page_source
