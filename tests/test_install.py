@@ -96,6 +96,19 @@ def test_the_wheel_holds_every_template_and_the_stylesheet(wheel):
         assert assets <= set(archive.namelist())
 
 
+def run_installed(code, unpacked, folder):
+    """Python `code` run in `folder` with the package from the unpacked wheel alone."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=folder,
+        env=clean_env(PYTHONPATH=str(unpacked)),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_the_installed_package_serves_its_pages(unpacked, tmp_path):
     code = (
         "from reports import create_app, db; app = create_app(); "
@@ -103,15 +116,7 @@ def test_the_installed_package_serves_its_pages(unpacked, tmp_path):
         "page = c.get('/reports'); css = c.get('/static/style.css'); "
         "print(page.status_code, css.status_code, 'lang=\"en\"' in page.text); css.close()"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=clean_env(PYTHONPATH=str(unpacked)),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_installed(code, unpacked, tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["200", "200", "True"], result.stdout
@@ -122,15 +127,7 @@ def test_the_installed_package_creates_its_database_from_any_folder(unpacked, tm
         "import reports; print(reports.__file__); from reports import create_app, db; "
         "app = create_app(); db.init_db(app.config['DATABASE'], app.instance_path)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=clean_env(PYTHONPATH=str(unpacked)),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_installed(code, unpacked, tmp_path)
 
     assert result.returncode == 0, result.stderr
     # The package came from the wheel, not from the checkout or an editable install.
