@@ -11,9 +11,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from reports import auth, db, formats, service, web
+from reports import auth, db, formats, service
 from reports.config import ConfigError
 from reports.serve import serve_command
+from reports.web.signin import sign_in_url
 
 # What a command says in one line, instead of a traceback.
 ONE_LINE_ERRORS = (db.DatabaseMissing, db.NotADatabase, db.NewerDatabase, db.DatabaseGone)
@@ -131,7 +132,7 @@ def _echo_sign_in_link(name):
         "(set PUBLIC_URL if browsers reach the service at another address):",
         err=True,
     )
-    click.echo(web.sign_in_url(secret))
+    click.echo(sign_in_url(secret))
 
 
 @token.command("list")

@@ -1,0 +1,112 @@
+"""The web pages: server-rendered, for people in a browser. Thin like the API:
+parse the form, call `auth` and `service`, render. No SQL and no rule here.
+
+One blueprint, `web`, at `/`; each module of this package adds the pages of
+one part of the service to it."""
+
+import functools
+
+from flask import Blueprint, flash, g, redirect, request, session, url_for
+
+from reports import auth
+
+bp = Blueprint("web", __name__)
+
+ACCESS_BANNERS = {
+    "open here": "This service has no token yet, so anyone on this machine can use it "
+    "as a coordinator, and no one else.",
+    "open to all": "No token is in force and ALLOW_OPEN is set, so anyone who can reach "
+    "this service can use it as a coordinator.",
+}
+REVIEW_LABELS = {
+    None: "Not reviewed",
+    "approved": "Approved",
+    "has_issues": "Has issues",
+    "rejected": "Rejected",
+}
+
+
+# Who is asking ------------------------------------------------------------
+
+
+@bp.before_request
+def load_caller():
+    """g.caller: the signed-in token (checked again on every request, so that
+    revoking it ends the session), the anonymous coordinator while the pages
+    are open, or None."""
+    g.caller, g.access = None, None
+    name = session.get("token")
+    if name is not None:
+        g.caller = auth.caller_by_name(name)
+        if g.caller is None:
+            session.clear()
+            flash("Your sign-in has ended: its token was revoked. Sign in again.")
+        return
+    if auth.pages_open_to(request.environ):
+        g.caller, g.access = auth.ANONYMOUS, auth.access_state()
+
+
+@bp.after_request
+def not_cached(response):
+    """A page shows what its session may see: no cache keeps a copy, so that
+    Back after signing out shows nothing."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.caller is None:
+            return redirect(url_for("web.login"))
+        return view(**kwargs)
+
+    return wrapped
+
+
+@bp.app_context_processor
+def page_context():
+    banner = ACCESS_BANNERS.get(g.get("access")) if g.get("caller") is auth.ANONYMOUS else None
+    return {
+        "caller": g.get("caller"),
+        "signed_in": "token" in session,
+        "access_banner": banner,
+        "create_command": auth.CREATE_COMMAND,
+    }
+
+
+# The app around the pages -------------------------------------------------------
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def security_headers(response):
+    """On every answer, the API's too: no inline script, no framing, no sniffing."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def init_app(app):
+    from reports.web.sessions import SessionInterface
+
+    app.session_interface = SessionInterface()
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["SECURE_COOKIES"],
+        # A form's CSRF token lasts as long as its session: a long report may
+        # take more than Flask-WTF's default hour to write.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.jinja_env.globals["review_labels"] = REVIEW_LABELS
+    app.after_request(security_headers)
+    app.register_blueprint(bp)
+
+
+# The pages, each module adding its own to `bp`.
+from reports.web import pages, signin  # noqa: E402,F401

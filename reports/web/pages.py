@@ -1,0 +1,101 @@
+"""The pages that show reports: each role's start page, the lists, one report."""
+
+import math
+
+from flask import g, redirect, render_template, request, url_for
+from werkzeug.exceptions import Forbidden
+
+from reports import service
+from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT
+from reports.web import bp, login_required
+
+PAGE_SIZE = 20
+# Reports "My reports" shows of each status.
+MINE_LIMIT = 100
+
+# How each catalogue field is shown on a report's page.
+FIELD_LABELS = {
+    "session_date": "Session date",
+    "attendance_count": "Attendance",
+    "session_topic": "Session topic",
+    "participant_engagement": "Participant engagement",
+    "challenges_noted": "Challenges noted",
+    "mentor_notes": "Mentor's notes",
+    "way_forward": "Way forward",
+    "duration_minutes": "Duration (minutes)",
+    "follow_up_needed": "Follow-up needed",
+}
+ENGAGEMENT_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Each role's start page."""
+    if g.caller.role == "mentor":
+        return redirect(url_for("web.my_reports"))
+    return redirect(url_for("web.reports"))
+
+
+@bp.get("/reports")
+@login_required
+def reports():
+    """The newest reports, a page at a time (a mentor sees its own only)."""
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    listed, total = service.listed_reports({"owner": g.caller.owner}, page=page, limit=PAGE_SIZE)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    return render_template("web/reports.html", reports=listed, total=total, page=page, pages=pages)
+
+
+@bp.get("/reports/mine")
+@login_required
+def my_reports():
+    """A mentor's reports: drafts first, then submitted ones with their review."""
+    if g.caller.role != "mentor":
+        raise Forbidden(
+            "“My reports” is a mentor's page: your token is a "
+            f"{g.caller.role} token. All reports are under Reports."
+        )
+    drafts, draft_total = service.listed_reports(
+        {"owner": g.caller.owner, "status": "draft"}, limit=MINE_LIMIT
+    )
+    submitted, submitted_total = service.listed_reports(
+        {"owner": g.caller.owner, "status": "submitted"}, limit=MINE_LIMIT
+    )
+    return render_template(
+        "web/mine.html",
+        drafts=drafts,
+        draft_total=draft_total,
+        submitted=submitted,
+        submitted_total=submitted_total,
+    )
+
+
+@bp.get("/reports/<report_id>")
+@login_required
+def report(report_id):
+    """Every field of one report, and its review; another mentor's is a 404."""
+    shown = service.get_report(report_id, g.caller)
+    review = service.review_of(report_id, g.caller)
+    fields = [
+        (name, FIELD_LABELS[name], _shown_value(name, shown["fields"].get(name)))
+        for name in FIELD_NAMES
+    ]
+    return render_template(
+        "web/report.html",
+        report=shown,
+        review=review,
+        fields=fields,
+        required=REQUIRED_TO_SUBMIT,
+    )
+
+
+def _shown_value(name, value):
+    if value is None:
+        return None
+    if name == "follow_up_needed":
+        return "Yes" if value else "No"
+    if name == "participant_engagement":
+        return ENGAGEMENT_LABELS.get(value, value)
+    return str(value)
