@@ -9,6 +9,7 @@ from reports.openapi import CREATE_EXAMPLE
 import browser
 from conformance import ConformingClient
 from serving import Server
+from web_helpers import secret_of, sign_in
 
 # The contract's own POST example.
 CONTRACT_REPORT = CREATE_EXAMPLE
@@ -142,3 +143,43 @@ def pytest_terminal_summary(terminalreporter):
     for reason in browser.skipped_because:
         terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
         terminalreporter.line(reason, red=True, bold=True)
+
+
+# The pages' tests ----------------------------------------------------------------
+
+
+@pytest.fixture
+def new_report(client, tokens):
+    """Create a report through the API as the coordinator; returns its id."""
+
+    def create(peer_mentor_id=CONTRACT_REPORT["peer_mentor_id"], status="draft", **fields):
+        body = {**CONTRACT_REPORT, "peer_mentor_id": peer_mentor_id, "status": status}
+        body["fields"] = {**CONTRACT_REPORT["fields"], **fields}
+        created = client.post("/api/v1/reports", json=body, headers=tokens["coordinator"])
+        assert created.status_code == 201, created.json
+        return created.json["report_id"]
+
+    return create
+
+
+@pytest.fixture
+def review(client, tokens):
+    def put(report_id, review_state, comment=""):
+        reviewed = client.put(
+            f"/api/v1/reports/{report_id}/review",
+            json={"review_state": review_state, "comment": comment},
+            headers=tokens["coordinator"],
+        )
+        assert reviewed.status_code == 200, reviewed.json
+
+    return put
+
+
+@pytest.fixture
+def browsers(app, tokens):
+    """A test client signed in as each role, and one with no session."""
+    clients = {"none": app.test_client()}
+    for role in ("coordinator", "viewer", "mentor"):
+        clients[role] = app.test_client()
+        sign_in(clients[role], secret_of(tokens[role]))
+    return clients

@@ -10,50 +10,13 @@ import pytest
 from reports import auth, create_app
 
 from conftest import CONTRACT_REPORT
-from web_helpers import csrf_token, secret_of, sign_in, text
+from web_helpers import csrf_token, secret_of, text
 
 REPORTS = "/api/v1/reports"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
 OTHER_MENTOR = "usr_mentor_007"
 TEMPLATES = Path(__file__).parent.parent / "reports" / "templates"
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
-
-
-@pytest.fixture
-def new_report(client, tokens):
-    """Create a report through the API as the coordinator; returns its id."""
-
-    def create(peer_mentor_id=MENTOR, status="draft", **fields):
-        body = {**CONTRACT_REPORT, "peer_mentor_id": peer_mentor_id, "status": status}
-        body["fields"] = {**CONTRACT_REPORT["fields"], **fields}
-        created = client.post(REPORTS, json=body, headers=tokens["coordinator"])
-        assert created.status_code == 201, created.json
-        return created.json["report_id"]
-
-    return create
-
-
-@pytest.fixture
-def review(client, tokens):
-    def put(report_id, review_state, comment=""):
-        reviewed = client.put(
-            f"{REPORTS}/{report_id}/review",
-            json={"review_state": review_state, "comment": comment},
-            headers=tokens["coordinator"],
-        )
-        assert reviewed.status_code == 200, reviewed.json
-
-    return put
-
-
-@pytest.fixture
-def browsers(app, tokens):
-    """A test client signed in as each role, and one with no session."""
-    clients = {"none": app.test_client()}
-    for role in ("coordinator", "viewer", "mentor"):
-        clients[role] = app.test_client()
-        sign_in(clients[role], secret_of(tokens[role]))
-    return clients
 
 
 # Every page for every role -------------------------------------------------------
