@@ -7,6 +7,9 @@ import sqlite3
 
 import pytest
 
+from reports import service
+from reports.auth import Caller
+
 from conftest import CONTRACT_REPORT
 from web_helpers import csrf_token, text
 
@@ -363,6 +366,32 @@ def test_a_mentor_cannot_delete_its_reviewed_report_and_the_page_says_why(
     for answer in (confirm, refused):
         assert answer.status_code == 403 and why in text(answer)
     assert stored() == before
+
+
+CALLERS = {
+    "coordinator": Caller("carla", "coordinator"),
+    "viewer": Caller("victor", "viewer"),
+    "mentor": Caller("mona", "mentor", MENTOR),
+}
+
+
+@pytest.mark.parametrize("state", [None, "has_issues", "approved", "rejected"])
+@pytest.mark.parametrize("who", CALLERS)
+def test_the_page_is_told_beforehand_what_deleting_would_refuse(
+    app, client, tokens, new_report, review, who, state
+):
+    report_id = new_report(status="submitted")
+    if state:
+        review(report_id, state)
+    with app.app_context():
+        refused = service.change_refused(report_id, CALLERS[who])
+
+    deleted = client.delete(f"{REPORTS}/{report_id}", headers=tokens[who])
+
+    if refused is None:
+        assert deleted.status_code == 200
+    else:
+        assert deleted.status_code == 403 and deleted.json["detail"] == refused
 
 
 def test_a_viewer_sees_no_delete_link_and_cannot_delete(browsers, new_report, stored):
