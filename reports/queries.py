@@ -421,6 +421,9 @@ def trash(db):
     return db.execute(
         """
         SELECT report_id, json_extract(report, '$.peer_mentor_id') AS peer_mentor_id,
+               json_extract(report, '$.activity_id') AS activity_id,
+               json_extract(json_extract(report, '$.fields'), '$.session_topic')
+                   AS session_topic,
                deleted_at, deleted_by
           FROM report_trash
          ORDER BY deleted_at DESC, report_id

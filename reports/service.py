@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
 from reports import clock, limits, queries
-from reports.auth import ANONYMOUS, Caller
+from reports.auth import ANONYMOUS, Caller, require_write
 from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import (
@@ -237,6 +237,21 @@ def review_of(report_id, caller=ANONYMOUS):
     if review is None:
         return {"report_id": report_id, **dict.fromkeys(REVIEW_KEYS)}
     return {"report_id": report_id, **dict(review)}
+
+
+def change_refused(report_id, caller=ANONYMOUS):
+    """Why `caller` may not correct or delete the report, or None while it may:
+    the rules update_report and delete_report keep, asked beforehand, so that
+    a page can say why instead of offering what would be refused."""
+    with snapshot() as db:
+        report = _existing_report(db, report_id, caller)
+        review = queries.review_of(db, report_id)
+    try:
+        require_write(caller)
+        _check_mentor_may_change(report, review, caller)
+    except Forbidden as refused:
+        return refused.description
+    return None
 
 
 def review_report(report_id, review_state, comment="", caller=ANONYMOUS):

@@ -7,7 +7,7 @@ from werkzeug.exceptions import Forbidden
 
 from reports import service
 from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT
-from reports.web import bp, login_required
+from reports.web import bp, login_required, reviewing
 
 PAGE_SIZE = 20
 # Reports "My reports" shows of each status.
@@ -75,20 +75,27 @@ def my_reports():
 @bp.get("/reports/<report_id>")
 @login_required
 def report(report_id):
-    """Every field of one report, and its review; another mentor's is a 404."""
+    """Every field of one report, its review and its history; another mentor's is a 404."""
+    return report_page(report_id)
+
+
+def report_page(report_id, status=200, **context):
+    """The report's page, with `context` for its parts (a form that failed, say)."""
     shown = service.get_report(report_id, g.caller)
     review = service.review_of(report_id, g.caller)
     fields = [
         (name, FIELD_LABELS[name], _shown_value(name, shown["fields"].get(name)))
         for name in FIELD_NAMES
     ]
-    return render_template(
+    page = render_template(
         "web/report.html",
         report=shown,
         review=review,
         fields=fields,
         required=REQUIRED_TO_SUBMIT,
+        **{**reviewing.report_parts(shown), **context},
     )
+    return page, status
 
 
 def _shown_value(name, value):

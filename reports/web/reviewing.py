@@ -1,0 +1,191 @@
+"""A coordinator's part of a report's page, and the trash: the review form, the
+history as a timeline (for everyone who may see the report), deleting with a
+confirmation, and restoring from the trash."""
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError, validate
+from werkzeug.exceptions import Forbidden, NotFound
+
+from reports import auth, service
+from reports.errors import Conflict, ReportNotFound
+from reports.schemas import review_request_schema
+from reports.web import REVIEW_LABELS, bp, login_required, pages
+
+# Each action of a report's history, in words.
+ACTIONS = {
+    "create": "Created",
+    "submit": "Submitted",
+    "update": "Updated",
+    "review": "Reviewed",
+    "delete": "Deleted",
+    "restore": "Restored",
+}
+STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted"}
+# The review form's choices, in its order: the value, its label and its hint.
+REVIEW_CHOICES = (
+    ("approved", "Approve", "The report is done: its mentor can no longer change it."),
+    (
+        "has_issues",
+        "Has issues",
+        "Send it back: its mentor sees your comment and can correct the report.",
+    ),
+    ("rejected", "Reject", "The report is refused: its mentor can no longer change it."),
+)
+REVIEW_STATE_MISSING = "Choose approve, has issues or reject."
+COMMENT_MAX = next(
+    validator.max
+    for validator in review_request_schema.fields["comment"].validators
+    if isinstance(validator, validate.Length)
+)
+# A changed value longer than this, or of more than one line, is shown under
+# its field's name rather than beside the other.
+SHORT_VALUE = 40
+
+
+def field_label(name):
+    """A catalogue field's label: the one place this module reads labels from."""
+    return pages.FIELD_LABELS.get(name, name)
+
+
+# The report's page ---------------------------------------------------------------
+
+
+def report_parts(report):
+    """What this module adds to a report's page: the review form's state, whether
+    (or why not) the caller may delete the report, and its history."""
+    report_id = report["report_id"]
+    return {
+        "review_errors": {},
+        "review_typed": {},
+        "review_choices": REVIEW_CHOICES,
+        "comment_max": COMMENT_MAX,
+        "delete_refused": service.change_refused(report_id, g.caller),
+        "timeline": timeline(service.history(report_id, g.caller)),
+    }
+
+
+def timeline(revisions):
+    """The history's revisions as the page shows them: who, when, the action in
+    words, each change with its label and the values before and after as shown
+    on the page (None where there was none), and a review's comment."""
+    return [
+        {
+            "at": revision["changed_at"],
+            "actor": revision["actor"],
+            "action": ACTIONS.get(revision["action"], revision["action"]),
+            "changes": _changes(revision["changes"]),
+            "comment": revision["changes"].get("comment") or None,
+        }
+        for revision in revisions
+    ]
+
+
+def _changes(detail):
+    changes = []
+    if "status" in detail:
+        changes.append(_change("Status", STATUS_LABELS, detail["status"]))
+    for name, change in detail.get("fields", {}).items():
+        before, after = (pages._shown_value(name, change[key]) for key in ("before", "after"))
+        changes.append(_shown_change(field_label(name), before, after))
+    if "review_state" in detail:
+        changes.append(_change("Review", REVIEW_LABELS, detail["review_state"]))
+    return changes
+
+
+def _change(label, labels, change):
+    before, after = (labels.get(change[key], change[key]) for key in ("before", "after"))
+    return _shown_change(label, before, after)
+
+
+def _shown_change(label, before, after):
+    long = any(value and (len(value) > SHORT_VALUE or "\n" in value) for value in (before, after))
+    return {"label": label, "before": before, "after": after, "long": long}
+
+
+# Reviewing -------------------------------------------------------------------------
+
+
+@bp.post("/reports/<report_id>/review")
+@login_required
+def review_report(report_id):
+    """Save a coordinator's review; a form that fails shows the report's page again."""
+    auth.require_coordinator(g.caller)
+    typed = {name: request.form.get(name) for name in ("review_state", "comment")}
+    try:
+        review = review_request_schema.load(
+            {name: value for name, value in typed.items() if value is not None}
+        )
+        reviewed = service.review_report(
+            report_id, review["review_state"], review["comment"], g.caller
+        )
+    except ValidationError as error:
+        errors = _first_messages(error.messages)
+        return pages.report_page(report_id, 422, review_errors=errors, review_typed=typed)
+    except Conflict as error:
+        report = service.get_report(report_id, g.caller)
+        return render_template("web/review_refused.html", report=report, reason=str(error)), 409
+    flash(f"Review saved: {REVIEW_LABELS[reviewed['review_state']]}.")
+    return redirect(url_for("web.report", report_id=report_id), 303)
+
+
+def _first_messages(messages):
+    """One message per field, in the page's words where the schema's are too terse."""
+    shown = {name: problems[0] for name, problems in messages.items()}
+    required = review_request_schema.fields["review_state"].error_messages["required"]
+    if shown.get("review_state") == required:
+        shown["review_state"] = REVIEW_STATE_MISSING
+    return shown
+
+
+# Deleting and the trash --------------------------------------------------------------
+
+
+@bp.route("/reports/<report_id>/delete", methods=("GET", "POST"))
+@login_required
+def delete_report(report_id):
+    """GET asks to confirm; POST moves the report to the trash."""
+    auth.require_write(g.caller)
+    report = service.get_report(report_id, g.caller)
+    if request.method == "GET":
+        refused = service.change_refused(report_id, g.caller)
+        if refused is not None:
+            raise Forbidden(refused)
+        days = current_app.config["TRASH_DAYS"]
+        return render_template("web/delete.html", report=report, trash_days=days)
+    service.delete_report(report_id, None, g.caller)
+    flash(
+        f"{_title(report)} is in the trash. A coordinator can restore it for "
+        f"{current_app.config['TRASH_DAYS']} days."
+    )
+    start = "web.my_reports" if g.caller.role == "mentor" else "web.reports"
+    return redirect(url_for(start), 303)
+
+
+@bp.get("/trash")
+@login_required
+def trash():
+    """The deleted reports that can still be restored, most recently deleted first."""
+    auth.require_coordinator(g.caller)
+    days = current_app.config["TRASH_DAYS"]
+    return render_template("web/trash.html", entries=service.trashed_reports(days), trash_days=days)
+
+
+@bp.post("/trash/<report_id>/restore")
+@login_required
+def restore_report(report_id):
+    auth.require_coordinator(g.caller)
+    try:
+        restored = service.restore_report(report_id, g.caller)
+    except ReportNotFound:
+        raise NotFound(
+            f"No report with the id {report_id!r} is in the trash: it may have been "
+            "restored already, or deleted for good after "
+            f"{current_app.config['TRASH_DAYS']} days there."
+        ) from None
+    flash(f"{_title(restored)} is restored, with its review and its history.")
+    return redirect(url_for("web.report", report_id=report_id), 303)
+
+
+def _title(report):
+    topic = report["fields"].get("session_topic")
+    return f"“{topic}”" if topic else f"Report {report['report_id']}"
