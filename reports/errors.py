@@ -132,7 +132,7 @@ def database_error(error):
     current_app.logger.error(
         "Storage fault on %s %s (request %s): %s (%s)",
         request.method,
-        request.path,
+        requestlog.logged_path(),
         requestlog.request_id(),
         error.sqlite_errorname,
         error,
@@ -149,7 +149,7 @@ def over_budget(error):
         "Query over its budget of %d ms on %s %s (request %s)",
         budget,
         request.method,
-        request.path,
+        requestlog.logged_path(),
         requestlog.request_id(),
     )
     return retry_later(
@@ -181,7 +181,7 @@ def unexpected_error(error):
     current_app.logger.exception(
         "Unexpected error on %s %s (request %s)",
         request.method,
-        request.path,
+        requestlog.logged_path(),
         requestlog.request_id(),
     )
     return problem(500, "An unexpected error occurred. It has been logged on the server.")

@@ -127,6 +127,16 @@ def start_request():
     g.request_started = time.perf_counter()
 
 
+# A sign-in link's path holds its secret, which must not be readable in a log
+# before the link is used.
+SIGN_IN_LINK = re.compile(r"^/login/.+")
+
+
+def logged_path():
+    """The request's path as the logs write it: a sign-in link's secret left out."""
+    return SIGN_IN_LINK.sub("/login/…", request.path)
+
+
 def end_request(response):
     response.headers["X-Request-ID"] = g.request_id
     caller = g.get("caller")
@@ -135,7 +145,7 @@ def end_request(response):
             "time": clock.timestamp(),
             "request_id": g.request_id,
             "method": request.method,
-            "path": request.path,
+            "path": logged_path(),
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
             "token": None if caller is None or caller.name == "anonymous" else caller.name,

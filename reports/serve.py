@@ -67,6 +67,8 @@ def serve(app):
     print(f"Database: {config['DATABASE']}", flush=True)
     for url in api_urls(server):
         print(f"Serving the report API at {url}", flush=True)
+    for url in page_urls(server):
+        print(f"Open {url} in a browser for the pages", flush=True)
     serve_until_stopped(server, Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"]))
     housekeeping.set()
     db.close_database(config["DATABASE"])
@@ -147,8 +149,13 @@ class ProblemChannel(HTTPChannel):
 
 def api_urls(server):
     """The API's URL on each address the server listens on (a host name may give several)."""
+    return [f"{url}api/v1/reports" for url in page_urls(server)]
+
+
+def page_urls(server):
+    """The pages' URL on each address the server listens on."""
     return [
-        f"http://{f'[{host}]' if ':' in host else host}:{port}/api/v1/reports"
+        f"http://{f'[{host}]' if ':' in host else host}:{port}/"
         for host, port in listen_addresses(server)
     ]
 

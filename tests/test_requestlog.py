@@ -209,3 +209,17 @@ def test_the_server_log_escapes_control_characters(tmp_path):
     assert f" GET {REPORTS}/x\\x0a2026-01-01T00:00:00Z\\x20forged" in lines[0]
     assert lines[0].endswith("\\x1b[31m\\x00\\x0d 404 " + lines[0].split(" 404 ")[1])
     assert lines[0].isprintable()
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_log_never_holds_a_sign_in_links_secret(app, client, logged, method):
+    from reports import auth
+
+    with app.app_context():
+        auth.create_token("mona", "mentor", CONTRACT_REPORT["peer_mentor_id"])
+        secret = auth.create_sign_in_link("mona", 15)
+    client.open(f"/login/{secret}", method=method)
+
+    (line,) = logged.lines
+    assert secret not in line
+    assert " /login/… " in line, line

@@ -282,3 +282,10 @@ def test_a_hundred_slow_senders_do_not_keep_others_out(tmp_path):
     assert p99(times) < 0.1, sorted(times)[-5:]
     assert len(cut_off) == len(slow), f"{len(cut_off)} of 100 cut off after {elapsed:.1f} s"
     assert elapsed < 8
+
+
+def test_the_server_says_where_to_open_the_pages(tmp_path):
+    with Server(tmp_path) as server:
+        page_url = f"http://{server.host}:{server.port}/"
+        assert f"Open {page_url} in a browser for the pages" in server.stdout()
+        assert server.request("GET", "/login").status == 200
