@@ -11,6 +11,7 @@ rule of the app's url_map leads its path to its endpoint) is skipped, and
 said so loudly.
 """
 
+import contextlib
 import cProfile
 import http.client
 import io
@@ -263,23 +264,26 @@ def profile(database, ids_file, reports, only, requests=50, warmup=5, top=30):
             print(f"*** not built: {shown(path, values)} ***")
             continue
         client = app.test_client()
-        if role is not None:
-            page = client.get("/login").get_data(as_text=True)
-            form = {"token": secrets[role], "csrf_token": CSRF_FIELD.search(page).group(1)}
-            client.post("/login", data=form)
-        for _ in range(warmup):
-            client.get(path.format(report=draw.choice(report_ids), **values))
-        profiler = cProfile.Profile()
-        started = time.perf_counter()
-        profiler.enable()
-        for _ in range(requests):
-            client.get(path.format(report=draw.choice(report_ids), **values))
-        profiler.disable()
-        each = (time.perf_counter() - started) / requests * 1000
+        profiler, statuses = cProfile.Profile(), {}
+        with contextlib.redirect_stderr(io.StringIO()):  # the request log
+            if role is not None:
+                page = client.get("/login").get_data(as_text=True)
+                form = {"token": secrets[role], "csrf_token": CSRF_FIELD.search(page).group(1)}
+                client.post("/login", data=form)
+            for _ in range(warmup):
+                client.get(path.format(report=draw.choice(report_ids), **values))
+            started = time.perf_counter()
+            for _ in range(requests):
+                next_path = path.format(report=draw.choice(report_ids), **values)
+                profiler.enable()
+                status = client.get(next_path).status_code
+                profiler.disable()
+                statuses[status] = statuses.get(status, 0) + 1
+            each = (time.perf_counter() - started) / requests * 1000
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out).strip_dirs()
         stats.sort_stats("cumulative").print_stats(top)
         stats.sort_stats("tottime").print_stats(top // 2)
-        print(f"\n=== {name}: {shown(path, values)} as {role or 'no one'}, "
-              f"{requests} requests, {each:.1f} ms each under the profiler ===")  # fmt: skip
+        print(f"\n=== {name}: {shown(path, values)} as {role or 'no one'}, {requests} "
+              f"requests ({statuses}), {each:.1f} ms each under the profiler ===")  # fmt: skip
         print(out.getvalue())
