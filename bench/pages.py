@@ -57,6 +57,10 @@ PAGES = [
 ]  # fmt: skip
 
 BUDGET_MS = 50
+# A page that is slow gets fewer requests: at most this long for each page
+# (its warm-up a tenth of it), and at least MIN_TIMED requests.
+SECONDS_PER_PAGE = 60
+MIN_TIMED = 10
 PAGE_SIZE = 20
 COMMON_WORD = "referrals"
 RARE_WORD = "eviction"
@@ -81,11 +85,13 @@ class Browser:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        self.connection.request(method, path, body, headers)
-        response = self.connection.getresponse()
-        content = response.read()
-        elapsed = time.perf_counter() - started
+        try:
+            response, content, elapsed = self._exchange(method, path, body, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the kept-alive connection while this browser was
+            # idle (RECEIVE_TIMEOUT); a browser opens a new one and asks again.
+            self.connection.close()
+            response, content, elapsed = self._exchange(method, path, body, headers)
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 if morsel.value == "" or morsel["max-age"] == "0":
@@ -93,6 +99,13 @@ class Browser:
                 else:
                     self.cookies[name] = morsel.value
         return response.status, content, elapsed
+
+    def _exchange(self, method, path, body, headers):
+        started = time.perf_counter()
+        self.connection.request(method, path, body, headers)
+        response = self.connection.getresponse()
+        content = response.read()
+        return response, content, time.perf_counter() - started
 
     def sign_in(self, secret):
         """As a person does: the sign-in form, then the token pasted into it."""
@@ -158,7 +171,10 @@ def chosen(only):
     return [page for page in PAGES if only in page[0] or only in page[1]]
 
 
-def measure(url, database, ids_file, reports, requests=200, warmup=20, only="", budget=BUDGET_MS):
+def measure(
+    url, database, ids_file, reports, requests=200, warmup=20, only="", budget=BUDGET_MS,
+    seconds=SECONDS_PER_PAGE,
+):  # fmt: skip
     """Time every built page of PAGES against the server at `url`; the results."""
     secrets, values, report_ids = prepare(database, ids_file, reports)
     app = create_app({"DATABASE": str(database)})
@@ -170,6 +186,7 @@ def measure(url, database, ids_file, reports, requests=200, warmup=20, only="", 
         "reports": reports,
         "requests": requests,
         "warmup": warmup,
+        "seconds_per_page": seconds,
         "budget_ms": budget,
         "mentor": {"id": values["mentor"], "reports": values["mentor_reports"]},
         "values": values,
@@ -192,6 +209,7 @@ def measure(url, database, ids_file, reports, requests=200, warmup=20, only="", 
                 lambda path=path: path.format(report=draw.choice(report_ids), **values),
                 requests,
                 warmup,
+                seconds,
             )
             measured.update(path=shown(path, values), role=role or "-")
             measured["verdict"] = verdict(measured, budget)
@@ -204,12 +222,19 @@ def measure(url, database, ids_file, reports, requests=200, warmup=20, only="", 
     return results
 
 
-def time_page(browser, next_path, requests, warmup):
+def time_page(browser, next_path, requests, warmup, seconds=SECONDS_PER_PAGE):
+    """`warmup` requests, then `requests` timed ones, fewer where they would
+    take over `seconds` in all."""
+    started = time.monotonic()
+    for _ in range(warmup):
+        browser.request("GET", next_path())
+        if time.monotonic() - started > seconds / 10:
+            break
     times, statuses, size = [], {}, 0
-    for number in range(warmup + requests):
+    while len(times) < requests:
+        if len(times) >= MIN_TIMED and time.monotonic() - started > seconds:
+            break
         status, body, elapsed = browser.request("GET", next_path())
-        if number < warmup:
-            continue
         times.append(elapsed * 1000)
         statuses[status] = statuses.get(status, 0) + 1
         size = len(body)
@@ -219,6 +244,7 @@ def time_page(browser, next_path, requests, warmup):
         "p99_ms": round(times[max(0, math.ceil(len(times) * 0.99) - 1)], 2),
         "max_ms": round(times[-1], 2),
         "kib": round(size / 1024, 1),
+        "requests": len(times),
         "statuses": {str(status): count for status, count in sorted(statuses.items())},
     }
 
@@ -238,22 +264,24 @@ def passed(results):
 
 def print_table(results):
     load = " / ".join(f"{a:.2f}" for a in results["load_before"][:1] + results["load_after"][:1])
-    print(f"\nPages at {results['reports']:,} reports, one client, {results['requests']} "
-          f"requests each after {results['warmup']} to warm up; budget p50 < "
+    print(f"\nPages at {results['reports']:,} reports, one client, up to {results['requests']} "
+          f"requests each (n) after {results['warmup']} to warm up, at most "
+          f"{results['seconds_per_page']} s a page; budget p50 < "
           f"{results['budget_ms']} ms; load average before / after {load}; "
           f"the mentor {results['mentor']['id']} has {results['mentor']['reports']:,} "
           "reports")  # fmt: skip
     width = max([len("path"), *(len(page["path"]) for page in results["pages"].values())])
-    print(f"{'page':32} {'path':{width}} {'role':12} {'p50 ms':>8} {'p99 ms':>8} {'KiB':>7}  "
-          "verdict")  # fmt: skip
+    print(f"{'page':32} {'path':{width}} {'role':12} {'n':>4} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'KiB':>7}  verdict")  # fmt: skip
     for name, page in results["pages"].items():
-        print(f"{name:32} {page['path']:{width}} {page['role']:12} {page['p50_ms']:8.2f} "
-              f"{page['p99_ms']:8.2f} {page['kib']:7.1f}  {page['verdict']}")  # fmt: skip
+        print(f"{name:32} {page['path']:{width}} {page['role']:12} {page['requests']:4} "
+              f"{page['p50_ms']:8.2f} {page['p99_ms']:8.2f} {page['kib']:7.1f}  "
+              f"{page['verdict']}")  # fmt: skip
     for path in results["not_built"]:
         print(f"*** not built: {path} ***")
 
 
-def profile(database, ids_file, reports, only, requests=50, warmup=5, top=30):
+def profile(database, ids_file, reports, only, requests=20, warmup=3, top=30):
     """cProfile of the pages matching `only`, served in this process by the
     app's test client (no server, no network): where a page's time goes."""
     secrets, values, report_ids = prepare(database, ids_file, reports)

@@ -226,8 +226,14 @@ def main():
     pages_options.add_argument(
         "--pages", action="store_true", help="time the web pages, one client, instead"
     )
-    pages_options.add_argument("--requests", type=int, default=200, help="timed requests a page")
+    pages_options.add_argument(
+        "--requests", type=int, default=None, help="timed requests a page (200; 20 profiled)"
+    )
     pages_options.add_argument("--warmup", type=int, default=20, help="untimed requests first")
+    pages_options.add_argument(
+        "--seconds", type=float, default=pages.SECONDS_PER_PAGE,
+        help="at most this long a page (but 10 requests at least)",
+    )  # fmt: skip
     pages_options.add_argument(
         "--budget-ms", type=float, default=pages.BUDGET_MS, help="the p50 a page must beat"
     )
@@ -300,7 +306,7 @@ def run_pages(args):
     `--check` and a page failed."""
     database, ids = seeded_database(args.reports, args.data)
     if args.profile:
-        pages.profile(database, ids, args.reports, args.only)
+        pages.profile(database, ids, args.reports, args.only, requests=args.requests or 20)
         return 0
     env = {"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0",
            "REPORTS_SECRET_KEY": secrets.token_hex(32)}  # fmt: skip
@@ -308,8 +314,8 @@ def run_pages(args):
         server, url = start([sys.executable, "app.py"], env=env, log=log)
         try:
             results = pages.measure(
-                url, database, ids, args.reports, requests=args.requests, warmup=args.warmup,
-                only=args.only, budget=args.budget_ms,
+                url, database, ids, args.reports, requests=args.requests or 200,
+                warmup=args.warmup, only=args.only, budget=args.budget_ms, seconds=args.seconds,
             )  # fmt: skip
             results["peak_rss_mib"] = peak_rss_mib(server)
         finally:
