@@ -10,11 +10,18 @@ wrk to the other. Prints req/s, p50 and p99, the ratio to the baseline (the mean
 of a run before and a run after the endpoints) and the server's peak RSS per
 endpoint, and writes them to bench/results-N.json.
 Needs wrk (`apt-get install wrk`).
+
+    python bench/run.py --reports 100000 --pages --check
+
+times the web pages instead (bench/pages.py), one client, and fails unless
+each page's p50 is under 50 ms; `--profile NAME` shows where a page's time goes.
 """
 
 import argparse
+import hashlib
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -23,6 +30,8 @@ import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import pages
 
 from reports import auth, create_app
 from reports.schemas import encode_cursor
@@ -41,11 +50,23 @@ def pinned(core):
     )
 
 
-def seeded_database(reports):
-    data = BENCH / "data"
-    data.mkdir(exist_ok=True)
-    seeded = data / f"reports-{reports}.sqlite"
+def seed_version():
+    """What a cached database was made by: seed.py and the schema."""
+    made_by = hashlib.sha256()
+    for path in (BENCH / "seed.py", REPO / "schema.sql"):
+        made_by.update(path.read_bytes())
+    return made_by.hexdigest()[:8]
+
+
+def seeded_database(reports, data=BENCH / "data"):
+    data = Path(data)
+    data.mkdir(parents=True, exist_ok=True)
+    seeded = data / f"reports-{reports}-{seed_version()}.sqlite"
     if not seeded.exists():
+        # Databases of this size seeded by an older seed.py or schema.
+        for stale in [*data.glob(f"reports-{reports}.sqlite*"),
+                      *data.glob(f"reports-{reports}-*.sqlite*")]:  # fmt: skip
+            stale.unlink()
         partial = data / f"reports-{reports}.partial.sqlite"
         for leftover in data.glob(f"{partial.name}*"):
             leftover.unlink()
@@ -64,11 +85,12 @@ def run(command, **kwargs):
     return subprocess.run(command, check=True, cwd=REPO, **kwargs)
 
 
-def start(command, env=None):
-    """Start a server; return (process, base URL) once it prints where it listens."""
+def start(command, env=None, log=None):
+    """Start a server; return (process, base URL) once it prints where it listens.
+    `log`: a file for its stderr (its request log)."""
     process = subprocess.Popen(
         pinned(0) + command, cwd=REPO, env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=log, text=True,
     )  # fmt: skip
     for line in process.stdout:
         if "http://" in line:
@@ -199,11 +221,36 @@ def main():
     parser.add_argument(
         "--token", action="store_true", help="create a coordinator token and send it every time"
     )
+    parser.add_argument("--data", default=BENCH / "data", help="where seeded databases are kept")
+    pages_options = parser.add_argument_group("the web pages (bench/pages.py)")
+    pages_options.add_argument(
+        "--pages", action="store_true", help="time the web pages, one client, instead"
+    )
+    pages_options.add_argument(
+        "--requests", type=int, default=None, help="timed requests a page (200; 20 profiled)"
+    )
+    pages_options.add_argument("--warmup", type=int, default=20, help="untimed requests first")
+    pages_options.add_argument(
+        "--seconds", type=float, default=pages.SECONDS_PER_PAGE,
+        help="at most this long a page (but 10 requests at least)",
+    )  # fmt: skip
+    pages_options.add_argument(
+        "--budget-ms", type=float, default=pages.BUDGET_MS, help="the p50 a page must beat"
+    )
+    pages_options.add_argument(
+        "--check", action="store_true", help="exit 1 unless every page built passes"
+    )
+    pages_options.add_argument(
+        "--profile", action="store_true",
+        help="cProfile the pages (--only to choose) in this process instead of timing them",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.pages or args.profile:
+        sys.exit(run_pages(args))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
 
-    database, ids = seeded_database(args.reports)
+    database, ids = seeded_database(args.reports, args.data)
     results = {"reports": args.reports, "connections": args.connections,
                "duration_s": args.duration, "token": args.token, "endpoints": {}}  # fmt: skip
 
@@ -252,6 +299,35 @@ def main():
                   f"{measured['seconds']} s; server peak RSS {measured['peak_rss_mib']:.1f} MiB "
                   f"(before the exports: {results['rss_before_exports_mib']:.1f} MiB)")  # fmt: skip
     print(f"\nWritten to {output}")
+
+
+def run_pages(args):
+    """The pages' run: their table, written to bench/results-pages-N.json; 1 if
+    `--check` and a page failed."""
+    database, ids = seeded_database(args.reports, args.data)
+    if args.profile:
+        pages.profile(database, ids, args.reports, args.only, requests=args.requests or 20)
+        return 0
+    env = {"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0",
+           "REPORTS_SECRET_KEY": secrets.token_hex(32)}  # fmt: skip
+    with open(Path(args.data) / "server-pages.log", "w") as log:
+        server, url = start([sys.executable, "app.py"], env=env, log=log)
+        try:
+            results = pages.measure(
+                url, database, ids, args.reports, requests=args.requests or 200,
+                warmup=args.warmup, only=args.only, budget=args.budget_ms, seconds=args.seconds,
+            )  # fmt: skip
+            results["peak_rss_mib"] = peak_rss_mib(server)
+        finally:
+            stop(server)
+    output = Path(args.output or BENCH / f"results-pages-{args.reports}.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    pages.print_table(results)
+    print(f"\nWritten to {output}")
+    if args.check and not pages.passed(results):
+        print("FAIL: a page is over its budget or answered other than 200")
+        return 1
+    return 0
 
 
 def print_table(results):
