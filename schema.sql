@@ -44,6 +44,8 @@ CREATE INDEX IF NOT EXISTS report_by_created  ON report (created_at);
 CREATE INDEX IF NOT EXISTS report_by_status   ON report (status, created_at);
 CREATE INDEX IF NOT EXISTS report_by_activity ON report (activity_id, created_at);
 CREATE INDEX IF NOT EXISTS report_by_mentor   ON report (peer_mentor_id, created_at);
+-- A mentor's drafts and submitted reports, counted and listed apart (My reports).
+CREATE INDEX IF NOT EXISTS report_by_mentor_status ON report (peer_mentor_id, status, created_at);
 
 -- How many reports have each status, kept by the triggers below in the same
 -- transaction as every write, so that no list has to count the table.

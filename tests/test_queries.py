@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from reports import auth, db
+from reports import auth, db, queries
+from reports.schemas import FILTERS
 
 REPORTS = "/api/v1/reports"
 FULL_SCAN = re.compile(r"^SCAN report\b(?! USING)")
@@ -134,3 +135,15 @@ def test_a_token_check_is_one_lookup_in_an_index(app, client, database, statemen
     steps = [step for check in checks for step in plan(database, check) if "api_token" in step]
     assert len(steps) == 2
     assert all(" USING INDEX " in step for step in steps), steps
+
+
+def test_a_mentors_reports_of_one_status_are_counted_in_an_index_alone(app, database):
+    filters = dict.fromkeys(FILTERS) | {"owner": "usr_mentor_042", "status": "draft"}
+    captured = []
+    with app.app_context():
+        connection = db.get_db()
+        connection.set_trace_callback(captured.append)
+        queries.count_reports(connection, filters)
+    (counted,) = [statement for statement in captured if "count(*)" in statement]
+
+    assert any("COVERING INDEX report_by_mentor_status" in step for step in plan(database, counted))

@@ -117,6 +117,17 @@ def test_my_reports_lists_drafts_first_then_submitted_with_their_review(
     assert "Someone else" not in body
 
 
+def test_my_reports_shows_the_newest_twenty_drafts_and_links_to_all_of_them(browsers, new_report):
+    for number in range(23):
+        new_report(session_topic=f"Draft {number:02}")
+
+    body = text(browsers["mentor"].get("/reports/mine"))
+
+    assert body.count("Draft ") == 20 and "Draft 22" in body and "Draft 02" not in body
+    assert "The newest 20 of 23 drafts" in body
+    assert 'href="/reports?status=draft"' in body
+
+
 def test_the_reports_page_lists_the_newest_twenty_with_the_total(
     browsers, new_report, review, clock
 ):

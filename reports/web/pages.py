@@ -10,8 +10,8 @@ from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT
 from reports.web import bp, login_required, reviewing
 
 PAGE_SIZE = 20
-# Reports "My reports" shows of each status.
-MINE_LIMIT = 100
+# The newest reports "My reports" shows of each status; the reports table has them all.
+MINE_LIMIT = 20
 
 # How each catalogue field is shown on a report's page.
 FIELD_LABELS = {
