@@ -1,0 +1,87 @@
+"""The summary page in a real browser: a coordinator with reports over a few
+months opens it, sees the two charts per month, and groups the figures by
+mentor instead. Each page is checked with axe-core and shot at a phone's and a
+desk's width (browser.py)."""
+
+from test_browser_pages import flask, sign_in
+
+from conftest import CONTRACT_REPORT
+from serving import REPORTS
+
+ENGAGEMENT = ("high", "medium", "very_high", "high", "low")
+# (session date, attendance, mentor) of the reports: 14 months, one of them empty.
+SESSIONS = [
+    ("2025-02-04", 6, "usr_mentor_042"),
+    ("2025-03-11", 9, "usr_mentor_042"),
+    ("2025-03-25", 4, "usr_mentor_007"),
+    ("2025-04-08", 12, "usr_mentor_007"),
+    ("2025-05-13", 7, "usr_mentor_042"),
+    ("2025-06-17", 15, "usr_mentor_042"),
+    ("2025-06-24", 8, "usr_mentor_007"),
+    ("2025-06-30", 11, "usr_mentor_042"),
+    ("2025-08-05", 5, "usr_mentor_007"),
+    ("2025-09-09", 10, "usr_mentor_042"),
+    ("2025-10-14", 14, "usr_mentor_007"),
+    ("2025-10-28", 9, "usr_mentor_042"),
+    ("2025-11-18", 18, "usr_mentor_042"),
+    ("2025-12-09", 6, "usr_mentor_007"),
+    ("2026-01-13", 13, "usr_mentor_042"),
+    ("2026-01-27", 7, "usr_mentor_007"),
+    ("2026-03-03", 16, "usr_mentor_042"),
+]
+
+
+def test_a_coordinator_sees_the_charts_per_month_and_groups_by_mentor(web):
+    server = web.server
+    secret, link = flask(
+        server, "token", "create", "--name", "carla", "--role", "coordinator", "--link"
+    )
+    for number, (day, attendance, mentor) in enumerate(SESSIONS):
+        fields = {
+            **CONTRACT_REPORT["fields"],
+            "session_date": day,
+            "attendance_count": attendance,
+            "participant_engagement": ENGAGEMENT[number % len(ENGAGEMENT)],
+            "duration_minutes": 45 + 15 * (number % 5),
+            "follow_up_needed": number % 3 == 0,
+        }
+        status = "draft" if number % 7 == 6 else "submitted"
+        body = {**CONTRACT_REPORT, "peer_mentor_id": mentor, "status": status, "fields": fields}
+        created = server.request("POST", REPORTS, body, {"Authorization": f"Bearer {secret}"})
+        assert created.status == 201, created
+    sign_in(web, link, "coordinator")
+    web.wait_for("main h1")
+
+    web.driver.find_element("link text", "Summary").click()
+    assert web.wait_for("main h1").text == "Summary"
+    charts = web.driver.find_elements("css selector", "main svg[role=img]")
+    assert len(charts) == 2
+    for svg, bar in zip(charts, ("bar-reports", "bar-attendance"), strict=True):
+        bars = svg.find_elements("css selector", f"rect.{bar}")
+        assert len(bars) == 14  # 2025-02 to 2026-03, July and February drawn as 0
+        heights = [float(rect.get_attribute("height")) for rect in bars]
+        assert heights[4] > 0 and heights[5] == heights[-2] == 0  # June, July 2025, Feb 2026
+    rows = web.driver.find_elements("css selector", "main table tbody tr")
+    assert len(rows) == 12
+    web.keep_for_readme(web.check_page("summary-per-month")[1], "screenshot-summary.png")
+
+    web.driver.find_element("css selector", "input[name=group_by][value=mentor]").click()
+    web.driver.find_element("css selector", "main form button[type=submit]").click()
+    web.wait_for("main table")
+    assert "group_by=mentor" in web.driver.current_url
+    assert not web.driver.find_elements("css selector", "main svg")
+    mentors = [
+        cell.text for cell in web.driver.find_elements("css selector", "main tbody th[scope=row]")
+    ]
+    assert mentors == ["usr_mentor_007", "usr_mentor_042"]
+    web.check_page("summary-per-mentor")
+
+    web.driver.find_element("css selector", "main details.filters summary").click()
+    web.driver.find_element("css selector", "input[name=group_by][value=month]").click()
+    web.driver.find_element("css selector", "input[name=session_date_from]").send_keys("01012026")
+    web.driver.find_element("css selector", "main form button[type=submit]").click()
+    web.wait_for("main svg")
+    assert "session_date_from=2026-01-01" in web.driver.current_url
+    bars = web.driver.find_elements("css selector", "main rect.bar-reports")
+    assert [bar.get_attribute("data-value") for bar in bars] == ["2", "0", "1"]
+    web.check_page("summary-filtered")

@@ -1,0 +1,514 @@
+"""The summary page: the API's summary, per month, mentor, activity or
+organisation, for the same filters in the same query string; a mentor's own
+figures only; filter errors next to their fields; and per month the charts of
+reports and attendance, drawn on the server as SVG."""
+
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from conftest import CONTRACT_REPORT
+from web_helpers import text
+
+SUMMARY = "/api/v1/reports/summary"
+MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
+OTHER_MENTOR = "usr_mentor_007"
+HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
+GROUPINGS = ("month", "mentor", "activity", "org")
+ENGAGEMENT = ("low", "medium", "high", "very_high")
+
+
+@pytest.fixture
+def add_report(client, tokens):
+    """Create a report as the coordinator: `top` keys (activity_id, org_id, ...)
+    replace the contract's; `fields` are merged into its fields, None removing one."""
+
+    def create(mentor=MENTOR, status="submitted", top=None, **fields):
+        merged = {**CONTRACT_REPORT["fields"], **fields}
+        body = {
+            **CONTRACT_REPORT,
+            "peer_mentor_id": mentor,
+            "status": status,
+            **(top or {}),
+            "fields": {name: value for name, value in merged.items() if value is not None},
+        }
+        created = client.post("/api/v1/reports", json=body, headers=tokens["coordinator"])
+        assert created.status_code == 201, created.json["errors"]
+        return created.json["report_id"]
+
+    return create
+
+
+@pytest.fixture
+def varied(add_report, review):
+    """Reports of two mentors, three activities and two organisations over four
+    months and one without a session date, in both states, with every engagement."""
+    first = add_report(
+        top={"activity_id": "act_a", "org_id": "org_a"},
+        session_date="2026-01-05", attendance_count=5, participant_engagement="low",
+        follow_up_needed=True, duration_minutes=60, way_forward="Letters by Friday",
+    )  # fmt: skip
+    add_report(
+        status="draft", top={"activity_id": "act_a", "org_id": "org_a"},
+        session_date="2026-01-20", attendance_count=7, participant_engagement="medium",
+    )  # fmt: skip
+    third = add_report(
+        top={"activity_id": "act_b", "org_id": "org_b"},
+        session_date="2026-03-02", attendance_count=12, participant_engagement="high",
+        follow_up_needed=False, duration_minutes=90,
+    )  # fmt: skip
+    add_report(
+        OTHER_MENTOR, top={"activity_id": "act_b", "org_id": "org_a"},
+        session_date="2025-11-11", attendance_count=3, participant_engagement="very_high",
+        follow_up_needed=True,
+    )  # fmt: skip
+    add_report(
+        OTHER_MENTOR, status="draft", top={"activity_id": "act_c", "org_id": "org_b"},
+        session_date="2026-03-15", attendance_count=None, participant_engagement=None,
+    )  # fmt: skip
+    add_report(
+        status="draft", top={"activity_id": "act_c", "org_id": "org_b"},
+        session_date=None, attendance_count=None, session_topic=None,
+    )  # fmt: skip
+    add_report(
+        OTHER_MENTOR, top={"activity_id": "act_a", "org_id": "org_a"},
+        session_date="2026-02-28", attendance_count=20, participant_engagement="high",
+        session_topic="Budget planning", duration_minutes=45,
+    )  # fmt: skip
+    review(first, "approved")
+    review(third, "has_issues", "Attendance?")
+
+
+# Reading the page -------------------------------------------------------------------------
+
+
+def cells(body, section="tbody"):
+    """The text of each cell of each row of the table's `section`."""
+    found = re.search(rf"<{section}>(.*?)</{section}>", body, re.DOTALL)
+    if found is None:
+        return []
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in row]
+        for row in (
+            re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)
+            for row in re.findall(r"<tr>(.*?)</tr>", found.group(1), re.DOTALL)
+        )
+    ]
+
+
+def api_rows(client, token, query):
+    """The API's summary for `query`, as the page's table writes it."""
+    answer = client.get(SUMMARY, query_string=query, headers=token)
+    assert answer.status_code == 200, answer.json
+    return [
+        [
+            group["group"] if group["group"] is not None else "No session date",
+            *(str(group[name]) for name in ("reports", "submitted", "drafts", "attendance_total")),
+            "–" if group["attendance_average"] is None else f"{group['attendance_average']:.2f}",
+            str(group["duration_minutes_total"]),
+            *(str(group["engagement"][level]) for level in ENGAGEMENT),
+            str(group["follow_ups_needed"]),
+        ]
+        for group in answer.json["groups"]
+    ]
+
+
+def bars(body, series):
+    """(value, height) of each bar of the chart of `series`, left to right."""
+    return [
+        (int(value), float(height))
+        for height, value in re.findall(
+            rf'<rect class="chart-bar bar-{series}"[^>]* height="([^"]+)" data-value="(\d+)"', body
+        )
+    ]
+
+
+def row_links(body):
+    """{group label: the query of its link} of the table's rows."""
+    links = re.findall(r'<th scope="row"><a href="([^"]+)">([^<]+)</a></th>', body)
+    return {
+        html.unescape(label): parse_qs(urlsplit(html.unescape(href)).query) for href, label in links
+    }
+
+
+# The figures ------------------------------------------------------------------------------
+
+
+def test_each_grouping_shows_the_api_s_figures(browsers, client, tokens, varied):
+    for group_by in GROUPINGS:
+        page = browsers["coordinator"].get(f"/summary?group_by={group_by}")
+
+        assert page.status_code == 200
+        expected = api_rows(client, tokens["coordinator"], {"group_by": group_by})
+        assert cells(text(page)) == expected, group_by
+        assert len(expected) >= 2, group_by
+
+
+def test_the_summary_is_per_month_by_default(browsers, client, tokens, varied):
+    body = text(browsers["viewer"].get("/summary"))
+
+    assert cells(body) == api_rows(client, tokens["coordinator"], {"group_by": "month"})
+    assert [row[0] for row in cells(body)] == [
+        "2025-11", "2026-01", "2026-02", "2026-03", "No session date",
+    ]  # fmt: skip
+    assert '<input type="radio" name="group_by" value="month" id="group_by" checked>' in body
+    assert "<caption>Reports per month: 5 rows</caption>" in body
+
+
+def test_the_totals_row_adds_up_the_counts_and_gives_no_average(browsers, varied):
+    body = text(browsers["coordinator"].get("/summary?group_by=activity"))
+
+    rows, (totals,) = cells(body), cells(body, "tfoot")
+    assert totals[0] == "Total" and totals[5] == "–"
+    for column in (1, 2, 3, 4, 6, 7, 8, 9, 10, 11):
+        assert int(totals[column]) == sum(int(row[column]) for row in rows)
+    assert totals[1:5] == ["7", "4", "3", "47"]
+
+
+def test_one_group_has_no_totals_row(browsers, new_report):
+    new_report()
+
+    body = text(browsers["coordinator"].get("/summary"))
+
+    assert len(cells(body)) == 1 and "<tfoot>" not in body
+
+
+def test_numbers_are_right_aligned_under_headers_with_scope(browsers, varied):
+    body = text(browsers["coordinator"].get("/summary"))
+
+    assert re.search(r"<th scope=\"col\" rowspan=\"2\">Month</th>", body)
+    assert body.count('scope="colgroup"') == 3
+    assert '<th scope="row"><a href=' in body
+    figures = re.findall(r"<td( class=\"[^\"]*\")?>", body)
+    assert figures and all("num" in classes for classes in figures)
+
+
+# The filters ------------------------------------------------------------------------------
+
+
+FILTERED = [
+    {"status": "submitted"},
+    {"status": "draft"},
+    {"review_state": "approved"},
+    {"review_state": "none"},
+    {"session_date_from": "2026-01-01", "session_date_to": "2026-03-01"},
+    {"peer_mentor_id": OTHER_MENTOR},
+    {"activity_id": "act_b"},
+    {"org_id": "org_b"},
+    {"follow_up_needed": "true"},
+    {"follow_up_needed": "false"},
+    {"participant_engagement": "high"},
+    {"has_way_forward": "true"},
+    {"q": "Budget"},
+    {"submitted_to": "2000-01-01"},
+    {"status": "submitted", "org_id": "org_a", "group_by": "mentor"},
+]
+
+
+def test_each_filter_narrows_the_summary_as_it_narrows_the_api_s(browsers, client, tokens, varied):
+    everything = sum(int(row[1]) for row in cells(text(browsers["coordinator"].get("/summary"))))
+
+    for query in FILTERED:
+        page = browsers["coordinator"].get("/summary", query_string=query)
+
+        body = text(page)
+        rows = cells(body)
+        assert rows == api_rows(client, tokens["coordinator"], {"group_by": "month", **query})
+        assert sum(int(row[1]) for row in rows) < everything, query
+        for value in query.values():
+            assert f'value="{value}"' in body, query
+        assert '<details class="filters" open>' in body, query
+        assert f"Filters ({len(query) - ('group_by' in query)} in use)" in body, query
+
+
+def test_no_matching_report_says_so_without_a_table_or_chart(browsers, varied):
+    body = text(browsers["coordinator"].get("/summary?submitted_to=2000-01-01"))
+
+    assert "No reports match these filters." in body
+    assert "<table" not in body and "<svg" not in body
+
+
+def test_empty_form_fields_and_names_of_other_pages_are_left_out(browsers, varied):
+    plain = text(browsers["coordinator"].get("/summary"))
+
+    page = browsers["coordinator"].get(
+        "/summary?group_by=&status=&q=&session_date_from=&peer_mentor_id=&page=2&sort=x"
+    )
+
+    assert page.status_code == 200
+    assert cells(text(page)) == cells(plain)
+    assert '<details class="filters">' in text(page) and "Filters (" not in text(page)
+
+
+def test_clear_the_filters_keeps_the_grouping(browsers, varied):
+    body = text(browsers["coordinator"].get("/summary?group_by=org&status=draft"))
+
+    assert '<a href="/summary?group_by=org">Clear the filters</a>' in body
+
+
+def test_each_group_links_to_its_reports_with_the_same_filters(browsers, varied):
+    by_month = text(
+        browsers["coordinator"].get("/summary?session_date_from=2026-03-10&status=draft")
+    )
+    by_mentor = text(browsers["coordinator"].get("/summary?group_by=mentor&follow_up_needed=true"))
+
+    assert row_links(by_month) == {
+        "2026-03": {
+            "status": ["draft"],
+            "session_date_from": ["2026-03-10"],
+            "session_date_to": ["2026-04-01"],
+        }
+    }
+    everything = row_links(text(browsers["coordinator"].get("/summary")))
+    assert everything["2025-11"] == {
+        "session_date_from": ["2025-11-01"],
+        "session_date_to": ["2025-12-01"],
+    }
+    assert "No session date" not in everything
+    assert row_links(by_mentor) == {
+        mentor: {"follow_up_needed": ["true"], "peer_mentor_id": [mentor]}
+        for mentor in (MENTOR, OTHER_MENTOR)
+    }
+
+
+# Who sees what ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["coordinator", "viewer", "mentor"])
+def test_every_role_has_the_summary_in_its_navigation(browsers, who):
+    start = browsers[who].get("/", follow_redirects=True)
+
+    assert '<li><a href="/summary">Summary</a></li>' in text(start)
+    assert browsers[who].get("/summary").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/summary", "/summary?group_by=mentor&status=draft"])
+def test_without_a_session_the_summary_sends_you_to_sign_in(browsers, path):
+    response = browsers["none"].get(path)
+
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
+def test_a_mentor_sees_the_figures_of_its_own_reports_only(browsers, client, tokens, varied):
+    for group_by in GROUPINGS:
+        body = text(browsers["mentor"].get(f"/summary?group_by={group_by}"))
+
+        rows = cells(body)
+        assert rows == api_rows(client, tokens["mentor"], {"group_by": group_by}), group_by
+        assert rows != api_rows(client, tokens["coordinator"], {"group_by": group_by})
+        assert sum(int(row[1]) for row in rows) == 4, group_by
+        assert OTHER_MENTOR not in body, group_by
+        assert "The figures of your own reports." in body
+
+
+def test_a_mentor_asking_for_another_mentor_s_figures_gets_none(browsers, varied):
+    body = text(browsers["mentor"].get(f"/summary?peer_mentor_id={OTHER_MENTOR}"))
+
+    assert "No reports match these filters." in body and "<table" not in body
+
+
+# Errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("status", "finished"),
+        ("review_state", "maybe"),
+        ("session_date_from", "2026-02-30"),
+        ("session_date_to", "20260301"),
+        ("peer_mentor_id", "mona lisa"),
+        ("activity_id", "a" * 65),
+        ("org_id", "org/1"),
+        ("follow_up_needed", "yes"),
+        ("has_way_forward", "1"),
+        ("participant_engagement", "extreme"),
+        ("q", "x" * 201),
+        ("submitted_from", "yesterday"),
+        ("updated_since", "2026-03-20T25:00:00Z"),
+    ],
+)
+def test_a_bad_filter_is_a_422_with_the_api_s_message_next_to_its_field(
+    browsers, client, tokens, name, value
+):
+    api = client.get(
+        SUMMARY, query_string={"group_by": "month", name: value}, headers=tokens["viewer"]
+    )
+
+    page = browsers["viewer"].get("/summary", query_string={name: value})
+
+    assert api.status_code == page.status_code == 422
+    body = text(page)
+    message = html.escape(api.json["errors"][name][0], quote=True).replace("&#x27;", "&#39;")
+    assert f'<li><a href="#{name}">{message}</a></li>' in body
+    assert re.search(
+        rf'<p class="error-message" id="{name}-error"><span class="visually-hidden">Error:'
+        rf"</span> {re.escape(message)}</p>\s*<(input|select) id=\"{name}\"[^>]*"
+        rf'aria-describedby="([^"]* )?{name}-error" aria-invalid="true"',
+        body,
+    )
+    assert f'value="{html.escape(value)}"' in body  # what was asked for is kept
+    assert "<title>Error: Summary" in body
+    assert "<table" not in body and "<svg" not in body
+
+
+def test_a_bad_grouping_is_shown_on_the_grouping(browsers):
+    page = browsers["coordinator"].get("/summary?group_by=week")
+
+    assert page.status_code == 422
+    body = text(page)
+    assert '<li><a href="#group_by">Must be one of: month, mentor, activity, org.</a></li>' in body
+    assert '<fieldset class="field field-error" aria-describedby="group_by-error">' in body
+    assert " checked" not in body
+
+
+def test_dates_out_of_order_are_an_error_on_the_second(browsers):
+    page = browsers["coordinator"].get(
+        "/summary?session_date_from=2026-03-01&session_date_to=2026-01-01"
+    )
+
+    assert page.status_code == 422
+    assert '<a href="#session_date_to">Must not be before session_date_from.</a>' in text(page)
+
+
+def test_errors_are_summarised_in_the_order_of_the_form(browsers):
+    page = browsers["coordinator"].get("/summary?q=&org_id=a%20b&status=x&group_by=year")
+
+    targets = re.findall(r'<li><a href="#([a-z_]+)">', text(page))
+    assert targets == ["group_by", "status", "org_id"]
+
+
+def test_a_filter_given_twice_is_an_error_on_it(browsers):
+    page = browsers["coordinator"].get("/summary?status=draft&status=submitted")
+
+    assert page.status_code == 422
+    assert '<a href="#status">Give this filter once.</a>' in text(page)
+
+
+# Escaping ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["activity_id", "peer_mentor_id", "org_id", "q", "status"])
+def test_hostile_filter_text_is_shown_escaped(browsers, new_report, name):
+    new_report()
+
+    page = browsers["coordinator"].get("/summary", query_string={name: HOSTILE})
+
+    body = text(page)
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#34;&gt;&lt;img src=x" in body
+
+
+def test_ids_with_every_character_an_id_may_have_are_shown_and_linked_exactly(browsers, add_report):
+    # Ids are limited to A-Z a-z 0-9 _ . : - (the API refuses anything else), so
+    # no stored id can carry markup; the ones it allows come through unchanged.
+    odd = "org.A:b-c_9"
+    add_report(top={"org_id": odd})
+
+    body = text(browsers["coordinator"].get("/summary?group_by=org"))
+
+    assert cells(body)[0][0] == odd
+    assert row_links(body) == {odd: {"org_id": [odd]}}
+
+
+def test_the_api_refuses_an_id_with_markup_so_none_reaches_the_page(client, tokens):
+    body = {**CONTRACT_REPORT, "activity_id": "<b>act</b>"}
+
+    refused = client.post("/api/v1/reports", json=body, headers=tokens["coordinator"])
+
+    assert refused.status_code == 422 and "activity_id" in refused.json["errors"]
+
+
+# The charts -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def monthly(add_report):
+    """1 report in January 2026, none in February, 2 in March, 4 in April."""
+    for day, attendance in [
+        ("2026-01-10", 10),
+        ("2026-03-03", 4),
+        ("2026-03-17", 6),
+        *[("2026-04-07", 10)] * 4,
+    ]:
+        add_report(session_date=day, attendance_count=attendance)
+
+
+def test_the_bars_are_as_tall_as_their_values_with_empty_months_at_zero(browsers, monthly):
+    body = text(browsers["coordinator"].get("/summary"))
+
+    reports, attendance = bars(body, "reports"), bars(body, "attendance")
+    assert [value for value, _ in reports] == [1, 0, 2, 4]
+    assert [value for value, _ in attendance] == [10, 0, 10, 40]
+    for series in (reports, attendance):
+        unit = series[0][1] / series[0][0]
+        assert unit > 0
+        assert [height for _, height in series] == pytest.approx(
+            [value * unit for value, _ in series], abs=0.02
+        )
+    # The table has the months that have reports.
+    assert [row[0] for row in cells(body)] == ["2026-01", "2026-03", "2026-04"]
+
+
+def test_each_chart_is_an_image_named_by_its_title_and_described(browsers, monthly):
+    body = text(browsers["coordinator"].get("/summary"))
+
+    charts = re.findall(r"<svg [^>]*>", body)
+    assert len(charts) == 2
+    for key, title, described in [
+        ("reports", "Reports per month", "7 reports in 4 months, from 2026-01 to 2026-04."),
+        ("attendance", "Attendance per month", "60 people in 4 months, from 2026-01 to 2026-04."),
+    ]:
+        (svg,) = [svg for svg in charts if f"chart-{key}-title" in svg]
+        assert 'role="img"' in svg
+        assert f'aria-labelledby="chart-{key}-title chart-{key}-desc"' in svg
+        assert re.search(r'viewBox="0 0 \d+ \d+"', svg)
+        assert f'<title id="chart-{key}-title">{title}</title>' in body
+        desc = re.search(rf'<desc id="chart-{key}-desc">([^<]*)</desc>', body).group(1)
+        assert desc.startswith(described) and "in the table" in html.unescape(desc)
+    assert "<title>2026-02: 0 reports</title>" in body
+    assert "<title>2026-01: 1 report</title>" in body
+
+
+def test_the_charts_leave_out_reports_without_a_session_date_and_say_so(
+    browsers, monthly, add_report
+):
+    add_report(status="draft", session_date=None)
+
+    body = text(browsers["coordinator"].get("/summary"))
+
+    assert sum(value for value, _ in bars(body, "reports")) == 7
+    assert "1 report without a session date is in the table only." in body
+    assert cells(body)[-1][:2] == ["No session date", "1"]
+
+
+def test_only_reports_without_a_session_date_have_no_chart(browsers, add_report):
+    add_report(status="draft", session_date=None)
+
+    body = text(browsers["coordinator"].get("/summary"))
+
+    assert "<svg" not in body and "no chart per month" in body
+
+
+def test_the_charts_are_per_month_only_and_say_so_for_another_grouping(browsers, monthly):
+    body = text(browsers["coordinator"].get("/summary?group_by=activity&status=submitted"))
+
+    assert "<svg" not in body
+    link = re.search(r'The charts are per month: <a href="([^"]+)">group by month</a>', body)
+    assert parse_qs(urlsplit(html.unescape(link.group(1))).query) == {
+        "group_by": ["month"],
+        "status": ["submitted"],
+    }
+
+
+def test_the_charts_show_the_last_ten_years_and_say_what_is_left_out(browsers, add_report):
+    add_report(session_date="2001-05-05")
+    add_report(session_date="2026-03-03")
+
+    body = text(browsers["coordinator"].get("/summary"))
+
+    assert len(bars(body, "reports")) == 120
+    assert "from 2016-04: 1 report from before are in the table only." in body
+    assert [row[0] for row in cells(body)] == ["2001-05", "2026-03"]
