@@ -77,6 +77,30 @@ BEGIN
     UPDATE report_count SET reports = reports + 1 WHERE status = NEW.status;
 END;
 
+-- A number that grows with every change of a report or its review, kept by the
+-- triggers below in the same transaction: what was computed from the reports
+-- at one generation (a summary) holds as long as the number stays the same.
+CREATE TABLE IF NOT EXISTS report_generation (
+    only       INTEGER PRIMARY KEY CHECK (only = 1),
+    generation INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO report_generation (only, generation) VALUES (1, 0);
+
+CREATE TRIGGER IF NOT EXISTS report_generation_on_insert AFTER INSERT ON report
+BEGIN
+    UPDATE report_generation SET generation = generation + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_generation_on_update AFTER UPDATE ON report
+BEGIN
+    UPDATE report_generation SET generation = generation + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_generation_on_delete AFTER DELETE ON report
+BEGIN
+    UPDATE report_generation SET generation = generation + 1;
+END;
+
 -- Idempotency-Key of a POST, so that a retried create answers the first
 -- response instead of creating a second report. Kept at least 24 hours. A key
 -- is its caller's own: another caller may use the same one for its own creates.
@@ -269,3 +293,19 @@ CREATE TABLE IF NOT EXISTS sign_in_link (
 );
 
 CREATE INDEX IF NOT EXISTS sign_in_link_by_expiry ON sign_in_link (expires_at);
+
+
+CREATE TRIGGER IF NOT EXISTS review_generation_on_insert AFTER INSERT ON report_review
+BEGIN
+    UPDATE report_generation SET generation = generation + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS review_generation_on_update AFTER UPDATE ON report_review
+BEGIN
+    UPDATE report_generation SET generation = generation + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS review_generation_on_delete AFTER DELETE ON report_review
+BEGIN
+    UPDATE report_generation SET generation = generation + 1;
+END;

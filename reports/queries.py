@@ -238,6 +238,11 @@ SUMMARY_GROUPS = {
 }
 
 
+def report_generation(db):
+    """The number every write of a report or its review moves on."""
+    return db.execute("SELECT generation FROM report_generation").fetchone()[0]
+
+
 def summary(db, filters, group_by):
     """Per group of the matching reports: counts, attendance, duration,
     engagement and follow-ups, computed by SQLite over the stored fields."""

@@ -5,6 +5,7 @@ import json
 import secrets
 import sqlite3
 import threading
+from collections import OrderedDict
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
@@ -410,9 +411,28 @@ def deleted_reports(since=None, caller=ANONYMOUS):
 
 
 def summary(filters, group_by):
-    """Per group of the matching reports, the figures of SummarySchema."""
-    with limits.holding("search"), snapshot() as db:
-        rows = queries.summary(db, filters, group_by)
+    """Per group of the matching reports, the figures of SummarySchema.
+
+    Counting every report takes a while on a large database, and a summary is
+    read far more often than the reports change: the last SUMMARIES_KEPT
+    answers are kept, each valid while the reports' generation (which every
+    write of a report or its review moves on) is the one it was computed at."""
+    with snapshot() as db:
+        key = (
+            current_app.config["DATABASE"],
+            queries.report_generation(db),
+            group_by,
+            tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
+        )
+        groups = _summaries.get(key)
+        if groups is None:
+            with limits.holding("search"):
+                groups = _summary_groups(queries.summary(db, filters, group_by))
+            _summaries.put(key, groups)
+    return [group | {"engagement": dict(group["engagement"])} for group in groups]
+
+
+def _summary_groups(rows):
     groups = []
     for row in rows:
         group = dict(row)
@@ -423,6 +443,33 @@ def summary(filters, group_by):
         }
         groups.append(group)
     return groups
+
+
+class _Kept:
+    """The `size` answers used last, each under its key."""
+
+    def __init__(self, size):
+        self.size = size
+        self.answers = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            answer = self.answers.get(key)
+            if answer is not None:
+                self.answers.move_to_end(key)
+            return answer
+
+    def put(self, key, answer):
+        with self.lock:
+            self.answers[key] = answer
+            self.answers.move_to_end(key)
+            while len(self.answers) > self.size:
+                self.answers.popitem(last=False)
+
+
+SUMMARIES_KEPT = 32
+_summaries = _Kept(SUMMARIES_KEPT)
 
 
 def import_reports(rows, default_org_id=None, dry_run=False):

@@ -3,10 +3,9 @@ months opens it, sees the two charts per month, and groups the figures by
 mentor instead. Each page is checked with axe-core and shot at a phone's and a
 desk's width (browser.py)."""
 
-from test_browser_pages import flask, sign_in
-
 from conftest import CONTRACT_REPORT
 from serving import REPORTS
+from test_browser_pages import flask, sign_in
 
 ENGAGEMENT = ("high", "medium", "very_high", "high", "low")
 # (session date, attendance, mentor) of the reports: 14 months, one of them empty.
