@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
 from reports import clock, limits, queries
-from reports.auth import ANONYMOUS, Caller
+from reports.auth import ANONYMOUS, Caller, require_own_mentor, require_write
 from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import (
@@ -23,6 +23,7 @@ from reports.schemas import (
     REQUIRED_TO_SUBMIT,
     imported_report_schema,
     is_report_id,
+    load_new_report,
 )
 
 ID_ATTEMPTS = 16
@@ -54,8 +55,9 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     Idempotency-Key. A retry by the same caller with the same key and
     fingerprint creates nothing and returns the report as it was first created;
     another fingerprint is a 422. A key is its caller's own: another caller's
-    use of the same key is another key.
+    use of the same key is another key. A mentor files for its own peer mentor only.
     """
+    require_own_mentor(caller, new["peer_mentor_id"])
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
 
@@ -116,6 +118,21 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
         return report
 
     return write(update)
+
+
+def why_caller_may_not_change(report_id, caller=ANONYMOUS):
+    """None if `caller` may change (edit, correct or delete) the report, else why
+    not, in a sentence; the same rules update_report and delete_report keep. A
+    report the caller may not see is a ReportNotFound, as in get_report."""
+    with snapshot() as db:
+        report = _existing_report(db, report_id, caller)
+        review = queries.review_of(db, report_id)
+    try:
+        require_write(caller)
+        _check_mentor_may_change(report, review, caller)
+    except Forbidden as refusal:
+        return refusal.description
+    return None
 
 
 def delete_report(report_id, if_match=None, caller=ANONYMOUS):
@@ -445,8 +462,7 @@ class ImportFailed(Exception):
 def _imported(db, row, default_org_id, seen):
     if not isinstance(row, dict):
         raise ValidationError({"_schema": ["A row must be a JSON object."]})
-    optional = ("org_id",) if default_org_id else ()
-    new = imported_report_schema.load(row, partial=optional)
+    new = load_new_report(row, default_org_id, imported_report_schema)
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
     report_id = new.get("report_id")
