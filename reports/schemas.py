@@ -311,7 +311,7 @@ class ReportFieldsSchema(RequestSchema):
         allow_none=True,
         metadata={
             "title": "Session date",
-            "description": "The day of the session, YYYY-MM-DD, not after tomorrow (UTC).",
+            "description": "The day of the session, not after tomorrow (UTC).",
         },
     )
     attendance_count = ma.Integer(

@@ -6,25 +6,13 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.exceptions import Forbidden
 
 from reports import service
-from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT
+from reports.schemas import FIELD_NAMES, FIELD_TITLES, REQUIRED_TO_SUBMIT
 from reports.web import bp, login_required
 
 PAGE_SIZE = 20
 # Reports "My reports" shows of each status.
 MINE_LIMIT = 100
 
-# How each catalogue field is shown on a report's page.
-FIELD_LABELS = {
-    "session_date": "Session date",
-    "attendance_count": "Attendance",
-    "session_topic": "Session topic",
-    "participant_engagement": "Participant engagement",
-    "challenges_noted": "Challenges noted",
-    "mentor_notes": "Mentor's notes",
-    "way_forward": "Way forward",
-    "duration_minutes": "Duration (minutes)",
-    "follow_up_needed": "Follow-up needed",
-}
 ENGAGEMENT_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
 
 
@@ -75,11 +63,12 @@ def my_reports():
 @bp.get("/reports/<report_id>")
 @login_required
 def report(report_id):
-    """Every field of one report, and its review; another mentor's is a 404."""
+    """Every field of one report, and its review; another mentor's is a 404.
+    Who may change it gets a link to its form."""
     shown = service.get_report(report_id, g.caller)
     review = service.review_of(report_id, g.caller)
     fields = [
-        (name, FIELD_LABELS[name], _shown_value(name, shown["fields"].get(name)))
+        (name, FIELD_TITLES[name], _shown_value(name, shown["fields"].get(name)))
         for name in FIELD_NAMES
     ]
     return render_template(
@@ -88,6 +77,7 @@ def report(report_id):
         review=review,
         fields=fields,
         required=REQUIRED_TO_SUBMIT,
+        may_change=service.why_caller_may_not_change(report_id, g.caller) is None,
     )
 
 
