@@ -135,6 +135,15 @@ def why_caller_may_not_change(report_id, caller=ANONYMOUS):
     return None
 
 
+def correction_reopens_review(report_id, caller=ANONYMOUS):
+    """Whether `caller` changing the report now would set its review back to none
+    (a mentor correcting a report that has issues), as update_report does."""
+    with snapshot() as db:
+        report = _existing_report(db, report_id, caller)
+        review = queries.review_of(db, report_id)
+    return _correction_reopens_review(report, review, caller)
+
+
 def delete_report(report_id, if_match=None, caller=ANONYMOUS):
     """Move a report to the trash, where `purge` finds it once it has been
     there TRASH_DAYS days."""

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from marshmallow import ValidationError, validate
 
-from reports import create_app
+from reports import create_app, service
 from reports.schemas import REQUIRED_TO_SUBMIT, ReportFieldsSchema
 
 from conftest import CONTRACT_REPORT
@@ -216,8 +216,6 @@ def test_with_a_default_org_id_the_form_asks_for_no_organisation(database, token
     assert created.status_code == 303
     report_id = created.headers["Location"].rsplit("/", 1)[1]
     with app.app_context():
-        from reports import service
-
         assert service.get_report(report_id)["org_id"] == "org_home"
 
 

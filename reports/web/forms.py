@@ -182,7 +182,6 @@ def edit_report(report_id):
 
 
 def _edit_page(report):
-    review = service.review_of(report["report_id"], g.caller)
     submitted = report["status"] == "submitted"
     return {
         "mode": "correct" if submitted else "edit",
@@ -194,11 +193,7 @@ def _edit_page(report):
             ("Organisation", report["org_id"]),
         ],
         "buttons": CORRECTION_BUTTONS if submitted else DRAFT_BUTTONS,
-        # As service.update_report does it: a mentor's correction of a report
-        # with issues takes its review away.
-        "reopens_review": submitted
-        and g.caller.role == "mentor"
-        and review["review_state"] == "has_issues",
+        "reopens_review": service.correction_reopens_review(report["report_id"], g.caller),
     }
 
 
