@@ -38,7 +38,7 @@ from reports.schemas import (
     is_entity_id,
     list_query_schema,
     listed_at_most,
-    new_report_schema,
+    load_new_report,
     page_query_schema,
     report_changes_schema,
     review_request_schema,
@@ -151,9 +151,7 @@ def get_report(report_id):
 def create_report():
     body = _json_object_body()
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
-    optional = ("org_id",) if default_org_id else ()
-    new = new_report_schema.load(body, partial=optional)
-    auth.require_own_mentor(g.caller, new["peer_mentor_id"])
+    new = load_new_report(body, default_org_id)
     report = service.create_report(new, default_org_id, _idempotency(body), g.caller)
     response = _with_etag(dump_created_report, report)
     response.status_code = 201

@@ -287,15 +287,28 @@ def query_operation(summary, query_schema, answer):
     }
 
 
+PLAIN_TEXT_RULE = "No control characters but tab, CR and LF."
+
+
+def plain_text_rule(self, field, ret, **kwargs):
+    """A text field's description ends with the rule its `plain_text` validator keeps,
+    which the field's own description (also a form's help) leaves out."""
+    if schemas.plain_text not in getattr(field, "validators", ()):
+        return {}
+    description = ret.get("description") or field.metadata.get("description", "")
+    return {"description": f"{description} {PLAIN_TEXT_RULE}".strip()}
+
+
 @cache
 def build_spec(default_org_id=None):
     """The document for an instance: org_id is optional where it has a default.
     Built once per setting; callers must not change it."""
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="Post-Session Report Repository",
         version="1.0.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         # A bearer token, or none while no token exists.
         security=[{"bearer": []}, {}],
         info={
@@ -303,6 +316,7 @@ def build_spec(default_org_id=None):
             "coordinators read, correct and collect them."
         },
     )
+    marshmallow.converter.add_attribute_function(plain_text_rule)
     spec.components.security_scheme("bearer", BEARER)
     spec.components.schema("Problem", schema=schemas.ProblemSchema)
     for status, (name, description) in PROBLEMS.items():

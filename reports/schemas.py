@@ -87,35 +87,43 @@ def valid_timestamp(value):
 class EntityId(ma.String):
     """An activity, peer mentor or organisation id."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, metadata=None, **kwargs):
         super().__init__(
             validate=entity_id,
-            metadata={"pattern": f"^{ENTITY_ID.pattern}$", "minLength": 1, "maxLength": 64},
+            metadata={
+                "pattern": f"^{ENTITY_ID.pattern}$",
+                "minLength": 1,
+                "maxLength": 64,
+                **(metadata or {}),
+            },
             **kwargs,
         )
 
 
 class Text(ma.String):
-    """Free text, at most `max_length` characters, stored exactly as sent."""
+    """Free text, at most `max_length` characters, stored exactly as sent. The
+    OpenAPI document adds to its description that it takes no control
+    characters (see openapi.py), which a person filling a form need not read."""
 
-    def __init__(self, max_length, min_length=None, description="", **kwargs):
+    def __init__(self, max_length, min_length=None, description=None, metadata=None, **kwargs):
         validators = [validate.Length(min=min_length, max=max_length), plain_text]
         validators += kwargs.pop("validate", [])
-        description += " No control characters but tab, CR and LF."
-        super().__init__(validate=validators, metadata={"description": description}, **kwargs)
+        metadata = {**({"description": description} if description else {}), **(metadata or {})}
+        super().__init__(validate=validators, metadata=metadata, **kwargs)
 
 
 class SessionDate(ma.String):
     """A calendar date written exactly YYYY-MM-DD, not after tomorrow (UTC).
     Kept as the string that was sent."""
 
-    def __init__(self, **kwargs):
-        metadata = {
-            "format": "date",
-            "pattern": f"^{ISO_DATE.pattern}$",
-            "description": "The day of the session, YYYY-MM-DD, not after tomorrow (UTC).",
-        }
+    def __init__(self, metadata=None, **kwargs):
+        metadata = {"format": "date", "pattern": f"^{ISO_DATE.pattern}$", **(metadata or {})}
         super().__init__(metadata=metadata, **kwargs)
+
+    @staticmethod
+    def latest():
+        """The last day a session may have been on: tomorrow, in UTC."""
+        return clock.now().date() + timedelta(days=1)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -125,7 +133,7 @@ class SessionDate(ma.String):
             day = date.fromisoformat(text)
         except ValueError as error:
             raise ValidationError("Not a real calendar date.") from error
-        tomorrow = clock.now().date() + timedelta(days=1)
+        tomorrow = self.latest()
         if day > tomorrow:
             raise ValidationError(f"Must not be after tomorrow ({tomorrow.isoformat()}, UTC).")
         return text
@@ -293,34 +301,87 @@ class Unchangeable(ma.Raw):
 
 
 class ReportFieldsSchema(RequestSchema):
-    """The catalogue fields of a report. On input, null removes a field."""
+    """The catalogue fields of a report. On input, null removes a field.
 
-    session_date = SessionDate(allow_none=True)
+    Each field's metadata `title` is its label and `description` its help, on the
+    report form (reports/web/forms.py, which builds its inputs from these fields
+    and their validators) as in the OpenAPI document."""
+
+    session_date = SessionDate(
+        allow_none=True,
+        metadata={
+            "title": "Session date",
+            "description": "The day of the session, not after tomorrow (UTC).",
+        },
+    )
     attendance_count = ma.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=0, max=1000)
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=1000),
+        metadata={"title": "Attendance", "description": "How many participants came."},
     )
     session_topic = Text(
         max_length=200,
         min_length=1,
         validate=[not_blank],
         allow_none=True,
-        description="What the session was about; not blank.",
+        metadata={
+            "title": "Session topic",
+            "description": "What the session was about, in a line; not blank.",
+        },
     )
-    participant_engagement = ma.String(allow_none=True, validate=validate.OneOf(ENGAGEMENT_LEVELS))
-    challenges_noted = Text(max_length=5000, allow_none=True, description="Challenges noted.")
-    mentor_notes = Text(max_length=10000, allow_none=True, description="The mentor's notes.")
+    participant_engagement = ma.String(
+        allow_none=True,
+        validate=validate.OneOf(ENGAGEMENT_LEVELS),
+        metadata={
+            "title": "Participant engagement",
+            "description": "How engaged the participants were, on the whole.",
+        },
+    )
+    challenges_noted = Text(
+        max_length=5000,
+        allow_none=True,
+        metadata={
+            "title": "Challenges noted",
+            "description": "What got in the way during the session, if anything.",
+        },
+    )
+    mentor_notes = Text(
+        max_length=10000,
+        allow_none=True,
+        metadata={
+            "title": "Mentor's notes",
+            "description": "Anything else about the session worth keeping.",
+        },
+    )
     way_forward = Text(
         max_length=5000,
         allow_none=True,
-        description="The next steps agreed with participants.",
+        metadata={
+            "title": "Way forward",
+            "description": "The next steps agreed with participants.",
+        },
     )
     duration_minutes = ma.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=1, max=1440)
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=1440),
+        metadata={"title": "Duration (minutes)", "description": "How long the session lasted."},
     )
-    follow_up_needed = StrictBoolean(allow_none=True)
+    follow_up_needed = StrictBoolean(
+        allow_none=True,
+        metadata={
+            "title": "Follow-up needed",
+            "description": "Whether someone should follow up with the participants.",
+        },
+    )
 
 
 FIELD_NAMES = tuple(ReportFieldsSchema().fields)
+# Each field's label, as the pages show it.
+FIELD_TITLES = {
+    name: field.metadata["title"] for name, field in ReportFieldsSchema().fields.items()
+}
 REQUIRED_TO_SUBMIT = ("session_date", "attendance_count", "session_topic")
 
 ReportFieldsSchema.error_messages = {
@@ -334,10 +395,25 @@ ReportFieldsSchema.error_messages = {
 class NewReportSchema(RequestSchema):
     """The body of POST /api/v1/reports."""
 
-    activity_id = EntityId(required=True)
-    peer_mentor_id = EntityId(required=True)
-    # Loaded as partial when the instance sets DEFAULT_ORG_ID.
-    org_id = EntityId(required=True)
+    activity_id = EntityId(
+        required=True,
+        metadata={
+            "title": "Activity id",
+            "description": "The id of the activity the session was part of.",
+        },
+    )
+    peer_mentor_id = EntityId(
+        required=True,
+        metadata={"title": "Peer mentor id", "description": "The peer mentor who led the session."},
+    )
+    # Loaded as partial when the instance sets DEFAULT_ORG_ID: see load_new_report.
+    org_id = EntityId(
+        required=True,
+        metadata={
+            "title": "Organisation id",
+            "description": "The organisation the report belongs to.",
+        },
+    )
     status = ma.String(load_default="draft", validate=validate.OneOf(STATUSES))
     fields = ma.Nested(ReportFieldsSchema, load_default=dict)
 
@@ -358,6 +434,13 @@ class ImportedReportSchema(NewReportSchema):
         created, updated = data.get("created_at"), data.get("updated_at")
         if created and updated and updated < created:
             raise ValidationError("Must not be before created_at.", "updated_at")
+
+
+def load_new_report(body, default_org_id=None, schema=None):
+    """`body` loaded with `schema` (NewReportSchema's own, by default); org_id may
+    be left out where the instance sets a DEFAULT_ORG_ID."""
+    schema = new_report_schema if schema is None else schema
+    return schema.load(body, partial=("org_id",) if default_org_id else ())
 
 
 UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
 from reports import clock, limits, queries
-from reports.auth import ANONYMOUS, Caller, require_write
+from reports.auth import ANONYMOUS, Caller, require_own_mentor, require_write
 from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import (
@@ -24,6 +24,7 @@ from reports.schemas import (
     REQUIRED_TO_SUBMIT,
     imported_report_schema,
     is_report_id,
+    load_new_report,
 )
 
 ID_ATTEMPTS = 16
@@ -55,8 +56,9 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     Idempotency-Key. A retry by the same caller with the same key and
     fingerprint creates nothing and returns the report as it was first created;
     another fingerprint is a 422. A key is its caller's own: another caller's
-    use of the same key is another key.
+    use of the same key is another key. A mentor files for its own peer mentor only.
     """
+    require_own_mentor(caller, new["peer_mentor_id"])
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
 
@@ -117,6 +119,15 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
         return report
 
     return write(update)
+
+
+def correction_reopens_review(report_id, caller=ANONYMOUS):
+    """Whether `caller` changing the report now would set its review back to none
+    (a mentor correcting a report that has issues), as update_report does."""
+    with snapshot() as db:
+        report = _existing_report(db, report_id, caller)
+        review = queries.review_of(db, report_id)
+    return _correction_reopens_review(report, review, caller)
 
 
 def delete_report(report_id, if_match=None, caller=ANONYMOUS):
@@ -507,8 +518,7 @@ class ImportFailed(Exception):
 def _imported(db, row, default_org_id, seen):
     if not isinstance(row, dict):
         raise ValidationError({"_schema": ["A row must be a JSON object."]})
-    optional = ("org_id",) if default_org_id else ()
-    new = imported_report_schema.load(row, partial=optional)
+    new = load_new_report(row, default_org_id, imported_report_schema)
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields)
     report_id = new.get("report_id")

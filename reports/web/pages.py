@@ -6,25 +6,13 @@ from flask import g, redirect, render_template, request, url_for
 from werkzeug.exceptions import Forbidden
 
 from reports import service
-from reports.schemas import FIELD_NAMES, REQUIRED_TO_SUBMIT
+from reports.schemas import FIELD_NAMES, FIELD_TITLES, REQUIRED_TO_SUBMIT
 from reports.web import bp, login_required, reviewing
 
 PAGE_SIZE = 20
 # The newest reports "My reports" shows of each status; the reports table has them all.
 MINE_LIMIT = 20
 
-# How each catalogue field is shown on a report's page.
-FIELD_LABELS = {
-    "session_date": "Session date",
-    "attendance_count": "Attendance",
-    "session_topic": "Session topic",
-    "participant_engagement": "Participant engagement",
-    "challenges_noted": "Challenges noted",
-    "mentor_notes": "Mentor's notes",
-    "way_forward": "Way forward",
-    "duration_minutes": "Duration (minutes)",
-    "follow_up_needed": "Follow-up needed",
-}
 ENGAGEMENT_LABELS = {"low": "Low", "medium": "Medium", "high": "High", "very_high": "Very high"}
 
 
@@ -75,7 +63,8 @@ def my_reports():
 @bp.get("/reports/<report_id>")
 @login_required
 def report(report_id):
-    """Every field of one report, its review and its history; another mentor's is a 404."""
+    """Every field of one report, its review and its history; another mentor's
+    is a 404. Who may change it gets a link to its form."""
     return report_page(report_id)
 
 
@@ -84,21 +73,23 @@ def report_page(report_id, status=200, **context):
     shown = service.get_report(report_id, g.caller)
     review = service.review_of(report_id, g.caller)
     fields = [
-        (name, FIELD_LABELS[name], _shown_value(name, shown["fields"].get(name)))
+        (name, FIELD_TITLES[name], shown_value(name, shown["fields"].get(name)))
         for name in FIELD_NAMES
     ]
+    parts = reviewing.report_parts(shown)
+    parts["may_change"] = parts["delete_refused"] is None
     page = render_template(
         "web/report.html",
         report=shown,
         review=review,
         fields=fields,
         required=REQUIRED_TO_SUBMIT,
-        **{**reviewing.report_parts(shown), **context},
+        **{**parts, **context},
     )
     return page, status
 
 
-def _shown_value(name, value):
+def shown_value(name, value):
     if value is None:
         return None
     if name == "follow_up_needed":

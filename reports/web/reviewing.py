@@ -8,7 +8,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from reports import auth, service
 from reports.errors import Conflict, ReportNotFound
-from reports.schemas import review_request_schema
+from reports.schemas import FIELD_TITLES, review_request_schema
 from reports.web import REVIEW_LABELS, bp, login_required, pages
 
 # Each action of a report's history, in words.
@@ -43,8 +43,8 @@ SHORT_VALUE = 40
 
 
 def field_label(name):
-    """A catalogue field's label: the one place this module reads labels from."""
-    return pages.FIELD_LABELS.get(name, name)
+    """A catalogue field's label, as the field catalogue gives it."""
+    return FIELD_TITLES.get(name, name)
 
 
 # The report's page ---------------------------------------------------------------
@@ -85,7 +85,7 @@ def _changes(detail):
     if "status" in detail:
         changes.append(_change("Status", STATUS_LABELS, detail["status"]))
     for name, change in detail.get("fields", {}).items():
-        before, after = (pages._shown_value(name, change[key]) for key in ("before", "after"))
+        before, after = (pages.shown_value(name, change[key]) for key in ("before", "after"))
         changes.append(_shown_change(field_label(name), before, after))
     if "review_state" in detail:
         changes.append(_change("Review", REVIEW_LABELS, detail["review_state"]))

@@ -1,0 +1,349 @@
+"""The report form: a new report, and editing a draft or correcting a submitted
+report. Its inputs are built from the field catalogue (schemas.ReportFieldsSchema:
+each field's label, help, type and validators), the definition the API validates
+with; what is posted is loaded with the API's own schemas and handed to the same
+service calls, which keep every rule."""
+
+from dataclasses import dataclass, field
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError, validate
+from marshmallow import fields as ma
+from werkzeug.exceptions import BadRequest
+
+from reports import auth, service
+from reports.errors import Conflict, PreconditionFailed
+from reports.schemas import (
+    QUERY_INTEGER,
+    REQUIRED_TO_SUBMIT,
+    NewReportSchema,
+    ReportFieldsSchema,
+    SessionDate,
+    load_new_report,
+    report_changes_schema,
+)
+from reports.web import bp, login_required
+from reports.web.pages import ENGAGEMENT_LABELS
+
+# A text that may be longer than this is written in a text area.
+LONG_TEXT = 200
+# What each button of the form does to the report's status (None: leaves it).
+ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
+DRAFT_BUTTONS = (("draft", "Save draft", False), ("submit", "Submit", True))
+CORRECTION_BUTTONS = (("correct", "Save correction", True),)
+STALE = (
+    "Someone changed this report after you opened this form, so it was not saved. "
+    "What is saved now is below; the form keeps what you typed. Check it, then save again."
+)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of the form, as the template draws it."""
+
+    name: str
+    label: str
+    hint: str
+    kind: str  # date, number, text, textarea, select or checkbox
+    attrs: dict = field(default_factory=dict)
+    options: tuple = ()  # a select's (value, label) pairs
+
+    def attributes(self):
+        """The input's HTML attributes; a date's latest day is today's tomorrow."""
+        if self.kind == "date":
+            return {**self.attrs, "max": SessionDate.latest().isoformat()}
+        return self.attrs
+
+
+def input_for(name, schema_field, catalogue=True):
+    """The input that asks for a schema field: its kind, limits and choices come
+    from the field's type and validators, its label and help from its metadata."""
+    validators = schema_field.validators
+    ranges = [v for v in validators if isinstance(v, validate.Range)]
+    lengths = [v for v in validators if isinstance(v, validate.Length)]
+    choices = [v for v in validators if isinstance(v, validate.OneOf)]
+    hint = [schema_field.metadata.get("description", "")]
+    attrs, options = {}, ()
+    if isinstance(schema_field, SessionDate):
+        kind = "date"
+    elif isinstance(schema_field, ma.Boolean):
+        kind = "checkbox"
+    elif isinstance(schema_field, ma.Integer):
+        kind = "number"
+        low, high = ranges[0].min, ranges[0].max
+        attrs = {"min": low, "max": high, "step": 1}
+        hint.append(f"A whole number from {low} to {high}.")
+    elif choices:
+        kind = "select"
+        options = tuple((value, ENGAGEMENT_LABELS[value]) for value in choices[0].choices)
+    else:
+        longest = lengths[0].max if lengths else schema_field.metadata["maxLength"]
+        kind = "textarea" if longest > LONG_TEXT else "text"
+        attrs = {"maxlength": longest}
+        if catalogue:
+            attrs["data-counter"] = ""
+            hint.append(f"At most {longest:,} characters.")
+        else:  # an id: no spelling, no capitals
+            attrs.update(autocomplete="off", spellcheck="false", autocapitalize="none")
+    if name in REQUIRED_TO_SUBMIT:
+        hint.append("Needed to submit the report.")
+    label = schema_field.metadata["title"]
+    return Input(name, label, " ".join(part for part in hint if part), kind, attrs, options)
+
+
+CATALOGUE = tuple(input_for(name, f) for name, f in ReportFieldsSchema().fields.items())
+IDS = {
+    name: input_for(name, NewReportSchema().fields[name], catalogue=False)
+    for name in ("activity_id", "peer_mentor_id", "org_id")
+}
+LABELS = {each.name: each.label for each in (*IDS.values(), *CATALOGUE)}
+
+
+# Pages ---------------------------------------------------------------------------------
+
+
+@bp.route("/reports/new", methods=("GET", "POST"))
+@login_required
+def new_report():
+    """A new report, saved as a draft or submitted. A mentor's is its own: the form
+    has no peer mentor for it to choose."""
+    auth.require_write(g.caller)
+    default_org_id = current_app.config["DEFAULT_ORG_ID"]
+    ids = [IDS["activity_id"]]
+    fixed = []
+    if g.caller.owner is None:
+        ids.append(IDS["peer_mentor_id"])
+    else:
+        fixed.append(("Peer mentor", g.caller.owner))
+    if default_org_id:
+        fixed.append(("Organisation", default_org_id))
+    else:
+        ids.append(IDS["org_id"])
+    page = {"mode": "new", "ids": ids, "fixed": fixed, "buttons": DRAFT_BUTTONS}
+    if request.method == "GET":
+        return _form(page, values={})
+
+    status = _status(("draft", "submit"))
+    body = {each.name: _posted(each) for each in ids}
+    if g.caller.owner is not None:
+        body["peer_mentor_id"] = g.caller.owner
+    body["status"] = status
+    body["fields"] = {each.name: _posted(each) for each in CATALOGUE}
+    body = _given(body)
+    body["fields"] = _given(body["fields"])
+    try:
+        new = load_new_report(body, default_org_id)
+        report = service.create_report(new, default_org_id, None, g.caller)
+    except ValidationError as error:
+        return _form(page, request.form, errors=error.messages, status=422)
+    flash("Report submitted." if status == "submitted" else "Draft saved.")
+    return redirect(url_for("web.report", report_id=report["report_id"]), 303)
+
+
+@bp.route("/reports/<report_id>/edit", methods=("GET", "POST"))
+@login_required
+def edit_report(report_id):
+    """A draft's form, to save or submit it; a submitted report's, to correct it.
+    The form carries the version it was opened at, and a stale one saves nothing."""
+    auth.require_write(g.caller)
+    report = service.get_report(report_id, g.caller)
+    refusal = service.change_refused(report_id, g.caller)
+    if refusal is not None:
+        return render_template("web/form_locked.html", report=report, reason=refusal), 403
+    page = _edit_page(report)
+    if request.method == "GET":
+        return _form(page, _shown(report), version=report["version"])
+
+    status = _status(ACTIONS)
+    changes = {"fields": _changed_fields(report)}
+    if status is not None:
+        changes["status"] = status
+    version = request.form.get("version", "")
+    try:
+        changes = report_changes_schema.load(changes)
+        updated = service.update_report(report_id, changes, [version], g.caller)
+    except ValidationError as error:
+        return _form(page, request.form, errors=error.messages, version=version, status=422)
+    except Conflict as error:
+        return _form(page, request.form, notice=str(error), version=version, status=409)
+    except PreconditionFailed:
+        return _stale(report_id)
+    if updated["status"] == "submitted" and report["status"] == "draft":
+        flash("Report submitted.")
+    elif updated["status"] == "submitted":
+        flash(
+            "Correction saved. It goes back to your coordinator for review."
+            if page["reopens_review"]
+            else "Correction saved."
+        )
+    else:
+        flash("Draft saved.")
+    return redirect(url_for("web.report", report_id=report_id), 303)
+
+
+def _edit_page(report):
+    submitted = report["status"] == "submitted"
+    return {
+        "mode": "correct" if submitted else "edit",
+        "report": report,
+        "ids": [],
+        "fixed": [
+            ("Activity", report["activity_id"]),
+            ("Peer mentor", report["peer_mentor_id"]),
+            ("Organisation", report["org_id"]),
+        ],
+        "buttons": CORRECTION_BUTTONS if submitted else DRAFT_BUTTONS,
+        "reopens_review": service.correction_reopens_review(report["report_id"], g.caller),
+    }
+
+
+def _stale(report_id):
+    """The form again, after someone else's change: what is saved now, next to
+    what was typed, and the current version, so that saving again is a choice."""
+    current = service.get_report(report_id, g.caller)
+    refusal = service.change_refused(report_id, g.caller)
+    if refusal is not None:
+        return render_template("web/form_locked.html", report=current, reason=refusal), 403
+    saved = _shown(current)
+    differences = [
+        (each.label, _readable(each, saved.get(each.name)), _readable(each, _typed(each)))
+        for each in CATALOGUE
+        if _typed(each) != saved.get(each.name, "")
+    ]
+    return _form(
+        _edit_page(current),
+        request.form,
+        notice=STALE,
+        differences=differences,
+        version=current["version"],
+        status=412,
+    )
+
+
+def _form(page, values, errors=None, notice=None, differences=None, version=None, status=200):
+    inputs = [*page["ids"], *CATALOGUE]
+    errors = _by_input(errors or {}, inputs)
+    if "_schema" in errors:  # of no one input
+        notice = errors.pop("_schema")
+    shown = {each.name: values.get(each.name, "") for each in inputs}
+    page_html = render_template(
+        "web/form.html",
+        **page,
+        inputs=page["ids"],
+        catalogue=CATALOGUE,
+        values=shown,
+        errors=errors,
+        summary={name: f"{LABELS.get(name, name)}: {message}" for name, message in errors.items()},
+        notice=notice,
+        differences=differences,
+        version=version,
+    )
+    return page_html, status
+
+
+# From the form to the schema's JSON, and back ----------------------------------------
+
+
+def _status(allowed):
+    action = request.form.get("action")
+    if action not in allowed:
+        raise BadRequest("Choose one of the form's buttons to save the report.")
+    return ACTIONS[action]
+
+
+def _typed(each):
+    """What the form holds for an input, as it would be shown again."""
+    if each.kind == "checkbox":
+        return "true" if each.name in request.form else ""
+    return _one_line_break(request.form.get(each.name, ""))
+
+
+def _one_line_break(text):
+    """A browser sends a text area's line breaks as CR LF; its counter and
+    maxlength count each as one character, and so does the schema."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _posted(each):
+    """An input's value as the schema expects it in JSON: None when not given. A
+    whole number becomes an int; anything else stays a string, which the schema
+    refuses with its own message."""
+    form = request.form
+    if each.kind == "checkbox":
+        if each.name not in form:
+            return False
+        return True if form[each.name] == "true" else form[each.name]
+    value = form.get(each.name, "")
+    if each.kind in ("text", "textarea") and each.name not in IDS:
+        value = _one_line_break(value)  # free text is kept as typed
+    else:
+        value = value.strip()
+    if each.kind == "number" and QUERY_INTEGER.fullmatch(value):
+        try:
+            return int(value)
+        except ValueError:  # more digits than Python converts
+            return value
+    return value if value != "" else None
+
+
+def _changed_fields(report):
+    """The catalogue fields the form changes: a field emptied is removed (null). An
+    empty input of a field the report does not have, and an unticked box of one
+    it does not have, change nothing."""
+    stored = report["fields"]
+    changes = {}
+    for each in CATALOGUE:
+        value = _posted(each)
+        current = stored.get(each.name)
+        if value is None and current in (None, ""):
+            continue
+        if value is False and current is None:
+            continue
+        if value != current or type(value) is not type(current):
+            changes[each.name] = value
+    return changes
+
+
+def _given(values):
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _shown(report):
+    """A report's values as the form's inputs show them."""
+    shown = {}
+    for name, value in report["fields"].items():
+        if value is True:
+            shown[name] = "true"
+        elif value is not False:
+            shown[name] = str(value)
+    return shown
+
+
+def _readable(each, value):
+    """A form value in words, for the list of what someone else changed."""
+    if each.kind == "checkbox":
+        return "Yes" if value == "true" else "No"
+    if each.kind == "select":
+        return dict(each.options).get(value, value) or "Not given"
+    return value or "Not given"
+
+
+def _by_input(messages, inputs):
+    """A ValidationError's messages ({"fields": {...}} nested) as one message per
+    input, in the order of the form; messages of no input under `_schema`."""
+    flat = {}
+    for name, value in messages.items():
+        if name == "fields" and isinstance(value, dict):
+            flat.update({inner: _first(message) for inner, message in value.items()})
+        else:
+            flat[name] = _first(value)
+    ordered = {each.name: flat.pop(each.name) for each in inputs if each.name in flat}
+    if flat:
+        ordered["_schema"] = " ".join(flat.values())
+    return ordered
+
+
+def _first(message):
+    while isinstance(message, (list, dict)):
+        message = next(iter(message.values() if isinstance(message, dict) else message), "")
+    return str(message)
