@@ -122,6 +122,11 @@ def _tidy_url(endpoint, **values):
     return url_for(endpoint, **values, **kept.to_dict(flat=False))
 
 
+def _url(endpoint, **values):
+    """url_for, leaving out the values that are None."""
+    return url_for(endpoint, **{name: value for name, value in values.items() if value is not None})
+
+
 def _filters(query):
     """The filters of the query, and for a mentor, its own reports only (as the API)."""
     return {name: query[name] for name in FILTERS if name in query} | {"owner": g.caller.owner}
@@ -137,18 +142,14 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
     sort = sort or given.get("sort", DEFAULT_SORT)
     filters = {name: given[name] for name in FILTERS if name in given}
 
+    kept = {**filters, "sort": given.get("sort")}
+
     def view_url(**changes):
         """This view's URL with `changes` (None drops a parameter)."""
-        values = {**filters, "sort": given.get("sort"), **changes}
-        return url_for("web.reports", **{name: v for name, v in values.items() if v is not None})
+        return _url("web.reports", **{**kept, **changes})
 
     def download_url(export):
-        values = {**filters, "sort": given.get("sort")}
-        return url_for(
-            "web.download_reports",
-            export=export,
-            **{name: value for name, value in values.items() if value is not None},
-        )
+        return _url("web.download_reports", export=export, **kept)
 
     kept_sort = {"sort": given["sort"]} if "sort" in given and "sort" not in errors else {}
     page_context = {
