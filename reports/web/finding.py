@@ -96,7 +96,8 @@ def reports():
     return _table(given, reports=listed, total=total, page=query["page"], sort=query["sort"])
 
 
-@bp.get("/reports.<any(csv, ndjson):export>")
+@bp.get("/reports.csv", defaults={"export": "csv"})
+@bp.get("/reports.ndjson", defaults={"export": "ndjson"})
 @login_required
 def download_reports(export):
     """Every report of the table's view, whole, as a CSV or JSON Lines file."""
