@@ -84,8 +84,7 @@ def filters_open_at(web, size):
     )
     try:
         web.driver.refresh()
-        web.wait_for("details.filters")
-        return web.driver.execute_script("return document.querySelector('details.filters').open")
+        return web.wait_for("details.table-filters").get_property("open")
     finally:
         web.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -105,11 +104,11 @@ def test_a_coordinator_filters_sorts_pages_and_downloads_the_reports(web):
     assert not scrolls_sideways(web)
 
     # Filter and search: the form folds away until it is opened.
-    web.wait_for("details.filters summary").click()
+    web.wait_for("details.table-filters summary").click()
     Select(web.wait_for("select#status")).select_by_visible_text("Submitted")
     web.wait_for("input#q").send_keys("rain")
     web.check_page("table-filter-form")
-    web.driver.find_element("css selector", ".filters button[type=submit]").click()
+    web.driver.find_element("css selector", ".table-filters button[type=submit]").click()
     web.wait_for(".report-table")
     assert query(web.driver.current_url) == {
         "status": "submitted",

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -173,9 +174,9 @@ def test_the_form_shows_the_filters_in_force_and_is_open_only_then(browsers, add
     plain = text(browsers["coordinator"].get("/reports"))
     filtered = text(browsers["coordinator"].get("/reports?status=submitted&q=only"))
 
-    assert '<details class="filters">' in plain and "Clear filters" not in plain
+    assert '<details class="table-filters">' in plain and "Clear filters" not in plain
     # table.js folds it on a phone, where it would push the table off the screen.
-    assert '<details class="filters" open data-fold-on-phone>' in filtered
+    assert '<details class="table-filters" open data-fold-on-phone>' in filtered
     assert '<script src="/static/table.js" defer></script>' in filtered
     assert "(2 filters in force)" in filtered
     assert '<option value="submitted" selected>Submitted</option>' in filtered
@@ -228,7 +229,7 @@ def test_a_bad_filter_is_shown_next_to_its_field_and_no_table(browsers, add, que
     assert re.search(rf'id="{name}" name="{name}"[^>]*aria-describedby="[^"]*{name}-error"', body)
     assert re.search(rf'id="{name}" name="{name}"[^>]*aria-invalid="true"', body)
     assert re.search(rf'<li><a href="#{name}">[^<]*{re.escape(message)}', unescape(body))
-    assert '<details class="filters" open>' in body
+    assert '<details class="table-filters" open>' in body
 
 
 def test_what_was_typed_in_a_bad_filter_is_kept(browsers):
@@ -550,3 +551,16 @@ def test_hostile_text_is_shown_escaped_in_the_table_and_the_form(browsers, add):
     assert topics(found) == [HOSTILE]
     assert page.status_code == 422
     assert 'value="&lt;script&gt;alert(&#34;x&#34;)' in text(page)
+
+
+# The stylesheet -------------------------------------------------------------------------------
+
+
+def test_the_table_s_styles_apply_on_screen_not_only_in_print():
+    """Every block of the stylesheet is closed before the table's rules begin: an
+    unclosed @media print before them would leave the table unstyled on screen."""
+    css = (Path(__file__).parent.parent / "reports" / "static" / "style.css").read_text()
+    before = re.sub(r"/\*.*?\*/", "", css[: css.index("/* H3 table")], flags=re.S)
+
+    assert before.count("{") == before.count("}")
+    assert css.count("{") == css.count("}")

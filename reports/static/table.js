@@ -3,7 +3,7 @@
 // script the form is open whenever a filter is in force, as on a desk.
 "use strict";
 
-const filters = document.querySelector("details.filters[data-fold-on-phone]");
+const filters = document.querySelector("details.table-filters[data-fold-on-phone]");
 if (filters && window.matchMedia("(max-width: 40rem)").matches) {
   filters.open = false;
 }
