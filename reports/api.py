@@ -13,7 +13,6 @@ from flask import (
     g,
     jsonify,
     request,
-    stream_with_context,
     url_for,
 )
 from marshmallow import ValidationError
@@ -37,12 +36,12 @@ from reports.schemas import (
     history_schema,
     is_entity_id,
     list_query_schema,
-    listed_at_most,
     load_new_report,
     page_query_schema,
     report_changes_schema,
     review_request_schema,
     review_schema,
+    single_valued,
     summary_query_schema,
     summary_schema,
 )
@@ -99,7 +98,7 @@ def list_reports_by_mentor(mentor_id):
 
 @bp.get("/reports/summary")
 def summarise_reports():
-    query = summary_query_schema.load(_single_valued(request.args))
+    query = summary_query_schema.load(single_valued(request.args))
     filters = _filters(query, {})
     groups = service.summary(filters, query["group_by"])
     return summary_schema.dump({"group_by": query["group_by"], "groups": groups})
@@ -107,7 +106,7 @@ def summarise_reports():
 
 @bp.get("/reports/deleted")
 def list_deleted_reports():
-    query = deleted_query_schema.load(_single_valued(request.args))
+    query = deleted_query_schema.load(single_valued(request.args))
     deleted = service.deleted_reports(query.get("since"), g.caller)
     return deleted_page_schema.dump({"data": deleted})
 
@@ -172,7 +171,7 @@ def delete_report(report_id):
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
-EXPORTS = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
+EXPORTS = formats.MIMETYPES
 PAGE_ONLY = ("page", "limit", "cursor")
 NOT_PAGED = "An export holds every matching report: it takes no page."
 FILTER_NAMES = frozenset(FILTERS)
@@ -196,7 +195,7 @@ def healthz():
 
 def _page(dump_item, **path_filters):
     """One page of a list, or with format csv or ndjson, every matching report."""
-    args = _single_valued(request.args)
+    args = single_valued(request.args)
     # Most lists name no filter; their query loads faster without the filters.
     schema = list_query_schema if args.keys() & FILTER_NAMES else page_query_schema
     query = schema.load(args)
@@ -249,15 +248,9 @@ def _export_format(query):
 
 
 def _export(export, filters, sort):
-    chunks = formats.csv_chunks if export == "csv" else formats.ndjson_chunks
-    reports = service.all_reports(filters, sort)
-    response = Response(stream_with_context(chunks(reports)), mimetype=EXPORTS[export])
-    # Also when the client goes away before the end.
-    response.call_on_close(reports.close)
+    filename = "reports.csv" if export == "csv" else None
+    response = formats.export_response(export, service.all_reports(filters, sort), filename)
     response.vary.add("Accept")
-    if export == "csv":
-        response.mimetype_params["charset"] = "utf-8"
-        response.headers["Content-Disposition"] = 'attachment; filename="reports.csv"'
     return response
 
 
@@ -286,15 +279,6 @@ def _idempotency(body):
 def _require_entity_id(kind, value):
     if not is_entity_id(value):
         raise NotFound(f"No {kind} can have the id {value!r}.")
-
-
-def _single_valued(args):
-    repeated = [name for name in args if len(args.getlist(name)) > 1]
-    if repeated:
-        raise ValidationError(
-            listed_at_most(repeated, "Give this parameter once.", "parameters given more than once")
-        )
-    return args.to_dict()
 
 
 def _reject_constant(name):

@@ -12,6 +12,7 @@ import csv
 import io
 import json
 
+from flask import Response, stream_with_context
 from marshmallow import fields as ma
 
 from reports.schemas import FIELD_NAMES, ReportFieldsSchema, dump_report
@@ -23,6 +24,7 @@ REPORT_COLUMNS = (
 CSV_COLUMNS = REPORT_COLUMNS + FIELD_NAMES
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 ROWS_PER_CHUNK = 500
+MIMETYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 CATALOGUE = ReportFieldsSchema().fields
 INTEGER_FIELDS = {name for name, field in CATALOGUE.items() if isinstance(field, ma.Integer)}
@@ -78,6 +80,21 @@ def ndjson_chunks(reports):
             lines = []
     if lines:
         yield ("\n".join(lines) + "\n").encode()
+
+
+def export_response(export, reports, filename=None):
+    """The response that streams `reports` (an Export of service.all_reports) as
+    `export`, csv or ndjson, read as the client reads; the Export is closed, and
+    its slot given back, also when the client goes away before the end. With a
+    `filename`, a browser saves it as that file."""
+    chunks = csv_chunks if export == "csv" else ndjson_chunks
+    response = Response(stream_with_context(chunks(reports)), mimetype=MIMETYPES[export])
+    response.call_on_close(reports.close)
+    if export == "csv":
+        response.mimetype_params["charset"] = "utf-8"
+    if filename is not None:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def _drain(buffer):

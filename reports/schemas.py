@@ -290,6 +290,17 @@ def listed_at_most(keys, message, what, first_message=None):
     return listed
 
 
+def single_valued(args):
+    """A query string's MultiDict as a dict, or a ValidationError naming each
+    parameter given more than once."""
+    repeated = [name for name in args if len(args.getlist(name)) > 1]
+    if repeated:
+        raise ValidationError(
+            listed_at_most(repeated, "Give this parameter once.", "parameters given more than once")
+        )
+    return args.to_dict()
+
+
 class Unchangeable(ma.Raw):
     """A key that a client may name on create but never on update."""
 

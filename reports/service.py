@@ -346,12 +346,13 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     return rows[:limit], total, (last["sort_key"], last["report_id"])
 
 
-def listed_reports(filters, page=1, limit=20):
-    """One page of the newest reports matching `filters` (FILTERS' names, and
-    `owner`), each as a dict of its summary with its session date and topic and
-    its `review` (None while unreviewed); and how many match in all."""
+def listed_reports(filters, page=1, limit=20, sort="-created_at"):
+    """One page of the reports matching `filters` (FILTERS' names, and `owner`),
+    newest first unless `sort` says otherwise, each as a dict of its summary
+    with its session date and topic and its `review` (None while unreviewed);
+    and how many match in all."""
     filters = dict.fromkeys(FILTERS) | filters
-    rows, total, _ = page_of_reports(filters, page, limit)
+    rows, total, _ = page_of_reports(filters, page, limit, sort=sort)
     with snapshot() as db:
         details = {
             row["report_id"]: row

@@ -128,33 +128,6 @@ def test_my_reports_shows_the_newest_twenty_drafts_and_links_to_all_of_them(brow
     assert 'href="/reports?status=draft"' in body
 
 
-def test_the_reports_page_lists_the_newest_twenty_with_the_total(
-    browsers, new_report, review, clock
-):
-    ids = []
-    for number in range(25):
-        ids.append(new_report(status="submitted", session_topic=f"Topic {number:02}"))
-        clock.advance(minutes=1)
-    review(ids[-1], "rejected")
-
-    first = text(browsers["viewer"].get("/reports"))
-    second = text(browsers["viewer"].get("/reports?page=2"))
-
-    assert "25 reports, newest first: page 1 of 2." in first
-    assert re.findall(r"Topic (\d\d)", first) == [f"{n:02}" for n in range(24, 4, -1)]
-    assert re.findall(r"Topic (\d\d)", second) == [f"{n:02}" for n in range(4, -1, -1)]
-    assert 'href="/reports?page=2"' in first and 'href="/reports?page=1"' in second
-    assert "Rejected</span>" in first and "Rejected</span>" not in second
-    assert "Submitted" in first
-
-
-def test_a_page_number_that_is_not_one_shows_the_first_page(browsers, new_report):
-    new_report(session_topic="The only one")
-
-    for page in ("0", "-1", "x", "99999999999999999999"):
-        assert "The only one" in text(browsers["coordinator"].get(f"/reports?page={page}"))
-
-
 def test_a_mentor_gets_nothing_of_another_mentor_s_report(browsers, new_report):
     other = new_report(OTHER_MENTOR, status="submitted", session_topic="Private matter")
 

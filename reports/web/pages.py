@@ -1,15 +1,13 @@
-"""The pages that show reports: each role's start page, the lists, one report."""
+"""The pages that show reports: each role's start page, "My reports", one report.
+The reports table is in finding.py."""
 
-import math
-
-from flask import g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, url_for
 from werkzeug.exceptions import Forbidden
 
 from reports import service
 from reports.schemas import FIELD_NAMES, FIELD_TITLES, REQUIRED_TO_SUBMIT
 from reports.web import bp, login_required, reviewing
 
-PAGE_SIZE = 20
 # The newest reports "My reports" shows of each status; the reports table has them all.
 MINE_LIMIT = 20
 
@@ -23,17 +21,6 @@ def index():
     if g.caller.role == "mentor":
         return redirect(url_for("web.my_reports"))
     return redirect(url_for("web.reports"))
-
-
-@bp.get("/reports")
-@login_required
-def reports():
-    """The newest reports, a page at a time (a mentor sees its own only)."""
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
-    listed, total = service.listed_reports({"owner": g.caller.owner}, page=page, limit=PAGE_SIZE)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    return render_template("web/reports.html", reports=listed, total=total, page=page, pages=pages)
 
 
 @bp.get("/reports/mine")
