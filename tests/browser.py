@@ -205,9 +205,25 @@ class Browser:
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
+    def screen_at(self, width_name, name, scroll_to=None):
+        """A PNG of what one screen shows at a width of WIDTHS ("phone" or "desk"),
+        scrolled to the element of the CSS selector `scroll_to` if given."""
+        (width, height) = next((w, h) for named, w, h in WIDTHS if named == width_name)
+        self._set_viewport(width, height)
+        try:
+            if scroll_to:
+                self.driver.execute_script(
+                    "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+                    scroll_to,
+                )
+            return self.screenshot(f"{name}-{width_name}-screen", full_page=False)
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
     def keep_for_readme(self, shot, name):
-        """With UPDATE_SCREENSHOTS=1, copy `shot` to docs/NAME, where the README shows
-        it; otherwise do nothing, so that a test run never changes the checkout."""
+        """With UPDATE_SCREENSHOTS=1, copy `shot` to docs/NAME, where the README or a
+        page of docs/ shows it; otherwise do nothing, so that a test run never
+        changes the checkout."""
         if os.environ.get("UPDATE_SCREENSHOTS") == "1":
             shutil.copyfile(shot, REPO / "docs" / name)
 

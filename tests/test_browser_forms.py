@@ -51,7 +51,10 @@ def test_a_mentor_files_a_report_fixes_an_error_and_submits_it(web):
     assert fill("id", "mentor_notes").get_attribute("value") == "Went well."
     assert fill("id", "follow_up_needed").is_selected()
     # For the README (with UPDATE_SCREENSHOTS=1): the form on a phone, an error at its field.
-    web.keep_for_readme(web.check_page("new-report-error")[0], "screenshot-new-report.png")
+    web.check_page("new-report-error")
+    web.keep_for_readme(
+        web.screen_at("phone", "new-report-error", ".field-error"), "screenshot-new-report.png"
+    )
     # The summary's link takes the keyboard to the field.
     fill("css selector", ".error-summary a[href='#attendance_count']").click()
     assert web.driver.switch_to.active_element == fill("id", "attendance_count")

@@ -125,7 +125,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     sign_in_with_token(web, coordinator_secret, "journey-coordinator-again")
     web.open(report_path)
     web.wait_for("#review-form-heading")
-    find(web, "label[for='review_state-approved']").click()
+    find(web, "input[name=review_state][value=approved]").click()
     find(web, ".review-form button[type=submit]").click()
     assert flash_text(web) == "Review saved: Approved."
     actions = [item.text.split(" by ")[0] for item in web.driver.find_elements(
