@@ -31,6 +31,7 @@ LONG_TEXT = 200
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
 DRAFT_BUTTONS = (("draft", "Save draft", False), ("submit", "Submit", True))
 CORRECTION_BUTTONS = (("correct", "Save correction", True),)
+CANNOT_CHANGE = "This report cannot be changed"
 STALE = (
     "Someone changed this report after you opened this form, so it was not saved. "
     "What is saved now is below; the form keeps what you typed. Check it, then save again."
@@ -149,7 +150,9 @@ def edit_report(report_id):
     report = service.get_report(report_id, g.caller)
     refusal = service.change_refused(report_id, g.caller)
     if refusal is not None:
-        return render_template("web/form_locked.html", report=report, reason=refusal), 403
+        return render_template(
+            "web/refused.html", title=CANNOT_CHANGE, report=report, reason=refusal
+        ), 403
     page = _edit_page(report)
     if request.method == "GET":
         return _form(page, _shown(report), version=report["version"])
@@ -203,7 +206,9 @@ def _stale(report_id):
     current = service.get_report(report_id, g.caller)
     refusal = service.change_refused(report_id, g.caller)
     if refusal is not None:
-        return render_template("web/form_locked.html", report=current, reason=refusal), 403
+        return render_template(
+            "web/refused.html", title=CANNOT_CHANGE, report=current, reason=refusal
+        ), 403
     saved = _shown(current)
     differences = [
         (each.label, _readable(each, saved.get(each.name)), _readable(each, _typed(each)))

@@ -123,7 +123,12 @@ def review_report(report_id):
         return pages.report_page(report_id, 422, review_errors=errors, review_typed=typed)
     except Conflict as error:
         report = service.get_report(report_id, g.caller)
-        return render_template("web/review_refused.html", report=report, reason=str(error)), 409
+        return render_template(
+            "web/refused.html",
+            title="This report cannot be reviewed",
+            report=report,
+            reason=str(error),
+        ), 409
     flash(f"Review saved: {REVIEW_LABELS[reviewed['review_state']]}.")
     return redirect(url_for("web.report", report_id=report_id), 303)
 
