@@ -41,6 +41,23 @@ def sign_out(web):
     assert flash_text(web) == "Signed out."
 
 
+def assert_prints_cleanly(web, name):
+    """On paper a report's page is the report: no navigation, no forms, no buttons."""
+    web.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = [
+            css
+            for css in ("header nav", "header form", ".review-form", "main button", ".skip-link")
+            for element in web.driver.find_elements("css selector", css)
+            if element.is_displayed()
+        ]
+        assert shown == [], shown
+        assert TOPIC in find(web, "main h1").text
+        web.screenshot(f"{name}-print")
+    finally:
+        web.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
 def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(web):
     coordinator_secret, coordinator_link = flask(
         web.server, "token", "create", "--name", "carla", "--role", "coordinator", "--link"
@@ -132,6 +149,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
         "css selector", ".timeline-head")]  # fmt: skip
     assert actions == ["Created", "Submitted", "Reviewed", "Updated", "Reviewed"], actions
     web.check_page("journey-approved")
+    assert_prints_cleanly(web, "journey-approved")
 
     web.driver.find_element("link text", "Delete this report").click()
     web.wait_for("main form button[type=submit]").click()
