@@ -428,7 +428,10 @@ def summary(filters, group_by):
     Counting every report takes a while on a large database, and a summary is
     read far more often than the reports change: the last SUMMARIES_KEPT
     answers are kept, each valid while the reports' generation (which every
-    write of a report or its review moves on) is the one it was computed at."""
+    write of a report or its review moves on) is the one it was computed at.
+    One of more than KEPT_GROUPS groups is counted afresh each time, within
+    the limit of MAX_SEARCHES: sending it costs more than counting it, and a
+    kept one could be asked for again and again without that limit."""
     with snapshot() as db:
         key = (
             current_app.config["DATABASE"],
@@ -440,7 +443,8 @@ def summary(filters, group_by):
         if groups is None:
             with limits.holding("search"):
                 groups = _summary_groups(queries.summary(db, filters, group_by))
-            _summaries.put(key, groups)
+            if len(groups) <= KEPT_GROUPS:
+                _summaries.put(key, groups)
     return [group | {"engagement": dict(group["engagement"])} for group in groups]
 
 
@@ -481,6 +485,7 @@ class _Kept:
 
 
 SUMMARIES_KEPT = 32
+KEPT_GROUPS = 1000
 _summaries = _Kept(SUMMARIES_KEPT)
 
 

@@ -91,3 +91,19 @@ def test_a_write_straight_into_the_file_makes_the_next_summary_count_again(
     connection.close()
 
     assert client.get(SUMMARY).json["groups"] == []
+
+
+def test_a_summary_of_more_groups_than_are_kept_is_counted_each_time(
+    client, make_report, summary_queries, monkeypatch
+):
+    monkeypatch.setattr(service, "KEPT_GROUPS", 2)
+    for activity in ("act_a", "act_b", "act_c"):
+        make_report(activity_id=activity)
+    by_activity = "/api/v1/reports/summary?group_by=activity"
+
+    assert len(client.get(by_activity).json["groups"]) == 3
+    client.get(by_activity)
+    assert len(summary_queries) == 2
+    client.get("/api/v1/reports/summary?group_by=org")
+    client.get("/api/v1/reports/summary?group_by=org")
+    assert len(summary_queries) == 3
