@@ -247,6 +247,37 @@ def test_a_mentor_saves_a_draft_and_lands_on_its_page(browsers, client, tokens):
     assert "Draft saved." in text(mentor.get(saved.headers["Location"]))
 
 
+def test_one_form_makes_one_report_however_often_it_is_sent(browsers, client, tokens):
+    mentor = browsers["mentor"]
+    page = text(mentor.get("/reports/new"))
+    form_key = re.search(r'name="form_key" value="([^"]+)"', page).group(1)
+    data = form_data(mentor, "/reports/new", activity_id="act_1", org_id="o1", action="draft")
+
+    first = mentor.post("/reports/new", data={**data, "form_key": form_key})
+    # Sent again (a double tap, or a retry after a lost answer), even changed:
+    again = mentor.post(
+        "/reports/new", data={**data, "form_key": form_key, "session_topic": "Changed"}
+    )
+    another_form = mentor.post("/reports/new", data={**data, "form_key": "k" * 22})
+
+    assert first.status_code == again.status_code == another_form.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    assert another_form.headers["Location"] != first.headers["Location"]
+    listed = client.get(REPORTS, headers=tokens["coordinator"]).json["data"]
+    assert len(listed) == 2
+
+
+def test_a_refused_form_keeps_its_key(browsers):
+    mentor = browsers["mentor"]
+    refused = mentor.post(
+        "/reports/new",
+        data=form_data(mentor, "/reports/new", attendance_count="x", form_key="q" * 22,
+                       action="draft"),
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert 'name="form_key" value="' + "q" * 22 + '"' in text(refused)
+
+
 def test_a_submitted_report_is_stored_as_the_api_would_store_it(browsers, client, tokens):
     mentor = browsers["mentor"]
 

@@ -4,6 +4,8 @@ each field's label, help, type and validators), the definition the API validates
 with; what is posted is loaded with the API's own schemas and handed to the same
 service calls, which keep every rule."""
 
+import re
+import secrets
 from dataclasses import dataclass, field
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -32,6 +34,9 @@ ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
 DRAFT_BUTTONS = (("draft", "Save draft", False), ("submit", "Submit", True))
 CORRECTION_BUTTONS = (("correct", "Save correction", True),)
 CANNOT_CHANGE = "This report cannot be changed"
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# What a form's key stands for: the form, whatever it held when it was sent.
+FORM_FINGERPRINT = "the new-report form"
 STALE = (
     "Someone changed this report after you opened this form, so it was not saved. "
     "What is saved now is below; the form keeps what you typed. Check it, then save again."
@@ -120,7 +125,18 @@ def new_report():
         fixed.append(("Organisation", default_org_id))
     else:
         ids.append(IDS["org_id"])
-    page = {"mode": "new", "ids": ids, "fixed": fixed, "buttons": DRAFT_BUTTONS}
+    # One form makes one report, however often it is sent (a double tap, or a
+    # retry after an answer that never arrived): its key is an Idempotency-Key.
+    form_key = request.form.get("form_key", "")
+    if not FORM_KEY.fullmatch(form_key):
+        form_key = secrets.token_urlsafe(16)
+    page = {
+        "mode": "new",
+        "ids": ids,
+        "fixed": fixed,
+        "buttons": DRAFT_BUTTONS,
+        "form_key": form_key,
+    }
     if request.method == "GET":
         return _form(page, values={})
 
@@ -134,7 +150,8 @@ def new_report():
     body["fields"] = _given(body["fields"])
     try:
         new = load_new_report(body, default_org_id)
-        report = service.create_report(new, default_org_id, None, g.caller)
+        once = (f"form:{form_key}", FORM_FINGERPRINT)
+        report = service.create_report(new, default_org_id, once, g.caller)
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, status=422)
     flash("Report submitted." if status == "submitted" else "Draft saved.")
