@@ -167,9 +167,7 @@ def edit_report(report_id):
     report = service.get_report(report_id, g.caller)
     refusal = service.change_refused(report_id, g.caller)
     if refusal is not None:
-        return render_template(
-            "web/refused.html", title=CANNOT_CHANGE, report=report, reason=refusal
-        ), 403
+        return _refused(report, refusal)
     page = _edit_page(report)
     if request.method == "GET":
         return _form(page, _shown(report), version=report["version"])
@@ -201,6 +199,12 @@ def edit_report(report_id):
     return redirect(url_for("web.report", report_id=report_id), 303)
 
 
+def _refused(report, reason):
+    """The page that says why this caller may not change the report."""
+    page = render_template("web/refused.html", title=CANNOT_CHANGE, report=report, reason=reason)
+    return page, 403
+
+
 def _edit_page(report):
     submitted = report["status"] == "submitted"
     return {
@@ -223,9 +227,7 @@ def _stale(report_id):
     current = service.get_report(report_id, g.caller)
     refusal = service.change_refused(report_id, g.caller)
     if refusal is not None:
-        return render_template(
-            "web/refused.html", title=CANNOT_CHANGE, report=current, reason=refusal
-        ), 403
+        return _refused(current, refusal)
     saved = _shown(current)
     differences = [
         (each.label, _readable(each, saved.get(each.name)), _readable(each, _typed(each)))
