@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from reports import auth, formats, openapi, requestlog, service
+from reports import auth, clock, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
 from reports.schemas import (
     FILTERS,
@@ -101,7 +101,14 @@ def summarise_reports():
     query = summary_query_schema.load(single_valued(request.args))
     filters = _filters(query, {})
     groups = service.summary(filters, query["group_by"])
-    return summary_schema.dump({"group_by": query["group_by"], "groups": groups})
+    export = _export_format(query, SUMMARY_EXPORTS)
+    if export is not None:
+        filename = f"summary-by-{query['group_by']}-{clock.today()}.{export}"
+        response = formats.summary_response(export, query["group_by"], groups, filename)
+    else:
+        response = jsonify(summary_schema.dump({"group_by": query["group_by"], "groups": groups}))
+    response.vary.add("Accept")
+    return response
 
 
 @bp.get("/reports/deleted")
@@ -172,6 +179,9 @@ def delete_report(report_id):
 
 
 EXPORTS = formats.MIMETYPES
+SUMMARY_EXPORTS = {name: EXPORTS[name] for name in ("csv", "xlsx")}
+# How an export's file name says which list it holds.
+LIST_NAMES = {"activity_id": "by-activity", "peer_mentor_id": "by-mentor"}
 PAGE_ONLY = ("page", "limit", "cursor")
 NOT_PAGED = "An export holds every matching report: it takes no page."
 FILTER_NAMES = frozenset(FILTERS)
@@ -205,7 +215,9 @@ def _page(dump_item, **path_filters):
         paged = {name: [NOT_PAGED] for name in PAGE_ONLY if name in args}
         if paged:
             raise ValidationError(paged)
-        return _export(export, filters, query["sort"])
+        held = [f"{LIST_NAMES[name]}-{value}" for name, value in path_filters.items()]
+        filename = "-".join(["reports", *held, clock.today()]) + f".{export}"
+        return _export(export, filters, query["sort"], filename)
 
     cursor = query.get("cursor")
     page = cursor["page"] if cursor else query["page"]
@@ -237,18 +249,18 @@ def _filters(query, path_filters):
     return filters
 
 
-def _export_format(query):
-    """csv or ndjson when the client asks for an export, by `format` or Accept."""
+def _export_format(query, offered=EXPORTS):
+    """The format of `offered` that the client asks for, by `format` or Accept;
+    None for JSON."""
     if "format" in query:
         return None if query["format"] == "json" else query["format"]
     best = request.accept_mimetypes.best_match(
-        ["application/json", *EXPORTS.values()], default="application/json"
+        ["application/json", *offered.values()], default="application/json"
     )
-    return next((name for name, mimetype in EXPORTS.items() if mimetype == best), None)
+    return next((name for name, mimetype in offered.items() if mimetype == best), None)
 
 
-def _export(export, filters, sort):
-    filename = "reports.csv" if export == "csv" else None
+def _export(export, filters, sort, filename):
     response = formats.export_response(export, service.all_reports(filters, sort), filename)
     response.vary.add("Accept")
     return response

@@ -6,12 +6,13 @@ import os
 import sqlite3
 import sys
 import time
+from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from reports import auth, db, formats, service
+from reports import auth, db, formats, service, workbook
 from reports.config import ConfigError
 from reports.serve import serve_command
 from reports.web.signin import sign_in_url
@@ -215,8 +216,58 @@ def reopen_command():
 @with_appcontext
 @needs_database
 def import_command(path, dry_run):
-    """Import reports from a CSV file (the export's format) or JSON Lines
-    (.jsonl or .ndjson): all of them, or none if any row is bad."""
+    """Import reports from a file of the export's formats: an XLSX workbook, a
+    CSV file (.csv, with or without a byte-order mark) or JSON Lines (.jsonl or
+    .ndjson); all of them, or none if any row is bad."""
+    try:
+        with _import_rows(path) as rows:
+            count = service.import_reports(
+                rows, current_app.config["DEFAULT_ORG_ID"], dry_run=dry_run
+            )
+    except (formats.FormatError, workbook.NotAWorkbook) as error:
+        raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
+    except sqlite3.Error as error:
+        raise click.ClickException(
+            f"{path}: the database refused a row ({error}). Nothing was imported."
+        ) from None
+    except UnicodeDecodeError as error:
+        raise click.ClickException(
+            f"{path} is not UTF-8 ({error.reason} at byte {error.start}). Nothing was imported."
+        ) from None
+    except service.ImportFailed as failed:
+        for line, messages in failed.problems:
+            click.echo(f"{path}:{line}: {json.dumps(messages, ensure_ascii=False)}", err=True)
+        raise click.ClickException(
+            f"{len(failed.problems)} of the rows are not valid. Nothing was imported."
+        ) from None
+    if dry_run:
+        click.echo(f"All {count} reports of {path} are valid. Nothing was imported (--dry-run).")
+    else:
+        click.echo(f"Imported {count} reports from {path}.")
+
+
+ZIP_START = b"PK\x03\x04"
+OLD_EXCEL_START = b"\xd0\xcf\x11\xe0"
+
+
+@contextmanager
+def _import_rows(path):
+    """The (line or row number, row) of an import file, by what the file is,
+    with a progress bar on stderr for a large one."""
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start == OLD_EXCEL_START:
+        raise formats.FormatError(
+            "an Excel 97-2003 workbook (.xls) cannot be read: save it as .xlsx"
+        )
+    if start == ZIP_START:
+        rows, rows_read = formats.read_xlsx(path)
+        rows = rows or 0  # 0: the sheet does not say
+        with click.progressbar(
+            length=rows, label="Reading", file=sys.stderr, hidden=rows < PROGRESS_FROM_ROWS
+        ) as progress:
+            yield _with_progress(rows_read, lambda number: number - progress.pos, progress)
+        return
     read = formats.read_csv if path.lower().endswith(".csv") else formats.read_ndjson
     size = os.path.getsize(path)
     # utf-8-sig: a file saved by a spreadsheet may start with a byte-order mark.
@@ -224,37 +275,11 @@ def import_command(path, dry_run):
         with click.progressbar(
             length=size, label="Reading", file=sys.stderr, hidden=size < PROGRESS_FROM_BYTES
         ) as progress:
-            rows = _with_progress(read(file), file, progress)
-            try:
-                count = service.import_reports(
-                    rows, current_app.config["DEFAULT_ORG_ID"], dry_run=dry_run
-                )
-            except formats.FormatError as error:
-                raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
-            except sqlite3.Error as error:
-                raise click.ClickException(
-                    f"{path}: the database refused a row ({error}). Nothing was imported."
-                ) from None
-            except UnicodeDecodeError as error:
-                raise click.ClickException(
-                    f"{path} is not UTF-8 ({error.reason} at byte {error.start}). "
-                    "Nothing was imported."
-                ) from None
-            except service.ImportFailed as failed:
-                for line, messages in failed.problems:
-                    click.echo(
-                        f"{path}:{line}: {json.dumps(messages, ensure_ascii=False)}", err=True
-                    )
-                raise click.ClickException(
-                    f"{len(failed.problems)} of the rows are not valid. Nothing was imported."
-                ) from None
-    if dry_run:
-        click.echo(f"All {count} reports of {path} are valid. Nothing was imported (--dry-run).")
-    else:
-        click.echo(f"Imported {count} reports from {path}.")
+            yield _with_progress(read(file), lambda _: file.buffer.tell() - progress.pos, progress)
 
 
 PROGRESS_FROM_BYTES = 1024 * 1024
+PROGRESS_FROM_ROWS = 5000
 
 trash = AppGroup("trash", help="See and empty the trash of deleted reports.")
 
@@ -285,11 +310,11 @@ def purge_trash_command():
     click.echo(f"Forgot {expired} Idempotency-Keys older than their lifetime.")
 
 
-def _with_progress(rows, file, progress):
-    """The rows, moving the progress bar to where the file has been read."""
-    for row in rows:
-        progress.update(file.buffer.tell() - progress.pos)
-        yield row
+def _with_progress(rows, moved, progress):
+    """The (number, row) of `rows`, moving the progress bar by `moved(number)`."""
+    for number, row in rows:
+        progress.update(moved(number))
+        yield number, row
 
 
 @click.command("backup")

@@ -12,3 +12,8 @@ def now():
 def timestamp():
     """The current UTC time as the API writes it: YYYY-MM-DDTHH:MM:SSZ."""
     return now().strftime(TIMESTAMP_FORMAT)
+
+
+def today():
+    """Today's date in UTC, as YYYY-MM-DD."""
+    return now().date().isoformat()

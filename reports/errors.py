@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from reports import requestlog
 from reports.db import DatabaseGone
 from reports.limits import Busy
+from reports.workbook import NoRoom
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -162,6 +163,20 @@ def busy(error):
     return retry_later(str(error))
 
 
+def no_room_for_a_workbook(error):
+    current_app.logger.error(
+        "No room for a workbook on %s %s (request %s): %s",
+        request.method,
+        requestlog.logged_path(),
+        requestlog.request_id(),
+        error,
+    )
+    return retry_later(
+        "The server could not write the workbook's temporary file (its disk may be full). "
+        "Nothing was changed; try again later, or ask for csv."
+    )
+
+
 def database_gone(error):
     """The database file was deleted or replaced under the running service: its
     log says which; nothing is read or written until a restart."""
@@ -196,4 +211,5 @@ def init_app(app):
     app.register_error_handler(sqlite3.Error, database_error)
     app.register_error_handler(Busy, busy)
     app.register_error_handler(DatabaseGone, database_gone)
+    app.register_error_handler(NoRoom, no_room_for_a_workbook)
     app.register_error_handler(Exception, unexpected_error)

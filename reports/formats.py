@@ -1,34 +1,106 @@
-"""The export formats, CSV and NDJSON: written a chunk at a time, and read
-back, row by row, into what the importer validates.
+"""The export formats, CSV, NDJSON and XLSX (reports/workbook.py): their
+columns, written a chunk at a time, and read back, row by row, into what the
+importer validates.
 
-In CSV, a cell that a spreadsheet would run as a formula (starting with = + -
-@, tab or CR) is written with a leading apostrophe; so is a cell that starts
-with an apostrophe already, and an empty string, so that reading strips
-exactly one apostrophe and gets the text back as it was. An empty cell is a
-field that is not set.
+A CSV starts with a byte-order mark, so that a spreadsheet opened with a
+double-click reads it as UTF-8; the importer reads it with or without one. In
+CSV, a cell that a spreadsheet would run as a formula (starting with = + - @,
+tab or CR) is written with a leading apostrophe; so is a cell that starts with
+an apostrophe already, and an empty string, so that reading strips exactly one
+apostrophe and gets the text back as it was. An empty cell is a field that is
+not set, or a report without a review.
 """
 
 import csv
 import io
 import json
+import os
+from contextlib import closing
 
-from flask import Response, stream_with_context
+from flask import Response, send_file, stream_with_context
+from marshmallow import ValidationError
 from marshmallow import fields as ma
 
-from reports.schemas import FIELD_NAMES, ReportFieldsSchema, dump_report
+from reports import workbook
+from reports.schemas import (
+    ENGAGEMENT_LEVELS,
+    FIELD_NAMES,
+    ReportFieldsSchema,
+    SessionDate,
+    dump_exported_report,
+)
 
 REPORT_COLUMNS = (
     "report_id", "activity_id", "peer_mentor_id", "org_id", "status",
     "submitted_at", "created_at", "updated_at",
 )  # fmt: skip
-CSV_COLUMNS = REPORT_COLUMNS + FIELD_NAMES
+# The review's columns, each with the key of the review object it holds.
+REVIEW_COLUMNS = {
+    "review_state": "review_state",
+    "review_comment": "comment",
+    "reviewed_by": "reviewed_by",
+    "reviewed_at": "reviewed_at",
+}
+COLUMNS = REPORT_COLUMNS + FIELD_NAMES + tuple(REVIEW_COLUMNS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+BYTE_ORDER_MARK = "\ufeff"
 ROWS_PER_CHUNK = 500
-MIMETYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
+SHEET = "reports"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MIMETYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson", "xlsx": XLSX}
 
 CATALOGUE = ReportFieldsSchema().fields
 INTEGER_FIELDS = {name for name, field in CATALOGUE.items() if isinstance(field, ma.Integer)}
 BOOLEAN_FIELDS = {name for name, field in CATALOGUE.items() if isinstance(field, ma.Boolean)}
+# What each column holds, for a spreadsheet's typed cells: text unless named here.
+KINDS = {
+    **dict.fromkeys(("submitted_at", "created_at", "updated_at", "reviewed_at"), "time"),
+    **{name: "date" for name, field in CATALOGUE.items() if isinstance(field, SessionDate)},
+    **dict.fromkeys(INTEGER_FIELDS, "integer"),
+    **dict.fromkeys(BOOLEAN_FIELDS, "boolean"),
+}
+
+
+# A summary's figures, as columns; engagement is a column per level.
+ENGAGEMENT_COLUMNS = {f"engagement_{level}": level for level in ENGAGEMENT_LEVELS}
+SUMMARY_FIGURES = (
+    "reports", "submitted", "drafts", "attendance_total", "attendance_average",
+    "duration_minutes_total", *ENGAGEMENT_COLUMNS, "follow_ups_needed",
+)  # fmt: skip
+SUMMARY_KINDS = {
+    **dict.fromkeys(SUMMARY_FIGURES, "integer"),
+    "attendance_average": "number",
+    "month": "text",
+}
+
+
+def export_values(report):
+    """The cells of a report's row, in COLUMNS order, as the API writes them:
+    None where a field is not set or the report has no review."""
+    fields, review = report["fields"], report["review"]
+    return (
+        [report[name] for name in REPORT_COLUMNS]
+        + [fields.get(name) for name in FIELD_NAMES]
+        + [review[key] for key in REVIEW_COLUMNS.values()]
+    )
+
+
+def report_from_cells(row):
+    """The report an import row of {column: cell} stands for, in the API's form:
+    the cells that are set, the catalogue's under `fields`, the review's under
+    `review`."""
+    report = {name: row[name] for name in REPORT_COLUMNS if row.get(name) is not None}
+    report["fields"] = {name: row[name] for name in FIELD_NAMES if row.get(name) is not None}
+    review = {key: row[name] for name, key in REVIEW_COLUMNS.items() if row.get(name) is not None}
+    if review:
+        report["review"] = review
+    return report
+
+
+def unknown_columns(header):
+    """The message that refuses a header naming columns no export has, or None."""
+    unknown = [str(name) for name in header if name not in COLUMNS]
+    return f"unknown columns {', '.join(unknown)}" if unknown else None
 
 
 def neutralised(text):
@@ -46,35 +118,32 @@ def csv_cell(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return str(value)
     return neutralised(value)
 
 
-def csv_row(report):
-    fields = report["fields"]
-    return [csv_cell(report[name]) for name in REPORT_COLUMNS] + [
-        csv_cell(fields.get(name)) for name in FIELD_NAMES
-    ]
-
-
-def csv_chunks(reports):
-    """The CSV of `reports`, header first, as UTF-8 chunks of a few hundred rows."""
+def csv_chunks(columns, rows):
+    """The CSV of `rows` (the values of each row, in the order of `columns`), a
+    byte-order mark and the header first, as UTF-8 chunks of a few hundred rows."""
     buffer = io.StringIO()
+    buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)  # RFC 4180: CRLF, quotes where needed
-    writer.writerow(CSV_COLUMNS)
-    for count, report in enumerate(reports, start=1):
-        writer.writerow(csv_row(report))
+    writer.writerow(columns)
+    for count, values in enumerate(rows, start=1):
+        writer.writerow([csv_cell(value) for value in values])
         if count % ROWS_PER_CHUNK == 0:
             yield _drain(buffer)
     yield _drain(buffer)
 
 
 def ndjson_chunks(reports):
-    """One full report object per line, as UTF-8 chunks of a few hundred lines."""
+    """One full report object with its review per line, as UTF-8 chunks of a
+    few hundred lines."""
     lines = []
     for report in reports:
-        lines.append(json.dumps(dump_report(report), ensure_ascii=False, separators=(",", ":")))
+        line = json.dumps(dump_exported_report(report), ensure_ascii=False, separators=(",", ":"))
+        lines.append(line)
         if len(lines) == ROWS_PER_CHUNK:
             yield ("\n".join(lines) + "\n").encode()
             lines = []
@@ -82,18 +151,69 @@ def ndjson_chunks(reports):
         yield ("\n".join(lines) + "\n").encode()
 
 
-def export_response(export, reports, filename=None):
-    """The response that streams `reports` (an Export of service.all_reports) as
-    `export`, csv or ndjson, read as the client reads; the Export is closed, and
-    its slot given back, also when the client goes away before the end. With a
-    `filename`, a browser saves it as that file."""
-    chunks = csv_chunks if export == "csv" else ndjson_chunks
-    response = Response(stream_with_context(chunks(reports)), mimetype=MIMETYPES[export])
-    response.call_on_close(reports.close)
+def export_response(export, reports, filename):
+    """The response that holds `reports` (an Export of service.all_reports) as
+    `export`, saved by a browser as `filename`. CSV and NDJSON stream as the
+    client reads; the Export is closed, and its slot given back, also when the
+    client goes away before the end. An XLSX workbook is a zip that is whole
+    only once its last row is in, so it is written to a temporary file first
+    (the Export's slot is given back when its last report is read) and then
+    sent."""
+    if export == "xlsx":
+        with closing(reports):
+            rows = (export_values(report) for report in reports)
+            try:
+                file = workbook.written_sheet(SHEET, COLUMNS, KINDS, rows)
+            except workbook.TooManyRows as error:
+                raise ValidationError(
+                    {"format": [f"{error} Narrow the export with filters, or ask for csv."]}
+                ) from None
+        return file_response(file, filename)
     if export == "csv":
+        chunks = csv_chunks(COLUMNS, (export_values(report) for report in reports))
+    else:
+        chunks = ndjson_chunks(reports)
+    response = Response(stream_with_context(chunks), mimetype=MIMETYPES[export])
+    response.call_on_close(reports.close)
+    return attachment(response, filename)
+
+
+def summary_columns(group_by):
+    """The columns of a summary's spreadsheet: the group, named by what it is
+    (month, mentor, activity or org), then every figure of the JSON answer, with
+    each engagement level's count as a column of its own."""
+    return (group_by, *SUMMARY_FIGURES)
+
+
+def summary_response(export, group_by, groups, filename):
+    """A summary's groups as a CSV or XLSX file, `filename`."""
+    columns = summary_columns(group_by)
+    rows = [_summary_values(group) for group in groups]
+    if export == "xlsx":
+        file = workbook.written_sheet("summary", columns, SUMMARY_KINDS, rows)
+        return file_response(file, filename)
+    return attachment(Response(b"".join(csv_chunks(columns, rows)), mimetype="text/csv"), filename)
+
+
+def _summary_values(group):
+    engagement = group["engagement"]
+    return [
+        group[name] if name not in ENGAGEMENT_COLUMNS else engagement[ENGAGEMENT_COLUMNS[name]]
+        for name in ("group", *SUMMARY_FIGURES)
+    ]
+
+
+def file_response(file, filename):
+    """The response that sends the open temporary XLSX `file`, then closes it."""
+    response = send_file(file, XLSX, etag=False, conditional=False)
+    response.content_length = os.fstat(file.fileno()).st_size
+    return attachment(response, filename)
+
+
+def attachment(response, filename):
+    if response.mimetype == "text/csv":
         response.mimetype_params["charset"] = "utf-8"
-    if filename is not None:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -116,26 +236,43 @@ def read_csv(lines):
     header = next(reader, None)
     if header is None:
         return
-    unknown = [name for name in header if name not in CSV_COLUMNS]
+    unknown = unknown_columns(header)
     if unknown:
-        raise FormatError(f"line 1: unknown columns {', '.join(unknown)}")
+        raise FormatError(f"line 1: {unknown}")
     line = reader.line_num
     for cells in reader:
         number, line = line + 1, reader.line_num
         if len(cells) != len(header):
             raise FormatError(f"line {number}: {len(cells)} cells, the header has {len(header)}")
-        row = dict(zip(header, cells, strict=True))
-        report = {name: _typed(name, row[name]) for name in REPORT_COLUMNS if row.get(name)}
-        report["fields"] = {name: _typed(name, row[name]) for name in FIELD_NAMES if row.get(name)}
-        yield number, report
+        row = {name: _typed(name, cell) for name, cell in zip(header, cells, strict=True)}
+        yield number, report_from_cells(row)
 
 
 def _typed(name, cell):
+    if cell == "":
+        return None
     if name in INTEGER_FIELDS and cell.isascii() and cell.isdigit():
         return int(cell)
     if name in BOOLEAN_FIELDS and cell in ("true", "false"):
         return cell == "true"
     return restored(cell)
+
+
+def read_xlsx(path):
+    """How many rows the sheet of an export's workbook says it has, and (row
+    number, report as the API writes it) for each of them."""
+    size, header, rows = workbook.read_sheet(path, SHEET, KINDS)
+    unknown = unknown_columns(header)
+    if unknown:
+        raise FormatError(f"row 1: {unknown}")
+    return size, _xlsx_reports(header, rows)
+
+
+def _xlsx_reports(header, rows):
+    for number, values in rows:
+        if len(values) > len(header):
+            raise FormatError(f"row {number}: {len(values)} cells, the header has {len(header)}")
+        yield number, report_from_cells(dict(zip(header, values, strict=True)))
 
 
 def read_ndjson(lines):

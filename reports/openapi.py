@@ -6,7 +6,7 @@ from functools import cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from reports import requestlog, schemas
+from reports import formats, requestlog, schemas
 
 REPORT_EXAMPLE = {
     "report_id": "rpt_8f3a2c1d",
@@ -241,6 +241,12 @@ IF_MATCH = header_parameter(
     "If-Match", "Change the report only if its ETag is one of these; otherwise 412."
 )
 LIST_QUERY = {"in": "query", "schema": schemas.ListQuerySchema}
+ATTACHMENT = {
+    "description": "On an answer that is a file (csv, ndjson or xlsx): its name, such as "
+    '`attachment; filename="reports-2026-03-20.xlsx"`.',
+    "schema": {"type": "string"},
+}
+WORKBOOK = {"schema": {"type": "string", "format": "binary"}}
 
 
 def list_operation(summary, page_schema, example, *parameters, forbidden=()):
@@ -252,22 +258,24 @@ def list_operation(summary, page_schema, example, *parameters, forbidden=()):
                 200: {
                     **json_response(
                         "One page of reports, newest first unless `sort` says otherwise; "
-                        "with `format` csv or ndjson (or Accept: text/csv or "
-                        "application/x-ndjson), every matching report, not a page.",
+                        "with `format` csv, ndjson or xlsx (or the Accept of one), every "
+                        "matching report with its review, not a page, as a file named "
+                        "for the list and the day.",
                         page_schema,
                         example,
-                        headers={"Link": LINK},
+                        headers={"Link": LINK, "Content-Disposition": ATTACHMENT},
                     ),
                     "content": {
                         "application/json": {"schema": page_schema, "example": example},
                         "text/csv": {
                             "schema": {"type": "string"},
-                            "example": "report_id,activity_id,...\r\nrpt_8f3a2c1d,...\r\n",
+                            "example": "\ufeffreport_id,activity_id,...\r\nrpt_8f3a2c1d,...\r\n",
                         },
                         "application/x-ndjson": {
                             "schema": {"type": "string"},
-                            "example": '{"report_id":"rpt_8f3a2c1d",...}\n',
+                            "example": '{"report_id":"rpt_8f3a2c1d",...,"review":{...}}\n',
                         },
+                        formats.XLSX: WORKBOOK,
                     },
                 },
                 **errors(401, 404, 422, 500, 503, *forbidden),
@@ -536,7 +544,26 @@ def build_spec(default_org_id=None):
         operations=query_operation(
             "Count and total the matching reports per group",
             schemas.SummaryQuerySchema,
-            json_response("The figures per group.", schemas.SummarySchema, SUMMARY_EXAMPLE),
+            {
+                **json_response(
+                    "The figures per group; with `format` csv or xlsx (or the Accept of "
+                    "one), a spreadsheet of a row per group and a column per figure.",
+                    schemas.SummarySchema,
+                    SUMMARY_EXAMPLE,
+                    headers={"Content-Disposition": ATTACHMENT},
+                ),
+                "content": {
+                    "application/json": {
+                        "schema": schemas.SummarySchema,
+                        "example": SUMMARY_EXAMPLE,
+                    },
+                    "text/csv": {
+                        "schema": {"type": "string"},
+                        "example": "\ufeffmonth,reports,submitted,...\r\n2026-03,12,10,...\r\n",
+                    },
+                    formats.XLSX: WORKBOOK,
+                },
+            },
         ),
     )
     spec.path(

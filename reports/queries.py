@@ -365,6 +365,18 @@ def review_of(db, report_id):
     ).fetchone()
 
 
+def reviews_of_reports(db, report_ids):
+    """The review of each of the reports that has one."""
+    return db.execute(
+        """
+        SELECT report_id, review_state, comment, reviewed_by, reviewed_at
+          FROM report_review
+         WHERE report_id IN (SELECT value FROM json_each(:report_ids))
+        """,
+        {"report_ids": json.dumps(list(report_ids))},
+    ).fetchall()
+
+
 def save_review(db, review):
     db.execute(
         """

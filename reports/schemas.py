@@ -429,19 +429,37 @@ class NewReportSchema(RequestSchema):
     fields = ma.Nested(ReportFieldsSchema, load_default=dict)
 
 
+class ImportedReviewSchema(RequestSchema):
+    """The review of a report in an import file; with every member null (as an
+    export writes a report that has none), no review."""
+
+    review_state = ma.String(allow_none=True, validate=validate.OneOf(REVIEW_STATES))
+    comment = Text(max_length=5000, allow_none=True)
+    reviewed_by = Text(max_length=200, min_length=1, allow_none=True)
+    reviewed_at = ma.String(allow_none=True, validate=valid_timestamp)
+
+    @validates_schema
+    def names_its_state(self, data, **kwargs):
+        if data.get("review_state") is None and any(value is not None for value in data.values()):
+            raise ValidationError("A review needs its review_state.", "review_state")
+
+
 class ImportedReportSchema(NewReportSchema):
     """A row of an import file: a new report, or one exported before, with its
-    id and times. What is not given is made as for a POST."""
+    id, times and review. What is not given is made as for a POST."""
 
     report_id = ma.String(validate=valid_report_id)
     submitted_at = ma.String(allow_none=True, validate=valid_timestamp)
     created_at = ma.String(validate=valid_timestamp)
     updated_at = ma.String(validate=valid_timestamp)
+    review = ma.Nested(ImportedReviewSchema, allow_none=True)
 
     @validates_schema
     def times_agree(self, data, **kwargs):
         if data.get("submitted_at") and data.get("status") != "submitted":
             raise ValidationError("Only a submitted report has a submission time.", "submitted_at")
+        if (data.get("review") or {}).get("review_state") and data.get("status") != "submitted":
+            raise ValidationError("Only a submitted report has a review.", "review")
         created, updated = data.get("created_at"), data.get("updated_at")
         if created and updated and updated < created:
             raise ValidationError("Must not be before created_at.", "updated_at")
@@ -530,8 +548,10 @@ class PageQuerySchema(RequestSchema):
         metadata={"description": "The order; `-` for descending. Ties go by order of creation."},
     )
     format = ma.String(
-        validate=validate.OneOf(("json", "csv", "ndjson")),
-        metadata={"description": "csv or ndjson: every matching report, not a page (as Accept)."},
+        validate=validate.OneOf(("json", "csv", "ndjson", "xlsx")),
+        metadata={
+            "description": "csv, ndjson or xlsx: every matching report, not a page (as Accept)."
+        },
     )
 
     @validates_schema(pass_original=True)
@@ -551,6 +571,10 @@ class SummaryQuerySchema(FilterSchema):
 
     group_by = ma.String(
         required=True, validate=validate.OneOf(("month", "mentor", "activity", "org"))
+    )
+    format = ma.String(
+        validate=validate.OneOf(("json", "csv", "xlsx")),
+        metadata={"description": "csv or xlsx: the groups as a spreadsheet (as Accept)."},
     )
 
 
@@ -584,6 +608,7 @@ class ReportSchema(Schema):
     updated_at = timestamp()
     field_count = ma.Integer(metadata={"minimum": 0, "maximum": len(FIELD_NAMES)})
     has_way_forward = StrictBoolean()
+    review = ma.Nested("ReviewSchema", exclude=("report_id",))
 
 
 class PaginationSchema(Schema):
@@ -694,6 +719,12 @@ report_schema = ReportSchema(
 created_report_schema = ReportSchema(
     only=("report_id", "activity_id", "peer_mentor_id", "status", "created_at")
 )
+exported_report_schema = ReportSchema(
+    only=(
+        "report_id", "activity_id", "peer_mentor_id", "org_id", "status", "fields",
+        "submitted_at", "created_at", "updated_at", "review",
+    )
+)  # fmt: skip
 updated_report_schema = ReportSchema(only=("report_id", "status", "submitted_at", "updated_at"))
 report_summary_schema = ReportSchema(
     only=(
@@ -735,6 +766,7 @@ def stored_form_dumper(schema):
 
 
 dump_report = stored_form_dumper(report_schema)
+dump_exported_report = stored_form_dumper(exported_report_schema)
 dump_created_report = stored_form_dumper(created_report_schema)
 dump_updated_report = stored_form_dumper(updated_report_schema)
 dump_report_summary = stored_form_dumper(report_summary_schema)

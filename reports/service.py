@@ -373,9 +373,9 @@ def listed_reports(filters, page=1, limit=20, sort="-created_at"):
 
 
 def all_reports(filters, sort="-created_at"):
-    """Every report matching `filters`, whole, one at a time, as an Export: it
-    holds one of MAX_EXPORTS slots (limits.Busy at once when none is free) until
-    it is closed."""
+    """Every report matching `filters`, whole and with its review, one at a time,
+    as an Export: it holds one of MAX_EXPORTS slots (limits.Busy at once when
+    none is free) until it is closed."""
     return Export(_reports_in_chunks(filters, sort), limits.take("export"))
 
 
@@ -408,10 +408,14 @@ def _reports_in_chunks(filters, sort):
     while True:
         with snapshot() as db:
             rows = queries.chunk_of_reports(db, filters, sort, EXPORT_CHUNK, after)
+            reviews = queries.reviews_of_reports(db, [row["report_id"] for row in rows])
+        reviews = {review["report_id"]: review for review in reviews}
         for row in rows:
             report = dict(row)
             after = (report.pop("sort_key"), report.pop("seq"))
             report["fields"] = json.loads(report["fields"])
+            review = reviews.get(report["report_id"])
+            report["review"] = {key: None if review is None else review[key] for key in REVIEW_KEYS}
             yield report
         if len(rows) < EXPORT_CHUNK:
             return
@@ -535,7 +539,9 @@ def _imported(db, row, default_org_id, seen):
     now = clock.timestamp()
     created_at = new.get("created_at", now)
     submitted = new["status"] == "submitted"
+    review = new.get("review") or {}
     return {
+        "review": _imported_review(review, now) if review.get("review_state") else None,
         "report_id": report_id,
         "activity_id": new["activity_id"],
         "peer_mentor_id": new["peer_mentor_id"],
@@ -549,12 +555,30 @@ def _imported(db, row, default_org_id, seen):
     }
 
 
+def _imported_review(review, now):
+    return {
+        "review_state": review["review_state"],
+        "comment": review.get("comment") or "",
+        "reviewed_by": review.get("reviewed_by") or IMPORTER.name,
+        "reviewed_at": review.get("reviewed_at") or now,
+    }
+
+
 def _insert_imported(db, report):
     if report["report_id"] is None:
         report["report_id"] = _insert_with_fresh_id(db, report)
     else:
         queries.insert_report(db, _as_row(report))
     _record_change(db, report, "create", IMPORTER, at=clock.timestamp())
+    review = report["review"]
+    if review is not None:
+        queries.save_review(db, {"report_id": report["report_id"], **review})
+        detail = {
+            "review_state": {"before": None, "after": review["review_state"]},
+            "comment": review["comment"],
+        }
+        reviewer = Caller(review["reviewed_by"], "coordinator")
+        _record_change(db, report, "review", reviewer, at=review["reviewed_at"], detail=detail)
 
 
 def _existing_report(db, report_id, caller):

@@ -1,5 +1,6 @@
 """CSV and NDJSON exports, read back and compared with the API's own reads, and
-`flask --app reports import`: all or nothing, and export-then-import round trips."""
+`flask --app reports import`: all or nothing, and export-then-import round trips.
+The XLSX workbooks have tests/test_spreadsheets.py."""
 
 import csv
 import io
@@ -26,6 +27,8 @@ AWKWARD = [
     "\tleading tab",
     "\rleading CR",
     "'already quoted",
+    "مرحبا، هذا نص من اليمين إلى اليسار",
+    "_x0041_ looks like an escape",
     "",
 ]
 
@@ -52,32 +55,100 @@ def awkward_reports(client):
 
 
 def api_reports(client, ids):
-    return {report_id: client.get(f"{REPORTS}/{report_id}").json for report_id in ids}
+    """Each report as GET reads it, with its review as GET .../review reads it."""
+    reports = {}
+    for report_id in ids:
+        review = client.get(f"{REPORTS}/{report_id}/review").json
+        del review["report_id"]
+        reports[report_id] = {**client.get(f"{REPORTS}/{report_id}").json, "review": review}
+    return reports
 
 
 def parsed_csv(data):
     """The rows of an export CSV as the API's report objects."""
-    lines = io.StringIO(data.decode("utf-8"), newline="")
+    lines = io.StringIO(data.decode("utf-8-sig"), newline="")
     return {report["report_id"]: report for _, report in formats.read_csv(lines)}
 
 
+def csv_rows(data):
+    """The header of a CSV, then its rows in the order of their ids: an import
+    keeps every report but not which of those made in the same second came first."""
+    header, *rows = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    return [header, *sorted(rows)]
+
+
 def as_api_form(report):
-    """An imported row with the keys a full read has (submitted_at null on a draft)."""
-    return {"submitted_at": None, **report}
+    """An imported row with the keys a full read has (submitted_at null on a draft,
+    a review of nulls on a report without one)."""
+    review = dict.fromkeys(("review_state", "comment", "reviewed_by", "reviewed_at"))
+    return {"submitted_at": None, **report, "review": review | report.get("review", {})}
 
 
-def test_the_csv_export_reads_back_as_the_api_reads(client, awkward_reports):
+def test_the_csv_export_reads_back_as_the_api_reads(client, awkward_reports, reviewed):
     response = client.get(f"{REPORTS}?format=csv")
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="reports.csv"'
-    header = response.data.decode().split("\r\n", 1)[0]
-    assert header.split(",") == list(formats.CSV_COLUMNS)
+    header = response.data.decode("utf-8-sig").split("\r\n", 1)[0]
+    assert header.split(",") == list(formats.COLUMNS)
     exported = parsed_csv(response.data)
     assert {key: as_api_form(value) for key, value in exported.items()} == api_reports(
         client, awkward_reports
     )
+
+
+def test_a_csv_starts_with_a_byte_order_mark_for_spreadsheets(client, awkward_reports):
+    data = client.get(f"{REPORTS}?format=csv").data
+
+    assert data.startswith(b"\xef\xbb\xbfreport_id,")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    notes = {row["mentor_notes"] for row in rows}
+    assert {"emoji 🎉 and ünïcödé", "مرحبا، هذا نص من اليمين إلى اليسار"} <= notes
+
+
+@pytest.fixture
+def reviewed(client, awkward_reports):
+    """The submitted one of the awkward reports, reviewed with an awkward comment."""
+    review = {"review_state": "has_issues", "comment": '=cmd|" /C calc"!A0, and "more"'}
+    assert client.put(f"{REPORTS}/{awkward_reports[-1]}/review", json=review).status_code == 200
+    return awkward_reports[-1]
+
+
+def test_every_export_holds_the_review(client, awkward_reports, reviewed):
+    csv_rows = parsed_csv(client.get(f"{REPORTS}?format=csv").data)
+    lines = client.get(f"{REPORTS}?format=ndjson").data.decode().splitlines()
+    ndjson_rows = {report["report_id"]: report for report in map(json.loads, lines)}
+    review = client.get(f"{REPORTS}/{reviewed}/review").json
+    del review["report_id"]
+
+    assert csv_rows[reviewed]["review"] == review
+    assert ndjson_rows[reviewed]["review"] == review
+    assert review["review_state"] == "has_issues" and review["reviewed_by"] == "anonymous"
+    unreviewed = awkward_reports[0]
+    assert "review" not in csv_rows[unreviewed]
+    assert set(ndjson_rows[unreviewed]["review"].values()) == {None}
+
+
+def test_an_export_filtered_by_review_state_holds_those_reviews(client, awkward_reports, reviewed):
+    exported = parsed_csv(client.get(f"{REPORTS}?format=csv&review_state=has_issues").data)
+
+    assert list(exported) == [reviewed]
+    assert exported[reviewed]["review"]["review_state"] == "has_issues"
+
+
+def test_an_export_is_a_file_named_for_its_list_and_the_day(client, clock):
+    disposition = {
+        f"{REPORTS}?format=csv": "reports-2026-03-20.csv",
+        f"{REPORTS}?format=ndjson&status=draft": "reports-2026-03-20.ndjson",
+        f"{REPORTS}/by-activity/act_7b4e9f2a?format=xlsx": "reports-by-activity-act_7b4e9f2a-2026-03-20.xlsx",
+        f"{REPORTS}/by-mentor/usr_042?format=csv": "reports-by-mentor-usr_042-2026-03-20.csv",
+        f"{REPORTS}/summary?group_by=month&format=csv": "summary-by-month-2026-03-20.csv",
+        f"{REPORTS}/summary?group_by=org&format=xlsx": "summary-by-org-2026-03-20.xlsx",
+    }
+    for path, filename in disposition.items():
+        with client.get(path) as response:
+            assert response.status_code == 200, path
+            assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
 
 
 def test_no_csv_cell_starts_like_a_formula(client, awkward_reports):
@@ -96,6 +167,10 @@ def test_the_ndjson_export_is_the_full_reports_one_per_line(client, awkward_repo
     lines = response.data.decode().splitlines()
     exported = {report["report_id"]: report for report in map(json.loads, lines)}
     assert exported == api_reports(client, awkward_reports)
+    assert list(exported[awkward_reports[0]]) == [
+        *client.get(REPORTS + "/" + awkward_reports[0]).json,
+        "review",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -104,12 +179,15 @@ def test_the_ndjson_export_is_the_full_reports_one_per_line(client, awkward_repo
         ({"query_string": "format=csv"}, "text/csv"),
         ({"headers": {"Accept": "text/csv"}}, "text/csv"),
         ({"query_string": "format=ndjson"}, "application/x-ndjson"),
+        ({"query_string": "format=xlsx"}, formats.XLSX),
+        ({"headers": {"Accept": formats.XLSX}}, formats.XLSX),
         ({"headers": {"Accept": "text/html,*/*;q=0.8"}}, "application/json"),
         ({"headers": {"Accept": "text/csv"}, "query_string": "format=json"}, "application/json"),
     ],
 )
 def test_format_or_accept_chooses_the_answer(client, awkward_reports, how, mimetype):
-    assert client.get(REPORTS, **how).mimetype == mimetype
+    with client.get(REPORTS, **how) as response:
+        assert response.mimetype == mimetype
 
 
 def test_an_export_holds_every_match_in_the_list_order_with_the_filters(client, awkward_reports):
@@ -117,7 +195,7 @@ def test_an_export_holds_every_match_in_the_list_order_with_the_filters(client, 
     listed = client.get(f"{REPORTS}?follow_up_needed=true&limit=100").json["data"]
 
     assert list(exported) == [item["report_id"] for item in listed]
-    assert len(exported) == 6
+    assert len(exported) == 7
 
 
 def test_the_activity_and_mentor_lists_export_too(client, awkward_reports):
@@ -313,11 +391,18 @@ def test_import_records_who_made_the_reports(second_app, tmp_path, database):
     assert [tuple(row) for row in actors] == [("create", "flask import")]
 
 
-def test_a_csv_saved_with_a_byte_order_mark_imports(client, awkward_reports, second_app, tmp_path):
+@pytest.mark.parametrize("byte_order_mark", [True, False])
+def test_a_csv_with_or_without_a_byte_order_mark_imports(
+    app, client, awkward_reports, reviewed, second_app, tmp_path, byte_order_mark
+):
+    exported = client.get(f"{REPORTS}?format=csv").data
+    assert exported.startswith(b"\xef\xbb\xbf")
     path = tmp_path / "from-a-spreadsheet.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + client.get(f"{REPORTS}?format=csv").data)
+    path.write_bytes(exported if byte_order_mark else exported.removeprefix(b"\xef\xbb\xbf"))
 
     result = import_file(second_app, path)
 
     assert result.exit_code == 0, result.output
-    assert len(every_report(second_app)) == len(AWKWARD)
+    assert every_report(second_app) == every_report(app)
+    exported_again = second_app.test_client().get(f"{REPORTS}?format=csv").data
+    assert csv_rows(exported_again) == csv_rows(exported)

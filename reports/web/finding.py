@@ -109,7 +109,7 @@ def download_reports(export):
     except ValidationError as error:
         return _table(request.args.to_dict(), error.messages)
     reports = service.all_reports(_filters(query), query["sort"])
-    filename = f"reports-{clock.now().date().isoformat()}.{export}"
+    filename = f"reports-{clock.today()}.{export}"
     return formats.export_response(export, reports, filename)
 
 
