@@ -15,19 +15,29 @@ Needs wrk (`apt-get install wrk`).
 
 times the web pages instead (bench/pages.py), one client, and fails unless
 each page's p50 is under 50 ms; `--profile NAME` shows where a page's time goes.
+
+    python bench/run.py --reports 1000000 --exports
+
+streams only the whole CSV, NDJSON and XLSX exports, each from a server of its
+own started for it, so that each peak RSS is that export's; prints its rows,
+size, time, peak RSS and the RSS the server had before it, and writes them to
+bench/results-exports-N.json. Needs no wrk.
 """
 
 import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +49,9 @@ from reports.schemas import encode_cursor
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 LIMIT = 20
+EXPORTS = ("csv", "ndjson", "xlsx")
+# The cells a sheet spans, written at the start of its XML: A1:AB1000001.
+DIMENSION = re.compile(rb'<dimension ref="[A-Z]+[0-9]+:[A-Z]+([0-9]+)"')
 
 
 def pinned(core):
@@ -105,9 +118,18 @@ def stop(process):
 
 
 def peak_rss_mib(process):
+    return status_mib(process, "VmHWM")
+
+
+def rss_mib(process):
+    return status_mib(process, "VmRSS")
+
+
+def status_mib(process, field):
+    """A size from the process's /proc status, such as VmHWM (its peak RSS), in MiB."""
     with open(f"/proc/{process.pid}/status") as status:
         for line in status:
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return None
 
@@ -170,19 +192,57 @@ def last_month(database):
 
 
 def measure_export(url, server, export):
-    """Stream the whole export once: its time, size, rows and the server's peak RSS."""
+    """Stream the whole export once: its time (and the time to its first byte,
+    which for XLSX is the time to write the workbook), size, rows and the
+    server's peak RSS. CSV and NDJSON count their rows as lines under the
+    header; an XLSX is kept in a temporary file, whose sheet says its rows."""
     started = time.monotonic()
     size = lines = 0
-    with urllib.request.urlopen(f"{url}/api/v1/reports?format={export}", timeout=600) as answer:
+    with (
+        tempfile.TemporaryFile() as kept,
+        urllib.request.urlopen(f"{url}/api/v1/reports?format={export}", timeout=1800) as answer,
+    ):
+        first_byte = time.monotonic() - started
         while chunk := answer.read(1 << 16):
             size += len(chunk)
             lines += chunk.count(b"\n")
-    return {
-        "seconds": round(time.monotonic() - started, 2),
+            if export == "xlsx":
+                kept.write(chunk)
+        seconds = time.monotonic() - started
+        rows = sheet_rows(kept) if export == "xlsx" else lines - (export == "csv")
+    measured = {
+        "seconds": round(seconds, 2),
+        "first_byte_seconds": round(first_byte, 2),
         "mib": round(size / 2**20, 1),
-        "lines": lines,
+        "rows": rows,
         "peak_rss_mib": peak_rss_mib(server),
     }
+    if export != "xlsx":
+        measured["lines"] = lines
+    return measured
+
+
+def sheet_rows(workbook):
+    """The rows under the header of the first sheet of the XLSX file `workbook`,
+    read from the dimension at the start of the sheet's XML, not from its cells."""
+    with zipfile.ZipFile(workbook) as book, book.open("xl/worksheets/sheet1.xml") as sheet:
+        return int(DIMENSION.search(sheet.read(4096))[1]) - 1
+
+
+def measure_export_alone(database, export):
+    """measure_export on a server started for this export alone, with the RSS
+    it had (and its peak) before the export."""
+    server, url = start(
+        [sys.executable, "app.py"], env={"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0"}
+    )
+    try:
+        at_start = {
+            "rss_at_start_mib": rss_mib(server),
+            "peak_rss_at_start_mib": peak_rss_mib(server),
+        }
+        return {**measure_export(url, server, export), **at_start}
+    finally:
+        stop(server)
 
 
 def endpoints(reports, database):
@@ -222,6 +282,10 @@ def main():
         "--token", action="store_true", help="create a coordinator token and send it every time"
     )
     parser.add_argument("--data", default=BENCH / "data", help="where seeded databases are kept")
+    parser.add_argument(
+        "--exports", action="store_true",
+        help="measure only the exports, each from a server started for it",
+    )  # fmt: skip
     pages_options = parser.add_argument_group("the web pages (bench/pages.py)")
     pages_options.add_argument(
         "--pages", action="store_true", help="time the web pages, one client, instead"
@@ -247,6 +311,8 @@ def main():
     args = parser.parse_args()
     if args.pages or args.profile:
         sys.exit(run_pages(args))
+    if args.exports:
+        sys.exit(run_exports(args))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
 
@@ -269,7 +335,7 @@ def main():
             results["endpoints"][name] = measured
         if not args.only:
             rss_before = peak_rss_mib(server)
-            for export in ("csv", "ndjson"):
+            for export in EXPORTS:
                 results[f"export {export}"] = measure_export(url, server, export)
             results["rss_before_exports_mib"] = rss_before
     finally:
@@ -292,13 +358,26 @@ def main():
     output.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print_scaling()
-    for export in ("csv", "ndjson"):
+    for export in EXPORTS:
         if f"export {export}" in results:
             measured = results[f"export {export}"]
-            print(f"\nExport {export}: {measured['lines']:,} lines, {measured['mib']} MiB in "
+            print(f"\nExport {export}: {measured['rows']:,} rows, {measured['mib']} MiB in "
                   f"{measured['seconds']} s; server peak RSS {measured['peak_rss_mib']:.1f} MiB "
                   f"(before the exports: {results['rss_before_exports_mib']:.1f} MiB)")  # fmt: skip
     print(f"\nWritten to {output}")
+
+
+def run_exports(args):
+    """The exports' run: each export from a fresh server, their table, written
+    to bench/results-exports-N.json."""
+    database, _ = seeded_database(args.reports, args.data)
+    exports = {export: measure_export_alone(database, export) for export in EXPORTS}
+    results = {"reports": args.reports, "exports": exports}
+    output = Path(args.output or BENCH / f"results-exports-{args.reports}.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print_exports_table(results)
+    print(f"\nWritten to {output}")
+    return 0
 
 
 def run_pages(args):
@@ -343,6 +422,15 @@ def print_table(results):
         flag = "" if r["non_2xx"] == 0 else "  <- non-2xx answers"
         print(f"{name:38} {r['req_per_s']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
               f"{ratio:>6} {r['peak_rss_mib']:8.1f} {r['non_2xx']:8d}{flag}")  # fmt: skip
+
+
+def print_exports_table(results):
+    print(f"\n{results['reports']:,} reports, each export from a server started for it alone")
+    print(f"{'export':8} {'rows':>10} {'MiB':>8} {'seconds':>8} {'peak RSS MiB':>13} "
+          f"{'RSS at start':>13}")  # fmt: skip
+    for export, r in results["exports"].items():
+        print(f"{export:8} {r['rows']:10,} {r['mib']:8.1f} {r['seconds']:8.2f} "
+              f"{r['peak_rss_mib']:13.1f} {r['rss_at_start_mib']:13.1f}")  # fmt: skip
 
 
 def print_scaling():

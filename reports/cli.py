@@ -261,12 +261,11 @@ def _import_rows(path):
             "an Excel 97-2003 workbook (.xls) cannot be read: save it as .xlsx"
         )
     if start == ZIP_START:
-        rows, rows_read = formats.read_xlsx(path)
-        rows = rows or 0  # 0: the sheet does not say
-        with click.progressbar(
-            length=rows, label="Reading", file=sys.stderr, hidden=rows < PROGRESS_FROM_ROWS
-        ) as progress:
-            yield _with_progress(rows_read, lambda number: number - progress.pos, progress)
+        with formats.read_xlsx(path) as (size, rows):
+            with click.progressbar(
+                length=size, label="Reading", file=sys.stderr, hidden=size < PROGRESS_FROM_ROWS
+            ) as progress:
+                yield _with_progress(rows, lambda number: number - progress.pos, progress)
         return
     read = formats.read_csv if path.lower().endswith(".csv") else formats.read_ndjson
     size = os.path.getsize(path)

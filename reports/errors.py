@@ -172,7 +172,7 @@ def no_room_for_a_workbook(error):
         error,
     )
     return retry_later(
-        "The server could not write the workbook's temporary file (its disk may be full). "
+        "The server has too little free disk space to write the workbook now. "
         "Nothing was changed; try again later, or ask for csv."
     )
 

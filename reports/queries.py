@@ -193,16 +193,23 @@ def _after(key, direction, seq=":after_seq"):
 
 
 def chunk_of_reports(db, filters, sort, limit, after=None):
-    """`limit` matching reports, whole, in `sort` order, each with its `sort_key`
-    and `seq`: the first ones, or those that follow `after` (sort key, seq)."""
+    """`limit` matching reports, whole, in `sort` order: the first ones, or
+    those that follow `after` (sort key, seq). Each row is the report's
+    columns, then its `seq` and `sort_key`, then its review's four (nulls where
+    it has none)."""
     filters = _given(filters)
     key, direction = _order(sort)
     conditions = () if after is None else (_after(key, direction),)
     after_key, after_seq = after if after is not None else (None, None)
+    # The report is the outer loop, read in the order of the sort's index, and
+    # its review is looked up by id: no sort of the chunk.
     return db.execute(
         f"""
-        SELECT {REPORT_COLUMNS}, seq, {key} AS sort_key
+        SELECT {REPORT_COLUMNS.replace("report_id", "report.report_id", 1)},
+               seq, {key} AS sort_key, review.review_state,
+               review.comment AS review_comment, review.reviewed_by, review.reviewed_at
           FROM report
+          LEFT JOIN report_review AS review ON review.report_id = report.report_id
           {_where(filters, *conditions)}
          ORDER BY {key} {direction}, seq {direction}
          LIMIT :limit
@@ -363,18 +370,6 @@ def review_of(db, report_id):
         """,
         {"report_id": report_id},
     ).fetchone()
-
-
-def reviews_of_reports(db, report_ids):
-    """The review of each of the reports that has one."""
-    return db.execute(
-        """
-        SELECT report_id, review_state, comment, reviewed_by, reviewed_at
-          FROM report_review
-         WHERE report_id IN (SELECT value FROM json_each(:report_ids))
-        """,
-        {"report_ids": json.dumps(list(report_ids))},
-    ).fetchall()
 
 
 def save_review(db, review):

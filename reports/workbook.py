@@ -10,25 +10,25 @@ has no time zones). An empty cell is None; an empty text is a text cell that
 holds nothing.
 """
 
-import re
+import os
+import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-import openpyxl
-import xlsxwriter
-import xlsxwriter.exceptions
-from openpyxl.utils.exceptions import InvalidFileException
 
 # The rows of one sheet, its header included: Excel's own limit.
 MAX_ROWS = 1_048_576
-# Excel writes a character that XML cannot hold, and an underscore that would
-# read as the start of one, as _xHHHH_; XlsxWriter does the same.
-ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+ROOM_CHECKED_EVERY = 10_000
 WIDEST = 60
-WIDTHS = {"date": 12, "time": 20, "boolean": 8, "integer": 8, "number": 10}
+WIDTHS = {"text": 8, "date": 12, "time": 20, "boolean": 8, "integer": 8, "number": 10}
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "time": "yyyy-mm-dd hh:mm:ss"}
 API_TIME = "%Y-%m-%dT%H:%M:%SZ"
+# What openpyxl raises on a file that is no workbook, or a broken one, but for
+# its own InvalidFileException.
+UNREADABLE = (SyntaxError, zipfile.BadZipFile, KeyError, OSError, ValueError)
 
 
 class TooManyRows(Exception):
@@ -39,26 +39,39 @@ class TooManyRows(Exception):
 
 
 class NoRoom(Exception):
-    """The temporary file of a workbook could not be written, such as on a full disk."""
+    """A workbook's temporary files could not be written, or would have left
+    the disk with less free space than the service keeps."""
 
 
 class NotAWorkbook(ValueError):
     """A file that is not an XLSX workbook at all."""
 
 
-def written_sheet(name, columns, kinds, rows):
+def written_sheet(name, columns, kinds, rows, folder, min_free_mb=0):
     """A temporary file, open at its start, that holds the XLSX workbook of one
     sheet `name`: a bold, frozen header of `columns`, then each of `rows` (the
     values of a row, in the order of `columns`) in typed cells, columns as wide
-    as their widest cell up to a limit, and an autofilter over them all. Raises
-    TooManyRows past the rows a sheet holds, and NoRoom when the temporary file
-    cannot be written; the file is gone then."""
+    as their widest cell up to a limit, and an autofilter over them all.
+
+    The workbook and its parts are written in `folder` (the database's, on
+    disk, so that a large one takes disk, not memory), the parts in a hidden
+    temporary folder removed once the workbook is whole. Raises TooManyRows
+    past the rows a sheet holds, and NoRoom when a file cannot be written or
+    the disk would be left with less than `min_free_mb` MiB free; nothing of
+    the workbook is left then."""
+    # XlsxWriter and openpyxl are imported where they are used: each adds some
+    # 10 MiB to a process, which a server that never writes a workbook, and
+    # never reads one, need not hold.
+    import xlsxwriter.exceptions
+
     try:
-        file = tempfile.TemporaryFile()
+        file = tempfile.TemporaryFile(dir=folder)
     except OSError as error:
         raise NoRoom(error) from None
     try:
-        _write(file, name, columns, [kinds.get(column, "text") for column in columns], rows)
+        with tempfile.TemporaryDirectory(prefix=".xlsx-", dir=folder) as parts:
+            kinds = [kinds.get(column, "text") for column in columns]
+            _write(file, parts, name, columns, kinds, rows, min_free_mb)
     except (OSError, xlsxwriter.exceptions.FileCreateError) as error:
         file.close()
         raise NoRoom(error) from None
@@ -69,11 +82,14 @@ def written_sheet(name, columns, kinds, rows):
     return file
 
 
-def _write(file, name, columns, kinds, rows):
+def _write(file, parts, name, columns, kinds, rows, min_free_mb):
+    import xlsxwriter
+
     book = xlsxwriter.Workbook(
         file,
         {
             "constant_memory": True,
+            "tmpdir": parts,
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
@@ -89,17 +105,14 @@ def _write(file, name, columns, kinds, rows):
         for column, kind in zip(columns, kinds, strict=True)
     ]
     texts = [number for number, kind in enumerate(kinds) if kind == "text"]
-    last = 0
-    for last, values in enumerate(rows, start=1):
-        if last == MAX_ROWS:
-            raise TooManyRows()
-        for number, (write, value) in enumerate(zip(writers, values, strict=True)):
-            if value is not None:
-                write(last, number, value)
-        for number in texts:
-            value = values[number]
-            if value is not None and len(value) > widths[number]:
-                widths[number] = min(len(value), WIDEST)
+    try:
+        last = _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb)
+        # Closing writes the sheet's XML out of its rows, then zips it: room
+        # for about twice the rows written.
+        _keep_room(parts, min_free_mb, 2 * _size_of(parts))
+    except BaseException:
+        sheet._opt_close()  # the file of its rows, which book.close() would have closed
+        raise
     for number, width in enumerate(widths):
         sheet.set_column(number, number, width)
     sheet.freeze_panes(1, 0)
@@ -107,16 +120,51 @@ def _write(file, name, columns, kinds, rows):
     book.close()
 
 
+def _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb):
+    """Write the rows under the header, widening the text columns to fit them;
+    returns the number of the last row."""
+    last = 0
+    for last, values in enumerate(rows, start=1):
+        if last == MAX_ROWS:
+            raise TooManyRows()
+        if last % ROOM_CHECKED_EVERY == 0:
+            _keep_room(parts, min_free_mb, 0)
+        for number, (write, value) in enumerate(zip(writers, values, strict=True)):
+            if value is not None:
+                write(last, number, value)
+        for number in texts:
+            value = values[number]
+            if value is not None and len(value) > widths[number]:
+                widths[number] = min(len(value), WIDEST)
+    return last
+
+
+def _keep_room(folder, min_free_mb, needed_bytes):
+    free_mb = (shutil.disk_usage(folder).free - needed_bytes) / 2**20
+    if free_mb < min_free_mb:
+        raise NoRoom(
+            f"writing the workbook would leave {max(free_mb, 0):.0f} MiB free on the disk "
+            f"of {folder}, under {min_free_mb} MiB"
+        )
+
+
+def _size_of(folder):
+    return sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file())
+
+
 def _cell_writer(sheet, kind, style):
     """The function that writes a value of `kind` as the API has it into a cell."""
-    if kind == "date":
-        return lambda row, column, value: sheet.write_datetime(
-            row, column, date.fromisoformat(value), style
-        )
-    if kind == "time":
-        return lambda row, column, value: sheet.write_datetime(
-            row, column, datetime.strptime(value, API_TIME), style
-        )
+    if kind in ("date", "time"):
+        serial = _date_serial if kind == "date" else _time_serial
+
+        def write_moment(row, column, value):
+            number = serial(value)
+            if number < FIRST_SAFE_SERIAL:
+                sheet.write_string(row, column, value)
+            else:
+                sheet.write_number(row, column, number, style)
+
+        return write_moment
     if kind == "boolean":
         return sheet.write_boolean
     if kind in ("integer", "number"):
@@ -124,43 +172,96 @@ def _cell_writer(sheet, kind, style):
     return sheet.write_string
 
 
+# Excel counts days from 1899-12-30, and believes 1900 was a leap year: a day
+# before 1900-03-01 stays text. (A serial of our own is twice as fast as
+# XlsxWriter's write_datetime, which counts for a million rows.)
+EXCEL_EPOCH = date(1899, 12, 30).toordinal()
+FIRST_SAFE_SERIAL = 61
+
+
+def _date_serial(value):
+    """Excel's number for a YYYY-MM-DD day."""
+    return date.fromisoformat(value).toordinal() - EXCEL_EPOCH
+
+
+def _time_serial(value):
+    """Excel's number for a YYYY-MM-DDTHH:MM:SSZ time: its day and the part of it gone."""
+    seconds = int(value[11:13]) * 3600 + int(value[14:16]) * 60 + int(value[17:19])
+    return _date_serial(value[:10]) + seconds / 86400
+
+
+@contextmanager
 def read_sheet(path, name, kinds):
-    """(rows the sheet says it has, its header, its rows) of a workbook's sheet
-    `name`, or of its first sheet when it has none of that name. The rows are
-    (row number, values) under the header, empty rows left out; each value is
-    in its column's API form where the cell has the column's type, else as the
-    cell holds it, for validation to refuse."""
+    """The sheet `name` of a workbook, or its first sheet when it has none of
+    that name, open as a Sheet while the block runs."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     file = open(path, "rb")  # a file, not a path: openpyxl would judge a path by its name
+    book = None
     try:
-        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
-        sheet = book[name] if name in book.sheetnames else book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [_api_value("text", cell) for cell in next(rows, ())]
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        file.close()
-        raise NotAWorkbook(f"not an XLSX workbook ({error})") from None
-    while header and header[-1] is None:
-        header.pop()
-    column_kinds = [kinds.get(column, "text") for column in header]
-    return sheet.max_row, header, _values(book, file, rows, column_kinds)
-
-
-def _values(book, file, rows, kinds):
-    try:
-        for number, cells in enumerate(rows, start=2):
-            values = [_api_value(kind, cell) for kind, cell in zip(kinds, cells, strict=False)]
-            values += [None] * (len(kinds) - len(values))
-            values += [cell for cell in cells[len(kinds) :] if cell is not None]
-            if any(value is not None for value in values):
-                yield number, values
+        try:
+            book = openpyxl.load_workbook(file, read_only=True, data_only=True)
+            sheet = book[name] if name in book.sheetnames else book.worksheets[0]
+            rows = sheet.iter_rows(values_only=True)
+            header = [_api_value("text", cell) for cell in next(rows, ())]
+        except (InvalidFileException, *UNREADABLE) as error:
+            raise NotAWorkbook(f"not an XLSX workbook ({error})") from None
+        while header and header[-1] is None:
+            header.pop()
+        column_kinds = [kinds.get(column, "text") for column in header]
+        yield Sheet(sheet.max_row or 0, header, _values(rows, column_kinds))
     finally:
-        book.close()
+        if book is not None:
+            book.close()
         file.close()
+
+
+@dataclass
+class Sheet:
+    """A sheet being read: how many rows it says it has (0 when it does not
+    say), its header, and (row number, values) for each row under the header,
+    empty rows left out. Each value is in its column's API form where the cell
+    has the column's type, else as the cell holds it, for validation to refuse."""
+
+    size: int
+    header: list
+    rows: Iterator
+
+
+def _values(rows, kinds):
+    for number, cells in enumerate(_unbroken(rows), start=2):
+        values = [_api_value(kind, cell) for kind, cell in zip(kinds, cells, strict=False)]
+        values += [None] * (len(kinds) - len(values))
+        values += [cell for cell in cells[len(kinds) :] if cell is not None]
+        if any(value is not None for value in values):
+            yield number, values
+
+
+def _unbroken(rows):
+    """The rows, or NotAWorkbook where the sheet's XML breaks off."""
+    number = 1
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except UNREADABLE as error:
+            raise NotAWorkbook(f"row {number + 1} cannot be read ({error})") from None
+        number += 1
+        yield cells
 
 
 def _api_value(kind, cell):
     if isinstance(cell, str):
-        return ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), cell)
+        if "_x" not in cell:
+            return cell
+        # Excel and XlsxWriter write a character that XML cannot hold, and an
+        # underscore that would read as the start of one, as _xHHHH_; openpyxl
+        # reads it as written.
+        from openpyxl.utils.escape import unescape
+
+        return unescape(cell)
     if isinstance(cell, datetime):
         if kind == "date" and cell.time() == datetime.min.time():
             return cell.date().isoformat()

@@ -220,6 +220,34 @@ class Browser:
         finally:
             self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
+    def download(self, link_text):
+        """The href of the link `link_text` on the page shown now, and what the
+        server answers it with this browser's session (a serving.Response).
+        Chromium would save a download out of sight; this reads it."""
+        href = self.driver.find_element("link text", link_text).get_attribute("href")
+        cookie = self.driver.get_cookie("session")
+        answer = self.server.request(
+            "GET",
+            href.removeprefix(self.base_url),
+            headers={"Cookie": f"session={cookie['value']}"},
+        )
+        assert answer.status == 200, answer
+        return href, answer
+
+    def boxes_at(self, width_name, css):
+        """(text, box) of each element that matches `css` on the page shown now,
+        laid out at a width of WIDTHS ("phone" or "desk"); a box is the
+        element's {x, y, width, height} in CSS pixels."""
+        (width, height) = next((w, h) for named, w, h in WIDTHS if named == width_name)
+        self._set_viewport(width, height)
+        try:
+            return [
+                (element.text, element.rect)
+                for element in self.driver.find_elements("css selector", css)
+            ]
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
     def keep_for_readme(self, shot, name):
         """With UPDATE_SCREENSHOTS=1, copy `shot` to docs/NAME, where the README or a
         page of docs/ shows it; otherwise do nothing, so that a test run never
@@ -232,6 +260,24 @@ class Browser:
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
         )
+
+
+def assert_targets_fit(boxes, width, min_size=24):
+    """Fail unless each box of `boxes_at` is at least `min_size` px high (WCAG
+    2.2's smallest target, which axe-core leaves unchecked by default), within
+    `width`, and clear of every other."""
+    for box in boxes:
+        assert box["height"] >= min_size, box
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width, box
+    for number, one in enumerate(boxes):
+        for other in boxes[number + 1 :]:
+            apart = (
+                one["x"] + one["width"] <= other["x"]
+                or other["x"] + other["width"] <= one["x"]
+                or one["y"] + one["height"] <= other["y"]
+                or other["y"] + other["height"] <= one["y"]
+            )
+            assert apart, (one, other)
 
 
 def assert_accessible(results, where):

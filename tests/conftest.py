@@ -2,6 +2,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from exporting import AWKWARD, REPORTS
 
 from reports import auth, create_app, db
 from reports.openapi import CREATE_EXAMPLE
@@ -183,3 +184,40 @@ def browsers(app, tokens):
         clients[role] = app.test_client()
         sign_in(clients[role], secret_of(tokens[role]))
     return clients
+
+
+@pytest.fixture
+def awkward_reports(client):
+    """One report per awkward text, in every free-text field, the last submitted."""
+    ids = []
+    for number, text in enumerate(AWKWARD):
+        fields = {
+            **CONTRACT_REPORT["fields"],
+            "session_topic": f"Topic {number} {text}",
+            "challenges_noted": text,
+            "mentor_notes": text,
+            "way_forward": text,
+            "follow_up_needed": number % 2 == 0,
+            "duration_minutes": 30 + number,
+        }
+        created = client.post(REPORTS, json={**CONTRACT_REPORT, "fields": fields})
+        assert created.status_code == 201, created.json
+        ids.append(created.json["report_id"])
+    client.put(f"{REPORTS}/{ids[-1]}", json={"status": "submitted"})
+    return ids
+
+
+@pytest.fixture
+def reviewed(client, awkward_reports):
+    """The submitted one of the awkward reports, reviewed with an awkward comment."""
+    review = {"review_state": "has_issues", "comment": '=cmd|" /C calc"!A0, and "more"'}
+    assert client.put(f"{REPORTS}/{awkward_reports[-1]}/review", json=review).status_code == 200
+    return awkward_reports[-1]
+
+
+@pytest.fixture
+def second_app(tmp_path):
+    """Another instance with its own empty database, to import into."""
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
+    db.init_db(app.config["DATABASE"])
+    return app

@@ -94,9 +94,10 @@ def table_rows(text, header):
 
 
 def parse_curl(command):
-    """The method, path, headers, body and whether headers are shown, of one curl line."""
+    """The method, path, headers, body, whether headers are shown, and the file
+    the body is saved to (or None), of one curl line."""
     words = shlex.split(command.split(" | ")[0])[1:]
-    method, headers, body, show_headers, url = "GET", {}, None, False, None
+    method, headers, body, show_headers, url, saved_to = "GET", {}, None, False, None, None
     while words:
         word = words.pop(0)
         if word in ("-s", "-si", "-i"):
@@ -109,9 +110,12 @@ def parse_curl(command):
         elif word == "-d":
             body = words.pop(0)
             method = "POST" if method == "GET" else method
+        elif word == "-o":
+            saved_to = words.pop(0)
         else:
             url = word
-    return method, url.removeprefix("http://127.0.0.1:8080"), headers, body, show_headers
+    path = url.removeprefix("http://127.0.0.1:8080")
+    return method, path, headers, body, show_headers, saved_to
 
 
 def split_output(output, show_headers):
@@ -148,18 +152,27 @@ def replay(text, app, client, runner, folder):
         elif command.startswith("flask"):
             replay_flask_command(app, runner, command, output, ids)
         else:
-            replay_curl(client, command, output, ids)
+            replay_curl(client, command, output, ids, folder)
 
 
-def replay_curl(client, command, output, ids):
-    method, path, headers, body, show_headers = parse_curl(command)
+def replay_curl(client, command, output, ids, folder):
+    method, path, headers, body, show_headers, saved_to = parse_curl(command)
     headers = {name: with_actual_ids(value, ids) for name, value in headers.items()}
-    response = client.open(with_actual_ids(path, ids), method=method, headers=headers, data=body)
+    with client.open(
+        with_actual_ids(path, ids), method=method, headers=headers, data=body
+    ) as response:
+        data = response.get_data()
+    if saved_to is not None:  # a file curl saves, and prints nothing
+        assert response.status_code == 200 and output == "", command
+        (folder / saved_to).write_bytes(data)
+        return
 
     status, shown_headers, shown_body = split_output(output, show_headers)
-    if not response.is_json:  # an export, shown as it is
-        actual = TIMESTAMP.sub("<time>", response.get_data(as_text=True).replace("\r\n", "\n"))
-        assert actual == TIMESTAMP.sub("<time>", with_actual_ids(shown_body, ids)), command
+    if not response.is_json:  # an export, shown as a terminal shows it: no byte-order mark
+        text = data.decode().removeprefix("\ufeff").replace("\r\n", "\n")
+        assert TIMESTAMP.sub("<time>", text) == TIMESTAMP.sub(
+            "<time>", with_actual_ids(shown_body, ids)
+        ), command
         return
     expected = json.loads(shown_body)
     if isinstance(expected, dict) and "report_id" in expected:

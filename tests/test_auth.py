@@ -2,9 +2,11 @@
 role may do only what it may; denied requests change nothing."""
 
 import hashlib
+import io
 import json
 import sqlite3
 
+import openpyxl
 import pytest
 
 from reports import auth, db
@@ -177,6 +179,24 @@ def test_a_mentor_lists_and_counts_only_its_own_reports(client, headers):
         assert {item["report_id"] for item in page["data"]} == own, path
         assert page["pagination"]["total"] == 2, path
     assert client.get(REPORTS, headers=coordinator).json["pagination"]["total"] == 5
+
+
+def test_a_mentor_s_spreadsheets_hold_only_its_own_reports(client, headers):
+    coordinator, mentor = headers["coordinator"], headers["mentor"]
+    own = create_as(client, coordinator, MENTOR)
+    create_as(client, coordinator, OTHER_MENTOR)
+
+    with client.get(f"{REPORTS}?format=xlsx", headers=mentor) as response:
+        sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    with client.get(f"{REPORTS}/summary?group_by=mentor&format=xlsx", headers=mentor) as response:
+        summary = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    csv_summary = client.get(f"{REPORTS}/summary?group_by=mentor&format=csv", headers=mentor)
+    other = client.get(f"{REPORTS}/by-mentor/{OTHER_MENTOR}?format=xlsx", headers=mentor)
+
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [own]
+    assert [row[:2] for row in summary.iter_rows(min_row=2, values_only=True)] == [(MENTOR, 1)]
+    assert csv_summary.data.decode("utf-8-sig").splitlines()[1].startswith(f"{MENTOR},1,")
+    assert other.status_code == 403 and other.mimetype == "application/problem+json"
 
 
 def test_a_mentor_exports_summarises_and_syncs_only_its_own_reports(client, headers):

@@ -1,6 +1,7 @@
 """The benchmark, run at a tiny size so that it cannot rot: its seed makes the
-history a real database has, and its pages' run signs in and times every page
-the app has, naming those it has not."""
+history a real database has, its pages' run signs in and times every page
+the app has, naming those it has not, and its exports' run streams each export
+whole."""
 
 import importlib.util
 import json
@@ -27,18 +28,51 @@ pages = bench_module("pages")
 
 
 @pytest.fixture(scope="module")
-def pages_run(tmp_path_factory):
+def data(tmp_path_factory):
+    """The folder of the seeded database that every run of this module shares."""
+    return tmp_path_factory.mktemp("bench")
+
+
+@pytest.fixture(scope="module")
+def pages_run(data):
     """`bench/run.py --pages --check` at REPORTS reports, a few requests a page,
     with a budget any page meets: its output, its results and its folder."""
-    folder = tmp_path_factory.mktemp("bench")
     command = [
         sys.executable, "bench/run.py", "--reports", str(REPORTS), "--pages", "--check",
         "--requests", "3", "--warmup", "1", "--budget-ms", "10000",
-        "--data", str(folder), "--output", str(folder / "results.json"),
+        "--data", str(data), "--output", str(data / "results.json"),
     ]  # fmt: skip
     run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
-    return run.stdout, json.loads((folder / "results.json").read_text()), folder
+    return run.stdout, json.loads((data / "results.json").read_text()), data
+
+
+@pytest.fixture(scope="module")
+def exports_run(data):
+    """`bench/run.py --exports` at REPORTS reports: its output and its results."""
+    command = [
+        sys.executable, "bench/run.py", "--reports", str(REPORTS), "--exports",
+        "--data", str(data), "--output", str(data / "exports.json"),
+    ]  # fmt: skip
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout, json.loads((data / "exports.json").read_text())
+
+
+def test_each_export_is_streamed_whole_and_its_memory_measured(exports_run):
+    output, results = exports_run
+    assert list(results["exports"]) == ["csv", "ndjson", "xlsx"]
+    for export, measured in results["exports"].items():
+        # Every report: lines under the header, or the rows the sheet says it has.
+        assert measured["rows"] == REPORTS, export
+        assert measured["mib"] > 0 and measured["seconds"] >= measured["first_byte_seconds"]
+        assert measured["peak_rss_mib"] >= measured["peak_rss_at_start_mib"]
+        assert measured["peak_rss_at_start_mib"] >= measured["rss_at_start_mib"] > 0
+        assert (
+            f"{export:8} {REPORTS:10,} {measured['mib']:8.1f} {measured['seconds']:8.2f} "
+            f"{measured['peak_rss_mib']:13.1f} {measured['rss_at_start_mib']:13.1f}"
+        ) in output
+    assert "lines" not in results["exports"]["xlsx"]
 
 
 def test_every_page_is_timed_or_named_as_not_built(pages_run):

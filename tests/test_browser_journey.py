@@ -167,7 +167,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
         "GET", href.removeprefix(web.base_url), headers={"Cookie": f"session={cookie['value']}"}
     )
     assert download.status == 200, download
-    (row,) = csv.DictReader(io.StringIO(download.raw.decode()))
+    (row,) = csv.DictReader(io.StringIO(download.raw.decode("utf-8-sig")))
     assert row["session_topic"] == TOPIC and row["attendance_count"] == "8"
 
     # The summary counts it, in a chart.

@@ -1,8 +1,17 @@
 """The summary page in a real browser: a coordinator with reports over a few
-months opens it, sees the two charts per month, and groups the figures by
-mentor instead. Each page is checked with axe-core and shot at a phone's and a
-desk's width (browser.py)."""
+months opens it, sees the two charts per month, groups the figures by mentor
+instead and downloads them as CSV and XLSX. Each page is checked with axe-core
+and shot at a phone's and a desk's width (browser.py)."""
 
+import csv
+import io
+from urllib.parse import parse_qs, urlsplit
+
+import openpyxl
+
+from reports import formats
+
+import browser
 from conftest import CONTRACT_REPORT
 from serving import REPORTS
 from test_browser_pages import flask, sign_in
@@ -63,6 +72,10 @@ def test_a_coordinator_sees_the_charts_per_month_and_groups_by_mentor(web):
     rows = web.driver.find_elements("css selector", "main table tbody tr")
     assert len(rows) == 12
     web.keep_for_readme(web.check_page("summary-per-month")[1], "screenshot-summary.png")
+    for width_name, width, _ in browser.WIDTHS:
+        links = web.boxes_at(width_name, "main .downloads a")
+        assert [text for text, _ in links] == ["Download CSV", "Download XLSX (Excel)"], width_name
+        browser.assert_targets_fit([box for _, box in links], width)
 
     web.driver.find_element("css selector", "input[name=group_by][value=mentor]").click()
     web.driver.find_element("css selector", "main form button[type=submit]").click()
@@ -74,6 +87,30 @@ def test_a_coordinator_sees_the_charts_per_month_and_groups_by_mentor(web):
     ]
     assert mentors == ["usr_mentor_007", "usr_mentor_042"]
     web.check_page("summary-per-mentor")
+
+    # The downloads hold the figures shown, per mentor.
+    href, download = web.download("Download CSV")
+    assert parse_qs(urlsplit(href).query) == {"group_by": ["mentor"]}
+    assert download.content_type == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(download.raw.decode("utf-8-sig"))))
+    assert [(row["mentor"], row["reports"]) for row in rows] == [
+        ("usr_mentor_007", "7"),
+        ("usr_mentor_042", "10"),
+    ]
+    href, workbook = web.download("Download XLSX (Excel)")
+    assert parse_qs(urlsplit(href).query) == {"group_by": ["mentor"]}
+    assert workbook.content_type == formats.XLSX
+    assert workbook.headers["Content-Disposition"].startswith(
+        'attachment; filename="summary-by-mentor-'
+    )
+    book = openpyxl.load_workbook(io.BytesIO(workbook.raw), read_only=True)
+    try:
+        (sheet,) = book.worksheets
+        header, *groups = sheet.iter_rows(max_col=2, values_only=True)
+    finally:
+        book.close()
+    assert header == ("mentor", "reports")
+    assert groups == [("usr_mentor_007", 7), ("usr_mentor_042", 10)]
 
     web.driver.find_element("css selector", "main details.filters summary").click()
     web.driver.find_element("css selector", "input[name=group_by][value=month]").click()

@@ -1,14 +1,17 @@
 """The reports table in a real browser: a coordinator signs in, filters and
-searches, sorts by a column, pages, downloads the view as CSV, and meets a bad
-filter; on a phone the page never scrolls sideways. Every page is checked with
-axe-core and shot at a phone's and a desk's width (browser.py)."""
+searches, sorts by a column, pages, downloads the view as CSV and as XLSX, and
+meets a bad filter; on a phone the page never scrolls sideways. Every page is
+checked with axe-core and shot at a phone's and a desk's width (browser.py)."""
 
 import csv
 import io
 from urllib.parse import parse_qs, urlsplit
 
-from reports import auth, create_app
+import openpyxl
 
+from reports import auth, create_app, formats
+
+import browser
 from conftest import CONTRACT_REPORT
 from serving import REPORTS
 
@@ -147,18 +150,35 @@ def test_a_coordinator_filters_sorts_pages_and_downloads_the_reports(web):
     web.check_page("table-page-2")
     assert not scrolls_sideways(web)
 
-    # The download link answers the view as a CSV file, to this browser's session.
-    href = web.driver.find_element("link text", "Download CSV").get_attribute("href")
+    # The downloads, side by side on a desk and wrapped on a phone, none on another.
+    for width_name, width, _ in browser.WIDTHS:
+        links = web.boxes_at(width_name, "main .downloads a")
+        assert [text for text, _ in links] == [
+            "Download CSV", "Download JSON Lines", "Download XLSX (Excel)",
+        ], width_name  # fmt: skip
+        browser.assert_targets_fit([box for _, box in links], width)
+
+    # The download links answer the view as a CSV file and as an Excel workbook,
+    # to this browser's session.
+    href, download = web.download("Download CSV")
     assert query(href) == {"status": "submitted", "q": "rain", "sort": "session_date"}
-    cookie = web.driver.get_cookie("session")
-    download = web.server.request(
-        "GET", href.removeprefix(web.base_url), headers={"Cookie": f"session={cookie['value']}"}
-    )
-    assert download.status == 200, download
     assert download.content_type == "text/csv; charset=utf-8"
     assert download.headers["Content-Disposition"].startswith('attachment; filename="reports-')
-    rows = list(csv.DictReader(io.StringIO(download.raw.decode())))
+    rows = list(csv.DictReader(io.StringIO(download.raw.decode("utf-8-sig"))))
     assert [row["report_id"] for row in rows] == rainy[::-1]  # by session date
+    href, workbook = web.download("Download XLSX (Excel)")
+    assert query(href) == {"status": "submitted", "q": "rain", "sort": "session_date"}
+    assert workbook.content_type == formats.XLSX
+    disposition = workbook.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="reports-')
+    assert disposition.endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(workbook.raw), read_only=True)
+    try:
+        (sheet,) = book.worksheets
+        ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    finally:
+        book.close()
+    assert ids == rainy[::-1]
 
     # A bad filter is shown next to its field, and the table is not.
     web.open("/reports?session_date_from=2026-03-10&session_date_to=2026-03-01")

@@ -8,60 +8,12 @@ import json
 import sqlite3
 
 import pytest
+from exporting import AWKWARD, REPORTS, api_reports, every_report, import_file
 
-from reports import create_app, db, formats
+from reports import formats
 from reports.db import get_db
 
 from conftest import CONTRACT_REPORT
-
-REPORTS = "/api/v1/reports"
-# Text that a CSV or a spreadsheet could mangle, each in a report of its own.
-AWKWARD = [
-    'commas, and "quotes"',
-    "two\nlines\r\nand CRLF",
-    "emoji 🎉 and ünïcödé",
-    '=HYPERLINK("http://evil")',
-    "+49 30 1234",
-    "-minus",
-    "@mention",
-    "\tleading tab",
-    "\rleading CR",
-    "'already quoted",
-    "مرحبا، هذا نص من اليمين إلى اليسار",
-    "_x0041_ looks like an escape",
-    "",
-]
-
-
-@pytest.fixture
-def awkward_reports(client):
-    """One report per awkward text, in every free-text field, the last submitted."""
-    ids = []
-    for number, text in enumerate(AWKWARD):
-        fields = {
-            **CONTRACT_REPORT["fields"],
-            "session_topic": f"Topic {number} {text}",
-            "challenges_noted": text,
-            "mentor_notes": text,
-            "way_forward": text,
-            "follow_up_needed": number % 2 == 0,
-            "duration_minutes": 30 + number,
-        }
-        created = client.post(REPORTS, json={**CONTRACT_REPORT, "fields": fields})
-        assert created.status_code == 201, created.json
-        ids.append(created.json["report_id"])
-    client.put(f"{REPORTS}/{ids[-1]}", json={"status": "submitted"})
-    return ids
-
-
-def api_reports(client, ids):
-    """Each report as GET reads it, with its review as GET .../review reads it."""
-    reports = {}
-    for report_id in ids:
-        review = client.get(f"{REPORTS}/{report_id}/review").json
-        del review["report_id"]
-        reports[report_id] = {**client.get(f"{REPORTS}/{report_id}").json, "review": review}
-    return reports
 
 
 def parsed_csv(data):
@@ -106,14 +58,6 @@ def test_a_csv_starts_with_a_byte_order_mark_for_spreadsheets(client, awkward_re
     assert {"emoji 🎉 and ünïcödé", "مرحبا، هذا نص من اليمين إلى اليسار"} <= notes
 
 
-@pytest.fixture
-def reviewed(client, awkward_reports):
-    """The submitted one of the awkward reports, reviewed with an awkward comment."""
-    review = {"review_state": "has_issues", "comment": '=cmd|" /C calc"!A0, and "more"'}
-    assert client.put(f"{REPORTS}/{awkward_reports[-1]}/review", json=review).status_code == 200
-    return awkward_reports[-1]
-
-
 def test_every_export_holds_the_review(client, awkward_reports, reviewed):
     csv_rows = parsed_csv(client.get(f"{REPORTS}?format=csv").data)
     lines = client.get(f"{REPORTS}?format=ndjson").data.decode().splitlines()
@@ -140,7 +84,9 @@ def test_an_export_is_a_file_named_for_its_list_and_the_day(client, clock):
     disposition = {
         f"{REPORTS}?format=csv": "reports-2026-03-20.csv",
         f"{REPORTS}?format=ndjson&status=draft": "reports-2026-03-20.ndjson",
-        f"{REPORTS}/by-activity/act_7b4e9f2a?format=xlsx": "reports-by-activity-act_7b4e9f2a-2026-03-20.xlsx",
+        f"{REPORTS}/by-activity/act_7b4e9f2a?format=xlsx": (
+            "reports-by-activity-act_7b4e9f2a-2026-03-20.xlsx"
+        ),
         f"{REPORTS}/by-mentor/usr_042?format=csv": "reports-by-mentor-usr_042-2026-03-20.csv",
         f"{REPORTS}/summary?group_by=month&format=csv": "summary-by-month-2026-03-20.csv",
         f"{REPORTS}/summary?group_by=org&format=xlsx": "summary-by-org-2026-03-20.xlsx",
@@ -214,24 +160,6 @@ def test_an_export_is_not_paged(client, paging):
 
 
 # Import -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def second_app(tmp_path):
-    """Another instance with its own empty database, to import into."""
-    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "second.sqlite")})
-    db.init_db(app.config["DATABASE"])
-    return app
-
-
-def import_file(app, path, *options):
-    return app.test_cli_runner().invoke(args=["import", str(path), *options])
-
-
-def every_report(app):
-    client = app.test_client()
-    lines = client.get(f"{REPORTS}?format=ndjson&sort=created_at").data.decode().splitlines()
-    return sorted(map(json.loads, lines), key=lambda report: report["report_id"])
 
 
 @pytest.mark.parametrize("export", ["csv", "ndjson"])

@@ -141,7 +141,7 @@ def test_a_filter_that_the_path_gives_already_is_a_422(client, reports):
         ("org_id=not+an+id", "org_id"),
         ("session_date_from=2026-04-01&session_date_to=2026-03-01", "session_date_to"),
         ("submitted_from=2026-04-01&submitted_to=2026-03-01", "submitted_to"),
-        ("format=xlsx", "format"),
+        ("format=xls", "format"),
     ],
 )
 def test_a_bad_filter_is_a_422_that_names_it(client, reports, query, field):

@@ -191,6 +191,9 @@ def keep_putting(server, report_ids, stop, done, count):
 
 
 PUTS = 1000
+# An export larger than waitress buffers for a client (its outbuf high
+# watermark, 16 MiB), so that one whose client reads nothing is held up halfway.
+STALLED = f"{REPORTS}?format=ndjson"
 
 
 def test_sixteen_stalled_exports_starve_no_one_and_pin_no_wal(tmp_path, seeded):
@@ -200,7 +203,7 @@ def test_sixteen_stalled_exports_starve_no_one_and_pin_no_wal(tmp_path, seeded):
     with Server(tmp_path, database) as server:
         paths = [f"{REPORTS}/{ids[n % len(ids)]}" for n in range(150)]
         baseline = timed_gets(server, paths[:50] + ["/healthz"] * 50)
-        stalled = [stalled_export(server) for _ in range(16)]
+        stalled = [stalled_export(server, STALLED) for _ in range(16)]
         stop, done = threading.Event(), [0]
         # Each PUT adds about 70 KiB to the WAL: 1000 of them are some 70 MiB
         # unless checkpoints can reset it, which a read snapshot held open prevents.

@@ -112,9 +112,9 @@ def test_every_contract_example_matches_its_own_schema(document):
                         assert conforms(document, media["schema"], media["example"]), media
                         checked += 1
     # The contract's seven responses and two request bodies, the CSV and NDJSON
-    # exports of the three lists, the summary, the deleted ids, the review's
-    # three, the history and restore, and the health check.
-    assert checked == 9 + 3 * 2 + 2 + 3 + 2 + 1
+    # exports of the three lists, the summary and its CSV, the deleted ids, the
+    # review's three, the history and restore, and the health check.
+    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1
 
 
 def test_the_request_shapes_come_from_the_marshmallow_schemas(document):

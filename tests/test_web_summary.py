@@ -1,13 +1,19 @@
 """The summary page: the API's summary, per month, mentor, activity or
 organisation, for the same filters in the same query string; a mentor's own
-figures only; filter errors next to their fields; and per month the charts of
-reports and attendance, drawn on the server as SVG."""
+figures only; filter errors next to their fields; per month the charts of
+reports and attendance, drawn on the server as SVG; and the same summary
+downloaded as the API's CSV or XLSX file."""
 
+import csv
 import html
+import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
+
+from reports import formats
 
 from conftest import CONTRACT_REPORT
 from web_helpers import text
@@ -227,7 +233,7 @@ def test_no_matching_report_says_so_without_a_table_or_chart(browsers, varied):
     body = text(browsers["coordinator"].get("/summary?submitted_to=2000-01-01"))
 
     assert "No reports match these filters." in body
-    assert "<table" not in body and "<svg" not in body
+    assert "<table" not in body and "<svg" not in body and "Download" not in body
 
 
 def test_empty_form_fields_and_names_of_other_pages_are_left_out(browsers, varied):
@@ -385,6 +391,133 @@ def test_a_filter_given_twice_is_an_error_on_it(browsers):
 
     assert page.status_code == 422
     assert '<a href="#status">Give this filter once.</a>' in text(page)
+
+
+# Downloads --------------------------------------------------------------------------------
+
+DOWNLOADS = {"csv": "Download CSV", "xlsx": "Download XLSX (Excel)"}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": formats.XLSX}
+
+
+def download_links(body):
+    """{label: (path, query)} of the page's download links."""
+    found = re.search(r'<p class="downloads">(.*?)</p>', body, re.DOTALL)
+    if found is None:
+        return {}
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', found.group(1))
+    return {
+        label: (urlsplit(html.unescape(href)).path, parse_qs(urlsplit(html.unescape(href)).query))
+        for href, label in links
+    }
+
+
+def summary_rows(response):
+    """{column: value} of each group of a summary's CSV (which starts with a
+    byte-order mark) or XLSX file, the latter read by openpyxl in read-only mode."""
+    assert response.status_code == 200, text(response)
+    data = response.get_data()
+    if response.mimetype == formats.XLSX:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        try:
+            (sheet,) = book.worksheets
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows)
+            return [dict(zip(header, row, strict=True)) for row in rows]
+        finally:
+            book.close()
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_the_summary_offers_its_own_grouping_and_filters_as_csv_and_xlsx(browsers, varied):
+    body = text(browsers["viewer"].get("/summary?group_by=org&status=submitted&q=&sort=x"))
+    by_month = text(browsers["viewer"].get("/summary?follow_up_needed=true"))
+
+    for links, query in (
+        (download_links(body), {"group_by": ["org"], "status": ["submitted"]}),
+        (download_links(by_month), {"group_by": ["month"], "follow_up_needed": ["true"]}),
+    ):
+        assert links == {
+            label: (f"/summary.{export}", query) for export, label in DOWNLOADS.items()
+        }
+
+
+@pytest.mark.parametrize("export", ["csv", "xlsx"])
+@pytest.mark.parametrize("group_by", GROUPINGS)
+def test_a_summary_download_is_the_api_s_summary_of_the_groups_shown(
+    browsers, client, tokens, clock, varied, group_by, export
+):
+    query = {"group_by": group_by, "status": "submitted"}
+    page = browsers["viewer"].get("/summary", query_string=query)
+    path, link_query = download_links(text(page))[DOWNLOADS[export]]
+
+    with browsers["viewer"].get(path, query_string=link_query) as download:
+        assert download.headers["Content-Type"] == CONTENT_TYPES[export]
+        assert download.headers["Content-Disposition"] == (
+            f'attachment; filename="summary-by-{group_by}-2026-03-20.{export}"'
+        )
+        downloaded, data = summary_rows(download), download.get_data()
+    api_query = {**query, "format": export}
+    with client.get(SUMMARY, query_string=api_query, headers=tokens["viewer"]) as api:
+        exported, api_data = summary_rows(api), api.get_data()
+
+    assert downloaded == exported
+    if export == "csv":
+        assert data == api_data
+    assert list(downloaded[0]) == list(formats.summary_columns(group_by))
+    shown = cells(text(page))
+    assert len(shown) >= 2
+    assert [str(row[group_by]) for row in downloaded] == [row[0] for row in shown]
+    assert [str(row["reports"]) for row in downloaded] == [row[1] for row in shown]
+
+
+def test_a_summary_download_without_a_grouping_is_per_month(browsers, clock, varied):
+    with browsers["coordinator"].get("/summary.xlsx") as download:
+        assert download.headers["Content-Disposition"] == (
+            'attachment; filename="summary-by-month-2026-03-20.xlsx"'
+        )
+        months = [row["month"] for row in summary_rows(download)]
+
+    assert months == ["2025-11", "2026-01", "2026-02", "2026-03", None]
+
+
+@pytest.mark.parametrize("export", ["csv", "xlsx"])
+def test_a_mentor_s_summary_download_holds_its_own_reports_only(browsers, varied, export):
+    with browsers["mentor"].get(f"/summary.{export}?group_by=mentor") as download:
+        (own,) = summary_rows(download)
+    with browsers["mentor"].get(f"/summary.{export}?group_by=activity") as download:
+        activities = summary_rows(download)
+    with browsers["mentor"].get(f"/summary.{export}?peer_mentor_id={OTHER_MENTOR}") as theirs:
+        others = summary_rows(theirs)
+    with browsers["coordinator"].get(f"/summary.{export}?group_by=mentor") as download:
+        everyone = summary_rows(download)
+
+    assert own["mentor"] == MENTOR and int(own["reports"]) == 4
+    assert sum(int(row["reports"]) for row in activities) == 4
+    assert others == []
+    assert {row["mentor"] for row in everyone} == {MENTOR, OTHER_MENTOR}
+
+
+@pytest.mark.parametrize("export", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("query", "name"), [("status=finished", "status"), ("group_by=week", "group_by")]
+)
+def test_a_summary_download_with_a_bad_query_is_the_page_with_its_error(
+    browsers, varied, export, query, name
+):
+    response = browsers["coordinator"].get(f"/summary.{export}?{query}")
+
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert f'<li><a href="#{name}">' in text(response)
+    assert f'id="{name}-error"' in text(response)
+    assert "<table" not in text(response) and "Download" not in text(response)
+
+
+@pytest.mark.parametrize("path", ["/summary.csv", "/summary.xlsx?group_by=org"])
+def test_without_a_session_a_summary_download_sends_you_to_sign_in(browsers, path):
+    response = browsers["none"].get(path)
+
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
 
 
 # Escaping ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The reports table: the API's filters in the query string narrow it, its
 column headers sort it, it pages with the total, a bad filter is shown next to
-its field, and the current view downloads as CSV or JSON Lines; a mentor sees
-and downloads its own reports only."""
+its field, and the current view downloads as CSV, JSON Lines or XLSX; a mentor
+sees and downloads its own reports only."""
 
 import csv
 import io
@@ -11,9 +11,10 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
 
-from reports import limits
+from reports import formats, limits, workbook
 
 from conftest import CONTRACT_REPORT
 from web_helpers import text
@@ -60,11 +61,35 @@ def query_of(url):
 
 
 def downloaded_ids(response):
-    """The report ids of a CSV or JSON Lines download."""
+    """The report ids of a CSV, JSON Lines or XLSX download, in its order."""
+    return [row["report_id"] for row in downloaded_rows(response)]
+
+
+def downloaded_rows(response):
+    """The rows of a download: {column: value} of a CSV (which starts with a
+    byte-order mark) or an XLSX sheet, or the objects of JSON Lines."""
     assert response.status_code == 200, text(response)
+    data = response.get_data()
+    if response.mimetype == formats.XLSX:
+        return sheet_rows(data)
     if response.mimetype == "text/csv":
-        return [row["report_id"] for row in csv.DictReader(io.StringIO(text(response)))]
-    return [json.loads(line)["report_id"] for line in text(response).splitlines()]
+        assert data.startswith(b"\xef\xbb\xbf")
+        return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def sheet_rows(data):
+    """{column: value} of each row below the header of an XLSX workbook's one
+    sheet, read back by openpyxl in read-only mode."""
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        (sheet,) = book.worksheets
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows)
+        assert header == formats.COLUMNS
+        return [dict(zip(header, row, strict=True)) for row in rows]
+    finally:
+        book.close()
 
 
 # Filters ------------------------------------------------------------------------------
@@ -163,9 +188,10 @@ def test_a_form_s_blank_fields_are_dropped_from_the_address(browsers, add):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/reports?status=submitted&sort=-session_date"
-    download = browsers["coordinator"].get("/reports.csv?status=&sort=-session_date")
-    assert download.status_code == 302
-    assert download.headers["Location"] == "/reports.csv?sort=-session_date"
+    for export in ("csv", "ndjson", "xlsx"):
+        download = browsers["coordinator"].get(f"/reports.{export}?status=&sort=-session_date")
+        assert download.status_code == 302
+        assert download.headers["Location"] == f"/reports.{export}?sort=-session_date"
 
 
 def test_the_form_shows_the_filters_in_force_and_is_open_only_then(browsers, add):
@@ -420,7 +446,7 @@ def test_no_reports_says_so(browsers, add):
     add("One")
     body = text(browsers["coordinator"].get("/reports?status=draft"))
     assert "0 reports (page 1 of 1)" in body and "No reports match these filters." in body
-    assert "Download CSV" not in body
+    assert "Download CSV" not in body and "Download XLSX" not in body
 
 
 # Who sees what ----------------------------------------------------------------------------
@@ -445,17 +471,48 @@ def test_a_mentor_asking_for_another_mentor_s_reports_gets_none(browsers, add):
     add("Not mine", OTHER_MENTOR)
 
     page = browsers["mentor"].get(f"/reports?peer_mentor_id={OTHER_MENTOR}")
-    download = browsers["mentor"].get(f"/reports.csv?peer_mentor_id={OTHER_MENTOR}")
 
     assert topics(page) == [] and "0 reports" in text(page)
     assert "Not mine" not in text(page)
-    assert downloaded_ids(download) == []
+    for export in ("csv", "ndjson", "xlsx"):
+        with browsers["mentor"].get(f"/reports.{export}?peer_mentor_id={OTHER_MENTOR}") as download:
+            assert downloaded_ids(download) == [], export
     # The filter it gave is shown, so that the empty table explains itself.
     assert f'name="peer_mentor_id" type="text" value="{OTHER_MENTOR}"' in text(page)
 
 
+def test_a_mentor_s_xlsx_holds_its_own_reports_only(browsers, add):
+    mine = [add("Mine"), add("Mine too", status="draft")]
+    add("Not mine", OTHER_MENTOR)
+
+    with browsers["mentor"].get("/reports.xlsx?sort=created_at") as download:
+        rows = downloaded_rows(download)
+    with browsers["coordinator"].get("/reports.xlsx?sort=created_at") as download:
+        everyone = downloaded_rows(download)
+
+    assert [row["report_id"] for row in rows] == mine
+    assert {row["peer_mentor_id"] for row in rows} == {MENTOR}
+    assert len(everyone) == 3 and OTHER_MENTOR in {row["peer_mentor_id"] for row in everyone}
+
+
+def test_the_table_offers_its_view_as_csv_json_lines_and_xlsx(browsers, add):
+    add("One")
+
+    body = text(browsers["viewer"].get("/reports?status=submitted"))
+
+    downloads = re.search(r'<p class="downloads">(.*?)</p>', body, re.S).group(1)
+    assert [
+        (unescape(href), label)
+        for href, label in re.findall(r'<a href="([^"]+)">([^<]+)</a>', downloads)
+    ] == [
+        ("/reports.csv?status=submitted", "Download CSV"),
+        ("/reports.ndjson?status=submitted", "Download JSON Lines"),
+        ("/reports.xlsx?status=submitted", "Download XLSX (Excel)"),
+    ]
+
+
 @pytest.mark.parametrize("who", ["coordinator", "viewer", "mentor"])
-@pytest.mark.parametrize("export", ["csv", "ndjson"])
+@pytest.mark.parametrize("export", ["csv", "ndjson", "xlsx"])
 def test_a_download_holds_exactly_the_table_s_reports_in_its_order(browsers, add, who, export):
     later = add("Mine, later", fields={"session_date": "2026-03-03"})
     earlier = add("Mine, earlier", fields={"session_date": "2026-03-01"})
@@ -466,27 +523,33 @@ def test_a_download_holds_exactly_the_table_s_reports_in_its_order(browsers, add
 
     page = browsers[who].get("/reports?participant_engagement=high&sort=session_date")
     (href,) = links(page, containing=f"/reports.{export}")
-    download = browsers[who].get(href)
+    with browsers[who].get(href) as download:
+        downloaded = downloaded_ids(download)
 
     assert query_of(href) == {"participant_engagement": "high", "sort": "session_date"}
     assert [report_id for report_id, _ in TOPIC.findall(text(page))] == expected
-    assert downloaded_ids(download) == expected
+    assert downloaded == expected
 
 
 @pytest.mark.parametrize(
-    ("export", "mimetype"), [("csv", "text/csv"), ("ndjson", "application/x-ndjson")]
+    ("export", "content_type"),
+    [
+        ("csv", "text/csv; charset=utf-8"),
+        ("ndjson", "application/x-ndjson"),
+        ("xlsx", formats.XLSX),
+    ],
 )
-def test_a_download_is_a_file_named_for_today(browsers, add, clock, export, mimetype):
+def test_a_download_is_a_file_named_for_today(browsers, add, clock, export, content_type):
     add("Dated")
     clock.advance(days=3)
 
-    download = browsers["viewer"].get(f"/reports.{export}")
-
-    assert download.status_code == 200 and download.mimetype == mimetype
-    assert download.headers["Content-Disposition"] == (
-        f'attachment; filename="reports-2026-03-23.{export}"'
-    )
-    assert len(downloaded_ids(download)) == 1
+    with browsers["viewer"].get(f"/reports.{export}") as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Type"] == content_type
+        assert download.headers["Content-Disposition"] == (
+            f'attachment; filename="reports-2026-03-23.{export}"'
+        )
+        assert len(downloaded_ids(download)) == 1
 
 
 def test_a_csv_download_is_the_api_s_export(browsers, client, tokens, add):
@@ -498,22 +561,63 @@ def test_a_csv_download_is_the_api_s_export(browsers, client, tokens, add):
     api = client.get(f"{REPORTS}?format=csv&status=submitted", headers=tokens["coordinator"])
 
     assert downloaded == api.get_data()
+    assert downloaded.startswith("\ufeffreport_id,".encode())
     assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
-def test_a_download_with_a_bad_filter_shows_the_table_s_errors(browsers):
-    response = browsers["coordinator"].get("/reports.csv?session_date_from=yesterday")
+def test_an_xlsx_download_is_the_api_s_export(browsers, client, tokens, add, review):
+    review(add("Same", fields={"mentor_notes": "=SUM(A1)"}), "has_issues", "Count again")
+    add("Draft", status="draft")
+
+    with browsers["coordinator"].get("/reports.xlsx?status=submitted") as download:
+        downloaded = downloaded_rows(download)
+    with client.get(
+        f"{REPORTS}?format=xlsx&status=submitted", headers=tokens["coordinator"]
+    ) as api:
+        assert api.status_code == 200
+        exported = sheet_rows(api.get_data())
+
+    assert downloaded == exported and len(downloaded) == 1
+    (row,) = downloaded
+    assert row["mentor_notes"] == "=SUM(A1)"
+    assert (row["review_state"], row["review_comment"]) == ("has_issues", "Count again")
+
+
+@pytest.mark.parametrize("export", ["csv", "ndjson", "xlsx"])
+def test_a_download_with_a_bad_filter_shows_the_table_s_errors(browsers, export):
+    response = browsers["coordinator"].get(f"/reports.{export}?session_date_from=yesterday")
 
     assert response.status_code == 422 and response.mimetype == "text/html"
     assert 'id="session_date_from-error"' in text(response)
 
 
-def test_a_download_while_every_export_slot_is_taken_is_a_503_page(app, browsers, add):
+def test_an_xlsx_of_more_reports_than_a_sheet_holds_shows_the_table_s_message(
+    app, browsers, add, monkeypatch
+):
+    for topic in ("One", "Two", "Three"):
+        add(topic)
+    monkeypatch.setattr(workbook, "MAX_ROWS", 3)
+
+    response = browsers["coordinator"].get("/reports.xlsx?status=submitted")
+
+    body = unescape(text(response))
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert "An XLSX sheet holds at most 2 rows below its header." in body
+    assert "<table" not in body
+    assert '<option value="submitted" selected>' in body  # the view is kept
+    with app.app_context():
+        assert limits.slots("export").taken == 0
+    with browsers["coordinator"].get("/reports.xlsx?q=one") as narrowed:
+        assert len(downloaded_ids(narrowed)) == 1
+
+
+@pytest.mark.parametrize("export", ["csv", "xlsx"])
+def test_a_download_while_every_export_slot_is_taken_is_a_503_page(app, browsers, add, export):
     add("Waiting")
     with app.app_context():
         taken = [limits.take("export") for _ in range(app.config["MAX_EXPORTS"])]
     try:
-        response = browsers["coordinator"].get("/reports.csv")
+        response = browsers["coordinator"].get(f"/reports.{export}")
     finally:
         for slot in taken:
             slot.release()
@@ -522,11 +626,13 @@ def test_a_download_while_every_export_slot_is_taken_is_a_503_page(app, browsers
     assert response.headers["Retry-After"] == "5"
     assert "<h1>Service Unavailable</h1>" in text(response)
     assert "as many exports as it allows at once" in text(response)
-    assert browsers["coordinator"].get("/reports.csv").status_code == 200
+    with browsers["coordinator"].get(f"/reports.{export}") as again:
+        assert again.status_code == 200
 
 
 @pytest.mark.parametrize(
-    "path", ["/reports", "/reports?status=draft", "/reports.csv", "/reports.ndjson"]
+    "path",
+    ["/reports", "/reports?status=draft", "/reports.csv", "/reports.ndjson", "/reports.xlsx"],
 )
 def test_no_session_is_sent_to_sign_in(browsers, path):
     response = browsers["none"].get(path)

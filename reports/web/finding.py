@@ -1,5 +1,5 @@
 """The reports table: the reports that match the API's own filters, sorted and
-a page at a time, and the same view downloaded as CSV or JSON Lines.
+a page at a time, and the same view downloaded as CSV, JSON Lines or XLSX.
 
 The query string is the API's (the same names, loaded by the same schemas), so
 a view can be bookmarked and shared, and reads like the API's URL of it."""
@@ -98,19 +98,21 @@ def reports():
 
 @bp.get("/reports.csv", defaults={"export": "csv"})
 @bp.get("/reports.ndjson", defaults={"export": "ndjson"})
+@bp.get("/reports.xlsx", defaults={"export": "xlsx"})
 @login_required
 def download_reports(export):
-    """Every report of the table's view, whole, as a CSV or JSON Lines file."""
+    """Every report of the table's view, whole, as a CSV, JSON Lines or XLSX
+    file. A bad query, or more reports than a sheet holds, is the table's page
+    with what is wrong."""
     tidy = _tidy_url("web.download_reports", export=export)
     if tidy is not None:
         return redirect(tidy)
     try:
         query = download_query_schema.load(single_valued(request.args), unknown=EXCLUDE)
+        reports = service.all_reports(_filters(query), query["sort"])
+        return formats.export_response(export, reports, f"reports-{clock.today()}.{export}")
     except ValidationError as error:
         return _table(request.args.to_dict(), error.messages)
-    reports = service.all_reports(_filters(query), query["sort"])
-    filename = f"reports-{clock.today()}.{export}"
-    return formats.export_response(export, reports, filename)
 
 
 def _tidy_url(endpoint, **values):

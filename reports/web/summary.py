@@ -1,11 +1,12 @@
 """The summary page: the API's summary of the reports per month, mentor,
 activity or organisation, for the same filters in the same query string, and
-per month two bar charts, of reports and of attendance, drawn on the server."""
+per month two bar charts, of reports and of attendance, drawn on the server.
+The same summary downloads as the API's CSV or XLSX file."""
 
 from flask import g, render_template, request, url_for
 from marshmallow import ValidationError
 
-from reports import chart, service
+from reports import chart, clock, formats, service
 from reports.schemas import ENGAGEMENT_LEVELS, FILTERS, summary_query_schema
 from reports.web import bp, login_required
 
@@ -31,21 +32,15 @@ SUMMED = (
 def summary():
     """The figures per group of the reports that match the filters (a mentor's
     own only, as the API's summary); per month, the charts."""
-    values, errors = _query_values()
-    query = {}
-    if not errors:
-        try:
-            query = summary_query_schema.load({"group_by": "month", **values})
-        except ValidationError as error:
-            errors = {name: _first(messages) for name, messages in error.messages.items()}
+    values, query, errors = _summary_query()
     if errors:
-        errors = dict(sorted(errors.items(), key=lambda item: _form_position(item[0])))
-        return render_template(
-            "web/summary.html", values=values, errors=errors, **_form_context(values)
-        ), 422
+        return _refused(values, errors)
     group_by = query["group_by"]
-    filters = {name: query[name] for name in FILTERS if name in query}
-    groups = service.summary({**filters, "owner": g.caller.owner}, group_by)
+    groups = _groups(query)
+
+    def download_url(export):
+        return url_for("web.download_summary", export=export, **{**values, "group_by": group_by})
+
     return render_template(
         "web/summary.html",
         values=values,
@@ -54,8 +49,50 @@ def summary():
         rows=[_row(group, group_by, values) for group in groups],
         totals=_totals(groups),
         charts=_charts(groups) if group_by == "month" else None,
+        download_url=download_url,
         **_form_context(values),
     )
+
+
+@bp.get("/summary.csv", defaults={"export": "csv"})
+@bp.get("/summary.xlsx", defaults={"export": "xlsx"})
+@login_required
+def download_summary(export):
+    """The summary the page shows, for the same grouping and filters, as the
+    API's CSV or XLSX file; a bad query is the page with what is wrong."""
+    values, query, errors = _summary_query()
+    if errors:
+        return _refused(values, errors)
+    group_by = query["group_by"]
+    filename = f"summary-by-{group_by}-{clock.today()}.{export}"
+    return formats.summary_response(export, group_by, _groups(query), filename)
+
+
+def _summary_query():
+    """The query string's values, the summary's query loaded from them (by
+    month unless it says otherwise), and the errors of each name."""
+    values, errors = _query_values()
+    query = {}
+    if not errors:
+        try:
+            query = summary_query_schema.load({"group_by": "month", **values})
+        except ValidationError as error:
+            errors = {name: _first(messages) for name, messages in error.messages.items()}
+    return values, query, errors
+
+
+def _groups(query):
+    """The API's summary of the query (a mentor's own reports only)."""
+    filters = {name: query[name] for name in FILTERS if name in query}
+    return service.summary({**filters, "owner": g.caller.owner}, query["group_by"])
+
+
+def _refused(values, errors):
+    """The page with the form as given and each error at its field (422)."""
+    errors = dict(sorted(errors.items(), key=lambda item: _form_position(item[0])))
+    return render_template(
+        "web/summary.html", values=values, errors=errors, **_form_context(values)
+    ), 422
 
 
 def _query_values():
