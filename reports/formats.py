@@ -67,11 +67,7 @@ SUMMARY_FIGURES = (
     "reports", "submitted", "drafts", "attendance_total", "attendance_average",
     "duration_minutes_total", *ENGAGEMENT_COLUMNS, "follow_ups_needed",
 )  # fmt: skip
-SUMMARY_KINDS = {
-    **dict.fromkeys(SUMMARY_FIGURES, "integer"),
-    "attendance_average": "number",
-    "month": "text",
-}
+SUMMARY_KINDS = {**dict.fromkeys(SUMMARY_FIGURES, "integer"), "attendance_average": "number"}
 
 
 def export_values(report):
