@@ -1,20 +1,47 @@
-"""Benchmark every endpoint against the framework's floor, in one run.
+"""Benchmark every endpoint against the framework's floor and a peer, in one run.
 
-    python bench/run.py --reports 10000
-    python bench/run.py --reports 1000000
+    python bench/run.py --reports 100000     # the everyday size
+    python bench/run.py --reports 1000000    # the README's table
 
-Seeds (once, cached in bench/data/) a database of N reports, starts a bare
-Flask route on waitress as the baseline and then the real `python app.py` on a
-copy of the database, and drives each with wrk: the server pinned to one core,
-wrk to the other. Prints req/s, p50 and p99, the ratio to the baseline (the mean
-of a run before and a run after the endpoints) and the server's peak RSS per
-endpoint, and writes them to bench/results-N.json.
-Needs wrk (`apt-get install wrk`).
+Seeds (once, cached in bench/data/) a database of N reports and, on a copy of
+it, measures the service as it runs in production, every feature on: a
+coordinator token and a mentor token (for the mentor with the most reports)
+are in force and every request bears one, and the server writes its request
+log to DATA/server.log. It starts a bare Flask route on waitress (the
+baseline, once before everything and once after) and the real `python app.py`
+(with REPORTS_MAX_SEARCHES set to the connections, so that searches are
+served, not refused), and drives each endpoint with wrk, the server pinned to
+one core and wrk to the other: a report by id; page 1, a deep page and a
+cursor page of each of the three lists; the filtered and the search page as a
+coordinator and as the mentor; both of those by one client alone; POST, with
+and without an Idempotency-Key, and PUT. Then it streams the whole CSV, NDJSON
+and XLSX exports once each, and reads the server's peak RSS after the
+endpoints and after the exports.
+
+Then, in the same run:
+- the peer: Datasette serving a copy of the seeded database (`datasette serve
+  -i`, on the same core), a report by its primary key and a mentor's 20 newest,
+  and our req/s against its (`pip install -e '.[bench]'`; without it, no peer);
+- the cost of each feature: for each switch of bench/server.py, a server
+  without that one feature on a fresh copy of the database, on the endpoints
+  where it costs, against the same endpoints with every feature on;
+- when N is over 10,000, the lists' page 1 on a 10,000-report database too,
+  with a server of its own: how each list's p50 grows with N.
+
+Prints req/s, p50 and p99, the ratio to the baseline and the server's peak
+RSS per endpoint, and the tables of the rest, and writes all of it to
+bench/results-N.json. Needs wrk (`apt-get install wrk`).
+
+    python bench/run.py --reports 100000 --profile --only "GET /reports/<id>"
+
+runs bench/server.py --profile instead: one endpoint for --duration, then the
+top of where the server's time went (the pstats file is kept in DATA).
 
     python bench/run.py --reports 100000 --pages --check
 
 times the web pages instead (bench/pages.py), one client, and fails unless
-each page's p50 is under 50 ms; `--profile NAME` shows where a page's time goes.
+each page's p50 is under 50 ms; `--pages --profile --only NAME` shows where a
+page's time goes.
 
     python bench/run.py --reports 1000000 --exports
 
@@ -26,11 +53,15 @@ bench/results-exports-N.json. Needs no wrk.
 
 import argparse
 import hashlib
+import importlib.metadata
+import importlib.util
 import json
+import math
 import os
 import re
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,12 +69,14 @@ import tempfile
 import time
 import urllib.request
 import zipfile
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pages
 
-from reports import auth, create_app
+from reports import auth, create_app, db
 from reports.schemas import encode_cursor
 
 BENCH = Path(__file__).resolve().parent
@@ -52,6 +85,48 @@ LIMIT = 20
 EXPORTS = ("csv", "ndjson", "xlsx")
 # The cells a sheet spans, written at the start of its XML: A1:AB1000001.
 DIMENSION = re.compile(rb'<dimension ref="[A-Z]+[0-9]+:[A-Z]+([0-9]+)"')
+SEARCH = "q=eviction&status=submitted"
+# A server's peak RSS above this is worth a look.
+RSS_FLAG_MIB = 80
+# Above this many reports, the lists' page 1 is measured at this many too.
+SCALING_REPORTS = 10_000
+SCALING_ROWS = ("GET /reports page 1", "GET /by-activity page 1", "GET /by-mentor page 1")
+# The endpoints on which each switch of bench/server.py is measured.
+FEATURES = {
+    "request-log": ("GET /reports/<id>",),
+    "token-check": ("GET /reports/<id>",),
+    "change-record": ("PUT /reports/<id>", "POST /reports"),
+    "fts-triggers": ("PUT /reports/<id>", "POST /reports"),
+    "counts": ("GET /reports filtered page 1", "GET /by-mentor page 1"),
+    "group-commit": ("POST /reports",),
+}
+IDEMPOTENT_POST = "POST /reports, Idempotency-Key"
+
+
+class Endpoint(NamedTuple):
+    """One row: what wrk asks (requests.lua's KIND and QUERY), whose token it
+    sends (None: none) and, when not --connections, how many connections."""
+
+    name: str
+    kind: str
+    query: str = ""
+    role: str | None = "coordinator"
+    connections: int | None = None
+
+
+# The peer's rows, on Datasette's JSON API; {seq} and {mentor} are drawn from
+# DATA/peer.ids on every request. The table's JSON counts the matches as ours
+# does, and suggests facets too (which `_nosuggest=1` would leave out).
+PEER_ROWS = [
+    Endpoint("Datasette row by primary key", "path", "/peer/report/{seq}.json", None),
+    Endpoint("Datasette mentor's newest 20", "path",
+             "/peer/report.json?peer_mentor_id={mentor}&_sort_desc=created_at&_size=20", None),
+]  # fmt: skip
+# (our row, the peer's row doing the same)
+PEER_RATIOS = [
+    ("GET /reports/<id>", "Datasette row by primary key"),
+    ("GET /by-mentor page 1", "Datasette mentor's newest 20"),
+]
 
 
 def pinned(core):
@@ -71,10 +146,19 @@ def seed_version():
     return made_by.hexdigest()[:8]
 
 
-def seeded_database(reports, data=BENCH / "data"):
+def seeded_file(reports, data=BENCH / "data"):
+    """Where the seeded database of `reports` reports is cached."""
+    return Path(data) / f"reports-{reports}-{seed_version()}.sqlite"
+
+
+def seeded_database(reports, data=BENCH / "data", working="run.sqlite"):
+    """A fresh copy, DATA/`working`, of the database of `reports` reports (seeded
+    first if it is not cached yet), and its ids file. Each `working` name is
+    for one server: a file made again at a path that this process opened
+    before is a database gone, to the service (reports/db.py)."""
     data = Path(data)
     data.mkdir(parents=True, exist_ok=True)
-    seeded = data / f"reports-{reports}-{seed_version()}.sqlite"
+    seeded = seeded_file(reports, data)
     if not seeded.exists():
         # Databases of this size seeded by an older seed.py or schema.
         for stale in [*data.glob(f"reports-{reports}.sqlite*"),
@@ -87,11 +171,15 @@ def seeded_database(reports, data=BENCH / "data"):
              "--database", str(partial)])  # fmt: skip
         os.replace(f"{partial}.ids", f"{seeded}.ids")
         os.replace(partial, seeded)
-    working = data / "run.sqlite"
-    for leftover in data.glob("run.sqlite*"):
+    copy = data / working
+    remove_database(copy)
+    shutil.copyfile(seeded, copy)
+    return copy, Path(f"{seeded}.ids")
+
+
+def remove_database(path):
+    for leftover in Path(path).parent.glob(f"{Path(path).name}*"):
         leftover.unlink()
-    shutil.copyfile(seeded, working)
-    return working, Path(f"{seeded}.ids")
 
 
 def run(command, **kwargs):
@@ -112,9 +200,31 @@ def start(command, env=None, log=None):
     raise RuntimeError(f"{command} did not start")
 
 
-def stop(process):
+def stop(process, timeout=10):
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=timeout)
+
+
+@contextmanager
+def serving(command, env, log_path, stop_timeout=10):
+    """(process, base URL) of a server started with its stderr to `log_path`,
+    stopped on the way out."""
+    with open(log_path, "w") as log:
+        process, url = start(command, env, log)
+        try:
+            yield process, url
+        finally:
+            stop(process, stop_timeout)
+
+
+def service_env(database, args):
+    """The environment of a server of the service on `database`: the port the
+    system gives, and as many searches at once as there are connections."""
+    return {
+        "REPORTS_DATABASE": str(database),
+        "REPORTS_PORT": "0",
+        "REPORTS_MAX_SEARCHES": str(args.connections),
+    }
 
 
 def peak_rss_mib(process):
@@ -141,49 +251,83 @@ def wrk(url, kind, ids, query, args, secret="", connections=None):
     ]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    rate, p50, p99, non_2xx, requests = result.split()[1:]
+    rate, p50, p99, non_2xx, requests, socket_errors = result.split()[1:]
     return {
         "req_per_s": float(rate),
         "p50_ms": float(p50),
         "p99_ms": float(p99),
         "non_2xx": int(non_2xx),
+        "socket_errors": int(socket_errors),
         "requests": int(requests),
     }
 
 
+def measure_rows(url, server, rows, ids, tokens, args):
+    """Each row with wrk against the server at `url`, with the server's peak
+    RSS after it: {name: measured}. `tokens`: {role: secret}."""
+    measured = {}
+    for row in rows:
+        secret = tokens.get(row.role, "") if row.role else ""
+        measured[row.name] = wrk(url, row.kind, ids, row.query, args, secret, row.connections)
+        measured[row.name]["peak_rss_mib"] = peak_rss_mib(server)
+    return measured
+
+
 def measure_baseline(ids, args):
-    baseline, url = start([sys.executable, str(BENCH / "baseline.py")])
-    try:
+    log = Path(args.data) / "baseline.log"
+    with serving([sys.executable, str(BENCH / "baseline.py")], {}, log) as (baseline, url):
         measured = wrk(url, "baseline", ids, "", args)
         measured["peak_rss_mib"] = peak_rss_mib(baseline)
         return measured
+
+
+def most_reports(database, column):
+    """(id, reports) of the mentor or activity (`column`) with the most reports."""
+    connection = sqlite3.connect(database)
+    try:
+        return connection.execute(
+            f"SELECT {column}, count(*) FROM report GROUP BY {column} "
+            f"ORDER BY count(*) DESC, {column} LIMIT 1"
+        ).fetchone()
     finally:
-        stop(baseline)
+        connection.close()
 
 
-def coordinator_token(database):
-    """Put the API in token mode: a coordinator token in the database; its secret."""
+def make_tokens(database):
+    """Tokens in force in `database`, so that every request must bear one: a
+    coordinator's, and a mentor's for the mentor with the most reports.
+    Returns {"coordinator": secret, "mentor": secret}."""
+    mentor, _ = most_reports(database, "peer_mentor_id")
     with create_app({"DATABASE": str(database)}).app_context():
-        return auth.create_token("bench", "coordinator")
+        tokens = {
+            "coordinator": auth.create_token("bench_coordinator", "coordinator"),
+            "mentor": auth.create_token("bench_mentor", "mentor", mentor),
+        }
+    # Written whole into the file, with no writer of this process left on it.
+    db.close_database(str(database))
+    return tokens
 
 
-def deep_cursor(database, page):
-    """The cursor a client would follow to reach `page` of the unfiltered list."""
-    db = sqlite3.connect(database)
-    created_at, report_id = db.execute(
-        "SELECT created_at, report_id FROM report ORDER BY created_at DESC, seq DESC "
+def deep_cursor(database, page, column=None, value=None):
+    """The cursor a client would follow to reach `page` of the unfiltered list,
+    or of the list of one mentor or activity (`column` = `value`): it names the
+    last report of the page before."""
+    where = f"WHERE {column} = :value" if column else ""
+    connection = sqlite3.connect(database)
+    created_at, report_id = connection.execute(
+        f"SELECT created_at, report_id FROM report {where} ORDER BY created_at DESC, seq DESC "
         "LIMIT 1 OFFSET :offset",
-        {"offset": (page - 1) * LIMIT - 1},
+        {"value": value, "offset": (page - 1) * LIMIT - 1},
     ).fetchone()
-    db.close()
+    connection.close()
     return encode_cursor("-created_at", created_at, report_id, page)
 
 
 def last_month(database):
     """The filter of a coordinator's monthly question on the newest month of the data."""
-    db = sqlite3.connect(database)
-    newest = db.execute("SELECT max(created_at) FROM report").fetchone()[0]
-    db.close()
+    connection = sqlite3.connect(database)
+    newest = connection.execute("SELECT max(created_at) FROM report").fetchone()[0]
+    connection.close()
     end = datetime.strptime(newest[:10], "%Y-%m-%d").date()
     return (
         f"status=submitted&follow_up_needed=true"
@@ -191,16 +335,20 @@ def last_month(database):
     )
 
 
-def measure_export(url, server, export):
+def measure_export(url, server, export, secret=""):
     """Stream the whole export once: its time (and the time to its first byte,
     which for XLSX is the time to write the workbook), size, rows and the
     server's peak RSS. CSV and NDJSON count their rows as lines under the
     header; an XLSX is kept in a temporary file, whose sheet says its rows."""
     started = time.monotonic()
     size = lines = 0
+    asked = urllib.request.Request(
+        f"{url}/api/v1/reports?format={export}",
+        headers={"Authorization": f"Bearer {secret}"} if secret else {},
+    )
     with (
         tempfile.TemporaryFile() as kept,
-        urllib.request.urlopen(f"{url}/api/v1/reports?format={export}", timeout=1800) as answer,
+        urllib.request.urlopen(asked, timeout=1800) as answer,
     ):
         first_byte = time.monotonic() - started
         while chunk := answer.read(1 << 16):
@@ -229,44 +377,65 @@ def sheet_rows(workbook):
         return int(DIMENSION.search(sheet.read(4096))[1]) - 1
 
 
-def measure_export_alone(database, export):
+def measure_export_alone(database, export, secret, args):
     """measure_export on a server started for this export alone, with the RSS
     it had (and its peak) before the export."""
-    server, url = start(
-        [sys.executable, "app.py"], env={"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0"}
-    )
-    try:
+    log = Path(args.data) / f"server-export-{export}.log"
+    with serving([sys.executable, "app.py"], service_env(database, args), log) as (server, url):
         at_start = {
             "rss_at_start_mib": rss_mib(server),
             "peak_rss_at_start_mib": peak_rss_mib(server),
         }
-        return {**measure_export(url, server, export), **at_start}
-    finally:
-        stop(server)
+        return {**measure_export(url, server, export, secret), **at_start}
+
+
+def list_pages(name, kind, deep, cursor, path):
+    """Page 1, page `deep` and the cursor page `deep` of one list. Page 1 is
+    `kind` (of a random mentor or activity for theirs); the deep pages go to
+    `path`: the whole list, or one mentor's or one activity's."""
+    first = f"?limit={LIMIT}"
+    return [
+        Endpoint(f"{name} page 1", kind, first),
+        Endpoint(f"{name} page {deep}", "path", f"{path}{first}&page={deep}"),
+        Endpoint(f"{name} cursor page {deep}", "path",
+                 f"{path}{first}&cursor={cursor}" if deep > 1 else f"{path}{first}"),
+    ]  # fmt: skip
+
+
+def deep_page(reports):
+    """The deepest page of `reports` reports, at most page 1,000."""
+    return max(1, min(1000, math.ceil(reports / LIMIT)))
 
 
 def endpoints(reports, database):
-    """(name, wrk kind, query) of every measured endpoint."""
-    filtered = last_month(database)
+    """Every measured endpoint of the service, as Endpoint rows."""
+    filtered = f"?limit={LIMIT}&{last_month(database)}"
+    search = f"?limit={LIMIT}&{SEARCH}"
     deep = max(1, min(1000, reports // LIMIT))
-    mentor_deep = max(1, (reports // max(50, reports // 200)) // LIMIT)
+    activity, activity_reports = most_reports(database, "activity_id")
+    mentor, mentor_reports = most_reports(database, "peer_mentor_id")
+    by_activity, by_mentor = deep_page(activity_reports), deep_page(mentor_reports)
     return [
-        ("GET /reports/<id>", "get", ""),
-        ("GET /reports page 1", "list", f"?limit={LIMIT}"),
-        (f"GET /reports page {deep}", "list", f"?limit={LIMIT}&page={deep}"),
-        (f"GET /reports cursor page {deep}", "list",
-         f"?limit={LIMIT}&cursor={deep_cursor(database, deep)}" if deep > 1 else f"?limit={LIMIT}"),
-        ("GET /by-activity page 1", "by-activity", f"?limit={LIMIT}"),
-        ("GET /by-mentor page 1", "by-mentor", f"?limit={LIMIT}"),
-        (f"GET /by-mentor page {mentor_deep}", "by-mentor", f"?limit={LIMIT}&page={mentor_deep}"),
-        ("GET /reports filtered page 1", "list", f"?limit={LIMIT}&{filtered}"),
-        ("GET /reports search page 1", "list", f"?limit={LIMIT}&q=eviction&status=submitted"),
+        Endpoint("GET /reports/<id>", "get"),
+        *list_pages("GET /reports", "list", deep,
+                    deep > 1 and deep_cursor(database, deep), "/api/v1/reports"),
+        *list_pages("GET /by-activity", "by-activity", by_activity,
+                    by_activity > 1 and deep_cursor(database, by_activity, "activity_id", activity),
+                    f"/api/v1/reports/by-activity/{activity}"),
+        *list_pages("GET /by-mentor", "by-mentor", by_mentor,
+                    by_mentor > 1 and deep_cursor(database, by_mentor, "peer_mentor_id", mentor),
+                    f"/api/v1/reports/by-mentor/{mentor}"),
+        Endpoint("GET /reports filtered page 1", "list", filtered),
+        # The mentor's own: the service narrows a mentor token's lists to its reports.
+        Endpoint("GET /reports filtered page 1, mentor", "list", filtered, "mentor"),
+        Endpoint("GET /reports search page 1", "list", search),
+        Endpoint("GET /reports search page 1, mentor", "list", search, "mentor"),
         # One coordinator asking, alone: the time one answer takes.
-        ("GET /reports filtered page 1, 1 conn", "list", f"?limit={LIMIT}&{filtered}", 1),
-        ("GET /reports search page 1, 1 conn", "list",
-         f"?limit={LIMIT}&q=eviction&status=submitted", 1),
-        ("POST /reports", "post", ""),
-        ("PUT /reports/<id>", "put", ""),
+        Endpoint("GET /reports filtered page 1, 1 conn", "list", filtered, connections=1),
+        Endpoint("GET /reports search page 1, 1 conn", "list", search, connections=1),
+        Endpoint("POST /reports", "post"),
+        Endpoint(IDEMPOTENT_POST, "post-key"),
+        Endpoint("PUT /reports/<id>", "put"),
     ]  # fmt: skip
 
 
@@ -277,11 +446,18 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--output", default=None)
-    parser.add_argument("--only", default="", help="measure only endpoints containing this")
     parser.add_argument(
-        "--token", action="store_true", help="create a coordinator token and send it every time"
-    )
+        "--only", default="",
+        help="measure only the rows whose name holds this (no exports then); with --profile, "
+             "the one endpoint to profile",
+    )  # fmt: skip
     parser.add_argument("--data", default=BENCH / "data", help="where seeded databases are kept")
+    parser.add_argument(
+        "--profile", action="store_true",
+        help="the endpoint --only names, for --duration, on bench/server.py --profile, and the "
+             "top of where its time went; with --pages, cProfile the pages (--only to choose) "
+             "in this process instead of timing them",
+    )  # fmt: skip
     parser.add_argument(
         "--exports", action="store_true",
         help="measure only the exports, each from a server started for it",
@@ -304,50 +480,51 @@ def main():
     pages_options.add_argument(
         "--check", action="store_true", help="exit 1 unless every page built passes"
     )
-    pages_options.add_argument(
-        "--profile", action="store_true",
-        help="cProfile the pages (--only to choose) in this process instead of timing them",
-    )  # fmt: skip
     args = parser.parse_args()
-    if args.pages or args.profile:
+    args.data = Path(args.data).resolve()
+    if args.pages:
         sys.exit(run_pages(args))
     if args.exports:
         sys.exit(run_exports(args))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
+    sys.exit(run_profile(args) if args.profile else run_endpoints(args))
 
+
+def run_endpoints(args):
+    """The whole run: every table, written to bench/results-N.json."""
     database, ids = seeded_database(args.reports, args.data)
+    tokens = make_tokens(database)
+    mentor, mentor_reports = most_reports(database, "peer_mentor_id")
+    rows = [row for row in endpoints(args.reports, database) if args.only in row.name]
     results = {"reports": args.reports, "connections": args.connections,
-               "duration_s": args.duration, "token": args.token, "endpoints": {}}  # fmt: skip
+               "duration_s": args.duration, "max_searches": args.connections,
+               "mentor": {"id": mentor, "reports": mentor_reports}}  # fmt: skip
 
-    secret = coordinator_token(database) if args.token else ""
     first = measure_baseline(ids, args)
-
-    server, url = start(
-        [sys.executable, "app.py"], env={"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0"}
-    )
-    try:
-        for name, kind, query, *connections in endpoints(args.reports, database):
-            if args.only not in name:
-                continue
-            measured = wrk(url, kind, ids, query, args, secret, *connections)
-            measured["peak_rss_mib"] = peak_rss_mib(server)
-            results["endpoints"][name] = measured
+    log = args.data / "server.log"
+    with serving([sys.executable, "app.py"], service_env(database, args), log) as (server, url):
+        results["endpoints"] = measure_rows(url, server, rows, ids, tokens, args)
+        results["rss"] = {"after_endpoints_mib": peak_rss_mib(server)}
         if not args.only:
-            rss_before = peak_rss_mib(server)
-            for export in EXPORTS:
-                results[f"export {export}"] = measure_export(url, server, export)
-            results["rss_before_exports_mib"] = rss_before
-    finally:
-        stop(server)
-    # The machine is noisy: the baseline is the mean of one run before the
-    # endpoints and one after them.
+            results["exports"] = {
+                export: measure_export(url, server, export, tokens["coordinator"])
+                for export in EXPORTS
+            }
+            results["rss"]["after_exports_mib"] = peak_rss_mib(server)
+    results["idempotency"] = idempotency(results["endpoints"])
+    results["peer"] = measure_peer(args, ids, results["endpoints"])
+    results["feature_costs"] = measure_feature_costs(args, rows, results["endpoints"])
+    results["scaling"] = measure_scaling(args, rows, results["endpoints"])
+    # The machine is noisy: the baseline is the mean of one run before
+    # everything else and one after it.
     last = measure_baseline(ids, args)
     results["baseline"] = {
         key: (first[key] + last[key]) / 2 for key in ("req_per_s", "p50_ms", "p99_ms")
     }
     results["baseline"].update(
         non_2xx=first["non_2xx"] + last["non_2xx"],
+        socket_errors=first["socket_errors"] + last["socket_errors"],
         peak_rss_mib=max(first["peak_rss_mib"], last["peak_rss_mib"]),
         runs=[first["req_per_s"], last["req_per_s"]],
     )
@@ -356,22 +533,177 @@ def main():
 
     output = Path(args.output or BENCH / f"results-{args.reports}.json")
     output.write_text(json.dumps(results, indent=2) + "\n")
-    print_table(results)
-    print_scaling()
-    for export in EXPORTS:
-        if f"export {export}" in results:
-            measured = results[f"export {export}"]
-            print(f"\nExport {export}: {measured['rows']:,} rows, {measured['mib']} MiB in "
-                  f"{measured['seconds']} s; server peak RSS {measured['peak_rss_mib']:.1f} MiB "
-                  f"(before the exports: {results['rss_before_exports_mib']:.1f} MiB)")  # fmt: skip
+    print_table(results, log)
+    print_rss(results)
+    print_idempotency(results["idempotency"])
+    print_peer(results["peer"])
+    print_feature_costs(results["feature_costs"])
+    print_scaling(results)
+    failed = print_failures(results)
     print(f"\nWritten to {output}")
+    return 1 if failed else 0
+
+
+def idempotency(measured):
+    """POST with a fresh Idempotency-Key each time against POST without one."""
+    if "POST /reports" not in measured or IDEMPOTENT_POST not in measured:
+        return None
+    without, keyed = measured["POST /reports"], measured[IDEMPOTENT_POST]
+    return {
+        "without_key_req_per_s": without["req_per_s"],
+        "with_key_req_per_s": keyed["req_per_s"],
+        "cost": 1 - keyed["req_per_s"] / without["req_per_s"],
+    }
+
+
+def measure_peer(args, ids, ours):
+    """Datasette on a copy of the seeded database, pinned like our server:
+    PEER_ROWS, its peak RSS and our req/s against its; None without Datasette."""
+    rows = [row for row in PEER_ROWS if args.only in row.name]
+    if not rows:
+        return None
+    if importlib.util.find_spec("datasette") is None:
+        print("Datasette is not installed (pip install -e '.[bench]'): no peer in this run.")
+        return None
+    copy = args.data / "peer.sqlite"
+    remove_database(copy)
+    shutil.copyfile(seeded_file(args.reports, args.data), copy)
+    peer_ids = args.data / "peer.ids"
+    connection = sqlite3.connect(copy)
+    seqs = connection.execute("SELECT seq FROM report ORDER BY random() LIMIT 10000").fetchall()
+    connection.close()
+    mentors = [line for line in Path(ids).read_text().splitlines() if line.startswith("mentor ")]
+    peer_ids.write_text("".join(f"seq {seq}\n" for (seq,) in seqs) + "\n".join(mentors) + "\n")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "datasette", "serve", "-i", str(copy),
+               "--port", str(port), "--host", "127.0.0.1"]  # fmt: skip
+    with open(args.data / "peer.log", "w") as log:
+        peer = subprocess.Popen(pinned(0) + command, cwd=REPO, stdout=log, stderr=log)
+        try:
+            wait_for(f"{url}/-/versions.json", peer)
+            measured = measure_rows(url, peer, rows, peer_ids, {}, args)
+        finally:
+            stop(peer)
+    ratios = {
+        f"{our} / {theirs}": ours[our]["req_per_s"] / measured[theirs]["req_per_s"]
+        for our, theirs in PEER_RATIOS
+        if our in ours and theirs in measured
+    }
+    return {"datasette": importlib.metadata.version("datasette"), "rows": measured,
+            "ratios": ratios}  # fmt: skip
+
+
+def wait_for(url, process, timeout=120):
+    """Until `url` answers 200 (the server is up), or raise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} ended with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def measure_feature_costs(args, rows, with_all):
+    """For each switch of bench/server.py, its feature's endpoints on a server
+    without it, on a fresh copy of the database with the same tokens set up,
+    against the same endpoints in the all-features pass."""
+    costs = {}
+    for feature, names in FEATURES.items():
+        chosen = [row for row in rows if row.name in names and row.name in with_all]
+        if not chosen:
+            continue
+        database, ids = seeded_database(args.reports, args.data, f"without-{feature}.sqlite")
+        tokens = make_tokens(database)
+        if feature == "token-check":
+            tokens = {}  # every request is the coordinator's: these rows send no token
+        command = [sys.executable, "bench/server.py", "--without", feature]
+        log = args.data / f"server-without-{feature}.log"
+        with serving(command, service_env(database, args), log) as (server, url):
+            without = measure_rows(url, server, chosen, ids, tokens, args)
+        remove_database(database)
+        costs[feature] = {
+            name: {
+                "with_req_per_s": with_all[name]["req_per_s"],
+                "without_req_per_s": measured["req_per_s"],
+                "cost": 1 - with_all[name]["req_per_s"] / measured["req_per_s"],
+                "without": measured,
+            }
+            for name, measured in without.items()
+        }
+    return costs
+
+
+def measure_scaling(args, rows, at_n):
+    """When N is over SCALING_REPORTS: the lists' page 1 on a database of
+    SCALING_REPORTS reports too, same tokens, a server of its own; each list's
+    p50 at N against its p50 there. None otherwise."""
+    chosen = [row for row in rows if row.name in SCALING_ROWS and row.name in at_n]
+    if args.reports <= SCALING_REPORTS or not chosen:
+        return None
+    database, ids = seeded_database(SCALING_REPORTS, args.data, "scaling.sqlite")
+    tokens = make_tokens(database)
+    log = args.data / f"server-{SCALING_REPORTS}.log"
+    with serving([sys.executable, "app.py"], service_env(database, args), log) as (server, url):
+        small = measure_rows(url, server, chosen, ids, tokens, args)
+    return {
+        "reports": SCALING_REPORTS,
+        "rows": {
+            name: {
+                "p50_ms": at_n[name]["p50_ms"],
+                f"p50_ms_at_{SCALING_REPORTS}": measured["p50_ms"],
+                "ratio": at_n[name]["p50_ms"] / measured["p50_ms"],
+                f"at_{SCALING_REPORTS}": measured,
+            }
+            for name, measured in small.items()
+        },
+    }
+
+
+def run_profile(args):
+    """One endpoint (--only) on `bench/server.py --profile`, for --duration; then
+    the top of the profile's summary. The profile is kept in DATA."""
+    database, ids = seeded_database(args.reports, args.data)
+    tokens = make_tokens(database)
+    rows = endpoints(args.reports, database)
+    chosen = [row for row in rows if row.name == args.only] or [
+        row for row in rows if args.only and args.only in row.name
+    ]
+    if not chosen:
+        names = "\n".join(f"  {row.name}" for row in rows)
+        print(f"--profile needs --only with the name of one endpoint:\n{names}")
+        return 2
+    row = chosen[0]
+    profile = args.data / f"profile-{re.sub(r'[^a-z0-9]+', '-', row.name.lower()).strip('-')}"
+    command = [sys.executable, "bench/server.py", "--profile", str(profile)]
+    log = args.data / "server-profile.log"
+    # Stopped, the server writes the profile: that may take a while.
+    with serving(command, service_env(database, args), log, stop_timeout=300) as (server, url):
+        (measured,) = measure_rows(url, server, [row], ids, tokens, args).values()
+    print(f"\n{row.name} under the profiler, {args.reports:,} reports, {args.duration} s: "
+          f"{measured['req_per_s']:.0f} req/s, p50 {measured['p50_ms']:.2f} ms, "
+          f"{measured['non_2xx']} non-2xx")  # fmt: skip
+    summary = Path(f"{profile}.txt").read_text().splitlines()
+    print("\n".join(summary[:60]))
+    print(f"\nThe profile: {profile} (pstats), its summary {profile}.txt")
+    return 0
 
 
 def run_exports(args):
     """The exports' run: each export from a fresh server, their table, written
     to bench/results-exports-N.json."""
     database, _ = seeded_database(args.reports, args.data)
-    exports = {export: measure_export_alone(database, export) for export in EXPORTS}
+    secret = make_tokens(database)["coordinator"]
+    exports = {export: measure_export_alone(database, export, secret, args) for export in EXPORTS}
     results = {"reports": args.reports, "exports": exports}
     output = Path(args.output or BENCH / f"results-exports-{args.reports}.json")
     output.write_text(json.dumps(results, indent=2) + "\n")
@@ -389,16 +721,12 @@ def run_pages(args):
         return 0
     env = {"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0",
            "REPORTS_SECRET_KEY": secrets.token_hex(32)}  # fmt: skip
-    with open(Path(args.data) / "server-pages.log", "w") as log:
-        server, url = start([sys.executable, "app.py"], env=env, log=log)
-        try:
-            results = pages.measure(
-                url, database, ids, args.reports, requests=args.requests or 200,
-                warmup=args.warmup, only=args.only, budget=args.budget_ms, seconds=args.seconds,
-            )  # fmt: skip
-            results["peak_rss_mib"] = peak_rss_mib(server)
-        finally:
-            stop(server)
+    with serving([sys.executable, "app.py"], env, args.data / "server-pages.log") as (server, url):
+        results = pages.measure(
+            url, database, ids, args.reports, requests=args.requests or 200,
+            warmup=args.warmup, only=args.only, budget=args.budget_ms, seconds=args.seconds,
+        )  # fmt: skip
+        results["peak_rss_mib"] = peak_rss_mib(server)
     output = Path(args.output or BENCH / f"results-pages-{args.reports}.json")
     output.write_text(json.dumps(results, indent=2) + "\n")
     pages.print_table(results)
@@ -409,19 +737,120 @@ def run_pages(args):
     return 0
 
 
-def print_table(results):
+def print_table(results, log):
     runs = " and ".join(f"{rate:.0f}" for rate in results["baseline"]["runs"])
-    print(f"\n{results['reports']:,} reports, {results['connections']} connections, "
-          f"{results['duration_s']} s per endpoint; baseline runs {runs} req/s"
-          f"{'; every request with a coordinator token' if results['token'] else ''}")  # fmt: skip
+    mentor = results["mentor"]
+    print(f"\n{results['reports']:,} reports, {results['connections']} connections "
+          f"(MAX_SEARCHES {results['max_searches']}), {results['duration_s']} s per endpoint; "
+          f"baseline runs {runs} req/s")  # fmt: skip
+    print(f"Tokens in force: each row sends the coordinator's, or (\", mentor\") the token of "
+          f"{mentor['id']}\n({mentor['reports']:,} reports); the server's request log: "
+          f"{log}")  # fmt: skip
     print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
           f"{'RSS MiB':>8} {'non-2xx':>8}")  # fmt: skip
     rows = {"baseline (bare Flask)": results["baseline"], **results["endpoints"]}
     for name, r in rows.items():
         ratio = f"{r['ratio']:.0%}" if "ratio" in r else "100%"
-        flag = "" if r["non_2xx"] == 0 else "  <- non-2xx answers"
         print(f"{name:38} {r['req_per_s']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
-              f"{ratio:>6} {r['peak_rss_mib']:8.1f} {r['non_2xx']:8d}{flag}")  # fmt: skip
+              f"{ratio:>6} {r['peak_rss_mib']:8.1f} {r['non_2xx']:8d}{flag(r)}")  # fmt: skip
+    if results.get("exports"):
+        print()
+    for export, measured in results.get("exports", {}).items():
+        print(f"Export {export}: {measured['rows']:,} rows, {measured['mib']} MiB in "
+              f"{measured['seconds']} s (first byte {measured['first_byte_seconds']} s); "
+              f"server peak RSS {measured['peak_rss_mib']:.1f} MiB")  # fmt: skip
+
+
+def flag(measured):
+    errors = measured["non_2xx"] + measured.get("socket_errors", 0)
+    return "" if errors == 0 else "  <- NOT ALL 2xx"
+
+
+def print_rss(results):
+    rss = results["rss"]
+    peaks = [f"{rss['after_endpoints_mib']:.1f} MiB after the endpoints"]
+    if "after_exports_mib" in rss:
+        peaks.append(f"{rss['after_exports_mib']:.1f} MiB after the exports")
+    over = max(rss.values()) > RSS_FLAG_MIB
+    print(f"\nServer peak RSS (VmHWM): {', '.join(peaks)}"
+          f"{f'  <- above {RSS_FLAG_MIB} MiB' if over else ''}")  # fmt: skip
+
+
+def print_idempotency(measured):
+    if measured is None:
+        return
+    print(f"\nIdempotency-Key, a fresh one on every POST (the all-features server): "
+          f"{measured['with_key_req_per_s']:.0f} req/s\nagainst "
+          f"{measured['without_key_req_per_s']:.0f} req/s without one: "
+          f"a cost of {measured['cost']:.0%}")  # fmt: skip
+
+
+def print_peer(peer):
+    if peer is None:
+        return
+    print(f"\nThe peer: Datasette {peer['datasette']} (datasette serve -i) on a copy of the "
+          "seeded database, same core")  # fmt: skip
+    print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8} "
+          f"{'non-2xx':>8}")  # fmt: skip
+    for name, r in peer["rows"].items():
+        print(f"{name:38} {r['req_per_s']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} "
+              f"{r['peak_rss_mib']:8.1f} {r['non_2xx']:8d}{flag(r)}")  # fmt: skip
+    for name, ratio in peer["ratios"].items():
+        print(f"  req/s, ours / theirs: {name} = {ratio:.2f}x")
+
+
+def print_feature_costs(costs):
+    if not costs:
+        return
+    print("\nThe cost of each feature: req/s with every feature on, and on a server without it "
+          "alone\n(bench/server.py --without FEATURE, a fresh copy of the database); "
+          "cost = 1 - with/without,\nbelow 0 where the feature makes it faster")  # fmt: skip
+    print(f"{'feature':14} {'endpoint':30} {'with':>8} {'without':>8} {'cost':>6} "
+          f"{'non-2xx':>8}")  # fmt: skip
+    for feature, rows in costs.items():
+        for name, r in rows.items():
+            print(f"{feature:14} {name:30} {r['with_req_per_s']:8.0f} "
+                  f"{r['without_req_per_s']:8.0f} {r['cost']:6.0%} "
+                  f"{r['without']['non_2xx']:8d}{flag(r['without'])}")  # fmt: skip
+    if "token-check" in costs:
+        print("(without token-check every request is the coordinator's: those rows send no token)")
+
+
+def print_scaling(results):
+    scaling = results["scaling"]
+    if scaling is None:
+        return
+    print(f"\nList p50 at {results['reports']:,} / at {scaling['reports']:,} reports "
+          "(a server of its own on that database, in this run):")  # fmt: skip
+    small, measured = f"p50_ms_at_{scaling['reports']}", f"at_{scaling['reports']}"
+    for name, r in scaling["rows"].items():
+        print(f"  {name:30} {r['p50_ms']:8.2f} ms / {r[small]:8.2f} ms = {r['ratio']:.2f}x"
+              f"{flag(r[measured])}")  # fmt: skip
+
+
+def all_measured(results):
+    """(table, row, measured) of every wrk run of the results."""
+    yield "baseline", "bare Flask", results["baseline"]
+    for name, measured in results["endpoints"].items():
+        yield "endpoints", name, measured
+    for name, measured in (results["peer"] or {}).get("rows", {}).items():
+        yield "peer", name, measured
+    for feature, rows in results["feature_costs"].items():
+        for name, r in rows.items():
+            yield f"without {feature}", name, r["without"]
+    if results["scaling"] is not None:
+        smaller = results["scaling"]["reports"]
+        for name, r in results["scaling"]["rows"].items():
+            yield f"at {smaller:,}", name, r[f"at_{smaller}"]
+
+
+def print_failures(results):
+    """A loud line for each row with answers other than 2xx; whether there was one."""
+    failed = [(table, name, r) for table, name, r in all_measured(results) if flag(r)]
+    for table, name, r in failed:
+        print(f"\n*** {table}: {name}: {r['non_2xx']:,} answers not 2xx and "
+              f"{r['socket_errors']:,} socket errors in {r['requests']:,} ***")  # fmt: skip
+    return bool(failed)
 
 
 def print_exports_table(results):
@@ -431,18 +860,6 @@ def print_exports_table(results):
     for export, r in results["exports"].items():
         print(f"{export:8} {r['rows']:10,} {r['mib']:8.1f} {r['seconds']:8.2f} "
               f"{r['peak_rss_mib']:13.1f} {r['rss_at_start_mib']:13.1f}")  # fmt: skip
-
-
-def print_scaling():
-    """p50 of each list at 1M against 10k, when both result files are there."""
-    files = [BENCH / "results-10000.json", BENCH / "results-1000000.json"]
-    if not all(f.exists() for f in files):
-        return
-    small, large = (json.loads(f.read_text())["endpoints"] for f in files)
-    print("\nList p50 at 1,000,000 / at 10,000:")
-    for name in ("GET /reports page 1", "GET /by-activity page 1", "GET /by-mentor page 1"):
-        if name in small and name in large:
-            print(f"  {name:30} {large[name]['p50_ms'] / small[name]['p50_ms']:.2f}x")
 
 
 if __name__ == "__main__":

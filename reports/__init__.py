@@ -6,12 +6,14 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from reports import api, cli, db, docs, errors, requestlog, web
+from reports import answers, api, cli, db, docs, errors, requestlog, web
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
 class ReportsFlask(Flask):
-    """Flask, with OPTIONS answered as the API's contract says."""
+    """Flask, with OPTIONS answered as the API's contract says, and JSON written by orjson."""
+
+    json_provider_class = answers.JSONProvider
 
     def make_default_options_response(self):
         """OPTIONS: 204 with `Allow`, and no body."""

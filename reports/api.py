@@ -35,9 +35,9 @@ from reports.schemas import (
     encode_cursor,
     history_schema,
     is_entity_id,
-    list_query_schema,
+    list_queries,
     load_new_report,
-    page_query_schema,
+    page_queries,
     report_changes_schema,
     review_request_schema,
     review_schema,
@@ -207,8 +207,8 @@ def _page(dump_item, **path_filters):
     """One page of a list, or with format csv or ndjson, every matching report."""
     args = single_valued(request.args)
     # Most lists name no filter; their query loads faster without the filters.
-    schema = list_query_schema if args.keys() & FILTER_NAMES else page_query_schema
-    query = schema.load(args)
+    queries = list_queries if args.keys() & FILTER_NAMES else page_queries
+    query = queries.load(args)
     filters = _filters(query, path_filters)
     export = _export_format(query)
     if export is not None:

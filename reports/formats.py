@@ -22,6 +22,7 @@ from marshmallow import ValidationError
 from marshmallow import fields as ma
 
 from reports import workbook
+from reports.answers import ndjson_line
 from reports.schemas import (
     ENGAGEMENT_LEVELS,
     FIELD_NAMES,
@@ -145,13 +146,12 @@ def ndjson_chunks(reports):
     few hundred lines."""
     lines = []
     for report in reports:
-        line = json.dumps(dump_exported_report(report), ensure_ascii=False, separators=(",", ":"))
-        lines.append(line)
+        lines.append(ndjson_line(dump_exported_report(report)))
         if len(lines) == ROWS_PER_CHUNK:
-            yield ("\n".join(lines) + "\n").encode()
+            yield b"".join(lines)
             lines = []
     if lines:
-        yield ("\n".join(lines) + "\n").encode()
+        yield b"".join(lines)
 
 
 def export_response(export, reports, filename):

@@ -18,6 +18,12 @@ MAX_SEQ = 2**63 - 1
 SESSION_DATE = "coalesce(json_extract(fields, '$.session_date'), '')"
 SUBMITTED_AT = "coalesce(submitted_at, '')"
 
+# The reports that hold every term of a search, by their seq.
+MATCHES = "SELECT rowid FROM report_text WHERE report_text MATCH :q"
+# The same condition, written so that it cannot lead the plan: the reports come
+# in the order of an index, and each is looked up among the matches.
+PROBED_MATCHES = f"+seq IN ({MATCHES})"
+
 # The filters a list may combine; each is used only when its value is given.
 # Each compares the expression an index is built on (see schema.sql).
 LIST_FILTERS = {
@@ -39,7 +45,7 @@ LIST_FILTERS = {
     "participant_engagement": (
         "json_extract(fields, '$.participant_engagement') = :participant_engagement"
     ),
-    "q": "seq IN (SELECT rowid FROM report_text WHERE report_text MATCH :q)",
+    "q": f"seq IN ({MATCHES})",
     "review_state": (
         "coalesce((SELECT review_state FROM report_review AS review"
         "           WHERE review.report_id = report.report_id), 'none') = :review_state"
@@ -105,8 +111,14 @@ def delete_report(db, report_id):
     return cursor.rowcount == 1
 
 
-def _where(filters, *conditions):
-    clauses = [f"({LIST_FILTERS[name]})" for name, value in filters.items() if value is not None]
+def _where(filters, *conditions, probe=False):
+    """The WHERE clause of the given filters; with `probe`, a search is looked
+    up for each report rather than read first."""
+    clauses = [
+        f"({PROBED_MATCHES if probe and name == 'q' else LIST_FILTERS[name]})"
+        for name, value in filters.items()
+        if value is not None
+    ]
     clauses += conditions
     return f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
@@ -124,6 +136,11 @@ def _order(sort):
     return SORT_KEYS[sort.lstrip("-")], "DESC" if sort.startswith("-") else "ASC"
 
 
+def counted_already(filters):
+    """Whether report_count knows how many reports match: with no filter but status."""
+    return {name for name, value in filters.items() if value is not None} <= {"status"}
+
+
 def count_reports(db, filters):
     """How many reports match. With no filter but status, report_count knows."""
     filters = _given(filters)
@@ -136,10 +153,17 @@ def count_reports(db, filters):
     return db.execute(f"SELECT count(*) FROM report {_where(filters)}", filters).fetchone()[0]
 
 
-def page_of_reports(db, filters, sort, limit, offset):
+def search_matches(db, filters):
+    """How many reports hold every term of the search, whatever the other filters."""
+    return db.execute(
+        "SELECT count(*) FROM report_text WHERE report_text MATCH :q", _given({"q": filters["q"]})
+    ).fetchone()[0]
+
+
+def page_of_reports(db, filters, sort, limit, offset, probe=False):
     """Summaries of `limit` matching reports from `offset` on, in `sort` order,
     each with its `sort_key`. The offset is walked in the index alone where an
-    index serves the order; only the page's rows are read."""
+    index serves the order; only the page's rows are read. `probe`: see _where."""
     filters = _given(filters)
     key, direction = _order(sort)
     return db.execute(
@@ -148,7 +172,7 @@ def page_of_reports(db, filters, sort, limit, offset):
           FROM report
          WHERE seq IN (SELECT seq
                          FROM report
-                         {_where(filters)}
+                         {_where(filters, probe=probe)}
                         ORDER BY {key} {direction}, seq {direction}
                         LIMIT :limit OFFSET :offset)
          ORDER BY {key} {direction}, seq {direction}
@@ -157,21 +181,22 @@ def page_of_reports(db, filters, sort, limit, offset):
     ).fetchall()
 
 
-def page_of_reports_after(db, filters, sort, limit, after_key, after_report_id):
+def page_of_reports_after(db, filters, sort, limit, after_key, after_report_id, probe=False):
     """Summaries of `limit` matching reports that follow, in `sort` order, the
     report `after_report_id` at sort key `after_key`. Its place among the
     reports of the same key is its seq, read here among the reports the caller
     may see; once it is gone (or never was one of them), the page starts at the
-    first report of that key, so that none is skipped (some may come again)."""
+    first report of that key, so that none is skipped (some may come again). `probe`: see _where."""
     filters = _given(filters)
     key, direction = _order(sort)
     owned = " AND peer_mentor_id = :owner" if "owner" in filters else ""
     anchor = f"SELECT seq FROM report WHERE report_id = :after_report_id{owned}"
+    following = _after(key, direction, f"coalesce(({anchor}), :no_anchor)")
     return db.execute(
         f"""
         SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
-          {_where(filters, _after(key, direction, f"coalesce(({anchor}), :no_anchor)"))}
+          {_where(filters, following, probe=probe)}
          ORDER BY {key} {direction}, seq {direction}
          LIMIT :limit
         """,

@@ -13,6 +13,7 @@ line separators and bidi controls) and the backslash are written escaped, as
 one field. JSON lines are escaped by JSON itself.
 """
 
+import itertools
 import json
 import logging
 import re
@@ -66,12 +67,18 @@ class RequestLog:
 def format_line(line, log_format):
     if log_format == "json":
         return json.dumps(line, separators=(",", ":"))
-    field = {name: escape(value, UNSAFE_IN_FIELD) for name, value in line.items()}
-    token = "-" if line["token"] is None else field["token"]
+    # The time, the id (well formed or made here), the status, the duration and a
+    # token's name (an entity id) hold no character to escape: only what the
+    # client sent as it was does.
+    token = "-" if line["token"] is None else line["token"]
     return (
-        f"{field['time']} {field['request_id']} {field['method']} {field['path']} "
-        f"{field['status']} {field['duration_ms']}ms {token}"
+        f"{line['time']} {line['request_id']} {_field(line['method'])} {_field(line['path'])} "
+        f"{line['status']} {line['duration_ms']}ms {token}"
     )
+
+
+def _field(value):
+    return escape(value, UNSAFE_IN_FIELD) if UNSAFE_IN_FIELD.search(value) else value
 
 
 class EscapeControls(logging.Filter):
@@ -121,9 +128,19 @@ def request_id():
     return g.get("request_id", "-") if has_request_context() else "-"
 
 
+# A request id made here: 16 hex digits drawn at the start, and a count, so
+# that no two requests of a process, nor of two processes, share one.
+_MADE_ID_PREFIX = uuid.uuid4().hex[:16]
+_made_ids = itertools.count()
+
+
 def start_request():
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_id = (
+        incoming
+        if incoming and REQUEST_ID.fullmatch(incoming)
+        else f"{_MADE_ID_PREFIX}{next(_made_ids):016x}"
+    )
     g.request_started = time.perf_counter()
 
 
@@ -134,20 +151,23 @@ SIGN_IN_LINK = re.compile(r"^/login/.+")
 
 def logged_path():
     """The request's path as the logs write it: a sign-in link's secret left out."""
-    return SIGN_IN_LINK.sub("/login/…", request.path)
+    path = request.path
+    return SIGN_IN_LINK.sub("/login/…", path) if path.startswith("/login/") else path
 
 
 def end_request(response):
-    response.headers["X-Request-ID"] = g.request_id
+    took_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
+    request_id = g.request_id
+    response.headers["X-Request-ID"] = request_id
     caller = g.get("caller")
     current_app.extensions["request_log"].write(
         {
             "time": clock.timestamp(),
-            "request_id": g.request_id,
+            "request_id": request_id,
             "method": request.method,
             "path": logged_path(),
             "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+            "duration_ms": took_ms,
             "token": None if caller is None or caller.name == "anonymous" else caller.name,
         }
     )

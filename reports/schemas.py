@@ -4,7 +4,9 @@ import base64
 import binascii
 import json
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from datetime import date, datetime, timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
@@ -288,6 +290,35 @@ def listed_at_most(keys, message, what, first_message=None):
             f"{len(keys)} {what} in all; the first {MAX_UNKNOWN_LISTED} are listed."
         ]
     return listed
+
+
+class LoadedQueries:
+    """A query schema's loads of the query strings asked last. A list is asked
+    the same question again and again (page 1, a mentor's list); loading it
+    costs more than looking it up. A query that does not load is loaded, and
+    refused, each time."""
+
+    SIZE = 256
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.loaded = OrderedDict()
+        self.lock = threading.Lock()
+
+    def load(self, args):
+        """schema.load(args), for a dict of query parameters."""
+        key = tuple(args.items())
+        with self.lock:
+            query = self.loaded.get(key)
+            if query is not None:
+                self.loaded.move_to_end(key)
+        if query is None:
+            query = self.schema.load(args)
+            with self.lock:
+                self.loaded[key] = query
+                while len(self.loaded) > self.SIZE:
+                    self.loaded.popitem(last=False)
+        return dict(query)
 
 
 def single_valued(args):
@@ -777,6 +808,8 @@ new_report_schema = NewReportSchema()
 report_changes_schema = ReportChangesSchema()
 list_query_schema = ListQuerySchema()
 page_query_schema = PageQuerySchema()
+list_queries = LoadedQueries(list_query_schema)
+page_queries = LoadedQueries(page_query_schema)
 imported_report_schema = ImportedReportSchema()
 summary_query_schema = SummaryQuerySchema()
 deleted_query_schema = DeletedQuerySchema()

@@ -15,6 +15,7 @@ server's `map`, `task_dispatcher` (`active_count`, `queue`, `shutdown`) and
 `channel_class`, and `ErrorTask`, for the answers waitress gives itself.
 """
 
+import ctypes
 import errno
 import ipaddress
 import json
@@ -44,6 +45,10 @@ WATCHDOG_INTERVAL_S = 0.5
 # times MAX_CONTENT_LENGTH is read, so that the app answers its problem+json 413;
 # one announced larger is refused at once, before it is sent.
 BODY_SIZE_FACTOR = 4
+# An answer's thread waits while this much of it is still to be sent, so that
+# an export streams at its client's pace with at most this much of it in memory
+# (waitress's default, 16 MiB, would hold up to that much per export).
+OUTBUF_HIGH_WATERMARK = 1 << 20
 
 
 @click.command("serve")
@@ -80,6 +85,7 @@ def start(app):
     only start that may create one, and it says so), and start the housekeeping
     that purges the trash and forgets expired keys. Returns the Event that stops
     the housekeeping; exits with one line when the database cannot be opened."""
+    return_large_blocks()
     path = app.config["DATABASE"]
     try:
         created = db.open_or_create(path, app.instance_path)
@@ -88,6 +94,24 @@ def start(app):
     if created:
         print(f"Created a new database at {path}.", flush=True)
     return service.start_housekeeping(app)
+
+
+# glibc's malloc raises its threshold for mapping a block on its own each time
+# such a block is freed, and from then on keeps blocks of that size in its
+# heaps, where the chunks of an export, made by one thread and freed by
+# another, leave tens of MiB that are never given back. A fixed threshold keeps
+# every block of LARGE_BLOCK or more mapped on its own, and returned when freed.
+M_MMAP_THRESHOLD = -3
+LARGE_BLOCK = 128 * 1024
+
+
+def return_large_blocks():
+    """Fix malloc's threshold at LARGE_BLOCK where the C library is glibc."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return  # not glibc: its malloc has no such threshold to fix
+    mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)
 
 
 def listen(app):
@@ -104,6 +128,7 @@ def listen(app):
             # The application trusts no forwarded header, but sees them: while the
             # API is open, a forwarded request is refused (reports/auth.py).
             clear_untrusted_proxy_headers=False,
+            outbuf_high_watermark=OUTBUF_HIGH_WATERMARK,
         )
     except OSError as error:
         where = f"{config['HOST']} port {config['PORT']}"

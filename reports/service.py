@@ -331,12 +331,14 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     """
     heavy = limits.holding("search") if filters.get("q") else nullcontext()
     with heavy, snapshot() as db:
-        total = queries.count_reports(db, filters)
+        total = _total(db, filters)
+        offset = 0 if after is not None else (page - 1) * limit
+        probe = _probe(db, filters, offset + limit + 1)
         # One more row than asked tells whether another page follows.
         if after is not None:
-            rows = queries.page_of_reports_after(db, filters, sort, limit + 1, *after)
+            rows = queries.page_of_reports_after(db, filters, sort, limit + 1, *after, probe)
         elif (page - 1) * limit < total:
-            rows = queries.page_of_reports(db, filters, sort, limit + 1, (page - 1) * limit)
+            rows = queries.page_of_reports(db, filters, sort, limit + 1, (page - 1) * limit, probe)
         else:
             # Past the end there is nothing to read (and a huge offset would not fit SQLite).
             rows = []
@@ -344,6 +346,37 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
         return rows, total, None
     last = rows[limit - 1]
     return rows[:limit], total, (last["sort_key"], last["report_id"])
+
+
+def _probe(db, filters, rows):
+    """Whether a search finds its page (the first `rows` of its order) sooner by
+    walking the order's index and looking each report up among the matches
+    than by reading every match and sorting them. A walk meets a match every
+    (reports / matches) entries, and one entry costs about 1/WALK_COST of
+    reading a match: it wins when matches² × WALK_COST > rows × reports."""
+    if filters.get("q") is None:
+        return False
+    matches = queries.search_matches(db, filters)
+    return matches * matches * WALK_COST > rows * queries.count_reports(db, {})
+
+
+def _total(db, filters):
+    """How many reports match. Counting takes a while when many do, and paging
+    through a list counts the same again: the last TOTALS_KEPT totals are
+    kept, each while the reports' generation is the one it was counted at.
+    Those the database knows without counting are not kept."""
+    if queries.counted_already(filters):
+        return queries.count_reports(db, filters)
+    key = (
+        current_app.config["DATABASE"],
+        queries.report_generation(db),
+        tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
+    )
+    total = _totals.get(key)
+    if total is None:
+        total = queries.count_reports(db, filters)
+        _totals.put(key, total)
+    return total
 
 
 def listed_reports(filters, page=1, limit=20, sort="-created_at"):
@@ -497,6 +530,10 @@ class _Kept:
 SUMMARIES_KEPT = 32
 KEPT_GROUPS = 1000
 _summaries = _Kept(SUMMARIES_KEPT)
+TOTALS_KEPT = 256
+_totals = _Kept(TOTALS_KEPT)
+# What reading a search's match costs, in steps of a walk along an index (see _probe).
+WALK_COST = 13
 
 
 def import_reports(rows, default_org_id=None, dry_run=False):

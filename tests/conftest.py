@@ -53,6 +53,15 @@ def tokens(app):
     return {role: {"Authorization": f"Bearer {secret}"} for role, secret in secrets.items()}
 
 
+def delete_every_report_in_the_file(database):
+    """DELETE FROM report, straight into the database file, not through the service."""
+    connection = sqlite3.connect(database)
+    db.add_functions(connection)  # the search index's triggers use them
+    with connection:
+        connection.execute("DELETE FROM report")
+    connection.close()
+
+
 @pytest.fixture
 def make_report(client):
     """Create a report through the API and return its full JSON; `overrides`

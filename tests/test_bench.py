@@ -1,14 +1,21 @@
 """The benchmark, run at a tiny size so that it cannot rot: its seed makes the
 history a real database has, its pages' run signs in and times every page
 the app has, naming those it has not, and its exports' run streams each export
-whole."""
+whole. Its endpoints are the ones it says, and each switch of bench/server.py
+takes away the one feature it names (wrk itself is not in CI)."""
 
+import base64
+import contextlib
 import importlib.util
+import io
 import json
+import pstats
+import re
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -147,3 +154,195 @@ def test_the_seed_gives_each_report_the_history_the_service_would(pages_run):
             (report_id,),
         ).fetchone() == ("delete", deleted_at)
     db.close()
+
+
+# In a process of its own, since a switch patches the service for good: makes a
+# database as `flask --app reports init-db` does, applies the switch named by
+# argv[1] (none if empty) as bench/server.py does, starts as the server does,
+# and prints what it then sees of each feature.
+PROBE = """
+import contextlib, io, json, sqlite3, sys
+sys.path.insert(0, "bench")
+import server
+from reports import auth, db
+
+feature, path = sys.argv[1], sys.argv[2]
+db.init_db(path)
+app = server.app_without([feature] if feature else [], {"TESTING": True, "DATABASE": path})
+db.open_or_create(path)
+with app.app_context():
+    bearer = {"Authorization": "Bearer " + auth.create_token("probe", "coordinator")}
+client = app.test_client()
+new = {"activity_id": "act_probe", "peer_mentor_id": "usr_probe", "org_id": "org_probe",
+       "fields": {"session_date": "2026-03-20", "session_topic": "Zanzibar budgeting"}}
+log = io.StringIO()
+with contextlib.redirect_stderr(log):
+    created = client.post("/api/v1/reports", headers=bearer, json=new)
+with contextlib.redirect_stderr(io.StringIO()):
+    listed = client.get("/api/v1/reports", headers=bearer).get_json()
+    found = client.get("/api/v1/reports?q=zanzibar", headers=bearer).get_json()
+    without_token = client.get("/api/v1/reports").status_code
+changes = sqlite3.connect(path).execute(
+    "SELECT count(*) FROM report_change WHERE report_id = ?", (created.get_json()["report_id"],)
+).fetchone()[0]
+print(json.dumps({
+    "created": created.status_code, "log_lines": log.getvalue().count(chr(10)),
+    "without_token": without_token, "changes": changes, "found": len(found["data"]),
+    "total": listed["pagination"]["total"], "listed": len(listed["data"]),
+    "max_batch": db.GroupCommit.MAX_BATCH,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    """What PROBE sees with each switch of bench/server.py, and with none ("")."""
+    seen = {}
+
+    def probe(feature):
+        if feature not in seen:
+            database = tmp_path_factory.mktemp("probe") / "reports.sqlite"
+            command = [sys.executable, "-c", PROBE, feature, str(database)]
+            run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+            assert run.returncode == 0, run.stdout + run.stderr
+            seen[feature] = json.loads(run.stdout.splitlines()[-1])
+            assert seen[feature]["created"] == 201, seen[feature]
+        return seen[feature]
+
+    return probe
+
+
+def test_without_the_request_log_no_line_is_written(probed):
+    assert probed("")["log_lines"] == 1
+    assert probed("request-log")["log_lines"] == 0
+
+
+def test_without_the_token_check_a_request_without_a_token_is_served(probed):
+    assert probed("")["without_token"] == 401
+    assert probed("token-check")["without_token"] == 200
+
+
+def test_without_the_change_record_a_new_report_has_no_change(probed):
+    assert probed("")["changes"] == 1
+    assert probed("change-record")["changes"] == 0
+
+
+def test_without_the_search_triggers_a_new_report_is_not_found(probed):
+    assert probed("")["found"] == 1
+    assert probed("fts-triggers")["found"] == 0
+
+
+def test_without_counts_a_list_says_a_total_of_0_but_still_lists(probed):
+    assert probed("")["total"] == probed("")["listed"] == 1
+    assert probed("counts")["total"] == 0
+    assert probed("counts")["listed"] == 1
+
+
+def test_without_group_commit_each_write_commits_alone(probed):
+    assert probed("")["max_batch"] > 1
+    assert probed("group-commit")["max_batch"] == 1
+
+
+def test_every_switch_is_probed():
+    server = bench_module("server")
+    assert set(server.WITHOUT) == {
+        "request-log", "token-check", "change-record", "fts-triggers", "counts", "group-commit"
+    }  # fmt: skip
+    assert set(bench_run().FEATURES) == set(server.WITHOUT)
+
+
+def test_the_profiler_writes_pstats_and_a_summary_that_names_the_app(tmp_path):
+    from reports import create_app, db
+
+    server = bench_module("server")
+    database = str(tmp_path / "reports.sqlite")
+    db.init_db(database)
+    app = create_app({"TESTING": True, "DATABASE": database})
+    profiled = server.Profiled(app.wsgi_app)
+    app.wsgi_app = profiled
+    with contextlib.redirect_stderr(io.StringIO()):  # the request log
+        for _ in range(3):
+            assert app.test_client().get("/api/v1/reports").status_code == 200
+    profile = tmp_path / "profile"
+    profiled.write(str(profile))
+    functions = {function for _, _, function in pstats.Stats(str(profile)).stats}
+    assert "page_of_reports" in functions
+    assert re.search(r"/reports/\w+\.py:\d+\(\w+\)", Path(f"{profile}.txt").read_text())
+
+
+def bench_run():
+    """bench/run.py as a module (it imports bench/pages.py as `pages`)."""
+    if str(REPO / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO / "bench"))
+    return bench_module("run")
+
+
+def test_each_list_has_page_1_a_deep_page_and_a_cursor_page_and_the_mentor_asks(data):
+    run = bench_run()
+    database, _ = run.seeded_database(REPORTS, data, "endpoints.sqlite")
+    rows = {row.name: row for row in run.endpoints(REPORTS, database)}
+    for name in ("GET /reports", "GET /by-activity", "GET /by-mentor"):
+        assert f"{name} page 1" in rows
+        (deep,) = [n for n in rows if re.fullmatch(rf"{name} page ([2-9]|[1-9][0-9]+)", n)]
+        assert f"{name} cursor {deep.removeprefix(name + ' ')}" in rows
+    for name in ("GET /reports filtered page 1", "GET /reports search page 1"):
+        coordinator, mentor = rows[name], rows[f"{name}, mentor"]
+        assert (coordinator.role, mentor.role) == ("coordinator", "mentor")
+        assert coordinator.query == mentor.query and coordinator.kind == mentor.kind == "list"
+    assert "q=eviction" in rows["GET /reports search page 1"].query
+    # Every kind of row is one that requests.lua knows.
+    lua = (REPO / "bench" / "requests.lua").read_text()
+    for row in rows.values():
+        assert f'kind == "{row.kind}"' in lua, row
+
+
+def test_the_mentors_cursor_page_starts_after_the_last_report_of_the_page_before(data):
+    from reports import create_app
+
+    run = bench_run()
+    database, _ = run.seeded_database(REPORTS, data, "cursor.sqlite")
+    rows = {row.name: row for row in run.endpoints(REPORTS, database)}
+    (cursor_row,) = [row for name, row in rows.items() if name.startswith("GET /by-mentor cursor")]
+    path = urlsplit(cursor_row.query)
+    mentor = path.path.rsplit("/", 1)[1]
+    cursor = parse_qs(path.query)["cursor"][0]
+    sort, key, report_id, page = json.loads(
+        base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    )
+    connection = sqlite3.connect(database)
+    assert connection.execute(
+        "SELECT peer_mentor_id, created_at FROM report WHERE report_id = ?", (report_id,)
+    ).fetchone() == (mentor, key)
+    # The mentor with the most reports, and the page the row's name says.
+    busiest = connection.execute(
+        "SELECT peer_mentor_id FROM report GROUP BY peer_mentor_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    assert busiest == (mentor,)
+    assert (sort, cursor_row.name) == ("-created_at", f"GET /by-mentor cursor page {page}")
+    # The API answers it with the page by number (the database has no token).
+    client = create_app({"TESTING": True, "DATABASE": str(database)}).test_client()
+    with contextlib.redirect_stderr(io.StringIO()):
+        by_cursor = client.get(cursor_row.query).get_json()["data"]
+        by_number = client.get(rows[f"GET /by-mentor page {page}"].query).get_json()["data"]
+    listed = [report["report_id"] for report in by_cursor]
+    assert listed and listed == [report["report_id"] for report in by_number]
+    marks = ", ".join("?" * len(listed))
+    mentors = connection.execute(
+        f"SELECT DISTINCT peer_mentor_id FROM report WHERE report_id IN ({marks})", listed
+    ).fetchall()
+    assert mentors == [(mentor,)]
+    connection.close()
+
+
+def test_a_row_with_answers_not_2xx_is_said_loudly(capsys):
+    run = bench_run()
+    fine = {"non_2xx": 0, "socket_errors": 0, "requests": 10}
+    results = {
+        "baseline": fine, "endpoints": {"GET /reports/<id>": fine, "POST /reports": {
+            "non_2xx": 3, "socket_errors": 0, "requests": 10}},
+        "peer": None, "feature_costs": {}, "scaling": None,
+    }  # fmt: skip
+    assert run.print_failures(results)
+    assert "*** endpoints: POST /reports: 3 answers not 2xx" in capsys.readouterr().out
+    results["endpoints"]["POST /reports"] = fine
+    assert not run.print_failures(results)

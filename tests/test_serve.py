@@ -19,6 +19,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
+from reports import serve
+
 from conftest import CONTRACT_REPORT
 from serving import REPO, REPORTS, SEEDED_REPORTS, Server, copy_of, p99, raw_request, server_env
 
@@ -289,3 +291,29 @@ def test_the_server_says_where_to_open_the_pages(tmp_path):
         page_url = f"http://{server.host}:{server.port}/"
         assert f"Open {page_url} in a browser for the pages" in server.stdout()
         assert server.request("GET", "/login").status == 200
+
+
+def test_an_answer_waits_while_a_mebibyte_of_it_is_still_to_be_sent(app):
+    app.config["PORT"] = 0
+    server = serve.listen(app)
+    try:
+        assert server.adj.outbuf_high_watermark == 1 << 20
+    finally:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(serve.socket_map_of(server))
+
+
+def test_large_blocks_are_given_back_where_malloc_can_be_told(monkeypatch):
+    told = []
+
+    class Glibc:
+        def mallopt(self, option, value):
+            told.append((option, value))
+
+    monkeypatch.setattr(serve.ctypes, "CDLL", lambda name: Glibc())
+    serve.return_large_blocks()
+    assert told == [(-3, 128 * 1024)]  # M_MMAP_THRESHOLD, fixed at 128 KiB
+
+    monkeypatch.setattr(serve.ctypes, "CDLL", lambda name: object())
+    serve.return_large_blocks()  # no mallopt: nothing to tell, and no error
+    assert told == [(-3, 128 * 1024)]

@@ -2,13 +2,11 @@
 answered without counting; any write of a report or its review, through the
 service or straight into the file, makes the next one count again."""
 
-import sqlite3
-
 import pytest
 
-from reports import db, queries, service
+from reports import queries, service
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, delete_every_report_in_the_file
 
 SUMMARY = "/api/v1/reports/summary?group_by=month"
 
@@ -84,11 +82,7 @@ def test_a_write_straight_into_the_file_makes_the_next_summary_count_again(
 ):
     make_report()
     assert reports_in(client) == 1
-    connection = sqlite3.connect(database)
-    db.add_functions(connection)  # the search index's triggers use them
-    with connection:
-        connection.execute("DELETE FROM report")
-    connection.close()
+    delete_every_report_in_the_file(database)
 
     assert client.get(SUMMARY).json["groups"] == []
 
