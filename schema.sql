@@ -77,6 +77,77 @@ BEGIN
     UPDATE report_count SET reports = reports + 1 WHERE status = NEW.status;
 END;
 
+-- How many reports each mentor and each activity has of each status, kept like
+-- report_count, so that the total of a mentor's or an activity's list is read,
+-- not counted. A row goes with its last report.
+CREATE TABLE IF NOT EXISTS report_count_by_mentor (
+    peer_mentor_id TEXT    NOT NULL,
+    status         TEXT    NOT NULL,
+    reports        INTEGER NOT NULL CHECK (reports > 0),
+    PRIMARY KEY (peer_mentor_id, status)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS report_count_by_activity (
+    activity_id TEXT    NOT NULL,
+    status      TEXT    NOT NULL,
+    reports     INTEGER NOT NULL CHECK (reports > 0),
+    PRIMARY KEY (activity_id, status)
+) WITHOUT ROWID;
+
+-- Counted once, when the tables are new (later starts skip the counting).
+INSERT INTO report_count_by_mentor (peer_mentor_id, status, reports)
+SELECT peer_mentor_id, status, count(*) FROM report
+ WHERE NOT EXISTS (SELECT 1 FROM report_count_by_mentor)
+ GROUP BY peer_mentor_id, status;
+
+INSERT INTO report_count_by_activity (activity_id, status, reports)
+SELECT activity_id, status, count(*) FROM report
+ WHERE NOT EXISTS (SELECT 1 FROM report_count_by_activity)
+ GROUP BY activity_id, status;
+
+CREATE TRIGGER IF NOT EXISTS report_counted_by_owner_on_insert AFTER INSERT ON report
+BEGIN
+    INSERT INTO report_count_by_mentor (peer_mentor_id, status, reports)
+    VALUES (NEW.peer_mentor_id, NEW.status, 1)
+    ON CONFLICT (peer_mentor_id, status) DO UPDATE SET reports = reports + 1;
+    INSERT INTO report_count_by_activity (activity_id, status, reports)
+    VALUES (NEW.activity_id, NEW.status, 1)
+    ON CONFLICT (activity_id, status) DO UPDATE SET reports = reports + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_counted_by_owner_on_delete AFTER DELETE ON report
+BEGIN
+    DELETE FROM report_count_by_mentor
+     WHERE peer_mentor_id = OLD.peer_mentor_id AND status = OLD.status AND reports = 1;
+    UPDATE report_count_by_mentor SET reports = reports - 1
+     WHERE peer_mentor_id = OLD.peer_mentor_id AND status = OLD.status;
+    DELETE FROM report_count_by_activity
+     WHERE activity_id = OLD.activity_id AND status = OLD.status AND reports = 1;
+    UPDATE report_count_by_activity SET reports = reports - 1
+     WHERE activity_id = OLD.activity_id AND status = OLD.status;
+END;
+
+CREATE TRIGGER IF NOT EXISTS report_counted_by_owner_on_change
+AFTER UPDATE OF status, peer_mentor_id, activity_id ON report
+WHEN OLD.status <> NEW.status OR OLD.peer_mentor_id <> NEW.peer_mentor_id
+  OR OLD.activity_id <> NEW.activity_id
+BEGIN
+    DELETE FROM report_count_by_mentor
+     WHERE peer_mentor_id = OLD.peer_mentor_id AND status = OLD.status AND reports = 1;
+    UPDATE report_count_by_mentor SET reports = reports - 1
+     WHERE peer_mentor_id = OLD.peer_mentor_id AND status = OLD.status;
+    DELETE FROM report_count_by_activity
+     WHERE activity_id = OLD.activity_id AND status = OLD.status AND reports = 1;
+    UPDATE report_count_by_activity SET reports = reports - 1
+     WHERE activity_id = OLD.activity_id AND status = OLD.status;
+    INSERT INTO report_count_by_mentor (peer_mentor_id, status, reports)
+    VALUES (NEW.peer_mentor_id, NEW.status, 1)
+    ON CONFLICT (peer_mentor_id, status) DO UPDATE SET reports = reports + 1;
+    INSERT INTO report_count_by_activity (activity_id, status, reports)
+    VALUES (NEW.activity_id, NEW.status, 1)
+    ON CONFLICT (activity_id, status) DO UPDATE SET reports = reports + 1;
+END;
+
 -- A number that grows with every change of a report or its review, kept by the
 -- triggers below in the same transaction: what was computed from the reports
 -- at one generation (a summary) holds as long as the number stays the same.

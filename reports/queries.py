@@ -136,20 +136,47 @@ def _order(sort):
     return SORT_KEYS[sort.lstrip("-")], "DESC" if sort.startswith("-") else "ASC"
 
 
+# The counts kept by schema.sql's triggers, and the filters (beside status)
+# each knows the total of.
+KEPT_COUNTS = {
+    frozenset(): "SELECT sum(reports) FROM report_count",
+    frozenset({"peer_mentor_id"}): (
+        "SELECT sum(reports) FROM report_count_by_mentor WHERE peer_mentor_id = :peer_mentor_id"
+    ),
+    frozenset({"activity_id"}): (
+        "SELECT sum(reports) FROM report_count_by_activity WHERE activity_id = :activity_id"
+    ),
+}
+
+
+def _kept_count(filters):
+    """(statement, values) that reads how many reports match from a kept count,
+    or None when one must count them: with no filter but status, a mentor, an
+    activity, or a mentor token's own reports."""
+    given = {name: value for name, value in filters.items() if value is not None}
+    owner = given.pop("owner", None)
+    if owner is not None:
+        if given.setdefault("peer_mentor_id", owner) != owner:
+            return None
+    statement = KEPT_COUNTS.get(frozenset(given) - {"status"})
+    if statement is None:
+        return None
+    if "status" in given:
+        statement += (" AND" if "WHERE" in statement else " WHERE") + " status = :status"
+    return f"SELECT coalesce(({statement}), 0)", given
+
+
 def counted_already(filters):
-    """Whether report_count knows how many reports match: with no filter but status."""
-    return {name for name, value in filters.items() if value is not None} <= {"status"}
+    """Whether a kept count knows how many reports match (see _kept_count)."""
+    return _kept_count(filters) is not None
 
 
 def count_reports(db, filters):
-    """How many reports match. With no filter but status, report_count knows."""
+    """How many reports match: read from a kept count where one knows, else counted."""
+    kept = _kept_count(filters)
+    if kept is not None:
+        return db.execute(*kept).fetchone()[0]
     filters = _given(filters)
-    if not filters:
-        return db.execute("SELECT sum(reports) FROM report_count").fetchone()[0]
-    if filters.keys() == {"status"}:
-        return db.execute(
-            "SELECT reports FROM report_count WHERE status = :status", filters
-        ).fetchone()[0]
     return db.execute(f"SELECT count(*) FROM report {_where(filters)}", filters).fetchone()[0]
 
 
