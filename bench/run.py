@@ -619,32 +619,46 @@ def wait_for(url, process, timeout=120):
 
 def measure_feature_costs(args, rows, with_all):
     """For each switch of bench/server.py, its feature's endpoints on a server
-    without it, on a fresh copy of the database with the same tokens set up,
-    against the same endpoints in the all-features pass."""
+    with every feature and then, right after, on one without that feature,
+    each on a fresh copy of the database with the same tokens set up: the
+    machine drifts over a run, so each pair is measured side by side."""
     costs = {}
     for feature, names in FEATURES.items():
         chosen = [row for row in rows if row.name in names and row.name in with_all]
         if not chosen:
             continue
-        database, ids = seeded_database(args.reports, args.data, f"without-{feature}.sqlite")
-        tokens = make_tokens(database)
-        if feature == "token-check":
-            tokens = {}  # every request is the coordinator's: these rows send no token
-        command = [sys.executable, "bench/server.py", "--without", feature]
-        log = args.data / f"server-without-{feature}.log"
-        with serving(command, service_env(database, args), log) as (server, url):
-            without = measure_rows(url, server, chosen, ids, tokens, args)
-        remove_database(database)
+        with_it = measure_switched(args, chosen, feature, without=False)
+        without = measure_switched(args, chosen, feature, without=True)
         costs[feature] = {
             name: {
-                "with_req_per_s": with_all[name]["req_per_s"],
+                "with_req_per_s": with_it[name]["req_per_s"],
                 "without_req_per_s": measured["req_per_s"],
-                "cost": 1 - with_all[name]["req_per_s"] / measured["req_per_s"],
+                "cost": 1 - with_it[name]["req_per_s"] / measured["req_per_s"],
+                "with": with_it[name],
                 "without": measured,
             }
             for name, measured in without.items()
         }
     return costs
+
+
+def measure_switched(args, rows, feature, without):
+    """`rows` on bench/server.py, with `--without feature` if `without`, on a
+    fresh copy of the database: {name: measured}."""
+    label = f"without-{feature}" if without else f"with-{feature}"
+    database, ids = seeded_database(args.reports, args.data, f"{label}.sqlite")
+    tokens = make_tokens(database)
+    command = [sys.executable, "bench/server.py"]
+    if without:
+        command += ["--without", feature]
+        if feature == "token-check":
+            tokens = {}  # every request is the coordinator's: these rows send no token
+    log = args.data / f"server-{label}.log"
+    try:
+        with serving(command, service_env(database, args), log) as (server, url):
+            return measure_rows(url, server, rows, ids, tokens, args)
+    finally:
+        remove_database(database)
 
 
 def measure_scaling(args, rows, at_n):
@@ -749,7 +763,7 @@ def print_table(results, log):
           f"baseline runs {runs} req/s")  # fmt: skip
     print(f"Tokens in force: each row sends the coordinator's, or (\", mentor\") the token of "
           f"{mentor['id']}\n({mentor['reports']:,} reports); the server's request log: "
-          f"{log}")  # fmt: skip
+          f"{log.relative_to(REPO) if log.is_relative_to(REPO) else log}")  # fmt: skip
     print(f"{'endpoint':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} "
           f"{'RSS MiB':>8} {'non-2xx':>8}")  # fmt: skip
     rows = {"baseline (bare Flask)": results["baseline"], **results["endpoints"]}
@@ -806,8 +820,8 @@ def print_peer(peer):
 def print_feature_costs(costs):
     if not costs:
         return
-    print("\nThe cost of each feature: req/s with every feature on, and on a server without it "
-          "alone\n(bench/server.py --without FEATURE, a fresh copy of the database); "
+    print("\nThe cost of each feature: req/s on bench/server.py with every feature on, then right "
+          "after\nwith --without FEATURE, each on a fresh copy of the database; "
           "cost = 1 - with/without,\nbelow 0 where the feature makes it faster")  # fmt: skip
     print(f"{'feature':14} {'endpoint':30} {'with':>8} {'without':>8} {'cost':>6} "
           f"{'non-2xx':>8}")  # fmt: skip
@@ -815,7 +829,8 @@ def print_feature_costs(costs):
         for name, r in rows.items():
             print(f"{feature:14} {name:30} {r['with_req_per_s']:8.0f} "
                   f"{r['without_req_per_s']:8.0f} {r['cost']:6.0%} "
-                  f"{r['without']['non_2xx']:8d}{flag(r['without'])}")  # fmt: skip
+                  f"{r['with']['non_2xx'] + r['without']['non_2xx']:8d}"
+                  f"{flag(r['with']) or flag(r['without'])}")  # fmt: skip
     if "token-check" in costs:
         print("(without token-check every request is the coordinator's: those rows send no token)")
 
