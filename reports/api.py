@@ -207,8 +207,8 @@ def _page(dump_item, **path_filters):
     """One page of a list, or with format csv or ndjson, every matching report."""
     args = single_valued(request.args)
     # Most lists name no filter; their query loads faster without the filters.
-    queries = list_queries if args.keys() & FILTER_NAMES else page_queries
-    query = queries.load(args)
+    loads = list_queries if args.keys() & FILTER_NAMES else page_queries
+    query = loads.load(args)
     filters = _filters(query, path_filters)
     export = _export_format(query)
     if export is not None:
