@@ -356,25 +356,31 @@ def _probe(db, filters, rows):
     reading a match: it wins when matches² × WALK_COST > rows × reports."""
     if filters.get("q") is None:
         return False
-    matches = queries.search_matches(db, filters)
+    matches = _kept_total(db, "matches", {"q": filters["q"]}, queries.search_matches)
     return matches * matches * WALK_COST > rows * queries.count_reports(db, {})
 
 
 def _total(db, filters):
-    """How many reports match. Counting takes a while when many do, and paging
-    through a list counts the same again: the last TOTALS_KEPT totals are
-    kept, each while the reports' generation is the one it was counted at.
-    Those the database knows without counting are not kept."""
+    """How many reports match: read where a kept count knows, else kept (_kept_total)."""
     if queries.counted_already(filters):
         return queries.count_reports(db, filters)
+    return _kept_total(db, "reports", filters, queries.count_reports)
+
+
+def _kept_total(db, what, filters, count):
+    """count(db, filters), which counts `what` (reports, or a search's matches).
+    Counting takes a while when many match, and paging through a list counts
+    the same again: the last TOTALS_KEPT totals are kept, each while the
+    reports' generation is the one it was counted at."""
     key = (
         current_app.config["DATABASE"],
         queries.report_generation(db),
+        what,
         tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
     )
     total = _totals.get(key)
     if total is None:
-        total = queries.count_reports(db, filters)
+        total = count(db, filters)
         _totals.put(key, total)
     return total
 

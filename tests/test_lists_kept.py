@@ -135,3 +135,25 @@ def test_no_more_queries_are_kept_than_the_size(monkeypatch):
         kept.load({"limit": str(limit)})
 
     assert [dict(key) for key in kept.loaded] == [{"limit": "5"}, {"limit": "6"}, {"limit": "7"}]
+
+
+def test_a_searchs_matches_are_counted_once_while_the_reports_stay_as_they_were(
+    client, make_report, monkeypatch
+):
+    counted = []
+    real_matches = queries.search_matches
+
+    def counting(connection, filters):
+        counted.append(filters["q"])
+        return real_matches(connection, filters)
+
+    monkeypatch.setattr(queries, "search_matches", counting)
+    make_report(fields={"mentor_notes": "eviction"})
+    search = f"{REPORTS}?q=eviction"
+
+    assert total(client, search) == total(client, search) == 1
+    assert total(client, f"{search}&status=submitted") == 0  # the same words, the same matches
+    assert counted == ["eviction"]
+    make_report(fields={"mentor_notes": "eviction again"})
+    assert total(client, search) == 2
+    assert counted == ["eviction", "eviction"]
