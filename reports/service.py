@@ -372,17 +372,23 @@ def _kept_total(db, what, filters, count):
     Counting takes a while when many match, and paging through a list counts
     the same again: the last TOTALS_KEPT totals are kept, each while the
     reports' generation is the one it was counted at."""
-    key = (
-        current_app.config["DATABASE"],
-        queries.report_generation(db),
-        what,
-        tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
-    )
+    key = _generation_key(db, what, filters)
     total = _totals.get(key)
     if total is None:
         total = count(db, filters)
         _totals.put(key, total)
     return total
+
+
+def _generation_key(db, what, filters):
+    """The key under which an answer about `what` for `filters` is kept: valid
+    for this database while its reports' generation stays the one read here."""
+    return (
+        current_app.config["DATABASE"],
+        queries.report_generation(db),
+        what,
+        tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
+    )
 
 
 def listed_reports(filters, page=1, limit=20, sort="-created_at"):
@@ -482,12 +488,7 @@ def summary(filters, group_by):
     the limit of MAX_SEARCHES: sending it costs more than counting it, and a
     kept one could be asked for again and again without that limit."""
     with snapshot() as db:
-        key = (
-            current_app.config["DATABASE"],
-            queries.report_generation(db),
-            group_by,
-            tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
-        )
+        key = _generation_key(db, group_by, filters)
         groups = _summaries.get(key)
         if groups is None:
             with limits.holding("search"):
