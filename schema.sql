@@ -19,8 +19,9 @@ CREATE TABLE IF NOT EXISTS report (
     -- The catalogue fields that are set, as one JSON object.
     fields          TEXT    NOT NULL DEFAULT '{}'
                     CHECK (json_valid(fields) AND json_type(fields) = 'object'),
-    -- Kept with the row so that no list has to parse `fields`.
-    field_count     INTEGER NOT NULL CHECK (field_count BETWEEN 0 AND 9),
+    -- Kept with the row so that no list has to parse `fields`: how many of the
+    -- catalogue's fields are set (at most as many as it has: see db.fit_to_catalogue).
+    field_count     INTEGER NOT NULL CHECK (field_count >= 0),
     has_way_forward INTEGER NOT NULL CHECK (has_way_forward IN (0, 1)),
     -- Times are real UTC times written YYYY-MM-DDTHH:MM:SSZ: julianday reads
     -- what it can (2025-02-30 as March 2), and what it writes back must be the same.
@@ -33,6 +34,8 @@ CREATE TABLE IF NOT EXISTS report (
                     CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(updated_at)) IS updated_at),
     -- Goes up by one on every write; the report's ETag.
     version         INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+    -- The version of the catalogue the report was last written under.
+    catalogue_version TEXT,
     -- A draft has never been submitted; a submitted report always says when.
     CHECK ((status = 'draft') = (submitted_at IS NULL)),
     CHECK (updated_at >= created_at)
@@ -238,87 +241,18 @@ CREATE TABLE IF NOT EXISTS report_change (
                    CHECK (action IN ('create', 'update', 'submit', 'delete', 'review', 'restore')),
     -- The acting token's name, or 'anonymous' while no token is in force.
     actor          TEXT    NOT NULL,
-    changed_at     TEXT    NOT NULL
+    changed_at     TEXT    NOT NULL,
+    -- The catalogue's version, for a change that wrote the report's fields.
+    catalogue_version TEXT
 );
 
 CREATE INDEX IF NOT EXISTS report_change_by_report ON report_change (report_id, change_id);
 
--- What the filters and sorts of the lists need: the catalogue fields they read,
--- indexed by the very expressions the queries use. A report without a session
--- date or not yet submitted sorts as '' (first ascending, last descending).
--- The session date comes with the other fields a coordinator narrows a period
--- by, so that counting "submitted in March, follow-up needed" reads the index alone.
-CREATE INDEX IF NOT EXISTS report_by_session_date ON report (
-    coalesce(json_extract(fields, '$.session_date'), ''),
-    status,
-    json_extract(fields, '$.follow_up_needed'),
-    json_extract(fields, '$.participant_engagement'),
-    has_way_forward,
-    created_at
-);
+-- What the filters and sorts of the lists need. The index of the session
+-- date, and the search index, are built from the catalogue (see
+-- db.fit_to_catalogue and queries.py).
 CREATE INDEX IF NOT EXISTS report_by_submitted ON report (coalesce(submitted_at, ''));
 CREATE INDEX IF NOT EXISTS report_by_updated   ON report (updated_at);
-
--- Full-text search over the free text of each report (rowid = report.seq),
--- kept by the triggers below in the same transaction as every write. It keeps
--- no copy of the text (content='') and no column sizes (no ranking), so that a
--- write costs as few pages as it can; a removal therefore names the old text.
--- It indexes the text as search_text() gives it (reports/search.py, registered
--- on every connection of the service): each CJK ideograph, kana and emoji a
--- word of its own; symbols (category So, emoji among them) are word characters.
-CREATE VIRTUAL TABLE IF NOT EXISTS report_text USING fts5 (
-    session_topic, challenges_noted, mentor_notes, way_forward,
-    content = '', columnsize = 0,
-    tokenize = 'unicode61 remove_diacritics 2 categories ''L* N* Co So'''
-);
-
--- Filled once, when the table is new and there are reports already.
-INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
-SELECT seq,
-       search_text(json_extract(fields, '$.session_topic')),
-       search_text(json_extract(fields, '$.challenges_noted')),
-       search_text(json_extract(fields, '$.mentor_notes')),
-       search_text(json_extract(fields, '$.way_forward'))
-  FROM report
- WHERE NOT EXISTS (SELECT 1 FROM report_text_idx);
-
-CREATE TRIGGER IF NOT EXISTS report_text_on_insert AFTER INSERT ON report
-BEGIN
-    INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
-    VALUES (NEW.seq,
-            search_text(json_extract(NEW.fields, '$.session_topic')),
-            search_text(json_extract(NEW.fields, '$.challenges_noted')),
-            search_text(json_extract(NEW.fields, '$.mentor_notes')),
-            search_text(json_extract(NEW.fields, '$.way_forward')));
-END;
-
-CREATE TRIGGER IF NOT EXISTS report_text_on_update AFTER UPDATE OF fields ON report
-BEGIN
-    INSERT INTO report_text (report_text, rowid, session_topic, challenges_noted, mentor_notes,
-                             way_forward)
-    VALUES ('delete', OLD.seq,
-            search_text(json_extract(OLD.fields, '$.session_topic')),
-            search_text(json_extract(OLD.fields, '$.challenges_noted')),
-            search_text(json_extract(OLD.fields, '$.mentor_notes')),
-            search_text(json_extract(OLD.fields, '$.way_forward')));
-    INSERT INTO report_text (rowid, session_topic, challenges_noted, mentor_notes, way_forward)
-    VALUES (NEW.seq,
-            search_text(json_extract(NEW.fields, '$.session_topic')),
-            search_text(json_extract(NEW.fields, '$.challenges_noted')),
-            search_text(json_extract(NEW.fields, '$.mentor_notes')),
-            search_text(json_extract(NEW.fields, '$.way_forward')));
-END;
-
-CREATE TRIGGER IF NOT EXISTS report_text_on_delete AFTER DELETE ON report
-BEGIN
-    INSERT INTO report_text (report_text, rowid, session_topic, challenges_noted, mentor_notes,
-                             way_forward)
-    VALUES ('delete', OLD.seq,
-            search_text(json_extract(OLD.fields, '$.session_topic')),
-            search_text(json_extract(OLD.fields, '$.challenges_noted')),
-            search_text(json_extract(OLD.fields, '$.mentor_notes')),
-            search_text(json_extract(OLD.fields, '$.way_forward')));
-END;
 
 CREATE INDEX IF NOT EXISTS report_change_deletes ON report_change (changed_at)
     WHERE action = 'delete';
@@ -380,3 +314,19 @@ CREATE TRIGGER IF NOT EXISTS review_generation_on_delete AFTER DELETE ON report_
 BEGIN
     UPDATE report_generation SET generation = generation + 1;
 END;
+
+-- Every field a catalogue used with this database has had, in the order they
+-- first came: the values of a field no longer in the catalogue stay stored,
+-- and the spreadsheets still show them, after the catalogue's own.
+CREATE TABLE IF NOT EXISTS catalogue_field (
+    position INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    label    TEXT NOT NULL
+);
+
+-- What the catalogue-built indexes were built from (Catalogue.layout, as JSON):
+-- when the catalogue changes it, they are built again.
+CREATE TABLE IF NOT EXISTS catalogue_layout (
+    only   INTEGER PRIMARY KEY CHECK (only = 1),
+    layout TEXT NOT NULL CHECK (json_valid(layout))
+);

@@ -59,11 +59,11 @@ def without_change_record():
 
 
 def without_fts_triggers():
-    """The schema's triggers are made again at every start: drop them after it."""
+    """The search index's triggers are made again at every start: drop them after it."""
     upgrade = db.upgrade
 
-    def upgrade_then_drop(path):
-        versions = upgrade(path)
+    def upgrade_then_drop(path, *args, **kwargs):
+        versions = upgrade(path, *args, **kwargs)
         connection = sqlite3.connect(path)
         for trigger in FTS_TRIGGERS:
             connection.execute(f"DROP TRIGGER IF EXISTS {trigger}")

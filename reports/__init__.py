@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from reports import answers, api, cli, db, docs, errors, requestlog, web
+from reports import answers, api, catalogue, cli, db, docs, errors, requestlog, web
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
@@ -24,6 +24,14 @@ class ReportsFlask(Flask):
 
 
 csrf = CSRFProtect()
+
+
+def read_catalogue(app):
+    """The report form: CATALOGUE's file, else instance/catalogue.toml, else the built-in one."""
+    try:
+        catalogue.init_app(app)
+    except catalogue.CatalogueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def create_app(test_config=None):
@@ -45,6 +53,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     try:
         check_config(app.config)
+        read_catalogue(app)
     except ConfigError as error:
         if click.get_current_context(silent=True) is not None:
             # Under the `flask` command, which shows a traceback for any error of

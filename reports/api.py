@@ -19,10 +19,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from reports import auth, clock, formats, openapi, requestlog, service
+from reports import auth, catalogue, clock, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
 from reports.schemas import (
-    FILTERS,
+    catalogue_schema,
     deleted_page_schema,
     deleted_query_schema,
     deleted_schema,
@@ -35,15 +35,12 @@ from reports.schemas import (
     encode_cursor,
     history_schema,
     is_entity_id,
-    list_queries,
     load_new_report,
     page_queries,
-    report_changes_schema,
     review_request_schema,
     review_schema,
+    shapes,
     single_valued,
-    summary_query_schema,
-    summary_schema,
 )
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -75,7 +72,13 @@ def authenticate():
 @bp.get("/openapi.json")
 def openapi_document():
     """The OpenAPI 3.1 document of this API."""
-    return openapi.build_spec(current_app.config["DEFAULT_ORG_ID"])
+    return openapi.build_spec(catalogue.live(), current_app.config["DEFAULT_ORG_ID"])
+
+
+@bp.get("/catalogue")
+def report_form():
+    """The catalogue in force: the report form's fields, for clients that build forms."""
+    return catalogue_schema.dump(catalogue.live())
 
 
 @bp.get("/reports")
@@ -98,7 +101,7 @@ def list_reports_by_mentor(mentor_id):
 
 @bp.get("/reports/summary")
 def summarise_reports():
-    query = summary_query_schema.load(single_valued(request.args))
+    query = shapes().summary_query.load(single_valued(request.args))
     filters = _filters(query, {})
     groups = service.summary(filters, query["group_by"])
     export = _export_format(query, SUMMARY_EXPORTS)
@@ -106,7 +109,8 @@ def summarise_reports():
         filename = f"summary-by-{query['group_by']}-{clock.today()}.{export}"
         response = formats.summary_response(export, query["group_by"], groups, filename)
     else:
-        response = jsonify(summary_schema.dump({"group_by": query["group_by"], "groups": groups}))
+        summary = {"group_by": query["group_by"], "groups": groups}
+        response = jsonify(shapes().summary.dump(summary))
     response.vary.add("Accept")
     return response
 
@@ -134,7 +138,12 @@ def review_report(report_id):
 @bp.get("/reports/<report_id>/history")
 def report_history(report_id):
     revisions = service.history(report_id, g.caller)
-    return history_schema.dump({"report_id": report_id, "revisions": revisions})
+    history = {
+        "report_id": report_id,
+        "catalogue_version": service.last_catalogue_version(revisions),
+        "revisions": revisions,
+    }
+    return history_schema.dump(history)
 
 
 @bp.post("/reports/<report_id>/restore")
@@ -167,7 +176,7 @@ def create_report():
 
 @bp.put("/reports/<report_id:report_id>")
 def update_report(report_id):
-    changes = report_changes_schema.load(_json_object_body())
+    changes = shapes().report_changes.load(_json_object_body())
     report = service.update_report(report_id, changes, _if_match(), g.caller)
     return _with_etag(dump_updated_report, report)
 
@@ -184,7 +193,6 @@ SUMMARY_EXPORTS = {name: EXPORTS[name] for name in ("csv", "xlsx")}
 LIST_NAMES = {"activity_id": "by-activity", "peer_mentor_id": "by-mentor"}
 PAGE_ONLY = ("page", "limit", "cursor")
 NOT_PAGED = "An export holds every matching report: it takes no page."
-FILTER_NAMES = frozenset(FILTERS)
 
 
 def healthz():
@@ -207,7 +215,8 @@ def _page(dump_item, **path_filters):
     """One page of a list, or with format csv or ndjson, every matching report."""
     args = single_valued(request.args)
     # Most lists name no filter; their query loads faster without the filters.
-    loads = list_queries if args.keys() & FILTER_NAMES else page_queries
+    live = shapes()
+    loads = live.list_queries if args.keys() & live.filter_names else page_queries
     query = loads.load(args)
     filters = _filters(query, path_filters)
     export = _export_format(query)
@@ -244,7 +253,8 @@ def _filters(query, path_filters):
     named_twice = [name for name in path_filters if name in query]
     if named_twice:
         raise ValidationError({name: ["Given by the path already."] for name in named_twice})
-    filters = dict.fromkeys(FILTERS) | {name: query[name] for name in FILTERS if name in query}
+    names = shapes().filters
+    filters = dict.fromkeys(names) | {name: query[name] for name in names if name in query}
     filters.update(path_filters, owner=g.caller.owner)
     return filters
 

@@ -12,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from reports import auth, db, formats, service, workbook
+from reports import auth, catalogue, db, formats, service, workbook
 from reports.config import ConfigError
 from reports.serve import serve_command
 from reports.web.signin import sign_in_url
@@ -59,7 +59,7 @@ def init_db_command():
     """Create the database from schema.sql; existing reports are kept."""
     path = current_app.config["DATABASE"]
     existed = os.path.exists(path)
-    db.init_db(path, current_app.instance_path)
+    db.init_db(path, current_app.instance_path, catalogue.live())
     if existed:
         click.echo(f"Initialised the database at {path}; what it held is kept.")
     else:
@@ -72,7 +72,7 @@ def init_db_command():
 def migrate_command():
     """Bring the database up to the schema this version of the service uses."""
     path = current_app.config["DATABASE"]
-    before, after = db.upgrade(path)
+    before, after = db.upgrade(path, catalogue.live())
     if before == after:
         click.echo(f"{path} is at schema version {after}, the current one.")
     else:
@@ -260,14 +260,21 @@ def _import_rows(path):
         raise formats.FormatError(
             "an Excel 97-2003 workbook (.xls) cannot be read: save it as .xlsx"
         )
+    # A field no longer in the catalogue is a column of exports, but not of imports.
+    columns = formats.report_columns(
+        catalogue.live(), service.fields_no_longer_in_catalogue(db.get_db())
+    )
     if start == ZIP_START:
-        with formats.read_xlsx(path) as (size, rows):
+        with formats.read_xlsx(path, columns) as (size, rows):
             with click.progressbar(
                 length=size, label="Reading", file=sys.stderr, hidden=size < PROGRESS_FROM_ROWS
             ) as progress:
                 yield _with_progress(rows, lambda number: number - progress.pos, progress)
         return
-    read = formats.read_csv if path.lower().endswith(".csv") else formats.read_ndjson
+    if path.lower().endswith(".csv"):
+        read = functools.partial(formats.read_csv, columns=columns)
+    else:
+        read = formats.read_ndjson
     size = os.path.getsize(path)
     # utf-8-sig: a file saved by a spreadsheet may start with a byte-order mark.
     with open(path, encoding="utf-8-sig", newline="") as file:
@@ -353,6 +360,61 @@ def check_command():
     click.echo(f"{path} is sound.")
 
 
+report_form = AppGroup(
+    "catalogue", help="See the live report form; check that the stored reports fit it."
+)
+
+
+@report_form.command("show")
+def show_catalogue_command():
+    """Print the live catalogue's file, version and fields."""
+    live = catalogue.live()
+    click.echo(f"Catalogue: {live.source}, version {live.version}, {len(live.fields)} fields.")
+    rows = [("NAME", "KIND", "LABEL", "RULES")]
+    rows += [(field.name, field.kind, field.label, _rules_of(field, live)) for field in live.fields]
+    _echo_table(rows)
+
+
+def _rules_of(field, live):
+    """What a field's line of `catalogue show` says besides its name, kind and label."""
+    roles = ("session_date", "way_forward", "title")
+    rules = [role for role in roles if getattr(live, role) == field.name]
+    rules += [flag for flag in ("required", "searchable") if getattr(field, flag)]
+    if field.is_filter:
+        rules.append("filter")
+    return ", ".join(rules) or "-"
+
+
+@report_form.command("check")
+@needs_database
+def check_catalogue_command():
+    """List stored values the catalogue now refuses.
+
+    One line per value that the live catalogue no longer accepts, and why: a
+    value of a field it no longer has (which is kept), a value outside its rules
+    now (but for a date's not_after_tomorrow, a rule of the day it is written),
+    a field it requires missing from a submitted report. Nothing is changed.
+    Exit status 1 if there is any."""
+    live = catalogue.live()
+    problems = reports = 0
+    for report_id, misfits in service.catalogue_misfits(live):
+        reports += 1
+        for name, why in misfits:
+            problems += 1
+            click.echo(f"{report_id}  {name}: {why}")
+    if problems:
+        raise click.ClickException(
+            f"{_count(reports, 'report')} {'does' if reports == 1 else 'do'} not fit the "
+            f"catalogue (version {live.version}): {_count(problems, 'problem')}, listed above. "
+            "Nothing was changed."
+        )
+    click.echo(f"Every report fits the catalogue (version {live.version}).")
+
+
+def _count(number, thing):
+    return f"{number:,} {thing}{'' if number == 1 else 's'}"
+
+
 def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(migrate_command)
@@ -361,6 +423,7 @@ def init_app(app):
     app.cli.add_command(trash)
     app.cli.add_command(backup_command)
     app.cli.add_command(check_command)
+    app.cli.add_command(report_form)
     app.cli.add_command(serve_command)
 
 

@@ -24,6 +24,7 @@ DEFAULTS = {
     "SECURE_COOKIES": False,
     "PUBLIC_URL": None,
     "LINK_MINUTES": 15,
+    "CATALOGUE": None,
 }
 
 
@@ -54,6 +55,9 @@ def check_config(config):
         if type(config[name]) not in (bool, int) or config[name] not in (0, 1):
             raise ConfigError(f"{name} must be 1 or 0, not {config[name]!r}.")
         config[name] = bool(config[name])
+    form = config["CATALOGUE"]
+    if form is not None and not (isinstance(form, str) and form):
+        raise ConfigError(f"CATALOGUE must be the path of a catalogue file, not {form!r}.")
     public_url = config["PUBLIC_URL"]
     if public_url is not None and not (
         isinstance(public_url, str) and re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", public_url)

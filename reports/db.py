@@ -16,7 +16,7 @@ from urllib.request import pathname2url
 
 from flask import current_app
 
-from reports import search
+from reports import catalogue, queries, search
 from reports.config import ConfigError
 
 BUSY_TIMEOUT_MS = 5000
@@ -503,22 +503,24 @@ class NewerDatabase(Exception):
     """The database was made by a newer version of the service."""
 
 
-def init_db(path, instance_path=None):
+def init_db(path, instance_path=None, form=None):
     """Create the database if there is none, with its folder (the folder only
     its owner may enter if made here, or if it is `instance_path`), then
-    `upgrade` it. Returns the versions (before, after)."""
+    `upgrade` it for the catalogue `form` (the built-in one by default).
+    Returns the versions (before, after)."""
     folder = os.path.dirname(os.path.abspath(path))
     make_folder(folder)
     if create_file(path) and instance_path is not None and folder == os.path.abspath(instance_path):
         make_folder(folder, private=True)
-    return upgrade(path)
+    return upgrade(path, form)
 
 
-def upgrade(path):
+def upgrade(path, form=None, progress=None):
     """Bring an existing database up to SCHEMA_VERSION: each numbered migration
     it lacks, in order, each in one transaction, then whatever schema.sql has
-    that it lacks (schema.sql only adds: tables, indexes, triggers). Existing
-    rows stay as they are. Returns the versions (before, after)."""
+    that it lacks (schema.sql only adds: tables, indexes, triggers), then the
+    indexes the catalogue `form` decides (see fit_to_catalogue). Existing rows
+    stay as they are. Returns the versions (before, after)."""
     require_database(path)
     try:
         db = connect(path)
@@ -539,9 +541,82 @@ def upgrade(path):
         db.executescript(
             f"BEGIN IMMEDIATE;\n{schema_sql()}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
         )
+        fit_to_catalogue(db, form or catalogue.built_in(), progress or print_progress)
         return before, SCHEMA_VERSION
     finally:
         db.close()
+
+
+# The layout of the indexes that schema.sql made before they were built from
+# the catalogue: the built-in catalogue's.
+FIRST_LAYOUT = {
+    "session_date": "session_date",
+    "indexed_filters": ["follow_up_needed", "participant_engagement"],
+    "searchable": ["session_topic", "challenges_noted", "mentor_notes", "way_forward"],
+}
+# From how many reports a rebuild says how far it has come, and how often.
+PROGRESS_FROM = 10_000
+FILL_CHUNK = 50_000
+
+
+def print_progress(line):
+    print(line, file=sys.stderr, flush=True)
+
+
+def fit_to_catalogue(db, form, progress=print_progress):
+    """Make what depends on the catalogue fit it, in one transaction: the index
+    of the session date and the filters, the search index of the searchable
+    fields (both built again when what they are built from changed), the limit
+    of field_count, and the list of every field the database has known. No
+    stored value is changed: a field gone from the catalogue keeps its values."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        built = queries.catalogue_layout(db)
+        if built is None and queries.table_exists(db, "report_text"):
+            built = FIRST_LAYOUT
+        wanted = form.layout
+        reports = queries.count_all_reports(db)
+        loud = reports >= PROGRESS_FROM
+        if (
+            built is None
+            or built["session_date"] != wanted["session_date"]
+            or built["indexed_filters"] != wanted["indexed_filters"]
+        ):
+            if loud and built is not None:
+                progress(f"Building the index of the session date for {reports:,} reports.")
+            queries.drop_session_date_index(db)
+        queries.create_session_date_index(db, form.session_date, form.indexed_filters)
+        if (
+            not queries.table_exists(db, "report_text")
+            or built["searchable"] != wanted["searchable"]
+        ):
+            queries.drop_search_index(db)
+            queries.create_search_index(db, form.searchable)
+            _fill_search_index(db, form.searchable, reports, progress if loud else None)
+        else:
+            # Its triggers, if a migration dropped them.
+            queries.create_search_index(db, form.searchable)
+        queries.limit_field_count(db, len(form.fields))
+        queries.remember_catalogue_fields(db, [(field.name, field.label) for field in form.fields])
+        queries.save_catalogue_layout(db, wanted)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _fill_search_index(db, searchable, reports, progress):
+    if not searchable or not reports:
+        return
+    done, last = 0, 0
+    while True:
+        last = queries.fill_search_index(db, searchable, last, FILL_CHUNK)
+        if last is None:
+            return  # the chunk before was the last: said already
+        done = min(done + FILL_CHUNK, reports)
+        if progress is not None:
+            progress(f"Building the search index: {done:,} of {reports:,} reports.")
 
 
 def newer_message(path, version):
@@ -564,12 +639,12 @@ def schema_version(db):
     return 2 if "version" in columns else 1
 
 
-def open_or_create(path, instance_path=None):
+def open_or_create(path, instance_path=None, form=None):
     """init_db at the server's start, where a file that cannot be opened is a
     setting to fix. True if it created a new database."""
     existed = os.path.exists(path)
     try:
-        init_db(path, instance_path)
+        init_db(path, instance_path, form)
     except NewerDatabase as error:
         raise ConfigError(str(error)) from error
     except (OSError, sqlite3.Error, DatabaseMissing, NotADatabase) as error:

@@ -2,6 +2,14 @@
 columns, written a chunk at a time, and read back, row by row, into what the
 importer validates.
 
+The columns follow the live catalogue: the report's own, then the catalogue's
+fields in order, then the fields the database remembers that the catalogue no
+longer has (reports keep their values, and the exports show them; an import
+refuses them, as they cannot be written any more), then the review's. A choices
+field is one cell of its values joined by "; " (no value holds a ; or a space,
+so the importer splits them back unambiguously). A decimal is the text it is
+stored as in CSV, and a number cell shown with its places in XLSX.
+
 A CSV starts with a byte-order mark, so that a spreadsheet opened with a
 double-click reads it as UTF-8; the importer reads it with or without one. In
 CSV, a cell that a spreadsheet would run as a formula (starting with = + - @,
@@ -15,21 +23,18 @@ import csv
 import io
 import json
 import os
+import re
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 
-from flask import Response, current_app, send_file, stream_with_context
+from flask import Response, current_app, has_app_context, send_file, stream_with_context
 from marshmallow import ValidationError
-from marshmallow import fields as ma
 
-from reports import workbook
+from reports import catalogue, workbook
 from reports.answers import ndjson_line
-from reports.schemas import (
-    ENGAGEMENT_LEVELS,
-    FIELD_NAMES,
-    ReportFieldsSchema,
-    SessionDate,
-    dump_exported_report,
-)
+from reports.schemas import DECIMAL, dump_exported_report
 
 REPORT_COLUMNS = (
     "report_id", "activity_id", "peer_mentor_id", "org_id", "status",
@@ -42,7 +47,7 @@ REVIEW_COLUMNS = {
     "reviewed_by": "reviewed_by",
     "reviewed_at": "reviewed_at",
 }
-COLUMNS = REPORT_COLUMNS + FIELD_NAMES + tuple(REVIEW_COLUMNS)
+TIME_COLUMNS = ("submitted_at", "created_at", "updated_at", "reviewed_at")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 BYTE_ORDER_MARK = "\ufeff"
 ROWS_PER_CHUNK = 500
@@ -50,54 +55,147 @@ SHEET = "reports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIMETYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson", "xlsx": XLSX}
 
-CATALOGUE = ReportFieldsSchema().fields
-INTEGER_FIELDS = {name for name, field in CATALOGUE.items() if isinstance(field, ma.Integer)}
-BOOLEAN_FIELDS = {name for name, field in CATALOGUE.items() if isinstance(field, ma.Boolean)}
-# What each column holds, for a spreadsheet's typed cells: text unless named here.
-KINDS = {
-    **dict.fromkeys(("submitted_at", "created_at", "updated_at", "reviewed_at"), "time"),
-    **{name: "date" for name, field in CATALOGUE.items() if isinstance(field, SessionDate)},
-    **dict.fromkeys(INTEGER_FIELDS, "integer"),
-    **dict.fromkeys(BOOLEAN_FIELDS, "boolean"),
-}
+CHOICES_JOIN = "; "
+CHOICES_SPLIT = ";"
+INTEGER = re.compile(r"-?[0-9]+")
 
 
-# A summary's figures, as columns; engagement is a column per level.
-ENGAGEMENT_COLUMNS = {f"engagement_{level}": level for level in ENGAGEMENT_LEVELS}
-SUMMARY_FIGURES = (
-    "reports", "submitted", "drafts", "attendance_total", "attendance_average",
-    "duration_minutes_total", *ENGAGEMENT_COLUMNS, "follow_ups_needed",
-)  # fmt: skip
-SUMMARY_KINDS = {**dict.fromkeys(SUMMARY_FIGURES, "integer"), "attendance_average": "number"}
+def field_kind(field):
+    """The workbook kind of a catalogue field's column: what types its cells."""
+    if field.kind in ("integer", "boolean", "date"):
+        return field.kind
+    if field.kind == "decimal":
+        return workbook.decimal_kind(field.places)
+    return "text"
 
 
-def export_values(report):
-    """The cells of a report's row, in COLUMNS order, as the API writes them:
-    None where a field is not set or the report has no review."""
-    fields, review = report["fields"], report["review"]
-    return (
-        [report[name] for name in REPORT_COLUMNS]
-        + [fields.get(name) for name in FIELD_NAMES]
-        + [review[key] for key in REVIEW_COLUMNS.values()]
+def _decimal_cell(value):
+    """A stored decimal as a Decimal, which a CSV writes as its digits and a
+    workbook as a number; anything else as it is."""
+    return Decimal(value) if isinstance(value, str) and DECIMAL.fullmatch(value) else value
+
+
+def _joined(values):
+    """A choices field's list as one cell; anything else as it is."""
+    return CHOICES_JOIN.join(map(str, values)) if isinstance(values, list) else values
+
+
+def _split(cell):
+    """A choices cell back into its list: the values between the ; without the
+    spaces around them (an empty text is an empty list); anything else as it is,
+    for validation to refuse."""
+    if not isinstance(cell, str):
+        return cell
+    return [value.strip() for value in cell.split(CHOICES_SPLIT)] if cell.strip() else []
+
+
+@dataclass(frozen=True, eq=False)
+class ReportColumns:
+    """The columns of a reports export, and of the import files read back.
+
+    `names` every column in order; `fields` the field columns, the catalogue's
+    then `kept` (fields the database remembers that the catalogue has not);
+    `kinds` the workbook kind of each typed column; `cells` (position in a row,
+    function) for the fields whose stored value is not a cell as it is;
+    `choices` the columns that hold a list."""
+
+    names: tuple
+    fields: tuple
+    kept: tuple
+    kinds: dict
+    cells: tuple
+    choices: frozenset
+
+
+@lru_cache(maxsize=32)
+def report_columns(form, kept=()):
+    """The ReportColumns of the catalogue `form`, with the column of each of the
+    `kept` field names after its own fields."""
+    fields = form.names + tuple(kept)
+    kinds = {
+        **dict.fromkeys(TIME_COLUMNS, "time"),
+        **{field.name: field_kind(field) for field in form.fields},
+        **dict.fromkeys(kept, "value"),
+    }
+    by_kind = {"decimal": _decimal_cell, "choices": _joined}
+    converters = [by_kind.get(field.kind) for field in form.fields]
+    # A field no longer in the catalogue may hold a list: one cell too.
+    converters += [_joined] * len(kept)
+    cells = tuple(
+        (len(REPORT_COLUMNS) + position, convert)
+        for position, convert in enumerate(converters)
+        if convert is not None
+    )
+    return ReportColumns(
+        names=REPORT_COLUMNS + fields + tuple(REVIEW_COLUMNS),
+        fields=fields,
+        kept=tuple(kept),
+        kinds=kinds,
+        cells=cells,
+        choices=frozenset(field.name for field in form.fields if field.kind == "choices"),
     )
 
 
-def report_from_cells(row):
+def current_catalogue():
+    """The catalogue of the app at work; outside one (a script or a test reading
+    an export), the built-in catalogue."""
+    return catalogue.live() if has_app_context() else catalogue.built_in()
+
+
+def export_columns(reports):
+    """The columns of an export of `reports` (an Export of service.all_reports):
+    the live catalogue's, and the fields it no longer has that the reports keep."""
+    return report_columns(catalogue.live(), reports.kept_fields)
+
+
+# The built-in catalogue's columns.
+COLUMNS = report_columns(catalogue.built_in()).names
+KINDS = report_columns(catalogue.built_in()).kinds
+
+
+def export_values(report, columns):
+    """The cells of a report's row, in the order of `columns` (ReportColumns), as
+    the API writes them, a choices field's list joined and a decimal a Decimal:
+    None where a field is not set or the report has no review."""
+    fields, review = report["fields"], report["review"]
+    values = [report[name] for name in REPORT_COLUMNS]
+    values += [fields.get(name) for name in columns.fields]
+    for position, cell in columns.cells:
+        if values[position] is not None:
+            values[position] = cell(values[position])
+    values += [review[key] for key in REVIEW_COLUMNS.values()]
+    return values
+
+
+def report_from_cells(row, columns):
     """The report an import row of {column: cell} stands for, in the API's form:
-    the cells that are set, the catalogue's under `fields`, the review's under
-    `review`."""
+    the cells that are set, the catalogue's under `fields` (a choices cell split
+    into its list), the review's under `review`."""
     report = {name: row[name] for name in REPORT_COLUMNS if row.get(name) is not None}
-    report["fields"] = {name: row[name] for name in FIELD_NAMES if row.get(name) is not None}
+    report["fields"] = {
+        name: _split(row[name]) if name in columns.choices else row[name]
+        for name in columns.fields
+        if row.get(name) is not None
+    }
     review = {key: row[name] for name, key in REVIEW_COLUMNS.items() if row.get(name) is not None}
     if review:
         report["review"] = review
     return report
 
 
-def unknown_columns(header):
-    """The message that refuses a header naming columns no export has, or None."""
-    unknown = [str(name) for name in header if name not in COLUMNS]
-    return f"unknown columns {', '.join(unknown)}" if unknown else None
+def unknown_columns(header, columns):
+    """The message that refuses a header naming columns an import cannot take,
+    or None: those no export has, and those of fields the catalogue no longer
+    has, whose values cannot be written any more."""
+    kept = [str(name) for name in header if name in columns.kept]
+    unknown = [str(name) for name in header if name not in columns.names]
+    reasons = [f"unknown columns {', '.join(unknown)}"] if unknown else []
+    if kept:
+        reasons.append(
+            f"columns of fields no longer in the report form, which cannot be imported: "
+            f"{', '.join(kept)} (delete them to import the rest)"
+        )
+    return "; ".join(reasons) or None
 
 
 def csv_cells(values):
@@ -119,6 +217,8 @@ def csv_cells(values):
 def _scalar_cell(value):
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # a field no longer in the catalogue: see report_columns
+        return _joined(value)
     return str(value)
 
 
@@ -162,18 +262,19 @@ def export_response(export, reports, filename):
     only once its last row is in, so it is written to a temporary file first
     (the Export's slot is given back when its last report is read) and then
     sent."""
+    columns = export_columns(reports)
     if export == "xlsx":
         with closing(reports):
-            rows = (export_values(report) for report in reports)
+            rows = (export_values(report, columns) for report in reports)
             try:
-                file = workbook.written_sheet(SHEET, COLUMNS, KINDS, rows, *_room())
+                file = workbook.written_sheet(SHEET, columns.names, columns.kinds, rows, *_room())
             except workbook.TooManyRows as error:
                 raise ValidationError(
                     {"format": [f"{error} Narrow the export with filters, or ask for csv."]}
                 ) from None
         return file_response(file, filename)
     if export == "csv":
-        chunks = csv_chunks(COLUMNS, (export_values(report) for report in reports))
+        chunks = csv_chunks(columns.names, (export_values(report, columns) for report in reports))
     else:
         chunks = ndjson_chunks(reports)
     response = Response(stream_with_context(chunks), mimetype=MIMETYPES[export])
@@ -181,29 +282,75 @@ def export_response(export, reports, filename):
     return attachment(response, filename)
 
 
-def summary_columns(group_by):
+SUMMARY_COUNTS = ("reports", "submitted", "drafts")
+
+
+@dataclass(frozen=True, eq=False)
+class SummaryColumns:
+    """The figures' columns of a summary's spreadsheet: `names` in order, the
+    workbook `kinds` of each, and for each the function that reads its value
+    from a group of service.summary."""
+
+    names: tuple
+    kinds: dict
+    values: tuple
+
+
+@lru_cache(maxsize=16)
+def summary_figures(form):
+    """The SummaryColumns of the catalogue `form`: the counts of reports, then
+    each figure in the catalogue's order: a total, average or count as a column
+    named as the figure, and counts as one column per value, `{figure}_{value}`."""
+    names, kinds = list(SUMMARY_COUNTS), dict.fromkeys(SUMMARY_COUNTS, "integer")
+    values = [_member(name) for name in SUMMARY_COUNTS]
+    for figure in form.figures:
+        field = figure.field
+        if figure.what == "counts":
+            for choice in field.values:
+                name = f"{figure.name}_{choice.value}"
+                names.append(name)
+                kinds[name] = "integer"
+                values.append(_count_of(figure.name, choice.value))
+            continue
+        names.append(figure.name)
+        if field.kind == "decimal":
+            kinds[figure.name] = workbook.decimal_kind(field.places)
+            values.append(_decimal_member(figure.name))
+        else:
+            kinds[figure.name] = "number" if figure.what == "average" else "integer"
+            values.append(_member(figure.name))
+    return SummaryColumns(tuple(names), kinds, tuple(values))
+
+
+def _member(name):
+    return lambda group: group[name]
+
+
+def _decimal_member(name):
+    return lambda group: _decimal_cell(group[name])
+
+
+def _count_of(name, value):
+    return lambda group: group[name][value]
+
+
+def summary_columns(group_by, form=None):
     """The columns of a summary's spreadsheet: the group, named by what it is
-    (month, mentor, activity or org), then every figure of the JSON answer, with
-    each engagement level's count as a column of its own."""
-    return (group_by, *SUMMARY_FIGURES)
+    (month, mentor, activity or org), then every figure of the JSON answer of
+    the catalogue `form` (the live one by default), each count of values as a
+    column of its own."""
+    return (group_by, *summary_figures(form or current_catalogue()).names)
 
 
 def summary_response(export, group_by, groups, filename):
-    """A summary's groups as a CSV or XLSX file, `filename`."""
-    columns = summary_columns(group_by)
-    rows = [_summary_values(group) for group in groups]
+    """A summary's groups (of the live catalogue) as a CSV or XLSX file, `filename`."""
+    figures = summary_figures(catalogue.live())
+    columns = (group_by, *figures.names)
+    rows = [[group["group"], *(value(group) for value in figures.values)] for group in groups]
     if export == "xlsx":
-        file = workbook.written_sheet("summary", columns, SUMMARY_KINDS, rows, *_room())
+        file = workbook.written_sheet("summary", columns, figures.kinds, rows, *_room())
         return file_response(file, filename)
     return attachment(Response(b"".join(csv_chunks(columns, rows)), mimetype="text/csv"), filename)
-
-
-def _summary_values(group):
-    engagement = group["engagement"]
-    return [
-        group[name] if name not in ENGAGEMENT_COLUMNS else engagement[ENGAGEMENT_COLUMNS[name]]
-        for name in ("group", *SUMMARY_FIGURES)
-    ]
 
 
 def file_response(file, filename):
@@ -238,52 +385,59 @@ class FormatError(ValueError):
     """A line of an import file that is not a row of the format at all."""
 
 
-def read_csv(lines):
-    """(line number, report as the API writes it) for each row of an export CSV.
-    Cells keep their text; integer and boolean fields become numbers and
-    booleans where they read as such, or stay text for validation to refuse."""
+def read_csv(lines, columns=None):
+    """(line number, report as the API writes it) for each row of an export CSV
+    of `columns` (ReportColumns; the live catalogue's by default). Cells keep
+    their text; integer and boolean fields become numbers and booleans where
+    they read as such, or stay text for validation to refuse."""
+    columns = columns or report_columns(current_catalogue())
     reader = csv.reader(lines)
     header = next(reader, None)
     if header is None:
         return
-    unknown = unknown_columns(header)
+    unknown = unknown_columns(header, columns)
     if unknown:
         raise FormatError(f"line 1: {unknown}")
+    kinds = [columns.kinds.get(name, "text") for name in header]
     line = reader.line_num
     for cells in reader:
         number, line = line + 1, reader.line_num
         if len(cells) != len(header):
             raise FormatError(f"line {number}: {len(cells)} cells, the header has {len(header)}")
-        row = {name: _typed(name, cell) for name, cell in zip(header, cells, strict=True)}
-        yield number, report_from_cells(row)
+        row = {
+            name: _typed(kind, cell) for name, kind, cell in zip(header, kinds, cells, strict=True)
+        }
+        yield number, report_from_cells(row, columns)
 
 
-def _typed(name, cell):
+def _typed(kind, cell):
     if cell == "":
         return None
-    if name in INTEGER_FIELDS and cell.isascii() and cell.isdigit():
+    if kind == "integer" and INTEGER.fullmatch(cell):
         return int(cell)
-    if name in BOOLEAN_FIELDS and cell in ("true", "false"):
+    if kind == "boolean" and cell in ("true", "false"):
         return cell == "true"
     return restored(cell)
 
 
 @contextmanager
-def read_xlsx(path):
-    """While the block runs: how many rows the sheet of an export's workbook says
-    it has, and (row number, report as the API writes it) for each of them."""
-    with workbook.read_sheet(path, SHEET, KINDS) as sheet:
-        unknown = unknown_columns(sheet.header)
+def read_xlsx(path, columns=None):
+    """While the block runs: how many rows the sheet of an export's workbook of
+    `columns` (ReportColumns; the live catalogue's by default) says it has, and
+    (row number, report as the API writes it) for each of them."""
+    columns = columns or report_columns(current_catalogue())
+    with workbook.read_sheet(path, SHEET, columns.kinds) as sheet:
+        unknown = unknown_columns(sheet.header, columns)
         if unknown:
             raise FormatError(f"row 1: {unknown}")
-        yield sheet.size, _xlsx_reports(sheet.header, sheet.rows)
+        yield sheet.size, _xlsx_reports(sheet.header, sheet.rows, columns)
 
 
-def _xlsx_reports(header, rows):
+def _xlsx_reports(header, rows, columns):
     for number, values in rows:
         if len(values) > len(header):
             raise FormatError(f"row {number}: {len(values)} cells, the header has {len(header)}")
-        yield number, report_from_cells(dict(zip(header, values, strict=True)))
+        yield number, report_from_cells(dict(zip(header, values, strict=True)), columns)
 
 
 def read_ndjson(lines):

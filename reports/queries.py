@@ -1,12 +1,14 @@
 """Every SQL statement of the service, one small function each."""
 
 import json
+from functools import lru_cache
 
-from reports import search
+from reports import catalogue, search
 
 REPORT_COLUMNS = """
     report_id, activity_id, peer_mentor_id, org_id, status, fields,
-    field_count, has_way_forward, submitted_at, created_at, updated_at, version
+    field_count, has_way_forward, submitted_at, created_at, updated_at, version,
+    catalogue_version
 """
 
 SUMMARY_COLUMNS = """
@@ -15,7 +17,6 @@ SUMMARY_COLUMNS = """
 """
 
 MAX_SEQ = 2**63 - 1
-SESSION_DATE = "coalesce(json_extract(fields, '$.session_date'), '')"
 SUBMITTED_AT = "coalesce(submitted_at, '')"
 
 # The reports that hold every term of a search, by their seq.
@@ -25,8 +26,9 @@ MATCHES = "SELECT rowid FROM report_text WHERE report_text MATCH :q"
 PROBED_MATCHES = f"+seq IN ({MATCHES})"
 
 # The filters a list may combine; each is used only when its value is given.
-# Each compares the expression an index is built on (see schema.sql).
-LIST_FILTERS = {
+# Each compares the expression an index is built on (see schema.sql, and
+# session_date_index below). Those of the catalogue's fields are in CatalogueSQL.
+FIXED_FILTERS = {
     # Half the reports have each status: the hint keeps the planner from
     # preferring the status index to one that narrows the list down more.
     "status": "likelihood(status = :status, 0.5)",
@@ -35,16 +37,10 @@ LIST_FILTERS = {
     # A mentor token sees its own reports only, whatever else it asks for.
     "owner": "peer_mentor_id = :owner",
     "org_id": "org_id = :org_id",
-    "session_date_from": f"{SESSION_DATE} >= :session_date_from",
-    "session_date_to": f"{SESSION_DATE} > '' AND {SESSION_DATE} < :session_date_to",
     "submitted_from": f"{SUBMITTED_AT} >= :submitted_from",
     "submitted_to": f"{SUBMITTED_AT} > '' AND {SUBMITTED_AT} < :submitted_to",
     "updated_since": "updated_at >= :updated_since",
-    "follow_up_needed": "json_extract(fields, '$.follow_up_needed') = :follow_up_needed",
     "has_way_forward": "has_way_forward = :has_way_forward",
-    "participant_engagement": (
-        "json_extract(fields, '$.participant_engagement') = :participant_engagement"
-    ),
     "q": f"seq IN ({MATCHES})",
     "review_state": (
         "coalesce((SELECT review_state FROM report_review AS review"
@@ -52,12 +48,94 @@ LIST_FILTERS = {
     ),
 }
 
-# The orders a list may take, by the expression it sorts on; ties go by seq.
-SORT_KEYS = {
-    "created_at": "created_at",
-    "submitted_at": SUBMITTED_AT,
-    "session_date": SESSION_DATE,
-}
+
+def field_value(name, row="fields"):
+    """A catalogue field's stored value. Field names are [a-z][a-z0-9_]* (see
+    catalogue.NAME): they go into the JSON path as they are."""
+    return f"json_extract({row}, '$.{name}')"
+
+
+class CatalogueSQL:
+    """The expressions and statements that the catalogue decides, built once per catalogue."""
+
+    def __init__(self, form):
+        self.form = form
+        # A report without a session date sorts as '' (first ascending, last descending).
+        self.session_date = f"coalesce({field_value(form.session_date)}, '')"
+        self.list_filters = {
+            **FIXED_FILTERS,
+            "session_date_from": f"{self.session_date} >= :session_date_from",
+            "session_date_to": (
+                f"{self.session_date} > '' AND {self.session_date} < :session_date_to"
+            ),
+            **{field.name: self.filter_of(field) for field in form.filters},
+        }
+        self.sort_keys = {
+            "created_at": "created_at",
+            "submitted_at": SUBMITTED_AT,
+            "session_date": self.session_date,
+        }
+        self.summary_groups = {
+            "month": f"substr({field_value(form.session_date)}, 1, 7)",
+            "mentor": "peer_mentor_id",
+            "activity": "activity_id",
+            "org": "org_id",
+        }
+        self.summary_figures, self.summary_values = self.figures()
+
+    @staticmethod
+    def filter_of(field):
+        if field.kind == "choices":
+            return (
+                f"EXISTS (SELECT 1 FROM json_each(fields, '$.{field.name}')"
+                f" WHERE value = :{field.name})"
+            )
+        return f"{field_value(field.name)} = :{field.name}"
+
+    def figures(self):
+        """The summary's columns of figures, and the values they name."""
+        columns, values = [], {}
+        for figure in self.form.figures:
+            value, name = f'"{figure.field.name}"', figure.name
+            if figure.what == "total" and figure.field.kind == "decimal":
+                # In hundredths (or the field's places) as an integer: summed exactly.
+                scale = 10**figure.field.places
+                columns.append(f'sum(CAST(round({value} * {scale}) AS INTEGER)) AS "{name}"')
+            elif figure.what == "total":
+                columns.append(f'coalesce(sum({value}), 0) AS "{name}"')
+            elif figure.what == "average" and figure.field.kind == "decimal":
+                scale = 10**figure.field.places
+                columns.append(f'sum(CAST(round({value} * {scale}) AS INTEGER)) AS "{name}"')
+                columns.append(f'count({value}) AS "{name}.count"')
+            elif figure.what == "average":
+                columns.append(f'avg({value}) AS "{name}"')
+            elif figure.what == "count":
+                columns.append(f'count(*) FILTER (WHERE {value} IS 1) AS "{name}"')
+            else:
+                for position, choice in enumerate(figure.field.values):
+                    parameter = f"{name}__{position}"
+                    values[parameter] = choice.value
+                    if figure.field.kind == "choices":
+                        chosen = (
+                            f"EXISTS (SELECT 1 FROM json_each({value}) WHERE value = :{parameter})"
+                        )
+                    else:
+                        chosen = f"{value} = :{parameter}"
+                    columns.append(f'count(*) FILTER (WHERE {chosen}) AS "{name}.{position}"')
+        return columns, values
+
+    @property
+    def summarised_fields(self):
+        return list(dict.fromkeys(figure.field.name for figure in self.form.figures))
+
+
+@lru_cache(maxsize=16)
+def sql_of(form):
+    return CatalogueSQL(form)
+
+
+def _live():
+    return sql_of(catalogue.live())
 
 
 def search_query(text):
@@ -71,10 +149,12 @@ def insert_report(db, report):
         """
         INSERT INTO report (
             report_id, activity_id, peer_mentor_id, org_id, status, fields,
-            field_count, has_way_forward, submitted_at, created_at, updated_at, version
+            field_count, has_way_forward, submitted_at, created_at, updated_at, version,
+            catalogue_version
         ) VALUES (
             :report_id, :activity_id, :peer_mentor_id, :org_id, :status, :fields,
-            :field_count, :has_way_forward, :submitted_at, :created_at, :updated_at, :version
+            :field_count, :has_way_forward, :submitted_at, :created_at, :updated_at, :version,
+            :catalogue_version
         )
         """,
         report,
@@ -98,7 +178,8 @@ def update_report(db, report):
                has_way_forward = :has_way_forward,
                submitted_at = :submitted_at,
                updated_at = :updated_at,
-               version = version + 1
+               version = version + 1,
+               catalogue_version = :catalogue_version
          WHERE report_id = :report_id
         """,
         report,
@@ -114,8 +195,9 @@ def delete_report(db, report_id):
 def _where(filters, *conditions, probe=False):
     """The WHERE clause of the given filters; with `probe`, a search is looked
     up for each report rather than read first."""
+    list_filters = _live().list_filters
     clauses = [
-        f"({PROBED_MATCHES if probe and name == 'q' else LIST_FILTERS[name]})"
+        f"({PROBED_MATCHES if probe and name == 'q' else list_filters[name]})"
         for name, value in filters.items()
         if value is not None
     ]
@@ -133,7 +215,7 @@ def _given(filters):
 
 def _order(sort):
     """(sort key expression, direction) of a sort such as '-created_at'."""
-    return SORT_KEYS[sort.lstrip("-")], "DESC" if sort.startswith("-") else "ASC"
+    return _live().sort_keys[sort.lstrip("-")], "DESC" if sort.startswith("-") else "ASC"
 
 
 # The counts kept by schema.sql's triggers, and the filters (beside status)
@@ -288,51 +370,36 @@ def deleted_reports(db, since, owner):
     )
 
 
-# The summary's groups, by the expression that names each report's group.
-SUMMARY_GROUPS = {
-    "month": "substr(json_extract(fields, '$.session_date'), 1, 7)",
-    "mentor": "peer_mentor_id",
-    "activity": "activity_id",
-    "org": "org_id",
-}
-
-
 def report_generation(db):
     """The number every write of a report or its review moves on."""
     return db.execute("SELECT generation FROM report_generation").fetchone()[0]
 
 
 def summary(db, filters, group_by):
-    """Per group of the matching reports: counts, attendance, duration,
-    engagement and follow-ups, computed by SQLite over the stored fields."""
+    """Per group of the matching reports: how many, of each status, and the
+    catalogue's figures, computed by SQLite over the stored fields."""
     filters = _given(filters)
-    group = SUMMARY_GROUPS[group_by]
+    sql = _live()
+    group = sql.summary_groups[group_by]
+    figures = "".join(f",\n               {column}" for column in sql.summary_figures)
+    values = "".join(
+        f',\n                       {field_value(name)} AS "{name}"'
+        for name in sql.summarised_fields
+    )
     return db.execute(
         f"""
         SELECT grouped."group",
                count(*) AS reports,
                count(*) FILTER (WHERE status = 'submitted') AS submitted,
-               count(*) FILTER (WHERE status = 'draft') AS drafts,
-               coalesce(sum(attendance), 0) AS attendance_total,
-               avg(attendance) AS attendance_average,
-               coalesce(sum(duration), 0) AS duration_minutes_total,
-               count(*) FILTER (WHERE engagement = 'low') AS engagement_low,
-               count(*) FILTER (WHERE engagement = 'medium') AS engagement_medium,
-               count(*) FILTER (WHERE engagement = 'high') AS engagement_high,
-               count(*) FILTER (WHERE engagement = 'very_high') AS engagement_very_high,
-               count(*) FILTER (WHERE follow_up IS 1) AS follow_ups_needed
+               count(*) FILTER (WHERE status = 'draft') AS drafts{figures}
           FROM (SELECT {group} AS "group",
-                       status,
-                       json_extract(fields, '$.attendance_count') AS attendance,
-                       json_extract(fields, '$.duration_minutes') AS duration,
-                       json_extract(fields, '$.participant_engagement') AS engagement,
-                       json_extract(fields, '$.follow_up_needed') AS follow_up
+                       status{values}
                   FROM report
                   {_where(filters)}) AS grouped
          GROUP BY grouped."group"
          ORDER BY grouped."group" IS NULL, grouped."group"
         """,
-        filters,
+        {**filters, **sql.summary_values},
     ).fetchall()
 
 
@@ -371,8 +438,10 @@ def insert_report_change(db, change):
     """Record a change; returns its change_id."""
     return db.execute(
         """
-        INSERT INTO report_change (report_id, peer_mentor_id, version, action, actor, changed_at)
-        VALUES (:report_id, :peer_mentor_id, :version, :action, :actor, :changed_at)
+        INSERT INTO report_change (report_id, peer_mentor_id, version, action, actor, changed_at,
+                                   catalogue_version)
+        VALUES (:report_id, :peer_mentor_id, :version, :action, :actor, :changed_at,
+                :catalogue_version)
         """,
         change,
     ).lastrowid
@@ -390,7 +459,7 @@ def changes_of_report(db, report_id):
     return db.execute(
         """
         SELECT change.action, change.actor, change.changed_at, change.version,
-               detail.detail
+               change.catalogue_version, detail.detail
           FROM report_change AS change
           LEFT JOIN report_change_detail AS detail USING (change_id)
          WHERE change.report_id = :report_id
@@ -481,13 +550,14 @@ def take_from_trash(db, report_id):
 
 
 def trash(db):
-    """Every report in the trash, the most recently deleted first."""
+    """Every report in the trash, the most recently deleted first, with its title."""
+    form = catalogue.live()
+    title = field_value(form.title, "json_extract(report, '$.fields')") if form.title else "NULL"
     return db.execute(
-        """
+        f"""
         SELECT report_id, json_extract(report, '$.peer_mentor_id') AS peer_mentor_id,
                json_extract(report, '$.activity_id') AS activity_id,
-               json_extract(json_extract(report, '$.fields'), '$.session_topic')
-                   AS session_topic,
+               {title} AS title,
                deleted_at, deleted_by
           FROM report_trash
          ORDER BY deleted_at DESC, report_id
@@ -666,16 +736,172 @@ def delete_sign_in_links_expired_by(db, now):
 
 def details_of_listed_reports(db, report_ids):
     """For each of the reports, what a list of them shows besides its summary:
-    the session's date and topic, and the review (nulls while it has none)."""
+    the session's date, its title, and the review (nulls while it has none)."""
+    form = catalogue.live()
+    title = field_value(form.title, "report.fields") if form.title else "NULL"
     return db.execute(
-        """
+        f"""
         SELECT report.report_id,
-               json_extract(report.fields, '$.session_date') AS session_date,
-               json_extract(report.fields, '$.session_topic') AS session_topic,
+               {field_value(form.session_date, "report.fields")} AS session_date,
+               {title} AS title,
                review.review_state, review.comment, review.reviewed_by, review.reviewed_at
           FROM report
           LEFT JOIN report_review AS review ON review.report_id = report.report_id
          WHERE report.report_id IN (SELECT value FROM json_each(:report_ids))
         """,
         {"report_ids": json.dumps(list(report_ids))},
+    ).fetchall()
+
+
+# The indexes built from the catalogue (see db.fit_to_catalogue) -------------
+
+
+def catalogue_layout(db):
+    """What the catalogue-built indexes were built from, or None if unknown."""
+    row = db.execute("SELECT layout FROM catalogue_layout").fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def save_catalogue_layout(db, layout):
+    db.execute(
+        "INSERT INTO catalogue_layout (only, layout) VALUES (1, :layout)"
+        " ON CONFLICT (only) DO UPDATE SET layout = excluded.layout",
+        {"layout": json.dumps(layout)},
+    )
+
+
+def table_exists(db, name):
+    found = db.execute(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = :name", {"name": name}
+    )
+    return found.fetchone() is not None
+
+
+def count_all_reports(db):
+    return db.execute("SELECT count(*) FROM report").fetchone()[0]
+
+
+def drop_session_date_index(db):
+    db.execute("DROP INDEX IF EXISTS report_by_session_date")
+
+
+def create_session_date_index(db, session_date, indexed_filters):
+    """The index of the session date, with the status and the filter fields a
+    coordinator narrows a period by, so that counting "submitted in March,
+    follow-up needed" reads the index alone. It is built on the very
+    expressions the queries use (CatalogueSQL)."""
+    columns = [
+        f"coalesce({field_value(session_date)}, '')",
+        "status",
+        *(field_value(name) for name in indexed_filters),
+        "has_way_forward",
+        "created_at",
+    ]
+    listed = ",\n    ".join(columns)
+    db.execute(f"CREATE INDEX IF NOT EXISTS report_by_session_date ON report (\n    {listed}\n)")
+
+
+SEARCH_TRIGGERS = ("report_text_on_insert", "report_text_on_update", "report_text_on_delete")
+# How the search index reads text: see create_search_index.
+TOKENIZE = "unicode61 remove_diacritics 2 categories ''L* N* Co So''"
+
+
+def drop_search_index(db):
+    for trigger in SEARCH_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS report_text")
+
+
+def create_search_index(db, searchable):
+    """Full-text search over the searchable fields of each report (rowid =
+    report.seq), kept by triggers in the same transaction as every write. It
+    keeps no copy of the text (content='') and no column sizes (no ranking), so
+    that a write costs as few pages as it can; a removal therefore names the old
+    text. It indexes the text as search_text() gives it (reports/search.py,
+    registered on every connection of the service): each CJK ideograph, kana
+    and emoji a word of its own; symbols (category So, emoji among them) are
+    word characters. With no searchable field, it has one column that stays empty."""
+    columns = ", ".join(searchable or ("nothing_searchable",))
+    db.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS report_text USING fts5 (\n"
+        f"    {columns},\n"
+        f"    content = '', columnsize = 0,\n"
+        f"    tokenize = '{TOKENIZE}'\n)"
+    )
+    if not searchable:
+        return
+
+    def texts(row):
+        return ", ".join(
+            f"search_text({field_value(name, f'{row}.fields')})" for name in searchable
+        )
+
+    add = f"INSERT INTO report_text (rowid, {columns}) VALUES (NEW.seq, {texts('NEW')});"
+    remove = (
+        f"INSERT INTO report_text (report_text, rowid, {columns})"
+        f" VALUES ('delete', OLD.seq, {texts('OLD')});"
+    )
+    triggers = {
+        "report_text_on_insert": ("AFTER INSERT", add),
+        "report_text_on_update": ("AFTER UPDATE OF fields", f"{remove}\n    {add}"),
+        "report_text_on_delete": ("AFTER DELETE", remove),
+    }
+    for name, (event, body) in triggers.items():
+        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {event} ON report\nBEGIN\n    {body}\nEND")
+
+
+def fill_search_index(db, searchable, after_seq, limit):
+    """Index the text of `limit` reports after seq `after_seq`; returns the
+    last seq indexed, None when there were none."""
+    columns = ", ".join(searchable)
+    texts = ", ".join(f"search_text({field_value(name)})" for name in searchable)
+    last = db.execute(
+        "SELECT max(seq) FROM"
+        " (SELECT seq FROM report WHERE seq > :after ORDER BY seq LIMIT :limit)",
+        {"after": after_seq, "limit": limit},
+    ).fetchone()[0]
+    if last is not None:
+        db.execute(
+            f"INSERT INTO report_text (rowid, {columns})"
+            f" SELECT seq, {texts} FROM report WHERE seq > :after AND seq <= :last",
+            {"after": after_seq, "last": last},
+        )
+    return last
+
+
+def limit_field_count(db, most):
+    """A report has at most as many fields set as the catalogue has fields."""
+    for event, name in (("INSERT", "insert"), ("UPDATE OF field_count", "update")):
+        trigger = f"report_field_count_checked_on_{name}"
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        db.execute(
+            f"CREATE TRIGGER {trigger} BEFORE {event} ON report\n"
+            f"WHEN NEW.field_count > {int(most)}\n"
+            "BEGIN\n"
+            "    SELECT RAISE(ABORT, 'field_count is more than the catalogue has fields');\n"
+            "END"
+        )
+
+
+def remember_catalogue_fields(db, fields):
+    """Note each (name, label) of the catalogue; a field known already takes its new label."""
+    db.executemany(
+        "INSERT INTO catalogue_field (name, label) VALUES (:name, :label)"
+        " ON CONFLICT (name) DO UPDATE SET label = excluded.label",
+        [{"name": name, "label": label} for name, label in fields],
+    )
+
+
+def remembered_fields(db):
+    """Every field a catalogue of this database has had, (name, label), oldest first."""
+    return db.execute("SELECT name, label FROM catalogue_field ORDER BY position").fetchall()
+
+
+def fields_of_reports_after(db, after_seq, limit):
+    """The seq, id, status and stored fields of `limit` reports after seq
+    `after_seq`, in order of creation (for `catalogue check`)."""
+    return db.execute(
+        "SELECT seq, report_id, status, fields FROM report"
+        " WHERE seq > :after ORDER BY seq LIMIT :limit",
+        {"after": after_seq, "limit": limit},
     ).fetchall()

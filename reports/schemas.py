@@ -8,11 +8,22 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
 
-from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
+from marshmallow import (
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    post_dump,
+    pre_dump,
+    validate,
+    validates_schema,
+)
 from marshmallow import fields as ma
 
-from reports import clock, search
+from reports import catalogue, clock, search
 
 STATUSES = ("draft", "submitted")
 ENGAGEMENT_LEVELS = ("low", "medium", "high", "very_high")
@@ -112,33 +123,6 @@ class Text(ma.String):
         validators += kwargs.pop("validate", [])
         metadata = {**({"description": description} if description else {}), **(metadata or {})}
         super().__init__(validate=validators, metadata=metadata, **kwargs)
-
-
-class SessionDate(ma.String):
-    """A calendar date written exactly YYYY-MM-DD, not after tomorrow (UTC).
-    Kept as the string that was sent."""
-
-    def __init__(self, metadata=None, **kwargs):
-        metadata = {"format": "date", "pattern": f"^{ISO_DATE.pattern}$", **(metadata or {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    @staticmethod
-    def latest():
-        """The last day a session may have been on: tomorrow, in UTC."""
-        return clock.now().date() + timedelta(days=1)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not ISO_DATE.fullmatch(text):
-            raise ValidationError("Not a valid date: write it as YYYY-MM-DD.")
-        try:
-            day = date.fromisoformat(text)
-        except ValueError as error:
-            raise ValidationError("Not a real calendar date.") from error
-        tomorrow = self.latest()
-        if day > tomorrow:
-            raise ValidationError(f"Must not be after tomorrow ({tomorrow.isoformat()}, UTC).")
-        return text
 
 
 class StrictBoolean(ma.Boolean):
@@ -342,93 +326,164 @@ class Unchangeable(ma.Raw):
 # The field catalogue ------------------------------------------------------
 
 
-class ReportFieldsSchema(RequestSchema):
-    """The catalogue fields of a report. On input, null removes a field.
+class CalendarDate(ma.String):
+    """A calendar date written exactly YYYY-MM-DD, with `not_after_tomorrow`
+    none after tomorrow (UTC). Kept as the string that was sent."""
 
-    Each field's metadata `title` is its label and `description` its help, on the
-    report form (reports/web/forms.py, which builds its inputs from these fields
-    and their validators) as in the OpenAPI document."""
+    def __init__(self, not_after_tomorrow=True, metadata=None, **kwargs):
+        self.not_after_tomorrow = not_after_tomorrow
+        metadata = {"format": "date", "pattern": f"^{ISO_DATE.pattern}$", **(metadata or {})}
+        super().__init__(metadata=metadata, **kwargs)
 
-    session_date = SessionDate(
-        allow_none=True,
-        metadata={
-            "title": "Session date",
-            "description": "The day of the session, not after tomorrow (UTC).",
-        },
-    )
-    attendance_count = ma.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=0, max=1000),
-        metadata={"title": "Attendance", "description": "How many participants came."},
-    )
-    session_topic = Text(
-        max_length=200,
-        min_length=1,
-        validate=[not_blank],
-        allow_none=True,
-        metadata={
-            "title": "Session topic",
-            "description": "What the session was about, in a line; not blank.",
-        },
-    )
-    participant_engagement = ma.String(
-        allow_none=True,
-        validate=validate.OneOf(ENGAGEMENT_LEVELS),
-        metadata={
-            "title": "Participant engagement",
-            "description": "How engaged the participants were, on the whole.",
-        },
-    )
-    challenges_noted = Text(
-        max_length=5000,
-        allow_none=True,
-        metadata={
-            "title": "Challenges noted",
-            "description": "What got in the way during the session, if anything.",
-        },
-    )
-    mentor_notes = Text(
-        max_length=10000,
-        allow_none=True,
-        metadata={
-            "title": "Mentor's notes",
-            "description": "Anything else about the session worth keeping.",
-        },
-    )
-    way_forward = Text(
-        max_length=5000,
-        allow_none=True,
-        metadata={
-            "title": "Way forward",
-            "description": "The next steps agreed with participants.",
-        },
-    )
-    duration_minutes = ma.Integer(
-        strict=True,
-        allow_none=True,
-        validate=validate.Range(min=1, max=1440),
-        metadata={"title": "Duration (minutes)", "description": "How long the session lasted."},
-    )
-    follow_up_needed = StrictBoolean(
-        allow_none=True,
-        metadata={
-            "title": "Follow-up needed",
-            "description": "Whether someone should follow up with the participants.",
-        },
-    )
+    @staticmethod
+    def latest():
+        """The last day a session may have been on: tomorrow, in UTC."""
+        return clock.now().date() + timedelta(days=1)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not ISO_DATE.fullmatch(text):
+            raise ValidationError("Not a valid date: write it as YYYY-MM-DD.")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as error:
+            raise ValidationError("Not a real calendar date.") from error
+        if self.not_after_tomorrow:
+            tomorrow = self.latest()
+            if day > tomorrow:
+                raise ValidationError(f"Must not be after tomorrow ({tomorrow.isoformat()}, UTC).")
+        return text
 
 
-FIELD_NAMES = tuple(ReportFieldsSchema().fields)
-# Each field's label, as the pages show it.
-FIELD_TITLES = {
-    name: field.metadata["title"] for name, field in ReportFieldsSchema().fields.items()
-}
-REQUIRED_TO_SUBMIT = ("session_date", "attendance_count", "session_topic")
+SessionDate = CalendarDate
+DECIMAL = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,20})?")
 
-ReportFieldsSchema.error_messages = {
-    "unknown": f"Unknown field. Allowed fields: {', '.join(FIELD_NAMES)}."
-}
+
+class DecimalText(ma.Field):
+    """A decimal number with at most `places` decimal places, sent as a JSON number
+    or as a string of digits, and kept and shown as a string with exactly `places`
+    of them ("12.50"): never a binary float."""
+
+    def __init__(self, places, low=None, high=None, **kwargs):
+        self.places, self.low, self.high = places, low, high
+        pattern = r"-?[0-9]+" + (rf"\.[0-9]{{{places}}}" if places else "")
+        metadata = {"type": "string", "format": "decimal", "pattern": f"^{pattern}$"}
+        super().__init__(metadata={**metadata, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValidationError("Not a valid number: write it as digits, such as 12.50.")
+        text = value if isinstance(value, str) else repr(value)
+        if not DECIMAL.fullmatch(text):
+            raise ValidationError("Not a valid number: write it as digits, such as 12.50.")
+        number = Decimal(text)
+        if number != round(number, self.places):
+            raise ValidationError(f"At most {self.places} decimal places.")
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            raise ValidationError(_range_message(self.low, self.high))
+        return f"{number:.{self.places}f}"
+
+
+def _range_message(low, high):
+    if low is not None and high is not None:
+        return f"Must be greater than or equal to {low} and less than or equal to {high}."
+    if low is not None:
+        return f"Must be greater than or equal to {low}."
+    return f"Must be less than or equal to {high}."
+
+
+class ChoiceList(ma.List):
+    """Several values of a list, each at most once."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        chosen = super()._deserialize(value, attr, data, **kwargs)
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError("Give each value once.")
+        return chosen
+
+
+def schema_field(field):
+    """The marshmallow field that checks a catalogue field's value; its metadata
+    `title` is the field's label and `description` its help, on the report form
+    (reports/web/forms.py) as in the OpenAPI document."""
+    metadata = {"title": field.label, "description": field.help}
+    if field.kind == "text":
+        return Text(
+            max_length=field.max_length,
+            min_length=field.min_length,
+            validate=[not_blank] if field.min_length else [],
+            allow_none=True,
+            metadata=metadata,
+        )
+    if field.kind == "integer":
+        return ma.Integer(
+            strict=True,
+            allow_none=True,
+            validate=validate.Range(min=field.min, max=field.max),
+            metadata=metadata,
+        )
+    if field.kind == "decimal":
+        return DecimalText(field.places, field.min, field.max, allow_none=True, metadata=metadata)
+    if field.kind == "boolean":
+        return StrictBoolean(allow_none=True, metadata=metadata)
+    if field.kind == "date":
+        return CalendarDate(field.not_after_tomorrow, allow_none=True, metadata=metadata)
+    one_of = validate.OneOf([choice.value for choice in field.values])
+    if field.kind == "choice":
+        return ma.String(allow_none=True, validate=one_of, metadata=metadata)
+    return ChoiceList(ma.String(validate=one_of), allow_none=True, metadata=metadata)
+
+
+def fields_schema_class(catalogue):
+    """The schema of a report's `fields`: one field per catalogue field. On
+    input, null removes a field."""
+    attributes = {field.name: schema_field(field) for field in catalogue.fields}
+    schema = type("ReportFieldsSchema", (RequestSchema,), attributes)
+    schema.error_messages = {
+        "unknown": f"Unknown field. Allowed fields: {', '.join(catalogue.names)}."
+    }
+    return schema
+
+
+def stored_field(field):
+    """The shape of a catalogue field's value as a report shows it: its type,
+    without today's limits, which a value written under an earlier catalogue
+    need not keep."""
+    metadata = {"title": field.label, "description": field.help}
+    if field.kind in ("text", "choice"):
+        return ma.String(metadata=metadata)
+    if field.kind == "integer":
+        return ma.Integer(metadata=metadata)
+    if field.kind == "decimal":
+        return ma.String(metadata={**metadata, "format": "decimal"})
+    if field.kind == "boolean":
+        return ma.Boolean(metadata=metadata)
+    if field.kind == "date":
+        return ma.String(metadata={**metadata, "format": "date"})
+    return ma.List(ma.String(), metadata=metadata)
+
+
+def stored_fields_schema_class(catalogue):
+    """The schema of `fields` as a report shows them: each of the catalogue's
+    fields by its type, and the values of fields no longer in it, kept as
+    they were stored."""
+    attributes = {field.name: stored_field(field) for field in catalogue.fields}
+    attributes["Meta"] = type("Meta", (), {"unknown": INCLUDE})
+    return type("StoredFieldsSchema", (Schema,), attributes)
+
+
+BUILT_IN = catalogue.built_in()
+# The built-in catalogue's fields, names and rules; the service's own code asks
+# for the live catalogue's (see shapes()).
+ReportFieldsSchema = fields_schema_class(BUILT_IN)
+FIELD_NAMES = BUILT_IN.names
+FIELD_TITLES = {field.name: field.label for field in BUILT_IN.fields}
+REQUIRED_TO_SUBMIT = BUILT_IN.required
 
 
 # Requests -----------------------------------------------------------------
@@ -497,9 +552,9 @@ class ImportedReportSchema(NewReportSchema):
 
 
 def load_new_report(body, default_org_id=None, schema=None):
-    """`body` loaded with `schema` (NewReportSchema's own, by default); org_id may
-    be left out where the instance sets a DEFAULT_ORG_ID."""
-    schema = new_report_schema if schema is None else schema
+    """`body` loaded with `schema` (the live catalogue's new report, by default);
+    org_id may be left out where the instance sets a DEFAULT_ORG_ID."""
+    schema = shapes().new_report if schema is None else schema
     return schema.load(body, partial=("org_id",) if default_org_id else ())
 
 
@@ -522,12 +577,13 @@ class ReportChangesSchema(RequestSchema):
             raise ValidationError("Give `fields`, `status` or both.")
 
 
-# The query parameters that filter a list, its export and its summary.
-FILTERS = (
+# The query parameters that filter a list, its export and its summary; the
+# catalogue's boolean and choice fields are filters too, between these two.
+FIXED_FILTERS = (
     "status", "org_id", "peer_mentor_id", "activity_id", "session_date_from", "session_date_to",
-    "submitted_from", "submitted_to", "updated_since", "follow_up_needed", "has_way_forward",
-    "participant_engagement", "review_state", "q",
+    "submitted_from", "submitted_to", "updated_since",
 )  # fmt: skip
+LAST_FILTERS = ("has_way_forward", "review_state", "q")
 RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
 
 
@@ -543,9 +599,7 @@ class FilterSchema(RequestSchema):
     submitted_from = QueryTime(metadata={"description": "Submitted at or after this time."})
     submitted_to = QueryTime(metadata={"description": "Submitted before this time."})
     updated_since = QueryTime(metadata={"description": "Created or changed at or after this time."})
-    follow_up_needed = QueryBoolean(metadata={"enum": ["true", "false"]})
     has_way_forward = QueryBoolean(metadata={"enum": ["true", "false"]})
-    participant_engagement = ma.String(validate=validate.OneOf(ENGAGEMENT_LEVELS))
     review_state = ma.String(
         validate=validate.OneOf((*REVIEW_STATES, "none")),
         metadata={"description": "The report's review; `none` for unreviewed reports."},
@@ -554,8 +608,8 @@ class FilterSchema(RequestSchema):
         max_length=200,
         min_length=1,
         validate=[not_blank, a_search],
-        description="Words that must all appear in the report's topic, challenges, notes "
-        'or way forward; "words in quotes" as a phrase; a word ending in * matches as a '
+        description="Words that must all appear in the report's searchable fields; "
+        '"words in quotes" as a phrase; a word ending in * matches as a '
         f"prefix of at least {search.MIN_PREFIX} letters. At most {search.MAX_TERMS} words "
         f"or phrases, and {search.MAX_WORDS} words in all.",
     )
@@ -698,14 +752,9 @@ class RevisionSchema(Schema):
     )
 
 
-class EngagementCountsSchema(Schema):
-    low = ma.Integer()
-    medium = ma.Integer()
-    high = ma.Integer()
-    very_high = ma.Integer()
-
-
 class SummaryGroupSchema(Schema):
+    """A group of the summary; the catalogue's figures follow (see summary_group_schema)."""
+
     group = ma.String(
         allow_none=True,
         metadata={"description": "YYYY-MM of the session date, or the mentor, activity or "
@@ -714,13 +763,6 @@ class SummaryGroupSchema(Schema):
     reports = ma.Integer()
     submitted = ma.Integer()
     drafts = ma.Integer()
-    attendance_total = ma.Integer()
-    attendance_average = ma.Float(
-        allow_none=True, metadata={"description": "Over the reports that give attendance."}
-    )
-    duration_minutes_total = ma.Integer()
-    engagement = ma.Nested(EngagementCountsSchema)
-    follow_ups_needed = ma.Integer()
 
 
 class SummarySchema(Schema):
@@ -731,6 +773,91 @@ class SummarySchema(Schema):
 class DeletedReportSchema(Schema):
     report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
     deleted_at = timestamp()
+
+
+class Bound(ma.Field):
+    """A number field's `min` or `max`: an integer, or for a decimal field a
+    string with the field's places ("0.00"), as its values are written."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": ["integer", "string"], "pattern": f"^{DECIMAL.pattern}$"}
+        super().__init__(allow_none=True, metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, Decimal):
+            return f"{value:.{obj.places}f}"
+        return value
+
+
+class ChoiceSchema(Schema):
+    value = ma.String()
+    label = ma.String()
+
+
+def for_kinds(*kinds, description=""):
+    """The metadata of a key that only fields of these kinds have."""
+    return {"description": f"{description} Given for {' and '.join(kinds)} fields.".strip()}
+
+
+class CatalogueFieldSchema(Schema):
+    """A field of the report form: the keys every field has, then those of its kind."""
+
+    name = ma.String(metadata={"description": "The field's key in a report's `fields`."})
+    kind = ma.String(metadata={"enum": list(catalogue.KINDS)})
+    label = ma.String()
+    help = ma.String()
+    required = ma.Boolean(metadata={"description": "Whether a report needs it to be submitted."})
+    min_length = ma.Integer(allow_none=True, metadata=for_kinds("text"))
+    max_length = ma.Integer(metadata=for_kinds("text"))
+    multiline = ma.Boolean(metadata=for_kinds("text", description="Written in a text area."))
+    searchable = ma.Boolean(metadata=for_kinds("text", description="Searched by `q`."))
+    min = Bound(metadata=for_kinds("integer", "decimal"))
+    max = Bound(metadata=for_kinds("integer", "decimal"))
+    places = ma.Integer(metadata=for_kinds("decimal", description="Decimal places."))
+    not_after_tomorrow = ma.Boolean(metadata=for_kinds("date"))
+    values = ma.List(ma.Nested(ChoiceSchema), metadata=for_kinds("choice", "choices"))
+    summary = ma.Function(
+        lambda field: {figure.what: figure.name for figure in field.figures},
+        metadata={
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Each figure of the summary this field gives, by what it is "
+            "(total, average, count or counts): the name it has in a summary group. "
+            "Given when there are any.",
+        },
+    )
+
+    @post_dump(pass_original=True)
+    def only_its_kind(self, data, field, **kwargs):
+        keys = catalogue.COMMON_KEYS | catalogue.KIND_KEYS[field.kind]
+        if not field.figures:
+            keys = keys - {"summary"}
+        return {key: value for key, value in data.items() if key in keys}
+
+
+class CatalogueRolesSchema(Schema):
+    session_date = ma.String(metadata={"description": "The date field that is the session's day."})
+    way_forward = ma.String(
+        allow_none=True,
+        metadata={"description": "The text field whose being filled in is has_way_forward."},
+    )
+    title = ma.String(
+        allow_none=True,
+        metadata={"description": "The text field the pages show as a report's name."},
+    )
+
+
+class CatalogueSchema(Schema):
+    """The report form: GET /api/v1/catalogue, for clients that build forms from it."""
+
+    version = ma.String(metadata={"description": "Recorded with each report written under it."})
+    roles = ma.Nested(CatalogueRolesSchema)
+    fields = ma.List(ma.Nested(CatalogueFieldSchema))
+
+    @pre_dump
+    def with_roles(self, form, **kwargs):
+        # A Catalogue holds its roles as attributes of its own.
+        return {"version": form.version, "roles": form, "fields": form.fields}
 
 
 def page_schema(name, item_schema):
@@ -768,15 +895,27 @@ activity_report_schema = ReportSchema(
 )
 mentor_report_schema = ReportSchema(only=("report_id", "activity_id", "status", "submitted_at"))
 deleted_schema = DeletedSchema()
-summary_schema = SummarySchema()
 review_request_schema = ReviewRequestSchema()
 review_schema = ReviewSchema()
 history_schema = Schema.from_dict(
-    {"report_id": ma.String(), "revisions": ma.List(ma.Nested(RevisionSchema))}, name="History"
+    {
+        "report_id": ma.String(),
+        "catalogue_version": ma.String(
+            allow_none=True,
+            metadata={
+                "description": "The version of the catalogue (the report form) the report's "
+                "fields were last written under; null for a report written before versions "
+                "were kept."
+            },
+        ),
+        "revisions": ma.List(ma.Nested(RevisionSchema)),
+    },
+    name="History",
 )()
 deleted_page_schema = Schema.from_dict(
     {"data": ma.List(ma.Nested(DeletedReportSchema))}, name="DeletedReports"
 )()
+catalogue_schema = CatalogueSchema()
 
 report_page_schema = page_schema("ReportPage", report_summary_schema)
 activity_page_schema = page_schema("ActivityReportPage", activity_report_schema)
@@ -804,12 +943,113 @@ dump_report_summary = stored_form_dumper(report_summary_schema)
 dump_activity_report = stored_form_dumper(activity_report_schema)
 dump_mentor_report = stored_form_dumper(mentor_report_schema)
 
-new_report_schema = NewReportSchema()
-report_changes_schema = ReportChangesSchema()
-list_query_schema = ListQuerySchema()
 page_query_schema = PageQuerySchema()
-list_queries = LoadedQueries(list_query_schema)
 page_queries = LoadedQueries(page_query_schema)
-imported_report_schema = ImportedReportSchema()
-summary_query_schema = SummaryQuerySchema()
 deleted_query_schema = DeletedQuerySchema()
+
+
+def filter_field(field):
+    """The query parameter that filters on a boolean or choice field."""
+    if field.kind == "boolean":
+        return QueryBoolean(
+            metadata={"enum": ["true", "false"], "description": f"{field.label}: true or false."}
+        )
+    described = "is" if field.kind == "choice" else "includes"
+    return ma.String(
+        validate=validate.OneOf([choice.value for choice in field.values]),
+        metadata={"description": f"Reports whose {field.label} {described} this value."},
+    )
+
+
+class Shapes:
+    """The schemas that a catalogue decides: of `fields`, of the bodies that
+    carry them, and of the queries that filter on them. Built once per catalogue."""
+
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
+        self.fields_schema = fields_schema_class(catalogue)
+        fields = self.fields_schema
+        self.filters_of_fields = {field.name: filter_field(field) for field in catalogue.filters}
+        self.filters = (*FIXED_FILTERS, *self.filters_of_fields, *LAST_FILTERS)
+        self.filter_names = frozenset(self.filters)
+        self.NewReportSchema = _with(NewReportSchema, fields=ma.Nested(fields, load_default=dict))
+        self.ImportedReportSchema = _with(
+            ImportedReportSchema, fields=ma.Nested(fields, load_default=dict)
+        )
+        self.ReportChangesSchema = _with(ReportChangesSchema, fields=ma.Nested(fields))
+        self.ListQuerySchema = _with(ListQuerySchema, **self.filters_of_fields)
+        self.SummaryQuerySchema = _with(SummaryQuerySchema, **self.filters_of_fields)
+        self.ReportSchema = _with(
+            ReportSchema,
+            fields=ma.Nested(
+                stored_fields_schema_class(catalogue),
+                metadata={
+                    "description": "The fields that are set, in catalogue order, then those "
+                    "of fields no longer in the catalogue, as they were stored. A value "
+                    "stored before the catalogue changed is shown as it was stored."
+                },
+            ),
+            field_count=ma.Integer(metadata={"minimum": 0, "maximum": len(catalogue.fields)}),
+        )
+        self.new_report = self.NewReportSchema()
+        self.imported_report = self.ImportedReportSchema()
+        self.report_changes = self.ReportChangesSchema()
+        self.list_query = self.ListQuerySchema()
+        self.summary_query = self.SummaryQuerySchema()
+        self.list_queries = LoadedQueries(self.list_query)
+        self.SummaryGroupSchema = summary_group_schema(catalogue)
+        self.SummarySchema = _with(
+            SummarySchema, groups=ma.List(ma.Nested(self.SummaryGroupSchema))
+        )
+        self.summary = self.SummarySchema()
+
+
+def summary_group_schema(catalogue):
+    """A group of the summary: SummaryGroupSchema's counts, then the catalogue's figures."""
+    figures = {}
+    for figure in catalogue.figures:
+        field = figure.field
+        if figure.what == "counts":
+            counts = {choice.value: ma.Integer() for choice in field.values}
+            name = "".join(part.capitalize() for part in figure.name.split("_")) + "Counts"
+            figures[figure.name] = ma.Nested(
+                Schema.from_dict(counts, name=name),
+                metadata={"description": f"How many reports have each {field.label} value."},
+            )
+        elif field.kind == "decimal":
+            figures[figure.name] = DecimalText(
+                field.places, allow_none=figure.what == "average", metadata=FIGURE_HELP[figure.what]
+            )
+        elif figure.what == "average":
+            figures[figure.name] = ma.Float(allow_none=True, metadata=FIGURE_HELP["average"])
+        else:
+            figures[figure.name] = ma.Integer(metadata=FIGURE_HELP[figure.what])
+    for figure in figures.values():
+        figure.metadata.setdefault("description", "")
+    return _with(SummaryGroupSchema, **figures)
+
+
+FIGURE_HELP = {
+    "total": {},
+    "average": {"description": "Over the reports that give it; null when none does."},
+    "count": {"description": "How many reports say yes."},
+}
+
+
+def _with(schema, **fields):
+    """A subclass of `schema`, of the same name, with these fields."""
+    return type(schema.__name__, (schema,), fields)
+
+
+@lru_cache(maxsize=16)
+def shapes_of(catalogue):
+    return Shapes(catalogue)
+
+
+def shapes():
+    """The shapes of the live catalogue."""
+    return shapes_of(catalogue.live())
+
+
+# The built-in catalogue's filters.
+FILTERS = shapes_of(BUILT_IN).filters

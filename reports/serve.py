@@ -88,7 +88,7 @@ def start(app):
     return_large_blocks()
     path = app.config["DATABASE"]
     try:
-        created = db.open_or_create(path, app.instance_path)
+        created = db.open_or_create(path, app.instance_path, app.extensions["catalogue"])
     except ConfigError as error:
         sys.exit(f"Cannot start: {error}")
     if created:

@@ -8,24 +8,17 @@ import threading
 from collections import OrderedDict
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import current_app
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
-from reports import clock, limits, queries
+from reports import catalogue, clock, limits, queries
 from reports.auth import ANONYMOUS, Caller, require_own_mentor, require_write
 from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
-from reports.schemas import (
-    ENGAGEMENT_LEVELS,
-    FIELD_NAMES,
-    FILTERS,
-    REQUIRED_TO_SUBMIT,
-    imported_report_schema,
-    is_report_id,
-    load_new_report,
-)
+from reports.schemas import CalendarDate, is_report_id, load_new_report, shapes, shapes_of
 
 ID_ATTEMPTS = 16
 # Reports an export reads in one snapshot.
@@ -34,6 +27,8 @@ IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 REVIEW_KEYS = ("review_state", "comment", "reviewed_by", "reviewed_at")
 # Who imported reports, in their history (a name no token can have).
 IMPORTER = Caller("flask import", "coordinator")
+# The changes that write a report's fields, which their history says the catalogue version of.
+WRITES_FIELDS = ("create", "update", "submit")
 
 
 def new_report_id():
@@ -59,8 +54,9 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     use of the same key is another key. A mentor files for its own peer mentor only.
     """
     require_own_mentor(caller, new["peer_mentor_id"])
+    form = catalogue.live()
     fields = _merge_fields({}, new["fields"])
-    _check_submittable(new["status"], fields)
+    _check_submittable(new["status"], fields, form)
 
     now = clock.timestamp()
     report = {
@@ -73,14 +69,16 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
         "created_at": now,
         "updated_at": now,
         "version": 1,
+        "catalogue_version": form.version,
     }
+    row = _as_row(report, form)
 
     def create(db):
         if idempotency is not None:
             earlier = _created_earlier(db, caller, *idempotency)
             if earlier is not None:
                 return earlier
-        report["report_id"] = _insert_with_fresh_id(db, report)
+        report["report_id"] = _insert_with_fresh_id(db, row)
         _record_change(db, report, "create", caller)
         if idempotency is not None:
             queries.insert_idempotency_key(db, caller.name, *idempotency, json.dumps(report), now)
@@ -92,6 +90,7 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
 def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
     """Apply a validated ReportChangesSchema load to a report; return it as it is now.
     `if_match`, when given, holds the ETags the client expects the report to have."""
+    form = catalogue.live()
 
     def update(db):
         report = _existing_report(db, report_id, caller)
@@ -103,15 +102,21 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
         if report["status"] == "submitted" and status == "draft":
             raise Conflict("A submitted report cannot go back to draft.")
         fields = _merge_fields(report["fields"], changes.get("fields", {}))
-        _check_submittable(status, fields)
+        _check_submittable(status, fields, form)
 
         now = clock.timestamp()
         submits = report["submitted_at"] is None and status == "submitted"
         if submits:
             report["submitted_at"] = now
-        report.update(status=status, fields=fields, updated_at=now, version=report["version"] + 1)
-        queries.update_report(db, _as_row(report))
-        detail = _differences(before, report)
+        report.update(
+            status=status,
+            fields=fields,
+            updated_at=now,
+            version=report["version"] + 1,
+            catalogue_version=form.version,
+        )
+        queries.update_report(db, _as_row(report, form))
+        detail = _differences(before, report, form)
         if reopens_review:
             queries.delete_review(db, report_id)
             detail["review_state"] = {"before": review["review_state"], "after": None}
@@ -144,7 +149,7 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS):
             db,
             {
                 "report_id": report_id,
-                "report": json.dumps(_as_row(report), ensure_ascii=False),
+                "report": json.dumps(_as_stored(report), ensure_ascii=False),
                 "review": None if review is None else json.dumps(dict(review), ensure_ascii=False),
                 "deleted_at": now,
                 "deleted_by": caller.name,
@@ -159,13 +164,17 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS):
 
 def restore_report(report_id, caller=ANONYMOUS):
     """Bring a report back from the trash, as a new version; return it."""
+    form = catalogue.live()
 
     def restore(db):
         entry = queries.trashed_report(db, report_id) if is_report_id(report_id) else None
         if entry is None:
             raise ReportNotFound(report_id, "in the trash")
         now = clock.timestamp()
-        row = json.loads(entry["report"])
+        trashed = json.loads(entry["report"])
+        trashed["fields"] = json.loads(trashed["fields"])
+        trashed.setdefault("catalogue_version", None)
+        row = _as_row(trashed, form)
         row.update(updated_at=now, version=row["version"] + 1)
         queries.take_from_trash(db, report_id)
         queries.insert_report(db, row)
@@ -316,9 +325,17 @@ def history(report_id, caller=ANONYMOUS):
             "actor": change["actor"],
             "action": change["action"],
             "changes": json.loads(change["detail"]) if change["detail"] else {},
+            "catalogue_version": change["catalogue_version"],
         }
         for number, change in enumerate(changes, start=1)
     ]
+
+
+def last_catalogue_version(revisions):
+    """The catalogue version the report's fields were last written under, by its
+    history (each create, update and submit records one), or None."""
+    versions = [revision["catalogue_version"] for revision in revisions]
+    return next((version for version in reversed(versions) if version is not None), None)
 
 
 def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
@@ -385,6 +402,7 @@ def _generation_key(db, what, filters):
     for this database while its reports' generation stays the one read here."""
     return (
         current_app.config["DATABASE"],
+        id(catalogue.live()),
         queries.report_generation(db),
         what,
         tuple(sorted((name, value) for name, value in filters.items() if value is not None)),
@@ -392,11 +410,11 @@ def _generation_key(db, what, filters):
 
 
 def listed_reports(filters, page=1, limit=20, sort="-created_at"):
-    """One page of the reports matching `filters` (FILTERS' names, and `owner`),
+    """One page of the reports matching `filters` (the filters' names, and `owner`),
     newest first unless `sort` says otherwise, each as a dict of its summary
     with its session date and topic and its `review` (None while unreviewed);
     and how many match in all."""
-    filters = dict.fromkeys(FILTERS) | filters
+    filters = dict.fromkeys(shapes().filters) | filters
     rows, total, _ = page_of_reports(filters, page, limit, sort=sort)
     with snapshot() as db:
         details = {
@@ -408,7 +426,7 @@ def listed_reports(filters, page=1, limit=20, sort="-created_at"):
         detail = details.get(row["report_id"])
         report = dict(row)
         report["session_date"] = detail and detail["session_date"]
-        report["session_topic"] = detail and detail["session_topic"]
+        report["title"] = detail and detail["title"]
         review = None
         if detail is not None and detail["review_state"] is not None:
             review = {key: detail[key] for key in REVIEW_KEYS}
@@ -421,16 +439,26 @@ def all_reports(filters, sort="-created_at"):
     """Every report matching `filters`, whole and with its review, one at a time,
     as an Export: it holds one of MAX_EXPORTS slots (limits.Busy at once when
     none is free) until it is closed."""
-    return Export(_reports_in_chunks(filters, sort), limits.take("export"))
+    kept = fields_no_longer_in_catalogue(get_db())
+    return Export(_reports_in_chunks(filters, sort), limits.take("export"), kept)
+
+
+def fields_no_longer_in_catalogue(db):
+    """The names of the fields this database remembers that the live catalogue
+    has not, oldest first: the reports keep their values."""
+    names = catalogue.live().by_name
+    return tuple(row["name"] for row in queries.remembered_fields(db) if row["name"] not in names)
 
 
 class Export:
     """An iterable of reports that gives its slot back once read to the end, or
-    when closed."""
+    when closed; `kept_fields` names the fields no longer in the catalogue whose
+    values the reports keep."""
 
-    def __init__(self, reports, slot):
+    def __init__(self, reports, slot, kept_fields=()):
         self.reports = reports
         self.slot = slot
+        self.kept_fields = kept_fields
 
     def __iter__(self):
         try:
@@ -492,23 +520,45 @@ def summary(filters, group_by):
         groups = _summaries.get(key)
         if groups is None:
             with limits.holding("search"):
-                groups = _summary_groups(queries.summary(db, filters, group_by))
+                rows = queries.summary(db, filters, group_by)
+                groups = _summary_groups(rows, catalogue.live())
             if len(groups) <= KEPT_GROUPS:
                 _summaries.put(key, groups)
-    return [group | {"engagement": dict(group["engagement"])} for group in groups]
+    counts = [figure.name for figure in catalogue.live().figures if figure.what == "counts"]
+    return [group | {name: dict(group[name]) for name in counts} for group in groups]
 
 
-def _summary_groups(rows):
+def _summary_groups(rows, form):
+    """Each row of queries.summary as a group of SummaryGroupSchema: a figure
+    of counts per value as an object, an average rounded, a decimal's figures
+    as strings of its places."""
     groups = []
     for row in rows:
-        group = dict(row)
-        average = group["attendance_average"]
-        group["attendance_average"] = None if average is None else round(average, 2)
-        group["engagement"] = {
-            level: group.pop(f"engagement_{level}") for level in ENGAGEMENT_LEVELS
-        }
+        group = {name: row[name] for name in ("group", "reports", "submitted", "drafts")}
+        for figure in form.figures:
+            group[figure.name] = _figure_of(row, figure)
         groups.append(group)
     return groups
+
+
+def _figure_of(row, figure):
+    field = figure.field
+    if figure.what == "counts":
+        return {
+            choice.value: row[f"{figure.name}.{position}"]
+            for position, choice in enumerate(field.values)
+        }
+    value = row[figure.name]
+    if field.kind == "decimal" and figure.what in ("total", "average"):
+        places = Decimal(1).scaleb(-field.places)
+        total = Decimal(value or 0).scaleb(-field.places)
+        if figure.what == "total":
+            return str(total.quantize(places))
+        counted = row[f"{figure.name}.count"]
+        return None if not counted else str((total / counted).quantize(places, ROUND_HALF_UP))
+    if figure.what == "average":
+        return None if value is None else round(value, 2)
+    return value
 
 
 class _Kept:
@@ -547,18 +597,20 @@ def import_reports(rows, default_org_id=None, dry_run=False):
     """Validate every (line number, row) and store them all in one transaction,
     or none if any row is bad. Returns how many rows there were; raises
     ImportFailed with the messages of every bad row."""
+    form = catalogue.live()
+    schema = shapes().imported_report
 
     def import_all(db):
         problems, count, seen = [], 0, set()
         for line, row in rows:
             count += 1
             try:
-                report = _imported(db, row, default_org_id, seen)
+                report = _imported(db, row, default_org_id, seen, form, schema)
             except ValidationError as error:
                 problems.append((line, error.messages))
                 continue
             if not problems and not dry_run:
-                _insert_imported(db, report)
+                _insert_imported(db, report, form)
         if problems:
             raise ImportFailed(problems)
         return count
@@ -575,12 +627,12 @@ class ImportFailed(Exception):
         self.problems = problems
 
 
-def _imported(db, row, default_org_id, seen):
+def _imported(db, row, default_org_id, seen, form, schema):
     if not isinstance(row, dict):
         raise ValidationError({"_schema": ["A row must be a JSON object."]})
-    new = load_new_report(row, default_org_id, imported_report_schema)
+    new = load_new_report(row, default_org_id, schema)
     fields = _merge_fields({}, new["fields"])
-    _check_submittable(new["status"], fields)
+    _check_submittable(new["status"], fields, form)
     report_id = new.get("report_id")
     if report_id is not None:
         if report_id in seen or queries.report_id_ever_used(db, report_id):
@@ -602,6 +654,7 @@ def _imported(db, row, default_org_id, seen):
         "created_at": created_at,
         "updated_at": new.get("updated_at", created_at),
         "version": 1,
+        "catalogue_version": form.version,
     }
 
 
@@ -614,11 +667,12 @@ def _imported_review(review, now):
     }
 
 
-def _insert_imported(db, report):
+def _insert_imported(db, report, form):
+    row = _as_row(report, form)
     if report["report_id"] is None:
-        report["report_id"] = _insert_with_fresh_id(db, report)
+        report["report_id"] = _insert_with_fresh_id(db, row)
     else:
-        queries.insert_report(db, _as_row(report))
+        queries.insert_report(db, row)
     _record_change(db, report, "create", IMPORTER, at=clock.timestamp())
     review = report["review"]
     if review is not None:
@@ -652,20 +706,22 @@ def _record_change(db, report, action, caller, at=None, detail=None):
             "action": action,
             "actor": caller.name,
             "changed_at": at or (report["updated_at"] if action != "delete" else clock.timestamp()),
+            "catalogue_version": report["catalogue_version"] if action in WRITES_FIELDS else None,
         },
     )
     if detail:
         queries.insert_change_detail(db, change_id, json.dumps(detail, ensure_ascii=False))
 
 
-def _differences(before, after):
+def _differences(before, after, form):
     """What an update changed: the status and each field, before and after."""
     differences = {}
     if before["status"] != after["status"]:
         differences["status"] = {"before": before["status"], "after": after["status"]}
+    names = dict.fromkeys([*form.names, *before["fields"], *after["fields"]])
     fields = {
         name: {"before": before["fields"].get(name), "after": after["fields"].get(name)}
-        for name in FIELD_NAMES
+        for name in names
         if before["fields"].get(name) != after["fields"].get(name)
     }
     if fields:
@@ -720,38 +776,114 @@ def _merge_fields(current, changes):
     return {name: value for name, value in merged.items() if value is not None}
 
 
-def _check_submittable(status, fields):
-    missing = [name for name in REQUIRED_TO_SUBMIT if name not in fields]
+def _check_submittable(status, fields, form):
+    missing = [name for name in form.required if name not in fields]
     if status == "submitted" and missing:
         raise ValidationError(
             {"fields": {name: ["Required to submit the report."] for name in missing}}
         )
 
 
-def _as_row(report):
-    # Stored in catalogue order, the order the API shows them in.
-    fields = {name: report["fields"][name] for name in FIELD_NAMES if name in report["fields"]}
+def _as_row(report, form):
+    """The report as its row is stored, written under the catalogue `form`:
+    fields in catalogue order, the order the API shows them in, and after them
+    those of fields no longer in it, which are kept as they are."""
+    given = report["fields"]
+    fields = {name: given[name] for name in form.names if name in given}
+    kept = {name: value for name, value in given.items() if name not in fields}
+    way_forward = fields.get(form.way_forward) if form.way_forward else None
     return {
-        **report,
-        "fields": json.dumps(fields, ensure_ascii=False, separators=(",", ":")),
+        **_as_stored({**report, "fields": fields | kept}),
         "field_count": len(fields),
-        "has_way_forward": bool(fields.get("way_forward", "").strip()),
+        "has_way_forward": isinstance(way_forward, str) and bool(way_forward.strip()),
     }
 
 
-def _insert_with_fresh_id(db, report):
+def _as_stored(report):
+    """The report with its fields as the JSON text its row holds."""
+    fields = json.dumps(report["fields"], ensure_ascii=False, separators=(",", ":"))
+    return {**report, "fields": fields}
+
+
+def _insert_with_fresh_id(db, row):
     """Insert under a new random id, drawing again on the rare collision."""
     for _ in range(ID_ATTEMPTS):
         report_id = new_report_id()
         if queries.report_id_ever_used(db, report_id):
             continue  # ids are never given twice, not even after a purge
         try:
-            queries.insert_report(db, _as_row({**report, "report_id": report_id}))
+            queries.insert_report(db, {**row, "report_id": report_id})
             return report_id
         except sqlite3.IntegrityError as error:
             if "report.report_id" not in str(error):
                 raise
     raise RuntimeError(f"No free report id after {ID_ATTEMPTS} attempts.")
+
+
+# Reports `catalogue check` reads in one snapshot.
+CHECK_CHUNK = 1000
+NOT_IN_CATALOGUE = "no longer in the catalogue (value kept)"
+
+
+def catalogue_misfits(form):
+    """Each report whose stored fields the catalogue `form` would refuse now, as
+    (report_id, [(field, why), ...]), in order of creation: values of fields it no
+    longer has, values its rules refuse, and for a submitted report, a field it
+    requires that the report lacks (which would refuse the report's next change).
+    The reports are read CHECK_CHUNK at a time, each chunk in a snapshot of its own.
+
+    A date is checked as a real YYYY-MM-DD but not held to `not_after_tomorrow`:
+    that rule is about the day a value is written, so it can only flag a date
+    that was in the future when it was stored and a field that had the rule off;
+    such a value is not wrong in itself, and the next change keeps it."""
+    schema = shapes_of(form).fields_schema()
+    for field in schema.fields.values():
+        if isinstance(field, CalendarDate):
+            field.not_after_tomorrow = False
+    after = 0
+    while True:
+        with snapshot() as db:
+            rows = queries.fields_of_reports_after(db, after, CHECK_CHUNK)
+        for row in rows:
+            problems = _misfits(json.loads(row["fields"]), row["status"], form, schema)
+            if problems:
+                yield row["report_id"], problems
+        if len(rows) < CHECK_CHUNK:
+            return
+        after = rows[-1]["seq"]
+
+
+def _misfits(fields, status, form, schema):
+    known = {name: value for name, value in fields.items() if name in form.by_name}
+    try:
+        schema.load(known)
+        messages = {}
+    except ValidationError as error:
+        messages = error.messages
+    problems = []
+    for name in fields:
+        if name not in known:
+            problems.append((name, NOT_IN_CATALOGUE))
+        elif name in messages:
+            problems.extend((name, why) for why in _flat_messages(messages[name]))
+    if status == "submitted":
+        problems += [
+            (name, "Required to submit the report, and this submitted report has none.")
+            for name in form.required
+            if name not in fields
+        ]
+    return problems
+
+
+def _flat_messages(messages, where=""):
+    """A field's marshmallow messages as lines; those of one value of a list say which."""
+    if isinstance(messages, dict):
+        return [
+            line
+            for index, nested in messages.items()
+            for line in _flat_messages(nested, f"value {int(index) + 1}: ")
+        ]
+    return [f"{where}{message}" for message in messages]
 
 
 class Unhealthy(Exception):

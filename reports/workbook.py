@@ -4,10 +4,11 @@ openpyxl in its read-only mode.
 
 Each column has a kind, which types its cells: `text` (always a text cell,
 never run as a formula, however it starts), `integer` and `number`, `boolean`,
-`date` (a YYYY-MM-DD string in the API, an Excel date here) and `time` (a UTC
+`date` (a YYYY-MM-DD string in the API, an Excel date here), `time` (a UTC
 YYYY-MM-DDTHH:MM:SSZ string in the API, an Excel date and time here, as Excel
-has no time zones). An empty cell is None; an empty text is a text cell that
-holds nothing.
+has no time zones), a decimal kind of its places (see decimal_kind), and
+`value`, for a column whose kind is not known: each cell typed by its value.
+An empty cell is None; an empty text is a text cell that holds nothing.
 """
 
 import os
@@ -18,13 +19,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Context, Decimal
 
 # The rows of one sheet, its header included: Excel's own limit.
 MAX_ROWS = 1_048_576
 ROOM_CHECKED_EVERY = 10_000
 WIDEST = 60
-WIDTHS = {"text": 8, "date": 12, "time": 20, "boolean": 8, "integer": 8, "number": 10}
+WIDTHS = {
+    "text": 8, "date": 12, "time": 20, "boolean": 8, "integer": 8, "number": 10, "decimal": 10,
+    "value": 20,
+}  # fmt: skip
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "time": "yyyy-mm-dd hh:mm:ss"}
+DECIMAL = "decimal:"
+# The significant digits of Excel's numbers: a decimal of more is written as text,
+# and a number cell is read as the decimal of its first 15 digits.
+EXCEL_DIGITS = 15
+EXCEL_PRECISION = Context(prec=EXCEL_DIGITS)
 API_TIME = "%Y-%m-%dT%H:%M:%SZ"
 # What openpyxl raises on a file that is no workbook, or a broken one, but for
 # its own InvalidFileException.
@@ -45,6 +55,24 @@ class NoRoom(Exception):
 
 class NotAWorkbook(ValueError):
     """A file that is not an XLSX workbook at all."""
+
+
+def decimal_kind(places):
+    """The kind of a column of decimals with `places` places, given as Decimal: a
+    number cell shown with that many places, or a text cell of the decimal where
+    a number cell would not hold it exactly (more than EXCEL_DIGITS digits)."""
+    return f"{DECIMAL}{places}"
+
+
+def _places(kind):
+    return int(kind[len(DECIMAL) :]) if kind.startswith(DECIMAL) else None
+
+
+def _number_format(kind):
+    places = _places(kind)
+    if places is None:
+        return NUMBER_FORMATS.get(kind)
+    return "0." + "0" * places if places else "0"
 
 
 def written_sheet(name, columns, kinds, rows, folder, min_free_mb=0):
@@ -96,12 +124,16 @@ def _write(file, parts, name, columns, kinds, rows, min_free_mb):
         },
     )
     sheet = book.add_worksheet(name)
-    formats = {kind: book.add_format({"num_format": form}) for kind, form in NUMBER_FORMATS.items()}
+    formats = {
+        kind: book.add_format({"num_format": _number_format(kind)})
+        for kind in set(kinds)
+        if _number_format(kind)
+    }
     sheet.write_row(0, 0, columns, book.add_format({"bold": True}))
     writers = [_cell_writer(sheet, kind, formats.get(kind)) for kind in kinds]
     # Room for the autofilter's button beside each column's name.
     widths = [
-        max(len(column) + 3, WIDTHS.get(kind, 0))
+        max(len(column) + 3, WIDTHS.get("decimal" if kind.startswith(DECIMAL) else kind, 0))
         for column, kind in zip(columns, kinds, strict=True)
     ]
     texts = [number for number, kind in enumerate(kinds) if kind == "text"]
@@ -131,10 +163,14 @@ def _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb):
             _keep_room(parts, min_free_mb, 0)
         for number, (write, value) in enumerate(zip(writers, values, strict=True)):
             if value is not None:
-                write(last, number, value)
+                try:
+                    write(last, number, value)
+                except (TypeError, ValueError):
+                    # Stored under an earlier catalogue, where its field was of another kind.
+                    _write_value(sheet, last, number, value)
         for number in texts:
             value = values[number]
-            if value is not None and len(value) > widths[number]:
+            if value.__class__ is str and len(value) > widths[number]:
                 widths[number] = min(len(value), WIDEST)
     return last
 
@@ -169,7 +205,28 @@ def _cell_writer(sheet, kind, style):
         return sheet.write_boolean
     if kind in ("integer", "number"):
         return sheet.write_number
+    if kind.startswith(DECIMAL):
+
+        def write_decimal(row, column, value):
+            if isinstance(value, Decimal) and len(value.as_tuple().digits) <= EXCEL_DIGITS:
+                sheet.write_number(row, column, float(value), style)
+            else:
+                sheet.write_string(row, column, str(value))
+
+        return write_decimal
+    if kind == "value":
+        return lambda row, column, value: _write_value(sheet, row, column, value)
     return sheet.write_string
+
+
+def _write_value(sheet, row, column, value):
+    """A value of a column of no known kind, in the cell its type makes."""
+    if isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, column, value)
+    else:
+        sheet.write_string(row, column, str(value))
 
 
 # Excel counts days from 1899-12-30, and believes 1900 was a leap year: a day
@@ -269,11 +326,26 @@ def _api_value(kind, cell):
             return _to_the_second(cell).strftime(API_TIME)
     if isinstance(cell, date) and not isinstance(cell, datetime) and kind in ("date", "text"):
         return cell.isoformat()
+    if isinstance(cell, int | float) and not isinstance(cell, bool) and kind.startswith(DECIMAL):
+        return _decimal_text(cell, _places(kind))
     if isinstance(cell, float) and cell.is_integer() and kind in ("integer", "text"):
         cell = int(cell)
     if isinstance(cell, int | float) and not isinstance(cell, bool) and kind == "text":
         return str(cell)
     return cell
+
+
+def _decimal_text(number, places):
+    """The API's text of a number cell of a decimal column: the decimal of its
+    first EXCEL_DIGITS digits (what Excel shows; never the binary float's tail),
+    with `places` places, or, where it has more, as it is, for validation to refuse."""
+    if isinstance(number, int):
+        decimal = Decimal(number)
+    else:
+        decimal = EXCEL_PRECISION.create_decimal_from_float(number)
+    if decimal == round(decimal, places):
+        return f"{decimal:.{places}f}"
+    return format(decimal.normalize(), "f")
 
 
 def _to_the_second(moment):

@@ -1,5 +1,6 @@
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from exporting import AWKWARD, REPORTS
@@ -33,6 +34,54 @@ def app(database):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# A youth club's own report form: a field of every kind (tests/catalogues/).
+YOUTH_CLUB = str(Path(__file__).parent / "catalogues" / "youth_club.toml")
+# A report of the youth club's form that can be submitted.
+CLUB_REPORT = {
+    "activity_id": "act_club",
+    "peer_mentor_id": "usr_mentor_042",
+    "org_id": "org_youth",
+    "fields": {
+        "held_on": "2026-03-20",
+        "theme": "Cooking night",
+        "young_people": 14,
+        "activities": ["cooking", "music"],
+        "mood": "lively",
+        "snack_cost": "23.50",
+        "incident": False,
+        "next_steps": "Ask the parents about the trip",
+        "notes": "Two new members came.",
+    },
+}
+
+
+def started_with_catalogue(database, path):
+    """The app with the catalogue at `path`, started on `database` as a start
+    does; its test client checks every answer against the OpenAPI document."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": database,
+            "SECRET_KEY": "a-test-secret-key",
+            "CATALOGUE": path,
+        }
+    )
+    db.init_db(database, form=app.extensions["catalogue"])
+    app.test_client_class = ConformingClient
+    return app
+
+
+@pytest.fixture
+def club_app(database):
+    """The app with the youth club's catalogue, on a database made for it."""
+    return started_with_catalogue(database, YOUTH_CLUB)
+
+
+@pytest.fixture
+def club_client(club_app):
+    return club_app.test_client()
 
 
 @pytest.fixture

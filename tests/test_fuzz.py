@@ -51,6 +51,7 @@ OPERATIONS = [
     ("PUT", "/api/v1/reports/{report_id}/review"),
     ("GET", "/api/v1/reports/{report_id}/history"),
     ("POST", "/api/v1/reports/{report_id}/restore"),
+    ("GET", "/api/v1/catalogue"),
     ("GET", "/healthz"),
 ]
 # Every path answers OPTIONS.

@@ -5,78 +5,125 @@ The query string is the API's (the same names, loaded by the same schemas), so
 a view can be bookmarked and shared, and reads like the API's URL of it."""
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from reports import clock, formats, service
-from reports.schemas import (
-    ENGAGEMENT_LEVELS,
-    FILTERS,
-    REVIEW_STATES,
-    SORTS,
-    STATUSES,
-    ListQuerySchema,
-    single_valued,
-)
+from reports import catalogue, clock, formats, service
+from reports.schemas import REVIEW_STATES, SORTS, STATUSES, shapes, single_valued
 from reports.web import REVIEW_LABELS, bp, login_required
-from reports.web.pages import ENGAGEMENT_LABELS
 
 PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
 
-# The filter form's fields, by the API's query names, in the form's order.
-# The API's other filters work in the URL too; the form carries them along.
-FORM_FILTERS = (
+# The filter form's fixed fields, by the API's query names, in the form's order;
+# the catalogue's filters follow. The API's other filters work in the URL too;
+# the form carries them along.
+FIXED_FORM_FILTERS = (
     "q", "status", "review_state", "peer_mentor_id", "activity_id", "org_id",
-    "session_date_from", "session_date_to", "follow_up_needed", "participant_engagement",
+    "session_date_from", "session_date_to",
 )  # fmt: skip
-LABELS = {
+FIXED_LABELS = {
     "q": "Search",
     "status": "Status",
     "review_state": "Review",
     "peer_mentor_id": "Peer mentor id",
     "activity_id": "Activity id",
     "org_id": "Organisation id",
-    "session_date_from": "Session date from",
-    "session_date_to": "Session date to",
-    "follow_up_needed": "Follow-up needed",
-    "participant_engagement": "Engagement",
     "submitted_from": "Submitted from",
     "submitted_to": "Submitted before",
     "updated_since": "Changed since",
-    "has_way_forward": "Has a way forward",
     "sort": "Sort by",
     "page": "Page",
 }
-HINTS = {
-    "q": "Every word must appear in the topic, challenges, notes or way forward. "
-    '"Quotes" for a phrase; mento* for words that start with mento.',
-    "session_date_from": "On or after this day.",
-    "session_date_to": "Before this day.",
-}
+DATE_HINTS = {"session_date_from": "On or after this day.", "session_date_to": "Before this day."}
+SEARCH_HINT = '"Quotes" for a phrase; mento* for words that start with mento.'
 DATE_FILTERS = ("session_date_from", "session_date_to")
-CHOICES = {
+FIXED_CHOICES = {
     "status": [(status, status.capitalize()) for status in STATUSES],
     "review_state": [
         ("none", REVIEW_LABELS[None]),
         *((state, REVIEW_LABELS[state]) for state in REVIEW_STATES),
     ],
-    "follow_up_needed": [("true", "Yes"), ("false", "No")],
-    "participant_engagement": [(level, ENGAGEMENT_LABELS[level]) for level in ENGAGEMENT_LEVELS],
 }
-# The table's sortable columns, by the API's sort names.
-SORT_LABELS = {"session_date": "Session date", "submitted_at": "Submitted", "created_at": "Created"}
-SORT_CHOICES = [
-    (f"{sign}{name}", f"{SORT_LABELS[name]}, {order}")
-    for name in SORTS
-    for sign, order in (("-", "newest first"), ("", "oldest first"))
-]
+YES_NO = [("true", "Yes"), ("false", "No")]
+# The table's sortable columns, by the API's sort names (the session date's is its field's label).
+SORT_LABELS = {"submitted_at": "Submitted", "created_at": "Created"}
 
-# Each loads the API's own list query: its filters, `sort`, and for the table `page`.
-table_query_schema = ListQuerySchema(only=(*FILTERS, "sort", "page"))
-download_query_schema = ListQuerySchema(only=(*FILTERS, "sort"))
+
+@dataclass(frozen=True)
+class TableForm:
+    """What the filter form of a catalogue asks for, and in which words."""
+
+    form_filters: tuple
+    labels: dict
+    hints: dict
+    choices: dict
+    sort_labels: dict
+    sort_choices: list
+
+
+def filter_choices(field):
+    """The options of a catalogue filter's select: yes and no, or its values."""
+    if field.kind == "boolean":
+        return YES_NO
+    return [(choice.value, choice.label) for choice in field.values]
+
+
+def way_forward_label(form):
+    """The words of the has_way_forward filter."""
+    label = form.by_name[form.way_forward].label if form.way_forward else "Way forward"
+    return "Has a way forward" if label == "Way forward" else f"{label} filled in"
+
+
+def in_words(labels, last="or"):
+    """["a", "b", "c"] as "a, b or c"."""
+    labels = list(labels)
+    if len(labels) < 2:
+        return "".join(labels)
+    return f"{', '.join(labels[:-1])} {last} {labels[-1]}"
+
+
+@lru_cache(maxsize=16)
+def table_form(form):
+    """The filter form and sort choices of the catalogue `form`."""
+    session_date = form.by_name[form.session_date].label
+    filters = {field.name: field for field in form.filters}
+    searched = in_words(form.by_name[name].label for name in form.searchable)
+    labels = {
+        **FIXED_LABELS,
+        "session_date_from": f"{session_date} from",
+        "session_date_to": f"{session_date} to",
+        "has_way_forward": way_forward_label(form),
+        **{name: field.label for name, field in filters.items()},
+    }
+    search_hint = f"Every word must appear in {searched}. " if searched else ""
+    sort_labels = {"session_date": session_date, **SORT_LABELS}
+    return TableForm(
+        form_filters=(*FIXED_FORM_FILTERS, *filters),
+        labels=labels,
+        hints={"q": search_hint + SEARCH_HINT, **DATE_HINTS},
+        choices={**FIXED_CHOICES, **{n: filter_choices(f) for n, f in filters.items()}},
+        sort_labels=sort_labels,
+        sort_choices=[
+            (f"{sign}{name}", f"{sort_labels[name]}, {order}")
+            for name in SORTS
+            for sign, order in (("-", "newest first"), ("", "oldest first"))
+        ],
+    )
+
+
+@lru_cache(maxsize=16)
+def query_schemas(live):
+    """The schemas of the table's query and of a download's: the API's own list
+    query, with its filters, `sort`, and for the table `page`."""
+    return (
+        live.ListQuerySchema(only=(*live.filters, "sort", "page")),
+        live.ListQuerySchema(only=(*live.filters, "sort")),
+    )
 
 
 @bp.get("/reports")
@@ -89,7 +136,7 @@ def reports():
         return redirect(tidy)
     given = request.args.to_dict()
     try:
-        query = table_query_schema.load(single_valued(request.args), unknown=EXCLUDE)
+        query = query_schemas(shapes())[0].load(single_valued(request.args), unknown=EXCLUDE)
     except ValidationError as error:
         return _table(given, error.messages)
     listed, total = service.listed_reports(_filters(query), query["page"], PAGE_SIZE, query["sort"])
@@ -108,7 +155,7 @@ def download_reports(export):
     if tidy is not None:
         return redirect(tidy)
     try:
-        query = download_query_schema.load(single_valued(request.args), unknown=EXCLUDE)
+        query = query_schemas(shapes())[1].load(single_valued(request.args), unknown=EXCLUDE)
         reports = service.all_reports(_filters(query), query["sort"])
         return formats.export_response(export, reports, f"reports-{clock.today()}.{export}")
     except ValidationError as error:
@@ -132,7 +179,8 @@ def _url(endpoint, **values):
 
 def _filters(query):
     """The filters of the query, and for a mentor, its own reports only (as the API)."""
-    return {name: query[name] for name in FILTERS if name in query} | {"owner": g.caller.owner}
+    names = shapes().filters
+    return {name: query[name] for name in names if name in query} | {"owner": g.caller.owner}
 
 
 def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
@@ -142,8 +190,9 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
     errors = {}
     for name, field_messages in (messages or {}).items():
         errors[name] = " ".join(field_messages)
+    words = table_form(catalogue.live())
     sort = sort or given.get("sort", DEFAULT_SORT)
-    filters = {name: given[name] for name in FILTERS if name in given}
+    filters = {name: given[name] for name in shapes().filters if name in given}
 
     kept = {**filters, "sort": given.get("sort")}
 
@@ -168,13 +217,13 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
         "view_url": view_url,
         "download_url": download_url,
         "show_mentor": g.caller.owner is None,
-        "form_filters": FORM_FILTERS,
-        "other_filters": [name for name in FILTERS if name not in FORM_FILTERS],
-        "labels": LABELS,
-        "hints": HINTS,
-        "choices": CHOICES,
+        "form_filters": words.form_filters,
+        "other_filters": [name for name in shapes().filters if name not in words.form_filters],
+        "labels": words.labels,
+        "hints": words.hints,
+        "choices": words.choices,
         "date_filters": DATE_FILTERS,
-        "sort_labels": SORT_LABELS,
-        "sort_choices": SORT_CHOICES,
+        "sort_labels": words.sort_labels,
+        "sort_choices": words.sort_choices,
     }
     return render_template("web/reports.html", **page_context), 422 if errors else 200

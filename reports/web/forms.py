@@ -1,34 +1,30 @@
 """The report form: a new report, and editing a draft or correcting a submitted
-report. Its inputs are built from the field catalogue (schemas.ReportFieldsSchema:
-each field's label, help, type and validators), the definition the API validates
-with; what is posted is loaded with the API's own schemas and handed to the same
-service calls, which keep every rule."""
+report. Its inputs are built from the live field catalogue (each field's label,
+help, kind and limits), the definition the API validates with; what is posted
+is loaded with the API's own schemas and handed to the same service calls,
+which keep every rule."""
 
 import re
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from marshmallow import ValidationError, validate
-from marshmallow import fields as ma
+from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
-from reports import auth, service
+from reports import auth, catalogue, service
 from reports.errors import Conflict, PreconditionFailed
 from reports.schemas import (
     QUERY_INTEGER,
-    REQUIRED_TO_SUBMIT,
     NewReportSchema,
-    ReportFieldsSchema,
     SessionDate,
     load_new_report,
-    report_changes_schema,
+    shapes,
 )
 from reports.web import bp, login_required
-from reports.web.pages import ENGAGEMENT_LABELS
 
-# A text that may be longer than this is written in a text area.
-LONG_TEXT = 200
 # What each button of the form does to the report's status (None: leaves it).
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
 DRAFT_BUTTONS = (("draft", "Save draft", False), ("submit", "Submit", True))
@@ -41,6 +37,7 @@ STALE = (
     "Someone changed this report after you opened this form, so it was not saved. "
     "What is saved now is below; the form keeps what you typed. Check it, then save again."
 )
+NEEDED = "Needed to submit the report."
 
 
 @dataclass(frozen=True)
@@ -50,59 +47,131 @@ class Input:
     name: str
     label: str
     hint: str
-    kind: str  # date, number, text, textarea, select or checkbox
+    # date, number, text, textarea, select, checkbox, or checkboxes (a group of
+    # them, one per value, that posts each ticked value under the one name)
+    kind: str
     attrs: dict = field(default_factory=dict)
-    options: tuple = ()  # a select's (value, label) pairs
+    options: tuple = ()  # a select's or a group's (value, label) pairs
+    # The catalogue field's kind (text, integer, decimal, ...), or "id".
+    field_kind: str = "id"
+    # A date that may not be after tomorrow (UTC).
+    until_tomorrow: bool = False
 
     def attributes(self):
         """The input's HTML attributes; a date's latest day is today's tomorrow."""
-        if self.kind == "date":
+        if self.until_tomorrow:
             return {**self.attrs, "max": SessionDate.latest().isoformat()}
         return self.attrs
 
 
-def input_for(name, schema_field, catalogue=True):
-    """The input that asks for a schema field: its kind, limits and choices come
-    from the field's type and validators, its label and help from its metadata."""
-    validators = schema_field.validators
-    ranges = [v for v in validators if isinstance(v, validate.Range)]
-    lengths = [v for v in validators if isinstance(v, validate.Length)]
-    choices = [v for v in validators if isinstance(v, validate.OneOf)]
-    hint = [schema_field.metadata.get("description", "")]
-    attrs, options = {}, ()
-    if isinstance(schema_field, SessionDate):
+def input_of(each, required=False):
+    """The input that asks for a catalogue field: its kind and limits from the
+    field's kind and limits, its label and help from the field."""
+    hint = [each.help]
+    attrs, options, kind = {}, (), each.kind
+    if each.kind == "date":
         kind = "date"
-    elif isinstance(schema_field, ma.Boolean):
+    elif each.kind == "boolean":
         kind = "checkbox"
-    elif isinstance(schema_field, ma.Integer):
+    elif each.kind == "integer":
         kind = "number"
-        low, high = ranges[0].min, ranges[0].max
-        attrs = {"min": low, "max": high, "step": 1}
-        hint.append(f"A whole number from {low} to {high}.")
-    elif choices:
-        kind = "select"
-        options = tuple((value, ENGAGEMENT_LABELS[value]) for value in choices[0].choices)
+        attrs = _limits(each) | {"step": 1}
+        hint.append(f"A whole number{_range(each)}.")
+    elif each.kind == "decimal":
+        kind = "number"
+        attrs = {"inputmode": "decimal", **_limits(each), "step": _step(each.places)}
+        if each.places:
+            places = "1 decimal place" if each.places == 1 else f"{each.places} decimal places"
+            hint.append(f"A number with {places}{_range(each)}.")
+        else:
+            hint.append(f"A whole number{_range(each)}.")
+    elif each.kind in ("choice", "choices"):
+        kind = "select" if each.kind == "choice" else "checkboxes"
+        options = tuple((choice.value, choice.label) for choice in each.values)
+        if each.kind == "choices":
+            hint.append("Tick all that apply.")
     else:
-        longest = lengths[0].max if lengths else schema_field.metadata["maxLength"]
-        kind = "textarea" if longest > LONG_TEXT else "text"
-        attrs = {"maxlength": longest}
-        if catalogue:
-            attrs["data-counter"] = ""
-            hint.append(f"At most {longest:,} characters.")
-        else:  # an id: no spelling, no capitals
-            attrs.update(autocomplete="off", spellcheck="false", autocapitalize="none")
-    if name in REQUIRED_TO_SUBMIT:
-        hint.append("Needed to submit the report.")
-    label = schema_field.metadata["title"]
-    return Input(name, label, " ".join(part for part in hint if part), kind, attrs, options)
+        kind = "textarea" if each.multiline else "text"
+        attrs = {"maxlength": each.max_length, "data-counter": ""}
+        hint.append(f"At most {each.max_length:,} characters.")
+    if required:
+        hint.append(NEEDED)
+    return Input(
+        each.name,
+        each.label,
+        " ".join(part for part in hint if part),
+        kind,
+        attrs,
+        options,
+        field_kind=each.kind,
+        until_tomorrow=each.kind == "date" and each.not_after_tomorrow,
+    )
 
 
-CATALOGUE = tuple(input_for(name, f) for name, f in ReportFieldsSchema().fields.items())
+def _limits(each):
+    """A number input's min and max, those the field has."""
+    limits = {"min": each.min, "max": each.max}
+    return {key: value for key, value in limits.items() if value is not None}
+
+
+def _range(each):
+    if each.min is not None and each.max is not None:
+        return f" from {each.min} to {each.max}"
+    if each.min is not None:
+        return f" of at least {each.min}"
+    if each.max is not None:
+        return f" of at most {each.max}"
+    return ""
+
+
+def _step(places):
+    """The step of a number input of `places` decimal places: 1, 0.1, 0.01 ..."""
+    return f"{Decimal(1).scaleb(-places):f}" if places else "1"
+
+
+def id_input(name, schema_field):
+    """The input of an id: a text of at most 64 characters, with no spelling and no capitals."""
+    return Input(
+        name,
+        schema_field.metadata["title"],
+        schema_field.metadata.get("description", ""),
+        "text",
+        {
+            "maxlength": schema_field.metadata["maxLength"],
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "autocapitalize": "none",
+        },
+    )
+
+
 IDS = {
-    name: input_for(name, NewReportSchema().fields[name], catalogue=False)
+    name: id_input(name, NewReportSchema().fields[name])
     for name in ("activity_id", "peer_mentor_id", "org_id")
 }
-LABELS = {each.name: each.label for each in (*IDS.values(), *CATALOGUE)}
+
+
+@lru_cache(maxsize=16)
+def catalogue_inputs(form):
+    """The inputs of a catalogue's fields, in its order."""
+    return tuple(input_of(each, each.name in form.required) for each in form.fields)
+
+
+@lru_cache(maxsize=16)
+def labels_of(form):
+    """Every input's label by its name: the ids', then the catalogue's."""
+    return {each.name: each.label for each in (*IDS.values(), *catalogue_inputs(form))}
+
+
+@lru_cache(maxsize=16)
+def needed_to_submit(form):
+    """The labels of the fields a report must have to be submitted, as a list in words."""
+    return ", ".join(form.by_name[name].label for name in form.required)
+
+
+def _catalogue():
+    """The inputs of the live catalogue's fields."""
+    return catalogue_inputs(catalogue.live())
 
 
 # Pages ---------------------------------------------------------------------------------
@@ -145,7 +214,7 @@ def new_report():
     if g.caller.owner is not None:
         body["peer_mentor_id"] = g.caller.owner
     body["status"] = status
-    body["fields"] = {each.name: _posted(each) for each in CATALOGUE}
+    body["fields"] = {each.name: _posted(each) for each in _catalogue()}
     body = _given(body)
     body["fields"] = _given(body["fields"])
     try:
@@ -178,7 +247,7 @@ def edit_report(report_id):
         changes["status"] = status
     version = request.form.get("version", "")
     try:
-        changes = report_changes_schema.load(changes)
+        changes = shapes().report_changes.load(changes)
         updated = service.update_report(report_id, changes, [version], g.caller)
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, version=version, status=422)
@@ -230,9 +299,9 @@ def _stale(report_id):
         return _refused(current, refusal)
     saved = _shown(current)
     differences = [
-        (each.label, _readable(each, saved.get(each.name)), _readable(each, _typed(each)))
-        for each in CATALOGUE
-        if _typed(each) != saved.get(each.name, "")
+        (each.label, _readable(each, _value(saved, each)), _readable(each, _typed(each)))
+        for each in _catalogue()
+        if not _same_shown(each, _typed(each), _value(saved, each))
     ]
     return _form(
         _edit_page(current),
@@ -245,19 +314,23 @@ def _stale(report_id):
 
 
 def _form(page, values, errors=None, notice=None, differences=None, version=None, status=200):
-    inputs = [*page["ids"], *CATALOGUE]
+    form = catalogue.live()
+    fields = catalogue_inputs(form)
+    inputs = [*page["ids"], *fields]
     errors = _by_input(errors or {}, inputs)
     if "_schema" in errors:  # of no one input
         notice = errors.pop("_schema")
-    shown = {each.name: values.get(each.name, "") for each in inputs}
+    shown = {each.name: _value(values, each) for each in inputs}
+    labels = labels_of(form)
     page_html = render_template(
         "web/form.html",
         **page,
         inputs=page["ids"],
-        catalogue=CATALOGUE,
+        catalogue=fields,
+        needed=needed_to_submit(form),
         values=shown,
         errors=errors,
-        summary={name: f"{LABELS.get(name, name)}: {message}" for name, message in errors.items()},
+        summary={name: f"{labels.get(name, name)}: {message}" for name, message in errors.items()},
         notice=notice,
         differences=differences,
         version=version,
@@ -275,11 +348,30 @@ def _status(allowed):
     return ACTIONS[action]
 
 
+def _value(values, each):
+    """What `values` (the form as posted, or _shown) holds for an input: a list
+    of the values of a group of checkboxes, a string for any other."""
+    if each.kind == "checkboxes":
+        if hasattr(values, "getlist"):
+            return values.getlist(each.name)
+        return values.get(each.name, [])
+    return values.get(each.name, "")
+
+
 def _typed(each):
     """What the form holds for an input, as it would be shown again."""
     if each.kind == "checkbox":
         return "true" if each.name in request.form else ""
+    if each.kind == "checkboxes":
+        return request.form.getlist(each.name)
     return _one_line_break(request.form.get(each.name, ""))
+
+
+def _same_shown(each, typed, saved):
+    """Whether what was typed is what is saved; the values of checkboxes in any order."""
+    if each.kind == "checkboxes":
+        return sorted(typed) == sorted(saved)
+    return typed == saved
 
 
 def _one_line_break(text):
@@ -297,17 +389,26 @@ def _posted(each):
         if each.name not in form:
             return False
         return True if form[each.name] == "true" else form[each.name]
+    if each.kind == "checkboxes":  # each ticked box sends its value under the one name
+        return _in_form_order(each, form.getlist(each.name)) or None
     value = form.get(each.name, "")
-    if each.kind in ("text", "textarea") and each.name not in IDS:
+    if each.field_kind == "text":
         value = _one_line_break(value)  # free text is kept as typed
     else:
         value = value.strip()
-    if each.kind == "number" and QUERY_INTEGER.fullmatch(value):
+    if each.field_kind == "integer" and QUERY_INTEGER.fullmatch(value):
         try:
             return int(value)
         except ValueError:  # more digits than Python converts
             return value
     return value if value != "" else None
+
+
+def _in_form_order(each, values):
+    """The values of a group of checkboxes in the order of its boxes, as a browser
+    sends them; a value of no box (which the schema refuses) after them."""
+    order = {value: position for position, (value, _) in enumerate(each.options)}
+    return sorted(values, key=lambda value: order.get(value, len(order)))
 
 
 def _changed_fields(report):
@@ -316,16 +417,29 @@ def _changed_fields(report):
     it does not have, change nothing."""
     stored = report["fields"]
     changes = {}
-    for each in CATALOGUE:
+    for each in _catalogue():
         value = _posted(each)
         current = stored.get(each.name)
-        if value is None and current in (None, ""):
+        if value is None and current in (None, "", []):
             continue
         if value is False and current is None:
             continue
-        if value != current or type(value) is not type(current):
+        if not _unchanged(each, value, current):
             changes[each.name] = value
     return changes
+
+
+def _unchanged(each, value, current):
+    """Whether a posted value is the stored one: the same values of checkboxes in
+    any order, the same decimal however many zeros it ends with."""
+    if each.kind == "checkboxes" and isinstance(value, list) and isinstance(current, list):
+        return sorted(value) == sorted(current)
+    if each.field_kind == "decimal" and isinstance(value, str) and isinstance(current, str):
+        try:
+            return Decimal(value) == Decimal(current)
+        except ArithmeticError:
+            return False
+    return value == current and type(value) is type(current)
 
 
 def _given(values):
@@ -338,6 +452,8 @@ def _shown(report):
     for name, value in report["fields"].items():
         if value is True:
             shown[name] = "true"
+        elif isinstance(value, list):
+            shown[name] = [str(each) for each in value]
         elif value is not False:
             shown[name] = str(value)
     return shown
@@ -349,6 +465,8 @@ def _readable(each, value):
         return "Yes" if value == "true" else "No"
     if each.kind == "select":
         return dict(each.options).get(value, value) or "Not given"
+    if each.kind == "checkboxes":
+        return ", ".join(dict(each.options).get(one, one) for one in value) or "Not given"
     return value or "Not given"
 
 

@@ -6,9 +6,9 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from marshmallow import ValidationError, validate
 from werkzeug.exceptions import Forbidden, NotFound
 
-from reports import auth, service
+from reports import auth, catalogue, service
 from reports.errors import Conflict, ReportNotFound
-from reports.schemas import FIELD_TITLES, review_request_schema
+from reports.schemas import review_request_schema
 from reports.web import REVIEW_LABELS, bp, login_required, pages
 
 # Each action of a report's history, in words.
@@ -42,11 +42,6 @@ COMMENT_MAX = next(
 SHORT_VALUE = 40
 
 
-def field_label(name):
-    """A catalogue field's label, as the field catalogue gives it."""
-    return FIELD_TITLES.get(name, name)
-
-
 # The report's page ---------------------------------------------------------------
 
 
@@ -68,25 +63,29 @@ def timeline(revisions):
     """The history's revisions as the page shows them: who, when, the action in
     words, each change with its label and the values before and after as shown
     on the page (None where there was none), and a review's comment."""
+    labels = pages.field_labels()
     return [
         {
             "at": revision["changed_at"],
             "actor": revision["actor"],
             "action": ACTIONS.get(revision["action"], revision["action"]),
-            "changes": _changes(revision["changes"]),
+            "changes": _changes(revision["changes"], labels),
             "comment": revision["changes"].get("comment") or None,
+            "catalogue_version": revision.get("catalogue_version"),
         }
         for revision in revisions
     ]
 
 
-def _changes(detail):
+def _changes(detail, labels):
+    """A revision's changes in words; a field by its label in the live catalogue,
+    or, no longer in it, by the label the database remembers."""
     changes = []
     if "status" in detail:
         changes.append(_change("Status", STATUS_LABELS, detail["status"]))
     for name, change in detail.get("fields", {}).items():
         before, after = (pages.shown_value(name, change[key]) for key in ("before", "after"))
-        changes.append(_shown_change(field_label(name), before, after))
+        changes.append(_shown_change(labels.get(name, name), before, after))
     if "review_state" in detail:
         changes.append(_change("Review", REVIEW_LABELS, detail["review_state"]))
     return changes
@@ -156,7 +155,14 @@ def delete_report(report_id):
         if refused is not None:
             raise Forbidden(refused)
         days = current_app.config["TRASH_DAYS"]
-        return render_template("web/delete.html", report=report, trash_days=days)
+        title_field = catalogue.live().title
+        return render_template(
+            "web/delete.html",
+            report=report,
+            title=pages.report_title(report),
+            title_label=catalogue.live().by_name[title_field].label if title_field else None,
+            trash_days=days,
+        )
     service.delete_report(report_id, None, g.caller)
     flash(
         f"{_title(report)} is in the trash. A coordinator can restore it for "
@@ -192,5 +198,5 @@ def restore_report(report_id):
 
 
 def _title(report):
-    topic = report["fields"].get("session_topic")
-    return f"“{topic}”" if topic else f"Report {report['report_id']}"
+    title = pages.report_title(report)
+    return f"“{title}”" if title else f"Report {report['report_id']}"

@@ -1,30 +1,131 @@
 """The summary page: the API's summary of the reports per month, mentor,
 activity or organisation, for the same filters in the same query string, and
-per month two bar charts, of reports and of attendance, drawn on the server.
-The same summary downloads as the API's CSV or XLSX file."""
+per month two bar charts, of reports and of the catalogue's first whole-number
+total (attendance, in the built-in form), drawn on the server. Its columns are
+the catalogue's summary figures. The same summary downloads as the API's CSV or
+XLSX file."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 
 from flask import g, render_template, request, url_for
 from marshmallow import ValidationError
 
-from reports import chart, clock, formats, service
-from reports.schemas import ENGAGEMENT_LEVELS, FILTERS, summary_query_schema
+from reports import catalogue, chart, clock, formats, service
+from reports.schemas import shapes, shapes_of
 from reports.web import bp, login_required
+from reports.web.finding import filter_choices, way_forward_label
 
 GROUPINGS = {"month": "Month", "mentor": "Mentor", "activity": "Activity", "org": "Organisation"}
 # The filter a group of each grouping is, on the reports table.
 GROUP_FILTERS = {"mentor": "peer_mentor_id", "activity": "activity_id", "org": "org_id"}
-QUERY_NAMES = ("group_by", *FILTERS)
-# The fields in the order of the form, which its error summary follows.
-FORM_ORDER = (
+# The fields in the order of the form, which its error summary follows; the
+# catalogue's filters come between these two.
+FORM_START = (
     "group_by", "status", "review_state", "session_date_from", "session_date_to",
-    "peer_mentor_id", "activity_id", "org_id", "participant_engagement", "follow_up_needed",
-    "has_way_forward", "q", "submitted_from", "submitted_to", "updated_since",
+    "peer_mentor_id", "activity_id", "org_id",
 )  # fmt: skip
-# The figures summed in the totals row (an average of averages would be wrong).
-SUMMED = (
-    "reports", "submitted", "drafts", "attendance_total", "duration_minutes_total",
-    "follow_ups_needed",
-)  # fmt: skip
+FORM_END = ("has_way_forward", "q", "submitted_from", "submitted_to", "updated_since")
+# The words of a figure's column, and of a bar's units on a chart.
+FIGURE_HEADERS = {"total": "Total", "average": "Average", "count": "Yes"}
+# The units of a chart's bars, by the figure it shows; a figure not named here
+# is shown as a number alone.
+CHART_UNITS = {"reports": ("report", "reports"), "attendance_total": ("person", "people")}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of figures: `figure` (a catalogue Figure), and for a figure of
+    counts, the `value` it counts; `start` when it starts a group of columns."""
+
+    figure: object
+    value: str | None
+    header: str
+    start: bool
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    """The columns of one field under its label: one header over several, or
+    one column whose header is the label."""
+
+    label: str
+    columns: tuple
+
+    @property
+    def several(self):
+        """Whether its header stands over headers of its own: several figures, or counts."""
+        return len(self.columns) > 1 or self.columns[0].value is not None
+
+
+@dataclass(frozen=True)
+class Layout:
+    groups: tuple
+    columns: tuple
+    filters: tuple  # (name, label, options) of the catalogue's filters
+    form_order: tuple
+    query_names: tuple
+    has_way_forward: str  # its label
+    explained: str  # what each figure is, in a sentence per field
+    chart_figure: object  # the Figure of the second chart, or None
+
+
+@lru_cache(maxsize=16)
+def layout(form):
+    """The summary page of the catalogue `form`: its columns, filters and chart."""
+    groups, explained = [], []
+    for field in _fields_with_figures(form):
+        figures = [figure for figure in form.figures if figure.field is field]
+        columns = []
+        for figure in figures:
+            if figure.what == "counts":
+                columns += [Column(figure, c.value, c.label, False) for c in field.values]
+            else:
+                columns.append(Column(figure, None, FIGURE_HEADERS[figure.what], False))
+        columns[0] = Column(columns[0].figure, columns[0].value, columns[0].header, True)
+        groups.append(ColumnGroup(field.label, tuple(columns)))
+        explained.append(_explained(field, [figure.what for figure in figures]))
+    filters = tuple((f.name, f.label, tuple(filter_choices(f))) for f in form.filters)
+    names = (*FORM_START, *(name for name, _, _ in filters), *FORM_END)
+    totals = [
+        figure
+        for figure in form.figures
+        if figure.what == "total" and figure.field.kind == "integer"
+    ]
+    return Layout(
+        groups=tuple(groups),
+        columns=tuple(column for group in groups for column in group.columns),
+        filters=filters,
+        form_order=names,
+        query_names=("group_by", *shapes_of(form).filters),
+        has_way_forward=way_forward_label(form),
+        explained=" ".join(explained),
+        chart_figure=totals[0] if totals else None,
+    )
+
+
+def _fields_with_figures(form):
+    """The fields of the catalogue's figures, in the figures' order, each once."""
+    return list(dict.fromkeys(figure.field for figure in form.figures))
+
+
+def _explained(field, whats):
+    """What the column or columns of a field's figures are, in a sentence."""
+    if whats == ["count"]:
+        return f"{field.label}: the reports that say yes."
+    if whats == ["counts"]:
+        verb = "have" if field.kind == "choice" else "include"
+        return f"{field.label}: how many reports {verb} each value."
+    if whats == ["total"]:
+        return f"{field.label}: the total over the reports that give it."
+    if whats == ["average"]:
+        return f"{field.label}: the average over the reports that give it."
+    return f"{field.label}: the total over the reports that give it, and their average."
+
+
+def _layout():
+    return layout(catalogue.live())
 
 
 @bp.get("/summary")
@@ -37,6 +138,7 @@ def summary():
         return _refused(values, errors)
     group_by = query["group_by"]
     groups = _groups(query)
+    columns = _layout().columns
 
     def download_url(export):
         return url_for("web.download_summary", export=export, **{**values, "group_by": group_by})
@@ -46,8 +148,8 @@ def summary():
         values=values,
         errors={},
         group_by=group_by,
-        rows=[_row(group, group_by, values) for group in groups],
-        totals=_totals(groups),
+        rows=[_row(group, group_by, values, columns) for group in groups],
+        totals=_totals(groups, columns),
         charts=_charts(groups) if group_by == "month" else None,
         download_url=download_url,
         **_form_context(values),
@@ -75,7 +177,7 @@ def _summary_query():
     query = {}
     if not errors:
         try:
-            query = summary_query_schema.load({"group_by": "month", **values})
+            query = shapes().summary_query.load({"group_by": "month", **values})
         except ValidationError as error:
             errors = {name: _first(messages) for name, messages in error.messages.items()}
     return values, query, errors
@@ -83,7 +185,7 @@ def _summary_query():
 
 def _groups(query):
     """The API's summary of the query (a mentor's own reports only)."""
-    filters = {name: query[name] for name in FILTERS if name in query}
+    filters = {name: query[name] for name in shapes().filters if name in query}
     return service.summary({**filters, "owner": g.caller.owner}, query["group_by"])
 
 
@@ -100,7 +202,7 @@ def _query_values():
     and an error for each name given twice. Other names are not the summary's
     and are left alone, as a bookmarked address of the reports table may carry them."""
     values, errors = {}, {}
-    for name in QUERY_NAMES:
+    for name in _layout().query_names:
         given = [value for value in request.args.getlist(name) if value != ""]
         if given:
             values[name] = given[0]
@@ -110,7 +212,8 @@ def _query_values():
 
 
 def _form_position(name):
-    return FORM_ORDER.index(name) if name in FORM_ORDER else len(FORM_ORDER)
+    order = _layout().form_order
+    return order.index(name) if name in order else len(order)
 
 
 def _first(messages):
@@ -120,21 +223,47 @@ def _first(messages):
 
 
 def _form_context(values):
-    given = [name for name in FILTERS if name in values]
+    page = _layout()
+    form = catalogue.live()
+    given = [name for name in shapes().filters if name in values]
     return {
         "groupings": GROUPINGS,
         "grouping": GROUPINGS.get(values.get("group_by"), GROUPINGS["month"]),
         "font_size": chart.FONT_SIZE,
-        "engagement_levels": ENGAGEMENT_LEVELS,
+        "column_groups": page.groups,
+        "columns": page.columns,
+        "catalogue_filters": page.filters,
+        "way_forward_label": page.has_way_forward,
+        "has_way_forward": form.way_forward is not None or "has_way_forward" in values,
+        "explained": page.explained,
         "filters_given": len(given),
         "clear_url": url_for("web.summary", group_by=values.get("group_by")),
     }
 
 
-def _row(group, group_by, values):
-    """A group's figures, its label, and where its reports are listed."""
+def _row(group, group_by, values, columns):
+    """A group's figures as the table shows them, its label, and where its reports are listed."""
     label = group["group"] if group["group"] is not None else "No session date"
-    return {**group, "label": label, "reports_url": _reports_url(group["group"], group_by, values)}
+    return {
+        **group,
+        "label": label,
+        "reports_url": _reports_url(group["group"], group_by, values),
+        "cells": [_cell(column, group) for column in columns],
+    }
+
+
+def _cell(column, group):
+    """A figure as a cell: a count or total as it is, an average of whole
+    numbers to two places, a decimal's figures as the summary gives them."""
+    figure = column.figure
+    value = group[figure.name]
+    if figure.what == "counts":
+        return str(value[column.value])
+    if value is None:
+        return "–"
+    if figure.what == "average" and figure.field.kind == "integer":
+        return f"{value:.2f}"
+    return str(value)
 
 
 def _reports_url(group, group_by, values):
@@ -142,7 +271,7 @@ def _reports_url(group, group_by, values):
     valid) and the group's."""
     if group is None:
         return None
-    filters = {name: values[name] for name in FILTERS if name in values}
+    filters = {name: values[name] for name in shapes().filters if name in values}
     if group_by == "month":
         start = f"{group}-01"
         # The first day of the next month, if it is one a date can be.
@@ -156,33 +285,51 @@ def _reports_url(group, group_by, values):
     return url_for("web.reports", **filters)
 
 
-def _totals(groups):
+def _totals(groups, columns):
+    """The totals row: the counts and totals added up; no average (an average of
+    averages would be wrong)."""
     if len(groups) < 2:
         return None
-    totals = {name: sum(group[name] for group in groups) for name in SUMMED}
-    totals["engagement"] = {
-        level: sum(group["engagement"][level] for group in groups) for level in ENGAGEMENT_LEVELS
+    totals = {
+        name: sum(group[name] for group in groups) for name in ("reports", "submitted", "drafts")
     }
+    totals["cells"] = [_total(column, groups) for column in columns]
     return totals
 
 
+def _total(column, groups):
+    figure = column.figure
+    if figure.what == "average":
+        return "–"
+    if figure.what == "counts":
+        return str(sum(group[figure.name][column.value] for group in groups))
+    if figure.field.kind == "decimal":
+        places = Decimal(1).scaleb(-figure.field.places)
+        return str(sum(Decimal(group[figure.name]) for group in groups).quantize(places))
+    return str(sum(group[figure.name] for group in groups))
+
+
 def _charts(groups):
-    """The two monthly charts, of reports and of attendance, each with its
-    title and description; None when no report has a session date."""
+    """The monthly charts, of reports and of the catalogue's first whole-number
+    total, each with its title and description; None when no report has a
+    session date."""
     months = {group["group"]: group for group in groups if group["group"] is not None}
     if not months:
         return None
     undated = sum(group["reports"] for group in groups if group["group"] is None)
+    shown = [("reports", "reports", "Reports")]
+    figure = _layout().chart_figure
+    if figure is not None:
+        key = figure.name.removesuffix("_total")
+        shown.append((figure.name if key == "reports" else key, figure.name, figure.field.label))
     charts = []
-    for key, name, title, units in (
-        ("reports", "reports", "Reports per month", ("report", "reports")),
-        ("attendance", "attendance_total", "Attendance per month", ("person", "people")),
-    ):
+    for key, name, label in shown:
         series = chart.month_series({month: group[name] for month, group in months.items()})
+        units = CHART_UNITS.get(name)
         charts.append(
             {
                 "key": key,
-                "title": title,
+                "title": f"{label} per month",
                 "description": _description(series, units),
                 "chart": chart.monthly_chart(series),
                 "units": units,
@@ -190,7 +337,16 @@ def _charts(groups):
         )
     shown_from = charts[0]["chart"].bars[0].label
     left_out = sum(group["reports"] for month, group in months.items() if month < shown_from)
-    return {"charts": charts, "undated": undated, "left_out": left_out, "shown_from": shown_from}
+    heading = " and ".join(
+        [shown[0][2], *(label[:1].lower() + label[1:] for _, _, label in shown[1:])]
+    )
+    return {
+        "charts": charts,
+        "heading": f"{heading} per month",
+        "undated": undated,
+        "left_out": left_out,
+        "shown_from": shown_from,
+    }
 
 
 def _description(series, units):
@@ -199,7 +355,8 @@ def _description(series, units):
     highest_month, highest = max(series, key=lambda item: item[1])
     months = _counted(len(series), ("month", "months"))
     span = series[0][0] if len(series) == 1 else f"from {series[0][0]} to {series[-1][0]}"
-    text = f"{_counted(total, units)} in {months}, {span}."
+    counted = _counted(total, units) if units else str(total)
+    text = f"{counted} in {months}, {span}."
     if len(series) > 1:
         text += f" The most, {highest}, in {highest_month}."
     return text + " Each month's figure is in the table."
