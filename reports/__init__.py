@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from reports import answers, api, catalogue, cli, db, docs, errors, requestlog, web
+from reports import answers, api, catalogue, cli, db, docs, errors, read_only, requestlog, web
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
@@ -67,6 +67,8 @@ def create_app(test_config=None):
     requestlog.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    # Before CSRFProtect's check: on a read-only copy a write is refused whatever it sends.
+    read_only.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
     web.init_app(app)

@@ -20,6 +20,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from reports import clock, queries
 from reports.db import get_db, submit, write
+from reports.read_only import is_read_only
 from reports.schemas import is_entity_id
 
 ROLES = ("coordinator", "viewer", "mentor")
@@ -151,7 +152,10 @@ def _bearer_secret(authorization):
 
 
 def _note_use(token):
-    """Record that the token was used, without waiting for the write."""
+    """Record that the token was used, without waiting for the write; a
+    read-only copy records nothing."""
+    if is_read_only():
+        return
     now = clock.now()
     not_since = (now - LAST_USED_GRAIN).strftime(clock.TIMESTAMP_FORMAT)
     if token["last_used_at"] is not None and token["last_used_at"] > not_since:

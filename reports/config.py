@@ -22,9 +22,11 @@ DEFAULTS = {
     "MIN_FREE_MB": 64,
     "SECRET_KEY": None,
     "SECURE_COOKIES": False,
+    "READ_ONLY": False,
     "PUBLIC_URL": None,
     "LINK_MINUTES": 15,
     "CATALOGUE": None,
+    "REPLICATED": False,
 }
 
 
@@ -51,7 +53,7 @@ def check_config(config):
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")
-    for name in ("ALLOW_OPEN", "SECURE_COOKIES"):
+    for name in ("ALLOW_OPEN", "SECURE_COOKIES", "REPLICATED", "READ_ONLY"):
         if type(config[name]) not in (bool, int) or config[name] not in (0, 1):
             raise ConfigError(f"{name} must be 1 or 0, not {config[name]!r}.")
         config[name] = bool(config[name])

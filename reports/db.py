@@ -18,6 +18,7 @@ from flask import current_app
 
 from reports import catalogue, queries, search
 from reports.config import ConfigError
+from reports.read_only import ReadOnlyCopy, is_read_only
 
 BUSY_TIMEOUT_MS = 5000
 READER_CACHE_KIB = 512
@@ -119,18 +120,19 @@ def get_db():
     """This thread's connection to the configured database. It is opened on the
     thread's first request and kept: opening one costs more than most requests."""
     path = current_app.config["DATABASE"]
+    mode = "ro" if is_read_only() else "rw"
     kept = getattr(_thread, "kept", None)
-    if kept is None or kept[0] != path:
+    if kept is None or kept[0] != (path, mode):
         if kept is not None:
             kept[1].close()
             _thread.kept = None
-        reader = connect(path, factory=ReadConnection)
+        reader = connect(path, mode=mode, factory=ReadConnection)
         reader.set_progress_handler(reader.over_budget, PROGRESS_STEPS)
         watch(path)
         # A small page cache per reading thread: the OS caches the file for all
         # of them, and sixteen of SQLite's default 2 MiB would be memory spent twice.
         reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
-        _thread.kept = (path, reader)
+        _thread.kept = ((path, mode), reader)
     reader = _thread.kept[1]
     reader.budget_ms = current_app.config["QUERY_TIMEOUT_MS"]
     return reader
@@ -227,7 +229,10 @@ def write(work):
 
 def submit(work):
     """Queue `work(db)` for a write transaction and return its Future at once,
-    for writes nobody waits on (such as noting when a token was last used)."""
+    for writes nobody waits on (such as noting when a token was last used).
+    A read-only copy writes nothing: ReadOnlyCopy, whatever asked."""
+    if is_read_only():
+        raise ReadOnlyCopy()
     return GroupCommit.for_database(current_app.config["DATABASE"]).submit(work)
 
 
@@ -365,22 +370,35 @@ def free_megabytes(path):
     return found.f_bavail * found.f_frsize / 2**20
 
 
+# Under Litestream (REPLICATED), Litestream owns the WAL: it keeps a read
+# transaction open on it, copies every frame, and checkpoints itself. A TRUNCATE
+# or RESTART from the service would wait on that read transaction for
+# BUSY_TIMEOUT_MS and, were it to win, reset the WAL under Litestream's feet;
+# PASSIVE ones are allowed.
+
+
 def checkpoint():
     """Copy the WAL into the database file and empty it (TRUNCATE), so that no
     old page image of deleted content stays in the -wal. Readers in a
     transaction can hold it up to BUSY_TIMEOUT_MS; what it could not do, the
-    next checkpoint does."""
+    next checkpoint does. Under Litestream only PASSIVE: it copies what it can
+    and never blocks, and Litestream empties the WAL."""
+    mode = "PASSIVE" if current_app.config["REPLICATED"] else "TRUNCATE"
     db = connect(current_app.config["DATABASE"])
     try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
     finally:
         db.close()
 
 
-def close_database(path):
+def close_database(path, replicated=False):
     """At shutdown: finish the queued writes, then fold the WAL back into the
-    database file, so that what is left on disk is one file, whole."""
+    database file, so that what is left on disk is one file, whole. Under
+    Litestream (`replicated`) the WAL is left to it: it replicates the last
+    frames and checkpoints when it stops."""
     GroupCommit.close(path)
+    if replicated:
+        return
     db = connect(path)
     try:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -651,6 +669,34 @@ def open_or_create(path, instance_path=None, form=None):
         raise ConfigError(f"DATABASE {path} cannot be opened or created: {error}") from error
     watch(path)  # from now on, another file at the path is noticed
     return not existed
+
+
+def open_read_only(path):
+    """At the start of a read-only copy: check that the database at `path` is
+    one this code reads as it is, without creating, migrating or writing it.
+    What is wrong is a ConfigError of one line."""
+    if not os.path.isfile(path):
+        raise ConfigError(
+            f"DATABASE {path} does not exist, and a read-only copy never creates one: "
+            "restore the replica there first, or set REPORTS_DATABASE."
+        )
+    try:
+        db = connect(path, mode="ro")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        raise ConfigError(f"DATABASE {path} cannot be opened to read: {error}") from error
+    if version > SCHEMA_VERSION:
+        raise ConfigError(newer_message(path, version))
+    if version < SCHEMA_VERSION:
+        raise ConfigError(
+            f"The database {path} is at schema version {version}, older than this version of "
+            f"the service ({SCHEMA_VERSION}), and a read-only copy does not migrate it: "
+            "upgrade the primary service first, or run the version it runs."
+        )
+    watch(path)
 
 
 def init_app(app):

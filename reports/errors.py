@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from reports import requestlog
 from reports.db import DatabaseGone
 from reports.limits import Busy
+from reports.read_only import ReadOnlyCopy
 from reports.workbook import NoRoom
 
 PROBLEM_JSON = "application/problem+json"
@@ -186,6 +187,11 @@ def database_gone(error):
     )
 
 
+def read_only_copy(error):
+    """A write to a read-only copy: no Retry-After, since trying again here never helps."""
+    return problem(503, str(error))
+
+
 def retry_later(detail):
     response = problem(503, detail)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -212,4 +218,5 @@ def init_app(app):
     app.register_error_handler(Busy, busy)
     app.register_error_handler(DatabaseGone, database_gone)
     app.register_error_handler(NoRoom, no_room_for_a_workbook)
+    app.register_error_handler(ReadOnlyCopy, read_only_copy)
     app.register_error_handler(Exception, unexpected_error)

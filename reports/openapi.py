@@ -142,7 +142,11 @@ PROBLEMS = {
     415: ("UnsupportedMediaType", "The body is not sent as application/json."),
     422: ("ValidationFailed", "The body or query string breaks a rule; `errors` says which."),
     500: ("InternalError", "A fault of the service; it is logged on the server."),
-    503: ("ServiceUnavailable", "The database cannot be read or written right now."),
+    503: (
+        "ServiceUnavailable",
+        "The database cannot be read or written right now, or this is a read-only copy "
+        "(READ_ONLY) and the request would write.",
+    ),
 }
 LINK = {
     "description": 'The next page, as `<URL with a cursor>; rel="next"` (RFC 8288); '

@@ -35,6 +35,7 @@ from waitress.task import ErrorTask
 from reports import auth, db, service
 from reports.config import ConfigError
 from reports.errors import PROBLEM_JSON
+from reports.read_only import is_read_only
 
 # How long requests under way may take to finish once the server is told to stop.
 SHUTDOWN_GRACE_S = 30
@@ -76,7 +77,8 @@ def serve(app):
         print(f"Open {url} in a browser for the pages", flush=True)
     serve_until_stopped(server, Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"]))
     housekeeping.set()
-    db.close_database(config["DATABASE"])
+    if not is_read_only(app):
+        db.close_database(config["DATABASE"], config["REPLICATED"])
     print("Stopped.", flush=True)
 
 
@@ -87,6 +89,8 @@ def start(app):
     the housekeeping; exits with one line when the database cannot be opened."""
     return_large_blocks()
     path = app.config["DATABASE"]
+    if is_read_only(app):
+        return start_read_only(path)
     try:
         created = db.open_or_create(path, app.instance_path, app.extensions["catalogue"])
     except ConfigError as error:
@@ -94,6 +98,21 @@ def start(app):
     if created:
         print(f"Created a new database at {path}.", flush=True)
     return service.start_housekeeping(app)
+
+
+def start_read_only(path):
+    """The start of a read-only copy: the database must be there, at this
+    code's schema version; nothing of it is written, and no housekeeping runs
+    (the primary purges, and its changes arrive here). Returns an Event, set
+    already, as the housekeeping's stop."""
+    try:
+        db.open_read_only(path)
+    except ConfigError as error:
+        sys.exit(f"Cannot start: {error}")
+    print(f"Serving a read-only copy of {path}: every write is refused.", flush=True)
+    stopped = threading.Event()
+    stopped.set()
+    return stopped
 
 
 # glibc's malloc raises its threshold for mapping a block on its own each time
