@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import db
+from reports import create_app, db
+from reports.config import ConfigError
 
 from conftest import CONTRACT_REPORT
 from serving import READY, REPO, REPORTS, START_TIMEOUT, Client, Server, server_env
@@ -32,7 +33,7 @@ SYNC_INTERVAL_S = 1
 # the time to ship one interval's frames to the replica (measured here, on a
 # file replica, at well under 0.1 s; the margin leaves room for a slow CI disk).
 MARGIN_S = 1
-STOP_TIMEOUT = 10
+STOP_TIMEOUT = 30
 COMMAND_TIMEOUT = 60
 
 
@@ -129,9 +130,15 @@ class Replicated(InItsOwnGroup):
         return Client("127.0.0.1", self.port)
 
     def stop(self):
-        """SIGTERM to Litestream, which passes it to the service and waits for it."""
+        """SIGTERM to Litestream, which passes it to the service and waits for it;
+        one that has not stopped in STOP_TIMEOUT is killed, and the test fails
+        with what it printed."""
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=STOP_TIMEOUT)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"litestream replicate did not stop in {STOP_TIMEOUT} s:\n{self.output()}")
 
     def restore(self, target, *options):
         started = time.monotonic()
@@ -182,6 +189,25 @@ def test_under_litestream_closing_leaves_the_wal_to_it(client, database):
     db.close_database(database, replicated=True)
 
     assert wal_size(database) > 0
+
+
+@pytest.mark.parametrize("replicated, emptied", [(True, False), (False, True)])
+def test_the_housekeeping_checkpoint_empties_the_wal_only_when_alone(
+    app, client, database, replicated, emptied
+):
+    app.config["REPLICATED"] = replicated
+    assert client.post(REPORTS, json=CONTRACT_REPORT).status_code == 201
+    db.GroupCommit.close(database)
+
+    with app.app_context():
+        db.checkpoint()
+
+    assert (wal_size(database) == 0) is emptied
+
+
+def test_replicated_is_1_or_0(database):
+    with pytest.raises(ConfigError, match="REPLICATED must be 1 or 0"):
+        create_app({"DATABASE": database, "REPLICATED": 2})
 
 
 def test_alone_closing_folds_the_wal_in(client, database):
