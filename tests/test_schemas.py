@@ -4,6 +4,10 @@ import pytest
 
 from reports import schemas, service
 
+from conftest import CLUB_REPORT, CONTRACT_REPORT
+
+REPORTS = "/api/v1/reports"
+
 PAIRS = [
     (schemas.dump_report, schemas.report_schema),
     (schemas.dump_created_report, schemas.created_report_schema),
@@ -52,3 +56,31 @@ def test_fields_are_shown_in_catalogue_order_whatever_order_they_came_in(make_re
     assert list(report["fields"]) == [
         name for name in schemas.FIELD_NAMES if name in report["fields"]
     ]
+
+
+@pytest.mark.parametrize("fixture", ["client", "club_client"])
+def test_a_summary_as_the_service_builds_it_is_its_schema_s_dump(request, fixture):
+    """The API answers service.summary's groups as they are: they must be what
+    SummarySchema would dump, for the built-in catalogue and another one."""
+    client = request.getfixturevalue(fixture)
+    app = client.application
+    body = CONTRACT_REPORT if fixture == "client" else CLUB_REPORT
+    for fields in (
+        {},
+        {"held_on": "2026-04-02", "snack_cost": "0.10"},
+        {"session_date": "2026-04-02"},
+    ):
+        known = {name: value for name, value in fields.items() if name in body["fields"]}
+        assert (
+            client.post(
+                "/api/v1/reports", json={**body, "fields": {**body["fields"], **known}}
+            ).status_code
+            == 201
+        )
+    client.post("/api/v1/reports", json={**body, "fields": {}})  # no figures at all
+
+    for group_by in ("month", "mentor", "activity", "org"):
+        answer = client.get(f"{REPORTS}/summary?group_by={group_by}").json
+        with app.app_context():
+            assert schemas.shapes().summary.dump(answer) == answer
+        assert answer["groups"]
