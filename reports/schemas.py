@@ -26,7 +26,6 @@ from marshmallow import fields as ma
 from reports import catalogue, clock, search
 
 STATUSES = ("draft", "submitted")
-ENGAGEMENT_LEVELS = ("low", "medium", "high", "very_high")
 REVIEW_STATES = ("approved", "has_issues", "rejected")
 
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
@@ -355,7 +354,6 @@ class CalendarDate(ma.String):
         return text
 
 
-SessionDate = CalendarDate
 DECIMAL = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,20})?")
 
 
@@ -482,7 +480,6 @@ BUILT_IN = catalogue.built_in()
 # for the live catalogue's (see shapes()).
 ReportFieldsSchema = fields_schema_class(BUILT_IN)
 FIELD_NAMES = BUILT_IN.names
-FIELD_TITLES = {field.name: field.label for field in BUILT_IN.fields}
 REQUIRED_TO_SUBMIT = BUILT_IN.required
 
 

@@ -18,8 +18,8 @@ from reports import auth, catalogue, service
 from reports.errors import Conflict, PreconditionFailed
 from reports.schemas import (
     QUERY_INTEGER,
+    CalendarDate,
     NewReportSchema,
-    SessionDate,
     load_new_report,
     shapes,
 )
@@ -60,7 +60,7 @@ class Input:
     def attributes(self):
         """The input's HTML attributes; a date's latest day is today's tomorrow."""
         if self.until_tomorrow:
-            return {**self.attrs, "max": SessionDate.latest().isoformat()}
+            return {**self.attrs, "max": CalendarDate.latest().isoformat()}
         return self.attrs
 
 
