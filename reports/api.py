@@ -21,6 +21,7 @@ from werkzeug.routing import BaseConverter
 
 from reports import auth, catalogue, clock, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
+from reports.operations import answer, described
 from reports.schemas import (
     catalogue_schema,
     deleted_page_schema,
@@ -69,38 +70,241 @@ def authenticate():
         auth.require_write(g.caller)
 
 
+# A list's answer: a page as JSON, or with `format` (or Accept) every matching report
+# as a file.
+LISTED_FILES = {"text/csv": "list_csv", "application/x-ndjson": "list_ndjson", formats.XLSX: None}
+LISTED_HEADERS = ("Link", "Content-Disposition")
+LISTED = (
+    "One page of reports, newest first unless `sort` says otherwise; with `format` csv, "
+    "ndjson or xlsx (or the Accept of one), every matching report with its review, not "
+    "a page, as a file named for the list and the day."
+)
+
+
 @bp.get("/openapi.json")
+@described(
+    "getOpenApiDocument",
+    "service",
+    answers={200: answer("This document.", "OpenApiDocument")},
+    open=True,
+)
 def openapi_document():
-    """The OpenAPI 3.1 document of this API."""
-    return openapi.build_spec(catalogue.live(), current_app.config["DEFAULT_ORG_ID"])
+    """The OpenAPI 3.1 document of this API
+
+    Open to anyone, with or without a token: it says what the API is, not what
+    it holds. A client generator reads it (see the README).
+    """
+    return openapi.document(current_app)
 
 
 @bp.get("/catalogue")
+@described(
+    "getCatalogue",
+    "service",
+    answers={200: answer("The catalogue in force.", "Catalogue", example="catalogue")},
+)
 def report_form():
-    """The catalogue in force: the report form's fields, for clients that build forms."""
+    """The report form: its fields, their rules and the summary's figures
+
+    The catalogue in force (`instance/catalogue.toml`, or the built-in one), for a
+    client that builds the form or checks a report before it sends it. Any role
+    may read it.
+    """
     return catalogue_schema.dump(catalogue.live())
 
 
 @bp.get("/reports")
+@described(
+    "listReports",
+    "reports",
+    query="ListQuery",
+    answers={
+        200: answer(
+            LISTED, "ReportPage", example="list", headers=LISTED_HEADERS, files=LISTED_FILES
+        )
+    },
+    errors=(404, 422),
+)
 def list_reports():
+    """List reports
+
+    Every filter narrows the list; a mentor's token lists its own reports only.
+    Every page but the last answers a `Link` header to the next one, whose
+    `cursor` walks every report once, even while new ones arrive.
+    """
     return _page(dump_report_summary)
 
 
+@bp.post("/reports")
+@described(
+    "createReport",
+    "reports",
+    parameters=("IdempotencyKey",),
+    body=("NewReport", "create"),
+    answers={
+        201: answer("Created.", "CreatedReport", example="created", headers=("Location", "ETag"))
+    },
+    errors=(400, 403, 413, 415, 422),
+)
+def create_report():
+    """Create a report
+
+    A draft unless `status` says submitted, which needs every required field. A
+    mentor's token creates reports for its own peer mentor only (403 for
+    another). With an `Idempotency-Key`, a retry creates nothing twice.
+    """
+    body = _json_object_body()
+    default_org_id = current_app.config["DEFAULT_ORG_ID"]
+    new = load_new_report(body, default_org_id)
+    report = service.create_report(new, default_org_id, _idempotency(body), g.caller)
+    response = _with_etag(dump_created_report, report)
+    response.status_code = 201
+    response.headers["Location"] = url_for("reports.get_report", report_id=report["report_id"])
+    return response
+
+
+@bp.get("/reports/<report_id:report_id>")
+@described(
+    "getReport",
+    "reports",
+    parameters=("IfNoneMatch",),
+    answers={
+        200: answer("The report.", "Report", example="report", headers=("ETag",)),
+        304: answer("The report is still at the version named.", headers=("ETag",)),
+    },
+    errors=(404,),
+)
+def get_report(report_id):
+    """Get a report
+
+    Its `ETag` names this version, for `If-Match` on an update or a delete, and
+    for `If-None-Match`, which answers 304 while the report has not changed.
+    """
+    report = service.get_report(report_id, g.caller)
+    if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(service.etag(report))
+        return response
+    return _with_etag(dump_report, report)
+
+
+@bp.put("/reports/<report_id:report_id>")
+@described(
+    "updateReport",
+    "reports",
+    parameters=("IfMatch",),
+    body=("ReportChanges", "update"),
+    answers={200: answer("Updated.", "UpdatedReport", example="updated", headers=("ETag",))},
+    errors=(400, 403, 404, 409, 412, 413, 415, 422),
+)
+def update_report(report_id):
+    """Update a report
+
+    `fields` merges into what is there: each key given replaces that field, a
+    key given as `null` removes it. `status` submitted submits the report; a
+    submitted report cannot go back to draft (409). With `If-Match`, only while
+    the report is at that version (412 otherwise).
+    """
+    changes = shapes().report_changes.load(_json_object_body())
+    report = service.update_report(report_id, changes, _if_match(), g.caller)
+    return _with_etag(dump_updated_report, report)
+
+
+@bp.delete("/reports/<report_id:report_id>")
+@described(
+    "deleteReport",
+    "reports",
+    parameters=("IfMatch",),
+    answers={200: answer("Deleted.", "Deleted", example="deleted")},
+    errors=(403, 404, 412),
+)
+def delete_report(report_id):
+    """Delete a report
+
+    The report goes to the trash, from which a coordinator can restore it until
+    it is purged. With `If-Match`, only while the report is at that version.
+    """
+    service.delete_report(report_id, _if_match(), g.caller)
+    return deleted_schema.dump({"deleted": True, "report_id": report_id})
+
+
 @bp.get("/reports/by-activity/<activity_id>")
+@described(
+    "listReportsByActivity",
+    "reports",
+    query="ListQuery",
+    answers={
+        200: answer(
+            LISTED,
+            "ActivityReportPage",
+            example="by_activity",
+            headers=LISTED_HEADERS,
+            files=LISTED_FILES,
+        )
+    },
+    errors=(404, 422),
+)
 def list_reports_by_activity(activity_id):
+    """List the reports of an activity
+
+    The list of `listReports` held to one activity, which the path names: the
+    query string may not name `activity_id` again.
+    """
     _require_entity_id("activity", activity_id)
     return _page(dump_activity_report, activity_id=activity_id)
 
 
 @bp.get("/reports/by-mentor/<mentor_id>")
+@described(
+    "listReportsByMentor",
+    "reports",
+    query="ListQuery",
+    answers={
+        200: answer(
+            LISTED,
+            "MentorReportPage",
+            example="by_mentor",
+            headers=LISTED_HEADERS,
+            files=LISTED_FILES,
+        )
+    },
+    errors=(403, 404, 422),
+)
 def list_reports_by_mentor(mentor_id):
+    """List the reports of a peer mentor
+
+    The list of `listReports` held to one peer mentor, which the path names. A
+    mentor's token may name only its own mentor (403 for another).
+    """
     _require_entity_id("peer mentor", mentor_id)
     auth.require_own_mentor(g.caller, mentor_id)
     return _page(dump_mentor_report, peer_mentor_id=mentor_id)
 
 
 @bp.get("/reports/summary")
+@described(
+    "summariseReports",
+    "exports",
+    query="SummaryQuery",
+    answers={
+        200: answer(
+            "The figures per group; with `format` csv or xlsx (or the Accept of one), a "
+            "spreadsheet of a row per group and a column per figure.",
+            "Summary",
+            example="summary",
+            headers=("Content-Disposition",),
+            files={"text/csv": "summary_csv", formats.XLSX: None},
+        )
+    },
+    errors=(422,),
+)
 def summarise_reports():
+    """Count and total the matching reports per group
+
+    The list's filters choose the reports; `group_by` makes a group per month of
+    the session, per mentor, per activity or per organisation, each with the
+    catalogue's figures. A mentor's token counts its own reports only.
+    """
     query = shapes().summary_query.load(single_valued(request.args))
     filters = _filters(query, {})
     groups = service.summary(filters, query["group_by"])
@@ -118,19 +322,58 @@ def summarise_reports():
 
 
 @bp.get("/reports/deleted")
+@described(
+    "listDeletedReports",
+    "sync",
+    query="DeletedQuery",
+    answers={
+        200: answer("The reports deleted since then.", "DeletedReports", example="deleted_reports")
+    },
+    errors=(422,),
+)
 def list_deleted_reports():
+    """List the ids of deleted reports, oldest deletion first
+
+    With `updated_since` on the list, what a system kept in step with this one
+    asks on each run: `since` the time its last run started, the ids deleted
+    since then, all of them (times have whole seconds, and `since` includes its
+    second).
+    """
     query = deleted_query_schema.load(single_valued(request.args))
     deleted = service.deleted_reports(query.get("since"), g.caller)
     return deleted_page_schema.dump({"data": deleted})
 
 
 @bp.get("/reports/<report_id>/review")
+@described(
+    "getReview",
+    "review",
+    answers={200: answer("The review.", "Review", example="review")},
+    errors=(404,),
+)
 def get_review(report_id):
+    """Get a report's review
+
+    Every member but report_id is null while the report has no review.
+    """
     return review_schema.dump(service.review_of(report_id, g.caller))
 
 
 @bp.put("/reports/<report_id>/review")
+@described(
+    "reviewReport",
+    "review",
+    body=("ReviewRequest", "review_request"),
+    answers={200: answer("Reviewed.", "Review", example="review")},
+    errors=(400, 403, 404, 409, 413, 415, 422),
+)
 def review_report(report_id):
+    """Review a submitted report (coordinators)
+
+    `approved`, `has_issues` or `rejected`, with a comment that says why; a draft
+    cannot be reviewed (409). A review makes a new version of the report, so
+    `updated_since` finds it.
+    """
     auth.require_coordinator(g.caller)
     review = review_request_schema.load(_json_object_body())
     reviewed = service.review_report(report_id, review["review_state"], review["comment"], g.caller)
@@ -138,7 +381,23 @@ def review_report(report_id):
 
 
 @bp.get("/reports/<report_id>/history")
+@described(
+    "getHistory",
+    "review",
+    answers={
+        200: answer(
+            "Every recorded change, for a report in the trash too.", "History", example="history"
+        )
+    },
+    errors=(404,),
+)
 def report_history(report_id):
+    """List a report's changes, oldest first
+
+    Who changed what and when: the create, each update, the submit, each review,
+    the delete and the restore; for an update, each changed field before and
+    after. A report in the trash has its history too.
+    """
     revisions = service.history(report_id, g.caller)
     history = {
         "report_id": report_id,
@@ -149,44 +408,22 @@ def report_history(report_id):
 
 
 @bp.post("/reports/<report_id>/restore")
+@described(
+    "restoreReport",
+    "reports",
+    answers={
+        200: answer("Restored, as a new version.", "Report", example="report", headers=("ETag",))
+    },
+    errors=(403, 404),
+)
 def restore_report(report_id):
+    """Bring a deleted report back from the trash (coordinators)
+
+    The same report, with its review, as a new version (a new ETag). A report
+    stays in the trash for TRASH_DAYS; one purged from it is a 404.
+    """
     auth.require_coordinator(g.caller)
     return _with_etag(dump_report, service.restore_report(report_id, g.caller))
-
-
-@bp.get("/reports/<report_id:report_id>")
-def get_report(report_id):
-    report = service.get_report(report_id, g.caller)
-    if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
-        response = Response(status=304)
-        response.set_etag(service.etag(report))
-        return response
-    return _with_etag(dump_report, report)
-
-
-@bp.post("/reports")
-def create_report():
-    body = _json_object_body()
-    default_org_id = current_app.config["DEFAULT_ORG_ID"]
-    new = load_new_report(body, default_org_id)
-    report = service.create_report(new, default_org_id, _idempotency(body), g.caller)
-    response = _with_etag(dump_created_report, report)
-    response.status_code = 201
-    response.headers["Location"] = url_for("reports.get_report", report_id=report["report_id"])
-    return response
-
-
-@bp.put("/reports/<report_id:report_id>")
-def update_report(report_id):
-    changes = shapes().report_changes.load(_json_object_body())
-    report = service.update_report(report_id, changes, _if_match(), g.caller)
-    return _with_etag(dump_updated_report, report)
-
-
-@bp.delete("/reports/<report_id:report_id>")
-def delete_report(report_id):
-    service.delete_report(report_id, _if_match(), g.caller)
-    return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
 EXPORTS = formats.MIMETYPES
@@ -197,9 +434,18 @@ PAGE_ONLY = ("page", "limit", "cursor")
 NOT_PAGED = "An export holds every matching report: it takes no page."
 
 
+@described(
+    "getHealth",
+    "service",
+    answers={200: answer("It can.", "Health", example="health")},
+    open=True,
+)
 def healthz():
-    """200 while the database can be read and written, else a 503 that says so.
-    Registered outside the blueprint, so that it needs no token."""
+    """Whether the service can read and write its database
+
+    200 while it can, else a 503 that says so. Needs no token, for a monitor:
+    it is registered outside the blueprint.
+    """
     try:
         service.check_health(current_app.config["MIN_FREE_MB"])
     except (sqlite3.Error, service.Unhealthy) as error:

@@ -27,6 +27,24 @@ from reports import catalogue, clock, search
 
 STATUSES = ("draft", "submitted")
 REVIEW_STATES = ("approved", "has_issues", "rejected")
+SORTS = ("created_at", "submitted_at", "session_date")
+GROUPS = ("month", "mentor", "activity", "org")
+ACTIONS = ("create", "update", "submit", "review", "delete", "restore")
+# The enums of the API, by the name of their component in the OpenAPI document,
+# which each field with one names as its metadata's ENUM_NAME; a choice field of
+# the catalogue names its own (see enum_name).
+ENUMS = {
+    "ReportStatus": STATUSES,
+    "ReviewState": REVIEW_STATES,
+    "ReviewFilter": (*REVIEW_STATES, "none"),
+    "Sort": tuple(f"{sign}{name}" for name in SORTS for sign in ("-", "")),
+    "ExportFormat": ("json", "csv", "ndjson", "xlsx"),
+    "SummaryFormat": ("json", "csv", "xlsx"),
+    "GroupBy": GROUPS,
+    "RevisionAction": ACTIONS,
+    "FieldKind": tuple(catalogue.KINDS),
+}
+ENUM_NAME = "x-enum-name"
 
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -186,6 +204,9 @@ def _is_real(parse, text):
 class QueryBoolean(ma.String):
     """A boolean query parameter: exactly `true` or `false`."""
 
+    def __init__(self, metadata=None, **kwargs):
+        super().__init__(metadata={"type": "boolean", **(metadata or {})}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if text not in ("true", "false"):
@@ -193,7 +214,6 @@ class QueryBoolean(ma.String):
         return text == "true"
 
 
-SORTS = ("created_at", "submitted_at", "session_date")
 CURSOR_KEY = re.compile(rf"|{ISO_DATE.pattern}|{TIMESTAMP.pattern}")
 
 
@@ -433,8 +453,17 @@ def schema_field(field):
         return CalendarDate(field.not_after_tomorrow, allow_none=True, metadata=metadata)
     one_of = validate.OneOf([choice.value for choice in field.values])
     if field.kind == "choice":
-        return ma.String(allow_none=True, validate=one_of, metadata=metadata)
-    return ChoiceList(ma.String(validate=one_of), allow_none=True, metadata=metadata)
+        return ma.String(
+            allow_none=True, validate=one_of, metadata={**metadata, ENUM_NAME: enum_name(field)}
+        )
+    choice = ma.String(validate=one_of, metadata={ENUM_NAME: enum_name(field)})
+    return ChoiceList(choice, allow_none=True, metadata=metadata)
+
+
+def enum_name(field):
+    """The name a choice field's values go by in the OpenAPI document, unless
+    another component has it (see openapi.py)."""
+    return "".join(part.capitalize() for part in field.name.split("_"))
 
 
 def fields_schema_class(catalogue):
@@ -508,7 +537,11 @@ class NewReportSchema(RequestSchema):
             "description": "The organisation the report belongs to.",
         },
     )
-    status = ma.String(load_default="draft", validate=validate.OneOf(STATUSES))
+    status = ma.String(
+        load_default="draft",
+        validate=validate.OneOf(STATUSES),
+        metadata={ENUM_NAME: "ReportStatus"},
+    )
     fields = ma.Nested(ReportFieldsSchema, load_default=dict)
 
 
@@ -561,7 +594,7 @@ UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
 class ReportChangesSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>."""
 
-    status = ma.String(validate=validate.OneOf(STATUSES))
+    status = ma.String(validate=validate.OneOf(STATUSES), metadata={ENUM_NAME: "ReportStatus"})
     fields = ma.Nested(ReportFieldsSchema)
     report_id = Unchangeable()
     activity_id = Unchangeable()
@@ -587,19 +620,27 @@ RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitte
 class FilterSchema(RequestSchema):
     """The filters every list, export and summary takes; each given one must hold."""
 
-    status = ma.String(validate=validate.OneOf(STATUSES))
-    org_id = EntityId()
-    peer_mentor_id = EntityId()
-    activity_id = EntityId()
+    status = ma.String(
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "Drafts, or submitted reports.", ENUM_NAME: "ReportStatus"},
+    )
+    org_id = EntityId(metadata={"description": "The organisation's reports."})
+    peer_mentor_id = EntityId(metadata={"description": "The peer mentor's reports."})
+    activity_id = EntityId(metadata={"description": "The activity's reports."})
     session_date_from = QueryDate(metadata={"description": "Session on or after this day."})
     session_date_to = QueryDate(metadata={"description": "Session before this day."})
     submitted_from = QueryTime(metadata={"description": "Submitted at or after this time."})
     submitted_to = QueryTime(metadata={"description": "Submitted before this time."})
     updated_since = QueryTime(metadata={"description": "Created or changed at or after this time."})
-    has_way_forward = QueryBoolean(metadata={"enum": ["true", "false"]})
+    has_way_forward = QueryBoolean(
+        metadata={"description": "Reports whose way forward is filled in (true), or not."}
+    )
     review_state = ma.String(
-        validate=validate.OneOf((*REVIEW_STATES, "none")),
-        metadata={"description": "The report's review; `none` for unreviewed reports."},
+        validate=validate.OneOf(ENUMS["ReviewFilter"]),
+        metadata={
+            "description": "The report's review; `none` for unreviewed reports.",
+            ENUM_NAME: "ReviewFilter",
+        },
     )
     q = Text(
         max_length=200,
@@ -621,18 +662,38 @@ class FilterSchema(RequestSchema):
 class PageQuerySchema(RequestSchema):
     """The query string of a list that names no filter: which page, in which order."""
 
-    page = QueryInteger(load_default=1, validate=validate.Range(min=1))
-    limit = QueryInteger(load_default=20, validate=validate.Range(min=1, max=100))
+    page = QueryInteger(
+        load_default=1,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "Which page: 1, unless given. Not with `cursor` (from `Link`), "
+            "which walks deep lists."
+        },
+    )
+    limit = QueryInteger(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Reports per page."},
+    )
     cursor = Cursor(metadata={"description": "Where the next page starts, from the `Link` header."})
     sort = ma.String(
         load_default="-created_at",
-        validate=validate.OneOf([f"{sign}{name}" for name in SORTS for sign in ("-", "")]),
-        metadata={"description": "The order; `-` for descending. Ties go by order of creation."},
+        validate=validate.OneOf(ENUMS["Sort"]),
+        metadata={
+            "description": "The order; `-` for descending. Ties go by order of creation.",
+            ENUM_NAME: "Sort",
+            # How a generated client names each value.
+            "x-enum-varnames": [
+                f"{value.lstrip('-').upper()}{'_DESC' if value[0] == '-' else ''}"
+                for value in ENUMS["Sort"]
+            ],
+        },
     )
     format = ma.String(
-        validate=validate.OneOf(("json", "csv", "ndjson", "xlsx")),
+        validate=validate.OneOf(ENUMS["ExportFormat"]),
         metadata={
-            "description": "csv, ndjson or xlsx: every matching report, not a page (as Accept)."
+            "description": "csv, ndjson or xlsx: every matching report, not a page (as Accept).",
+            ENUM_NAME: "ExportFormat",
         },
     )
 
@@ -652,11 +713,20 @@ class SummaryQuerySchema(FilterSchema):
     """The query string of GET /api/v1/reports/summary."""
 
     group_by = ma.String(
-        required=True, validate=validate.OneOf(("month", "mentor", "activity", "org"))
+        required=True,
+        validate=validate.OneOf(GROUPS),
+        metadata={
+            "description": "A group per month of the session, per mentor, per activity or "
+            "per organisation.",
+            ENUM_NAME: "GroupBy",
+        },
     )
     format = ma.String(
-        validate=validate.OneOf(("json", "csv", "xlsx")),
-        metadata={"description": "csv or xlsx: the groups as a spreadsheet (as Accept)."},
+        validate=validate.OneOf(ENUMS["SummaryFormat"]),
+        metadata={
+            "description": "csv or xlsx: the groups as a spreadsheet (as Accept).",
+            ENUM_NAME: "SummaryFormat",
+        },
     )
 
 
@@ -676,14 +746,23 @@ def timestamp(**kwargs):
     )
 
 
-class ReportSchema(Schema):
+class AnswerSchema(Schema):
+    """The shape of an answer whose members are always there, null where they have
+    no value: the OpenAPI document lists each as required, so that a generated
+    client's model does not ask whether it is set."""
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.required = True
+
+
+class ReportSchema(AnswerSchema):
     """A report as the API shows it; each endpoint shows a subset of these keys."""
 
     report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
     activity_id = EntityId()
     peer_mentor_id = EntityId()
     org_id = EntityId()
-    status = ma.String(metadata={"enum": list(STATUSES)})
+    status = ma.String(metadata={"enum": list(STATUSES), ENUM_NAME: "ReportStatus"})
     fields = ma.Nested(ReportFieldsSchema)
     submitted_at = timestamp(allow_none=True)
     created_at = timestamp()
@@ -693,13 +772,13 @@ class ReportSchema(Schema):
     review = ma.Nested("ReviewSchema", exclude=("report_id",))
 
 
-class PaginationSchema(Schema):
+class PaginationSchema(AnswerSchema):
     page = ma.Integer()
     limit = ma.Integer()
     total = ma.Integer()
 
 
-class DeletedSchema(Schema):
+class DeletedSchema(AnswerSchema):
     deleted = ma.Boolean()
     report_id = ma.String()
 
@@ -707,10 +786,12 @@ class DeletedSchema(Schema):
 class ProblemSchema(Schema):
     """An RFC 9457 problem details document: the body of every error."""
 
-    type = ma.String(metadata={"description": "Always about:blank: `title` says it all."})
-    title = ma.String(metadata={"description": "The HTTP status phrase."})
-    status = ma.Integer()
-    detail = ma.String(metadata={"description": "What went wrong, in words."})
+    type = ma.String(
+        required=True, metadata={"description": "Always about:blank: `title` says it all."}
+    )
+    title = ma.String(required=True, metadata={"description": "The HTTP status phrase."})
+    status = ma.Integer(required=True)
+    detail = ma.String(required=True, metadata={"description": "What went wrong, in words."})
     errors = ma.Dict(
         metadata={"description": "On a 422: the messages per field, nested for `fields`."}
     )
@@ -719,27 +800,29 @@ class ProblemSchema(Schema):
 class ReviewRequestSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>/review."""
 
-    review_state = ma.String(required=True, validate=validate.OneOf(REVIEW_STATES))
+    review_state = ma.String(
+        required=True, validate=validate.OneOf(REVIEW_STATES), metadata={ENUM_NAME: "ReviewState"}
+    )
     comment = Text(max_length=5000, load_default="", description="Why, for the mentor.")
 
 
-class ReviewSchema(Schema):
+class ReviewSchema(AnswerSchema):
     """A report's current review; every member null while it has none."""
 
     report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
-    review_state = ma.String(allow_none=True, metadata={"enum": [*REVIEW_STATES, None]})
+    review_state = ma.String(
+        allow_none=True, metadata={"enum": [*REVIEW_STATES, None], ENUM_NAME: "ReviewState"}
+    )
     comment = ma.String(allow_none=True)
     reviewed_by = ma.String(allow_none=True, metadata={"description": "The token's name."})
     reviewed_at = timestamp(allow_none=True)
 
 
-class RevisionSchema(Schema):
+class RevisionSchema(AnswerSchema):
     revision = ma.Integer(metadata={"description": "1 for the oldest change recorded."})
     changed_at = timestamp()
     actor = ma.String(metadata={"description": "The token's name, or anonymous."})
-    action = ma.String(
-        metadata={"enum": ["create", "update", "submit", "review", "delete", "restore"]}
-    )
+    action = ma.String(metadata={"enum": list(ACTIONS), ENUM_NAME: "RevisionAction"})
     changes = ma.Dict(
         metadata={
             "description": "For an update or submit, `status` and each changed field in "
@@ -749,7 +832,7 @@ class RevisionSchema(Schema):
     )
 
 
-class SummaryGroupSchema(Schema):
+class SummaryGroupSchema(AnswerSchema):
     """A group of the summary; the catalogue's figures follow (see summary_group_schema)."""
 
     group = ma.String(
@@ -762,12 +845,12 @@ class SummaryGroupSchema(Schema):
     drafts = ma.Integer()
 
 
-class SummarySchema(Schema):
-    group_by = ma.String(metadata={"enum": ["month", "mentor", "activity", "org"]})
+class SummarySchema(AnswerSchema):
+    group_by = ma.String(metadata={"enum": list(GROUPS), ENUM_NAME: "GroupBy"})
     groups = ma.List(ma.Nested(SummaryGroupSchema))
 
 
-class DeletedReportSchema(Schema):
+class DeletedReportSchema(AnswerSchema):
     report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
     deleted_at = timestamp()
 
@@ -786,7 +869,7 @@ class Bound(ma.Field):
         return value
 
 
-class ChoiceSchema(Schema):
+class ChoiceSchema(AnswerSchema):
     value = ma.String()
     label = ma.String()
 
@@ -799,11 +882,17 @@ def for_kinds(*kinds, description=""):
 class CatalogueFieldSchema(Schema):
     """A field of the report form: the keys every field has, then those of its kind."""
 
-    name = ma.String(metadata={"description": "The field's key in a report's `fields`."})
-    kind = ma.String(metadata={"enum": list(catalogue.KINDS)})
-    label = ma.String()
-    help = ma.String()
-    required = ma.Boolean(metadata={"description": "Whether a report needs it to be submitted."})
+    name = ma.String(
+        required=True, metadata={"description": "The field's key in a report's `fields`."}
+    )
+    kind = ma.String(
+        required=True, metadata={"enum": list(catalogue.KINDS), ENUM_NAME: "FieldKind"}
+    )
+    label = ma.String(required=True)
+    help = ma.String(required=True)
+    required = ma.Boolean(
+        required=True, metadata={"description": "Whether a report needs it to be submitted."}
+    )
     min_length = ma.Integer(allow_none=True, metadata=for_kinds("text"))
     max_length = ma.Integer(metadata=for_kinds("text"))
     multiline = ma.Boolean(metadata=for_kinds("text", description="Written in a text area."))
@@ -832,7 +921,7 @@ class CatalogueFieldSchema(Schema):
         return {key: value for key, value in data.items() if key in keys}
 
 
-class CatalogueRolesSchema(Schema):
+class CatalogueRolesSchema(AnswerSchema):
     session_date = ma.String(metadata={"description": "The date field that is the session's day."})
     way_forward = ma.String(
         allow_none=True,
@@ -844,7 +933,7 @@ class CatalogueRolesSchema(Schema):
     )
 
 
-class CatalogueSchema(Schema):
+class CatalogueSchema(AnswerSchema):
     """The report form: GET /api/v1/catalogue, for clients that build forms from it."""
 
     version = ma.String(metadata={"description": "Recorded with each report written under it."})
@@ -894,7 +983,7 @@ mentor_report_schema = ReportSchema(only=("report_id", "activity_id", "status", 
 deleted_schema = DeletedSchema()
 review_request_schema = ReviewRequestSchema()
 review_schema = ReviewSchema()
-history_schema = Schema.from_dict(
+history_schema = AnswerSchema.from_dict(
     {
         "report_id": ma.String(),
         "catalogue_version": ma.String(
@@ -909,7 +998,7 @@ history_schema = Schema.from_dict(
     },
     name="History",
 )()
-deleted_page_schema = Schema.from_dict(
+deleted_page_schema = AnswerSchema.from_dict(
     {"data": ma.List(ma.Nested(DeletedReportSchema))}, name="DeletedReports"
 )()
 catalogue_schema = CatalogueSchema()
@@ -948,13 +1037,14 @@ deleted_query_schema = DeletedQuerySchema()
 def filter_field(field):
     """The query parameter that filters on a boolean or choice field."""
     if field.kind == "boolean":
-        return QueryBoolean(
-            metadata={"enum": ["true", "false"], "description": f"{field.label}: true or false."}
-        )
+        return QueryBoolean(metadata={"description": f"{field.label}: true or false."})
     described = "is" if field.kind == "choice" else "includes"
     return ma.String(
         validate=validate.OneOf([choice.value for choice in field.values]),
-        metadata={"description": f"Reports whose {field.label} {described} this value."},
+        metadata={
+            "description": f"Reports whose {field.label} {described} this value.",
+            ENUM_NAME: enum_name(field),
+        },
     )
 
 
@@ -1010,7 +1100,7 @@ def summary_group_schema(catalogue):
             counts = {choice.value: ma.Integer() for choice in field.values}
             name = "".join(part.capitalize() for part in figure.name.split("_")) + "Counts"
             figures[figure.name] = ma.Nested(
-                Schema.from_dict(counts, name=name),
+                AnswerSchema.from_dict(counts, name=name),
                 metadata={"description": f"How many reports have each {field.label} value."},
             )
         elif field.kind == "decimal":

@@ -1,7 +1,11 @@
 """Checks a response against the app's own OpenAPI document: its status is
-documented for the operation, and its content type and body are the documented ones."""
+documented for the operation, and its content type and body are the documented ones.
+And lints a document with Spectral."""
 
+import json
 import re
+import subprocess
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
@@ -11,9 +15,12 @@ from werkzeug.exceptions import HTTPException
 
 from reports.openapi import build_spec
 
+from browser import skip_or_fail
+
 DOCUMENT = "/api/v1/openapi.json"
 BASE = "urn:openapi"
 CHECKED_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS")
+SPECTRAL = Path(__file__).parent / "spectral"
 
 
 def pointer(*parts):
@@ -92,6 +99,24 @@ class ConformingClient(FlaskClient):
         key = (form, self.application.config["DEFAULT_ORG_ID"])
         if key not in self.documents:
             served = super().open(DOCUMENT).get_json()
-            assert served == build_spec(*key)
+            assert served == build_spec(self.application)
             self.documents[key] = OpenAPIDocument(served)
         return self.documents[key]
+
+
+def spectral_lint(document, tmp_path):
+    """What Spectral says of the document, with tests/spectral/.spectral.yaml."""
+    binary = SPECTRAL / "node_modules" / ".bin" / "spectral"
+    if not binary.exists():
+        skip_or_fail("Spectral is not installed: npm ci --prefix tests/spectral.")
+    saved = tmp_path / "openapi.json"
+    saved.write_text(json.dumps(document), encoding="utf-8")
+    linted = subprocess.run(
+        [binary, "lint", "--ruleset", SPECTRAL / ".spectral.yaml", "--format", "json", saved],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert linted.stdout.lstrip().startswith("["), linted.stdout + linted.stderr
+    return json.loads(linted.stdout[: linted.stdout.rindex("]") + 1])

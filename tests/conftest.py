@@ -6,7 +6,7 @@ import pytest
 from exporting import AWKWARD, REPORTS
 
 from reports import auth, create_app, db
-from reports.openapi import CREATE_EXAMPLE
+from reports.examples import CREATE_EXAMPLE
 
 import browser
 from conformance import ConformingClient

@@ -2,6 +2,9 @@
 honest about the examples; the suite's own responses are checked against it
 (see conformance.py)."""
 
+import inspect
+import json
+
 import pytest
 from flask import Response
 from jsonschema import Draft202012Validator
@@ -9,12 +12,14 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from reports import create_app, db
+from reports import api, create_app, db, openapi, schemas
+from reports.operations import answer, described
 
-from conformance import OpenAPIDocument
+from conformance import OpenAPIDocument, spectral_lint
 
 DOCUMENT = "/api/v1/openapi.json"
 OPERATIONS = {
+    "/api/v1/openapi.json": {"get"},
     "/api/v1/reports": {"get", "post"},
     "/api/v1/reports/{report_id}": {"get", "put", "delete"},
     "/api/v1/reports/by-activity/{activity_id}": {"get"},
@@ -26,6 +31,24 @@ OPERATIONS = {
     "/api/v1/reports/{report_id}/restore": {"post"},
     "/api/v1/catalogue": {"get"},
     "/healthz": {"get"},
+}
+OPERATION_IDS = {
+    ("get", "/api/v1/openapi.json"): "getOpenApiDocument",
+    ("get", "/api/v1/catalogue"): "getCatalogue",
+    ("get", "/api/v1/reports"): "listReports",
+    ("post", "/api/v1/reports"): "createReport",
+    ("get", "/api/v1/reports/{report_id}"): "getReport",
+    ("put", "/api/v1/reports/{report_id}"): "updateReport",
+    ("delete", "/api/v1/reports/{report_id}"): "deleteReport",
+    ("get", "/api/v1/reports/by-activity/{activity_id}"): "listReportsByActivity",
+    ("get", "/api/v1/reports/by-mentor/{mentor_id}"): "listReportsByMentor",
+    ("get", "/api/v1/reports/summary"): "summariseReports",
+    ("get", "/api/v1/reports/deleted"): "listDeletedReports",
+    ("get", "/api/v1/reports/{report_id}/review"): "getReview",
+    ("put", "/api/v1/reports/{report_id}/review"): "reviewReport",
+    ("get", "/api/v1/reports/{report_id}/history"): "getHistory",
+    ("post", "/api/v1/reports/{report_id}/restore"): "restoreReport",
+    ("get", "/healthz"): "getHealth",
 }
 
 
@@ -177,7 +200,8 @@ def test_every_operation_takes_and_answers_x_request_id(document):
         for method, operation in operations.items():
             if method == "parameters":
                 continue
-            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            parameters = [resolve(document, p) for p in operation.get("parameters", [])]
+            names = [p["name"] for p in parameters if p["in"] == "header"]
             assert "X-Request-ID" in names, (method, path)
             for status, response in operation["responses"].items():
                 assert "X-Request-ID" in resolve(document, response).get("headers", {}), (
@@ -192,3 +216,163 @@ def test_every_path_documents_options_as_a_204_with_allow(document):
         answer = operations["options"]["responses"]["204"]
         assert "Allow" in answer["headers"], path
         assert "content" not in answer, path
+
+
+# Declared beside the routes, and a designed API's names --------------------------------
+
+
+def operations(document):
+    """((method, path), operation) of every operation of the document."""
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield (method, path), operation
+
+
+def test_each_operation_has_its_short_operation_id(document):
+    ids = {where: operation["operationId"] for where, operation in operations(document)}
+
+    assert {where: ids[where] for where in OPERATION_IDS} == OPERATION_IDS
+    assert len(set(ids.values())) == len(ids)
+    assert ids[("options", "/api/v1/reports/{report_id}/review")] == "optionsReportsReportIdReview"
+
+
+def test_each_operation_has_one_tag_of_the_document_and_words_of_its_own(document):
+    tags = {tag["name"] for tag in document["tags"]}
+
+    assert tags == {"reports", "review", "sync", "exports", "service"}
+    for where, operation in operations(document):
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in tags, where
+        assert operation["summary"] and operation["description"], where
+    assert {
+        operation["tags"][0] for where, operation in operations(document) if where[0] != "options"
+    } == tags
+
+
+def test_every_route_of_the_api_declares_its_operation_and_every_declaration_is_routed(app):
+    api_rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(f"{api.bp.name}.") or rule.endpoint == "healthz"
+    ]
+    undeclared = [
+        rule.rule
+        for rule in api_rules
+        if not hasattr(app.view_functions[rule.endpoint], "operation")
+    ]
+    routed = {app.view_functions[rule.endpoint] for rule in api_rules}
+    declared = [
+        view
+        for view in vars(api).values()
+        if inspect.isfunction(view) and hasattr(view, "operation")
+    ]
+
+    assert undeclared == []
+    assert [view.__name__ for view in declared if view not in routed] == []
+    assert len(declared) == len(OPERATION_IDS)
+
+
+def test_the_document_is_assembled_from_the_routes_of_the_app(database):
+    @described("getExtra", "service", answers={200: answer("It is.", "Health", example="health")})
+    def extra():
+        """An extra operation
+
+        Routed by this test alone.
+        """
+
+    app = create_app({"DATABASE": database})
+    app.add_url_rule("/api/v1/extra/<report_id>", view_func=extra)
+
+    operation = openapi.build_spec(app)["paths"]["/api/v1/extra/{report_id}"]
+    assert operation["get"]["operationId"] == "getExtra"
+    assert operation["get"]["summary"] == "An extra operation"
+    assert operation["parameters"] == [{"$ref": "#/components/parameters/PathReportId"}]
+
+
+def nodes(node, where=()):
+    """(where, node) of every object in a part of the document."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from nodes(value, (*where, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from nodes(value, (*where, index))
+
+
+def test_every_enum_is_a_component_of_its_own_that_each_use_refers_to(document):
+    components = document["components"]
+    enums = {name for name, schema in components["schemas"].items() if "enum" in schema}
+    inline = [
+        where
+        for part in (document["paths"], components["parameters"], components["schemas"])
+        for where, node in nodes(part)
+        if "enum" in node and not (len(where) == 1 and where[0] in enums)
+    ]
+
+    assert inline == []
+    assert enums == set(schemas.ENUMS) | {"ParticipantEngagement"}
+    review_state = components["schemas"]["Review"]["properties"]["review_state"]
+    assert review_state["anyOf"] == [
+        {"$ref": "#/components/schemas/ReviewState"},
+        {"type": "null"},
+    ]
+
+
+def test_every_parameter_is_a_component_that_each_operation_refers_to(document):
+    for where, operation in operations(document):
+        assert all(set(p) == {"$ref"} for p in operation.get("parameters", [])), where
+    for path, item in document["paths"].items():
+        assert all(set(p) == {"$ref"} for p in item.get("parameters", [])), path
+    status = document["components"]["parameters"]["QueryStatus"]
+    assert status["schema"] == {"$ref": "#/components/schemas/ReportStatus"}
+
+
+def test_a_catalogue_choice_named_like_another_component_gets_a_name_of_its_own(database):
+    document = {
+        "paths": {},
+        "components": {
+            "parameters": {},
+            "schemas": {
+                "Review": {"type": "object"},
+                "Fields": {
+                    "properties": {
+                        "review": {
+                            "type": "string",
+                            "enum": ["a", "b"],
+                            schemas.ENUM_NAME: "Review",
+                        },
+                        "state": {
+                            "type": "string",
+                            "enum": ["x"],
+                            schemas.ENUM_NAME: "ReviewState",
+                        },
+                    }
+                },
+            },
+        },
+    }
+
+    named = openapi.with_named_enums(document)["components"]["schemas"]
+
+    assert named["Fields"]["properties"]["review"] == {"$ref": "#/components/schemas/ReviewChoice"}
+    assert named["Fields"]["properties"]["state"] == {
+        "$ref": "#/components/schemas/ReviewStateChoice"
+    }
+    assert named["ReviewChoice"] == {"type": "string", "enum": ["a", "b"]}
+    assert named["Review"] == {"type": "object"}
+
+
+def test_spectral_finds_nothing_to_say_of_the_document(document, tmp_path):
+    results = spectral_lint(document, tmp_path)
+
+    assert [(result["code"], ".".join(map(str, result["path"]))) for result in results] == []
+
+
+def test_spectral_finds_what_a_document_without_operation_ids_lacks(document, tmp_path):
+    stripped = json.loads(json.dumps(document))
+    del stripped["paths"]["/api/v1/reports"]["get"]["operationId"]
+
+    results = spectral_lint(stripped, tmp_path)
+
+    assert [result["code"] for result in results] == ["operation-operationId"]
