@@ -253,12 +253,36 @@ def close_listeners(server):
         wasyncore.dispatcher.close(listener)
 
 
+class Stopping:
+    """Whether SIGTERM or Ctrl-C has come. Its handler only sets an attribute and
+    takes no lock: Python runs a handler on the main thread between two
+    bytecodes, so a second signal can run it inside the first, and a
+    threading.Event's set() would then wait forever for the lock the first one
+    holds. Two come close together under `litestream replicate`, which passes
+    its own SIGTERM on to a service that has one already."""
+
+    def __init__(self):
+        self.requested = False
+
+    def handle(self, signum, frame):
+        self.requested = True
+
+    def is_set(self):
+        return self.requested
+
+
+def stop_on_signals():
+    """What SIGTERM and Ctrl-C set: the serve loop ends when it is set."""
+    stopping = Stopping()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopping.handle)
+    return stopping
+
+
 def serve_until_stopped(server, watchdog):
     """Serve until SIGTERM or Ctrl-C; then stop accepting connections, let the
     requests under way finish (for up to SHUTDOWN_GRACE_S), and stop."""
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    stopping = stop_on_signals()
     socket_map = socket_map_of(server)
     while not stopping.is_set():
         wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)

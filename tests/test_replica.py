@@ -87,8 +87,9 @@ class InItsOwnGroup:
 
 
 class Replicated(InItsOwnGroup):
-    """`litestream replicate -config litestream.yml`, which starts `python app.py`
-    (the config's exec) in a session of its own, so that both can be killed at once."""
+    """`litestream replicate -config litestream.yml`, started in a session of its
+    own, and `python app.py` (the config's exec), its child, in the same one: so
+    that both can be killed at once."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
@@ -130,9 +131,10 @@ class Replicated(InItsOwnGroup):
         return Client("127.0.0.1", self.port)
 
     def stop(self):
-        """SIGTERM to Litestream, which passes it to the service and waits for it;
-        one that has not stopped in STOP_TIMEOUT is killed, and the test fails
-        with what it printed."""
+        """SIGTERM to the group: the service gets it, and Litestream, which passes
+        its own on to the service and waits for it (the service takes the two;
+        see serve.Stopping). One that has not stopped in STOP_TIMEOUT is killed,
+        and the test fails with what it printed."""
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=STOP_TIMEOUT)

@@ -317,3 +317,35 @@ def test_large_blocks_are_given_back_where_malloc_can_be_told(monkeypatch):
     monkeypatch.setattr(serve.ctypes, "CDLL", lambda name: object())
     serve.return_large_blocks()  # no mallopt: nothing to tell, and no error
     assert told == [(-3, 128 * 1024)]
+
+
+def test_the_stop_signal_s_handler_takes_no_lock():
+    """Python runs a signal's handler on the main thread between two bytecodes, so
+    a second SIGTERM can run it inside the first (under `litestream replicate`
+    two come close together: one to the process group, one passed on by
+    Litestream). A handler that took a lock would then wait forever for the one
+    it holds, and the service would never stop."""
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    taken = []
+
+    def note_locks(frame, event, called):
+        if event == "c_call" and type(getattr(called, "__self__", None)).__name__ in LOCKS:
+            taken.append(called)
+
+    try:
+        stopping = serve.stop_on_signals()
+        handler = signal.getsignal(signal.SIGTERM)
+        sys.setprofile(note_locks)
+        try:
+            handler(signal.SIGTERM, None)
+        finally:
+            sys.setprofile(None)
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+    assert stopping.is_set()
+    assert taken == []
+
+
+LOCKS = {type(threading.Lock()).__name__, type(threading.RLock()).__name__}
