@@ -131,6 +131,10 @@ def client_of(generated, service):
 
 
 def run(command, cwd, env=None):
+    """Run a command to its end, with this Python's scripts first on PATH (the
+    generator runs ruff on what it made)."""
+    env = dict(env or os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -277,6 +281,21 @@ def test_a_report_s_whole_life_through_the_generated_client(generated, client_of
     summary = api["summarise_reports"].sync(client=carla, group_by=models.GroupBy.MENTOR)
     assert isinstance(summary, models.Summary)
     assert isinstance(summary.groups[0], models.SummaryGroup)
+
+
+def test_the_service_s_own_operations_answer_their_models(generated, client_of):
+    models = generated.module("models")
+    carla = client_of("coordinator")
+
+    form = generated.module("api.service.get_catalogue").sync(client=carla)
+    health = generated.module("api.service.get_health").sync(client=carla)
+    document = generated.module("api.service.get_open_api_document").sync(client=carla)
+
+    assert isinstance(form, models.Catalogue)
+    assert form.fields[0].kind is models.FieldKind.DATE
+    assert isinstance(health, models.Health)
+    assert isinstance(document, models.OpenApiDocument)
+    assert document.additional_properties["openapi"] == "3.1.0"
 
 
 def test_following_the_link_cursor_walks_every_report_of_a_mentor_once(generated, client_of):
