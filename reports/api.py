@@ -139,7 +139,7 @@ def list_reports():
 @described(
     "createReport",
     "reports",
-    parameters=("IdempotencyKey",),
+    headers=("Idempotency-Key",),
     body=("NewReport", "create"),
     answers={
         201: answer("Created.", "CreatedReport", example="created", headers=("Location", "ETag"))
@@ -167,7 +167,7 @@ def create_report():
 @described(
     "getReport",
     "reports",
-    parameters=("IfNoneMatch",),
+    headers=("If-None-Match",),
     answers={
         200: answer("The report.", "Report", example="report", headers=("ETag",)),
         304: answer("The report is still at the version named.", headers=("ETag",)),
@@ -192,7 +192,7 @@ def get_report(report_id):
 @described(
     "updateReport",
     "reports",
-    parameters=("IfMatch",),
+    headers=("If-Match",),
     body=("ReportChanges", "update"),
     answers={200: answer("Updated.", "UpdatedReport", example="updated", headers=("ETag",))},
     errors=(400, 403, 404, 409, 412, 413, 415, 422),
@@ -214,7 +214,7 @@ def update_report(report_id):
 @described(
     "deleteReport",
     "reports",
-    parameters=("IfMatch",),
+    headers=("If-Match",),
     answers={200: answer("Deleted.", "Deleted", example="deleted")},
     errors=(403, 404, 412),
 )

@@ -151,7 +151,7 @@ def described_paths(app):
 
 
 def add_components(spec, shapes, default_org_id):
-    """The schemas, answers and headers that the operations name."""
+    """The schemas, answers, headers and header parameters that the operations name."""
     spec.components.security_scheme("bearer", BEARER)
     for name, header in HEADERS.items():
         spec.components.header(component_id(name), header)
@@ -169,26 +169,35 @@ def add_components(spec, shapes, default_org_id):
 
     spec.components.schema("ReportFields", schema=shapes.fields_schema)
     # schemas' instances of ReportSchema, as this catalogue's ReportSchema shows them.
-    for name, schema in {
-        "Report": schemas.report_schema,
-        "ReportSummary": schemas.report_summary_schema,
-        "ActivityReport": schemas.activity_report_schema,
-        "MentorReport": schemas.mentor_report_schema,
-        "CreatedReport": schemas.created_report_schema,
-        "UpdatedReport": schemas.updated_report_schema,
-    }.items():
-        spec.components.schema(name, schema=shapes.ReportSchema(only=schema.only))
+    reports = {
+        name: shapes.ReportSchema(only=schema.only)
+        for name, schema in {
+            "Report": schemas.report_schema,
+            "ReportSummary": schemas.report_summary_schema,
+            "ActivityReport": schemas.activity_report_schema,
+            "MentorReport": schemas.mentor_report_schema,
+            "CreatedReport": schemas.created_report_schema,
+            "UpdatedReport": schemas.updated_report_schema,
+        }.items()
+    }
+    for name, schema in reports.items():
+        spec.components.schema(name, schema=schema)
     new_report = shapes.NewReportSchema(partial=("org_id",) if default_org_id else ())
     spec.components.schema("NewReport", schema=new_report)
     changes = shapes.ReportChangesSchema(exclude=schemas.UNCHANGEABLE)
     spec.components.schema("ReportChanges", schema=changes)
-    spec.components.schema("Pagination", schema=schemas.PaginationSchema)
     for page, item in {
         "ReportPage": "ReportSummary",
         "ActivityReportPage": "ActivityReport",
         "MentorReportPage": "MentorReport",
     }.items():
-        spec.components.schema(page, page_of(item))
+        spec.components.schema(page, schema=schemas.page_schema(page, reports[item]))
+    for name, (description, pattern) in HEADER_PARAMETERS.items():
+        schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+        parameter = {"name": name, "required": False, "description": description}
+        spec.components.parameter(
+            component_id("Header", name), "header", parameter | {"schema": schema}
+        )
     for name, schema in {
         "Deleted": schemas.deleted_schema,
         "Review": schemas.review_schema,
@@ -201,19 +210,6 @@ def add_components(spec, shapes, default_org_id):
         spec.components.schema(name, schema=schema)
     spec.components.schema("Health", HEALTH)
     spec.components.schema("OpenApiDocument", OPEN_API_DOCUMENT)
-
-
-def page_of(item):
-    """One page of a list: `data` of `item`s, and its `pagination`."""
-    return {
-        "type": "object",
-        "properties": {
-            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
-            "pagination": {"$ref": "#/components/schemas/Pagination"},
-        },
-        "required": ["data", "pagination"],
-        "additionalProperties": False,
-    }
 
 
 def add_query_parameters(spec, converter, shapes):
@@ -240,12 +236,6 @@ def add_query_parameters(spec, converter, shapes):
                 registered[key] = parameter
                 spec.components.parameter(key, "query", parameter)
             ids[query].append(key)
-    for name, (description, pattern) in HEADER_PARAMETERS.items():
-        schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
-        parameter = {"name": name, "required": False, "description": description}
-        spec.components.parameter(
-            component_id("Header", name), "header", parameter | {"schema": schema}
-        )
     return ids
 
 
@@ -262,7 +252,7 @@ def path_parameter(spec, name):
 
 
 def operation_object(operation, queries, examples):
-    parameters = [component_id("Header", name) for name in operation.parameters]
+    parameters = [component_id("Header", name) for name in operation.headers]
     parameters += queries.get(operation.query, [])
     parameters.append(component_id("Header", "X-Request-ID"))
     described = {
@@ -283,7 +273,7 @@ def operation_object(operation, queries, examples):
         schema, example = operation.body
         described["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": schema, "example": examples[example]}},
+            "content": {"application/json": media(schema, example, examples)},
         }
     if operation.open:
         described["security"] = []

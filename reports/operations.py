@@ -61,16 +61,16 @@ def answer(description, schema=None, *, example=None, headers=(), files=None):
 
 @dataclass(frozen=True)
 class Operation:
-    """One operation: its id, tag, the component parameters it takes (those of its
-    path come from its route), the query shape whose fields are its query
-    parameters, the schema and example of its JSON body, its answers, its error
-    statuses, and whether it needs no token."""
+    """One operation: its id, tag, the request headers it takes (of openapi.py's
+    HEADER_PARAMETERS; the ids of its path come from its route), the query shape
+    whose fields are its query parameters, the schema and example of its JSON
+    body, its answers, its error statuses, and whether it needs no token."""
 
     id: str
     tag: str
     summary: str
     description: str
-    parameters: tuple[str, ...]
+    headers: tuple[str, ...]
     query: str | None
     body: tuple[str, str] | None
     answers: dict
@@ -79,7 +79,7 @@ class Operation:
 
 
 def described(
-    operation_id, tag, *, answers, errors=(), parameters=(), query=None, body=None, open=False
+    operation_id, tag, *, answers, errors=(), headers=(), query=None, body=None, open=False
 ):
     """Declare what the decorated view takes and answers; see the module's docstring."""
 
@@ -90,7 +90,7 @@ def described(
             tag=tag,
             summary=summary.strip().rstrip("."),
             description=description.strip(),
-            parameters=tuple(parameters),
+            headers=tuple(headers),
             query=query,
             body=body,
             answers=answers,

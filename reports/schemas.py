@@ -948,7 +948,7 @@ class CatalogueSchema(AnswerSchema):
 
 def page_schema(name, item_schema):
     """The shape of one page of a list: `data` items of `item_schema`, and `pagination`."""
-    return Schema.from_dict(
+    return AnswerSchema.from_dict(
         {"data": ma.List(ma.Nested(item_schema)), "pagination": ma.Nested(PaginationSchema)},
         name=name,
     )()
@@ -1002,10 +1002,6 @@ deleted_page_schema = AnswerSchema.from_dict(
     {"data": ma.List(ma.Nested(DeletedReportSchema))}, name="DeletedReports"
 )()
 catalogue_schema = CatalogueSchema()
-
-report_page_schema = page_schema("ReportPage", report_summary_schema)
-activity_page_schema = page_schema("ActivityReportPage", activity_report_schema)
-mentor_page_schema = page_schema("MentorReportPage", mentor_report_schema)
 
 
 def stored_form_dumper(schema):
