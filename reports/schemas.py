@@ -28,11 +28,8 @@ from reports import catalogue, clock, search
 STATUSES = ("draft", "submitted")
 REVIEW_STATES = ("approved", "has_issues", "rejected")
 SORTS = ("created_at", "submitted_at", "session_date")
-GROUPS = ("month", "mentor", "activity", "org")
-ACTIONS = ("create", "update", "submit", "review", "delete", "restore")
-# The enums of the API, by the name of their component in the OpenAPI document,
-# which each field with one names as its metadata's ENUM_NAME; a choice field of
-# the catalogue names its own (see enum_name).
+# The enums of the API, by the name of their component in the OpenAPI document
+# (see enum_of); a choice field of the catalogue names its own (see enum_name).
 ENUMS = {
     "ReportStatus": STATUSES,
     "ReviewState": REVIEW_STATES,
@@ -40,11 +37,22 @@ ENUMS = {
     "Sort": tuple(f"{sign}{name}" for name in SORTS for sign in ("-", "")),
     "ExportFormat": ("json", "csv", "ndjson", "xlsx"),
     "SummaryFormat": ("json", "csv", "xlsx"),
-    "GroupBy": GROUPS,
-    "RevisionAction": ACTIONS,
+    "GroupBy": ("month", "mentor", "activity", "org"),
+    "RevisionAction": ("create", "update", "submit", "review", "delete", "restore"),
     "FieldKind": tuple(catalogue.KINDS),
 }
 ENUM_NAME = "x-enum-name"
+
+
+def enum_of(name, metadata=None, **kwargs):
+    """A string field that takes (and shows) one value of the enum `name` of
+    ENUMS, which the OpenAPI document makes a component of that name."""
+    return ma.String(
+        validate=validate.OneOf(ENUMS[name]),
+        metadata={**(metadata or {}), ENUM_NAME: name},
+        **kwargs,
+    )
+
 
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -537,11 +545,7 @@ class NewReportSchema(RequestSchema):
             "description": "The organisation the report belongs to.",
         },
     )
-    status = ma.String(
-        load_default="draft",
-        validate=validate.OneOf(STATUSES),
-        metadata={ENUM_NAME: "ReportStatus"},
-    )
+    status = enum_of("ReportStatus", load_default="draft")
     fields = ma.Nested(ReportFieldsSchema, load_default=dict)
 
 
@@ -594,7 +598,7 @@ UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
 class ReportChangesSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>."""
 
-    status = ma.String(validate=validate.OneOf(STATUSES), metadata={ENUM_NAME: "ReportStatus"})
+    status = enum_of("ReportStatus")
     fields = ma.Nested(ReportFieldsSchema)
     report_id = Unchangeable()
     activity_id = Unchangeable()
@@ -620,10 +624,7 @@ RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitte
 class FilterSchema(RequestSchema):
     """The filters every list, export and summary takes; each given one must hold."""
 
-    status = ma.String(
-        validate=validate.OneOf(STATUSES),
-        metadata={"description": "Drafts, or submitted reports.", ENUM_NAME: "ReportStatus"},
-    )
+    status = enum_of("ReportStatus", metadata={"description": "Drafts, or submitted reports."})
     org_id = EntityId(metadata={"description": "The organisation's reports."})
     peer_mentor_id = EntityId(metadata={"description": "The peer mentor's reports."})
     activity_id = EntityId(metadata={"description": "The activity's reports."})
@@ -635,12 +636,9 @@ class FilterSchema(RequestSchema):
     has_way_forward = QueryBoolean(
         metadata={"description": "Reports whose way forward is filled in (true), or not."}
     )
-    review_state = ma.String(
-        validate=validate.OneOf(ENUMS["ReviewFilter"]),
-        metadata={
-            "description": "The report's review; `none` for unreviewed reports.",
-            ENUM_NAME: "ReviewFilter",
-        },
+    review_state = enum_of(
+        "ReviewFilter",
+        metadata={"description": "The report's review; `none` for unreviewed reports."},
     )
     q = Text(
         max_length=200,
@@ -676,12 +674,11 @@ class PageQuerySchema(RequestSchema):
         metadata={"description": "Reports per page."},
     )
     cursor = Cursor(metadata={"description": "Where the next page starts, from the `Link` header."})
-    sort = ma.String(
+    sort = enum_of(
+        "Sort",
         load_default="-created_at",
-        validate=validate.OneOf(ENUMS["Sort"]),
         metadata={
             "description": "The order; `-` for descending. Ties go by order of creation.",
-            ENUM_NAME: "Sort",
             # How a generated client names each value.
             "x-enum-varnames": [
                 f"{value.lstrip('-').upper()}{'_DESC' if value[0] == '-' else ''}"
@@ -689,11 +686,10 @@ class PageQuerySchema(RequestSchema):
             ],
         },
     )
-    format = ma.String(
-        validate=validate.OneOf(ENUMS["ExportFormat"]),
+    format = enum_of(
+        "ExportFormat",
         metadata={
-            "description": "csv, ndjson or xlsx: every matching report, not a page (as Accept).",
-            ENUM_NAME: "ExportFormat",
+            "description": "csv, ndjson or xlsx: every matching report, not a page (as Accept)."
         },
     )
 
@@ -712,21 +708,17 @@ class ListQuerySchema(FilterSchema, PageQuerySchema):
 class SummaryQuerySchema(FilterSchema):
     """The query string of GET /api/v1/reports/summary."""
 
-    group_by = ma.String(
+    group_by = enum_of(
+        "GroupBy",
         required=True,
-        validate=validate.OneOf(GROUPS),
         metadata={
             "description": "A group per month of the session, per mentor, per activity or "
-            "per organisation.",
-            ENUM_NAME: "GroupBy",
+            "per organisation."
         },
     )
-    format = ma.String(
-        validate=validate.OneOf(ENUMS["SummaryFormat"]),
-        metadata={
-            "description": "csv or xlsx: the groups as a spreadsheet (as Accept).",
-            ENUM_NAME: "SummaryFormat",
-        },
+    format = enum_of(
+        "SummaryFormat",
+        metadata={"description": "csv or xlsx: the groups as a spreadsheet (as Accept)."},
     )
 
 
@@ -762,7 +754,7 @@ class ReportSchema(AnswerSchema):
     activity_id = EntityId()
     peer_mentor_id = EntityId()
     org_id = EntityId()
-    status = ma.String(metadata={"enum": list(STATUSES), ENUM_NAME: "ReportStatus"})
+    status = enum_of("ReportStatus")
     fields = ma.Nested(ReportFieldsSchema)
     submitted_at = timestamp(allow_none=True)
     created_at = timestamp()
@@ -800,9 +792,7 @@ class ProblemSchema(Schema):
 class ReviewRequestSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>/review."""
 
-    review_state = ma.String(
-        required=True, validate=validate.OneOf(REVIEW_STATES), metadata={ENUM_NAME: "ReviewState"}
-    )
+    review_state = enum_of("ReviewState", required=True)
     comment = Text(max_length=5000, load_default="", description="Why, for the mentor.")
 
 
@@ -810,9 +800,7 @@ class ReviewSchema(AnswerSchema):
     """A report's current review; every member null while it has none."""
 
     report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
-    review_state = ma.String(
-        allow_none=True, metadata={"enum": [*REVIEW_STATES, None], ENUM_NAME: "ReviewState"}
-    )
+    review_state = enum_of("ReviewState", allow_none=True)
     comment = ma.String(allow_none=True)
     reviewed_by = ma.String(allow_none=True, metadata={"description": "The token's name."})
     reviewed_at = timestamp(allow_none=True)
@@ -822,7 +810,7 @@ class RevisionSchema(AnswerSchema):
     revision = ma.Integer(metadata={"description": "1 for the oldest change recorded."})
     changed_at = timestamp()
     actor = ma.String(metadata={"description": "The token's name, or anonymous."})
-    action = ma.String(metadata={"enum": list(ACTIONS), ENUM_NAME: "RevisionAction"})
+    action = enum_of("RevisionAction")
     changes = ma.Dict(
         metadata={
             "description": "For an update or submit, `status` and each changed field in "
@@ -846,7 +834,7 @@ class SummaryGroupSchema(AnswerSchema):
 
 
 class SummarySchema(AnswerSchema):
-    group_by = ma.String(metadata={"enum": list(GROUPS), ENUM_NAME: "GroupBy"})
+    group_by = enum_of("GroupBy")
     groups = ma.List(ma.Nested(SummaryGroupSchema))
 
 
@@ -885,9 +873,7 @@ class CatalogueFieldSchema(Schema):
     name = ma.String(
         required=True, metadata={"description": "The field's key in a report's `fields`."}
     )
-    kind = ma.String(
-        required=True, metadata={"enum": list(catalogue.KINDS), ENUM_NAME: "FieldKind"}
-    )
+    kind = enum_of("FieldKind", required=True)
     label = ma.String(required=True)
     help = ma.String(required=True)
     required = ma.Boolean(
