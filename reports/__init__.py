@@ -6,7 +6,20 @@ import click
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from reports import answers, api, catalogue, cli, db, docs, errors, read_only, requestlog, web
+from reports import (
+    answers,
+    api,
+    catalogue,
+    cli,
+    cross_site,
+    db,
+    docs,
+    errors,
+    headers,
+    read_only,
+    requestlog,
+    web,
+)
 from reports.config import DEFAULTS, ConfigError, check_config
 
 
@@ -34,14 +47,18 @@ def read_catalogue(app):
         raise ConfigError(str(error)) from None
 
 
-def create_app(test_config=None):
+def create_app(test_config=None, instance_path=None):
     """Build the app: configuration, errors, CLI, the API and its /docs, and the web pages.
 
-    Configuration is read in this order, each overriding the one before: the
-    defaults, `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
+    The instance folder (the database, `config.py`, the catalogue) is
+    `instance_path`, or `instance/` in the current folder. Configuration is
+    read in this order, each overriding the one before: the defaults,
+    `instance/config.py`, `REPORTS_*` environment variables, `test_config`.
     """
     app = ReportsFlask(
-        __name__, instance_path=os.path.abspath("instance"), instance_relative_config=True
+        __name__,
+        instance_path=os.path.abspath(instance_path or "instance"),
+        instance_relative_config=True,
     )
     # `//` in a path is no route, not a redirect to one.
     app.url_map.merge_slashes = False
@@ -67,6 +84,10 @@ def create_app(test_config=None):
     requestlog.init_app(app)
     db.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
+    # Before the read-only copy's refusal and CSRFProtect's check: a write another
+    # site's page sends is refused first, whatever it is.
+    cross_site.init_app(app)
     # Before CSRFProtect's check: on a read-only copy a write is refused whatever it sends.
     read_only.init_app(app)
     cli.init_app(app)

@@ -49,6 +49,16 @@ ONLY_THIS_MACHINE = (
 )
 
 
+# app.extensions[OWN_SERVER] is False where the app is served by another server
+# than the service's own (reports/serve.py); there the API is never open here.
+OWN_SERVER = "reports.own_server"
+NOT_OWN_SERVER = (
+    "This API needs a token: no token is in force, and under this server it cannot tell "
+    "a request made on its own machine from one a proxy forwards. On the server, create "
+    f"one with `{CREATE_COMMAND}`, or serve with `python app.py`."
+)
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who a request acts as: a token's name and role, and for a mentor token,
@@ -94,14 +104,25 @@ def authenticate(request):
         return ANONYMOUS
     if not access["open"]:
         raise _unauthorized(CLOSED)
+    if not own_server():
+        raise _unauthorized(NOT_OWN_SERVER)
     if not from_this_machine(request.environ):
         raise _unauthorized(ONLY_THIS_MACHINE)
     return ANONYMOUS
 
 
+def own_server():
+    """Whether the service's own server serves the app (the test client counts as one)."""
+    return current_app.extensions.get(OWN_SERVER, True)
+
+
 def from_this_machine(environ):
     """Whether a request comes from a loopback peer, names this machine in its
-    Host, and was not forwarded by a proxy (which would make every peer look local)."""
+    Host, and was not forwarded by a proxy (which would make every peer look local).
+    Under another server than the service's own (`waitress-serve app:app`, which
+    clears forwarded headers), no request can be told to be from this machine."""
+    if not own_server():
+        return False
     if not _is_loopback(environ.get("REMOTE_ADDR", "")):
         return False
     if not LOOPBACK_HOST.fullmatch(environ.get("HTTP_HOST", "")):

@@ -124,8 +124,8 @@ ESCAPE_CONTROLS = EscapeControls()
 
 
 def request_id():
-    """This request's id, or '-' outside a request."""
-    return g.get("request_id", "-") if has_request_context() else "-"
+    """This request's id as the log writes it, or '-' outside a request."""
+    return g.get("logged_request_id", "-") if has_request_context() else "-"
 
 
 # A request id made here: 16 hex digits drawn at the start, and a count, so
@@ -134,13 +134,17 @@ _MADE_ID_PREFIX = uuid.uuid4().hex[:16]
 _made_ids = itertools.count()
 
 
+# A client's own id is logged after this prefix, which no id made here has, so
+# that a client cannot pass its requests off as others' by sending their ids.
+CLIENT_ID_PREFIX = "client:"
+
+
 def start_request():
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = (
-        incoming
-        if incoming and REQUEST_ID.fullmatch(incoming)
-        else f"{_MADE_ID_PREFIX}{next(_made_ids):016x}"
-    )
+    if incoming and REQUEST_ID.fullmatch(incoming):
+        g.request_id, g.logged_request_id = incoming, f"{CLIENT_ID_PREFIX}{incoming}"
+    else:
+        g.request_id = g.logged_request_id = f"{_MADE_ID_PREFIX}{next(_made_ids):016x}"
     g.request_started = time.perf_counter()
 
 
@@ -157,13 +161,12 @@ def logged_path():
 
 def end_request(response):
     took_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
-    request_id = g.request_id
-    response.headers["X-Request-ID"] = request_id
+    response.headers["X-Request-ID"] = g.request_id
     caller = g.get("caller")
     current_app.extensions["request_log"].write(
         {
             "time": clock.timestamp(),
-            "request_id": request_id,
+            "request_id": g.logged_request_id,
             "method": request.method,
             "path": logged_path(),
             "status": response.status_code,

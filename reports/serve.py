@@ -20,6 +20,7 @@ import errno
 import ipaddress
 import json
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -78,16 +79,24 @@ def serve(app):
     serve_until_stopped(server, Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"]))
     housekeeping.set()
     if not is_read_only(app):
-        db.close_database(config["DATABASE"], config["REPLICATED"])
+        try:
+            db.close_database(config["DATABASE"], config["REPLICATED"])
+        except (sqlite3.Error, OSError) as error:
+            sys.exit(f"Stopped, but could not close the database {config['DATABASE']}: {error}.")
     print("Stopped.", flush=True)
 
 
-def start(app):
+def start(app, own_server=True):
     """What a server does before it serves: create or migrate the database (the
     only start that may create one, and it says so), and start the housekeeping
     that purges the trash and forgets expired keys. Returns the Event that stops
-    the housekeeping; exits with one line when the database cannot be opened."""
+    the housekeeping; exits with one line when the database cannot be opened.
+
+    Under another server than the service's own (`own_server` false), which may
+    clear the headers that tell a proxied request apart, the API is never open
+    to this machine: only a token, or ALLOW_OPEN, opens it there."""
     return_large_blocks()
+    app.extensions[auth.OWN_SERVER] = own_server
     path = app.config["DATABASE"]
     if is_read_only(app):
         return start_read_only(path)
@@ -97,7 +106,26 @@ def start(app):
         sys.exit(f"Cannot start: {error}")
     if created:
         print(f"Created a new database at {path}.", flush=True)
+    if not own_server:
+        warn_of_no_open_api_elsewhere(app)
     return service.start_housekeeping(app)
+
+
+def warn_of_no_open_api_elsewhere(app):
+    """Where no token is in force, say at the start that under this server the API
+    answers no request without one: another server may clear the headers that tell
+    a proxied request apart, so the API is never open to this machine there."""
+    with app.app_context():
+        state = auth.access_state()
+    if state == "open here":
+        print(
+            "No token is in force: under a server other than `python app.py` or "
+            "`post-session-reports serve`, the API answers no request without one. Create a "
+            f"token (`{auth.CREATE_COMMAND}`), or set REPORTS_ALLOW_OPEN=1 to open it to "
+            "everyone who can reach it.",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def start_read_only(path):

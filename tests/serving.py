@@ -30,10 +30,15 @@ REQUEST_TIMEOUT = 10
 SEEDED_REPORTS = 40_000
 
 
-def server_env(database, **settings):
-    """The caller's environment without any REPORTS_* setting, plus the given ones."""
+def server_env(database, checkout_on_path=True, **settings):
+    """The caller's environment without any REPORTS_* setting, plus the given ones;
+    the checkout first on PYTHONPATH unless `checkout_on_path` is false (a test of
+    an installed package, which the checkout must not shadow)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("REPORTS_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    if checkout_on_path:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    else:
+        env.pop("PYTHONPATH", None)
     env["PYTHONUNBUFFERED"] = "1"
     env["REPORTS_DATABASE"] = str(database)
     env["REPORTS_HOST"] = "127.0.0.1"
@@ -49,11 +54,13 @@ class Server:
     `database` defaults to reports.sqlite in `workdir`; `command` to `python
     app.py` (e.g. `post-session-reports serve` instead); `settings` are more
     environment variables for the server, e.g. REPORTS_THREADS="8". Every start
-    (a restart included) serves the same database on a new free port.
+    (a restart included) serves the same database on a new free port. The
+    checkout is on the server's PYTHONPATH unless `checkout_on_path` is false.
     """
 
-    def __init__(self, workdir, database=None, command=None, **settings):
+    def __init__(self, workdir, database=None, command=None, checkout_on_path=True, **settings):
         self.workdir = Path(workdir)
+        self.checkout_on_path = checkout_on_path
         self.command = command or [sys.executable, str(REPO / "app.py")]
         self.database = Path(database) if database is not None else self.workdir / "reports.sqlite"
         self.settings = settings
@@ -69,7 +76,7 @@ class Server:
             self.process = subprocess.Popen(
                 self.command,
                 cwd=self.workdir,
-                env=server_env(self.database, **self.settings),
+                env=server_env(self.database, self.checkout_on_path, **self.settings),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,

@@ -16,6 +16,7 @@ from reports import create_app
 from reports.db import schema_sql
 
 from conftest import CONTRACT_REPORT
+from serving import Server
 
 REPO = Path(__file__).resolve().parent.parent
 # What a checkout holds besides the project's sources: never part of a build.
@@ -78,68 +79,118 @@ def test_the_wheel_holds_schema_sql_as_a_regular_file(wheel):
         assert archive.read(info) == (REPO / "schema.sql").read_bytes()
 
 
-def test_the_wheel_holds_every_module_of_the_package(wheel):
-    modules = {f"reports/{path.name}" for path in (REPO / "reports").glob("*.py")}
+def tracked_files_of_the_package():
+    """Every file of reports/ that git tracks: modules, templates, static files,
+    migrations, the catalogue and schema.sql."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "reports"], cwd=REPO, capture_output=True, check=True
+    )
+    return {name for name in listed.stdout.decode().split("\0") if name}
+
+
+def test_the_wheel_holds_every_tracked_file_of_the_package(wheel):
+    tracked = tracked_files_of_the_package()
+    assert {"reports/web/__init__.py", "reports/templates/web/form.html"} <= tracked
+    assert {"reports/static/style.css", "reports/migrations/0002_report_version.sql"} <= tracked
     with zipfile.ZipFile(wheel) as archive:
-        assert modules <= set(archive.namelist())
+        missing = tracked - set(archive.namelist())
+    assert not missing, f"not in the wheel: {sorted(missing)}"
 
 
-def test_the_wheel_holds_every_template_and_the_stylesheet(wheel):
-    package = REPO / "reports"
-    assets = {
-        path.relative_to(REPO).as_posix()
-        for pattern in ("templates/**/*.html", "static/*")
-        for path in package.glob(pattern)
-    }
-    assert "reports/templates/base.html" in assets and "reports/static/style.css" in assets
-    with zipfile.ZipFile(wheel) as archive:
-        assert assets <= set(archive.namelist())
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory):
+    """The bin/ folder of a new virtual environment where the wheel is installed as
+    a user installs it, its dependencies from the package index."""
+    venv = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+    result = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--no-input", "-q", wheel],
+        env=clean_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    return venv / "bin"
 
 
-def run_installed(code, unpacked, folder):
-    """Python `code` run in `folder` with the package from the unpacked wheel alone."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
+@pytest.fixture
+def empty_folder(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    return folder
+
+
+def run_installed(command, folder, **settings):
+    """An installed command, run in `folder` with nothing of the checkout on its path."""
+    result = subprocess.run(
+        command,
         cwd=folder,
-        env=clean_env(PYTHONPATH=str(unpacked)),
+        env=clean_env(**settings),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=60,
     )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
 
 
-def test_the_installed_package_serves_its_pages(unpacked, tmp_path):
-    code = (
-        "from reports import create_app, db; app = create_app(); "
-        "db.init_db(app.config['DATABASE'], app.instance_path); c = app.test_client(); "
-        "page = c.get('/reports'); css = c.get('/static/style.css'); "
-        "print(page.status_code, css.status_code, 'lang=\"en\"' in page.text); css.close()"
+def test_the_installed_package_is_the_wheel_s_own(installed, empty_folder):
+    result = run_installed(
+        [installed / "python", "-c", "import reports.web; print(reports.web.__file__)"],
+        empty_folder,
     )
-    result = run_installed(code, unpacked, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()).is_relative_to(installed.parent), result.stdout
+
+
+def test_the_installed_commands_show_their_help(installed, empty_folder):
+    for command in ([installed / "post-session-reports"], [installed / "python", "-m", "reports"]):
+        result = run_installed([*command, "--help"], empty_folder)
+
+        assert result.returncode == 0, result.stderr
+        assert "serve" in result.stdout and "token" in result.stdout, result.stdout
+
+
+def test_the_installed_console_script_serves_pages_styles_docs_and_the_api(installed, empty_folder):
+    command = [str(installed / "post-session-reports"), "serve"]
+    with Server(empty_folder, command=command, checkout_on_path=False) as server:
+        page = server.request("GET", "/reports")
+        style = server.request("GET", "/static/style.css")
+        docs = server.request("GET", "/docs")
+        created = server.request("POST", "/api/v1/reports", CONTRACT_REPORT)
+        listed = server.request("GET", "/api/v1/reports")
+
+    assert page.status == 200 and b'lang="en"' in page.raw, page
+    assert style.status == 200 and style.content_type.startswith("text/css"), style
+    assert docs.status == 200 and b"swagger" in docs.raw.lower(), docs
+    assert created.status == 201, created
+    assert listed.status == 200 and listed.json["pagination"]["total"] == 1, listed
+    assert "Traceback" not in server.stderr(), server
+
+
+def test_the_installed_flask_command_makes_and_lists_tokens(installed, tmp_path, empty_folder):
+    database = str(tmp_path / "data" / "reports.sqlite")
+    flask = [str(installed / "flask"), "--app", "reports"]
+    made = run_installed([*flask, "init-db"], empty_folder, REPORTS_DATABASE=database)
+    assert made.returncode == 0, made.stderr
+    token = ["token", "create", "--name", "carla", "--role", "coordinator"]
+    created = run_installed([*flask, *token], empty_folder, REPORTS_DATABASE=database)
+    assert created.returncode == 0, created.stderr
+
+    listed = run_installed([*flask, "token", "list"], empty_folder, REPORTS_DATABASE=database)
+
+    assert listed.returncode == 0, listed.stderr
+    assert "carla" in listed.stdout and "coordinator" in listed.stdout, listed.stdout
+
+
+def test_the_installed_package_creates_its_database_in_the_folder_it_runs_in(
+    installed, empty_folder
+):
+    result = run_installed([str(installed / "flask"), "--app", "reports", "init-db"], empty_folder)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["200", "200", "True"], result.stdout
-
-
-def test_the_installed_package_creates_its_database_from_any_folder(unpacked, tmp_path):
-    code = (
-        "import reports; print(reports.__file__); from reports import create_app, db; "
-        "app = create_app(); db.init_db(app.config['DATABASE'], app.instance_path)"
-    )
-    result = run_installed(code, unpacked, tmp_path)
-
-    assert result.returncode == 0, result.stderr
-    # The package came from the wheel, not from the checkout or an editable install.
-    assert Path(result.stdout.strip()).resolve().is_relative_to(unpacked.resolve()), result
-    database = tmp_path / "instance" / "reports.sqlite"
-    assert database.is_file()
-    db = sqlite3.connect(database)
-    try:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    finally:
-        db.close()
-    assert "report" in tables
+    database = empty_folder / "instance" / "reports.sqlite"
+    assert str(database) in result.stdout
+    assert ("table", "report") in tables_and_indexes(database)
 
 
 def tables_and_indexes(database):

@@ -41,7 +41,8 @@ def test_each_request_is_one_line_with_its_id_method_path_status_and_time(client
     assert response.headers["X-Request-ID"] == "upload-17"
     (line,) = logged.lines
     assert re.fullmatch(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ upload-17 POST /api/v1/reports 201 \d+\.\dms -", line
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ client:upload-17 POST /api/v1/reports 201 \d+\.\dms -",
+        line,
     ), line
 
 
@@ -65,6 +66,17 @@ def test_a_missing_or_malformed_request_id_is_replaced_by_a_new_one(client, logg
     assert client.get(REPORTS).headers["X-Request-ID"] != made
 
 
+def test_a_client_s_id_is_logged_apart_from_every_id_the_server_makes(client, logged):
+    made = client.get(REPORTS).headers["X-Request-ID"]
+
+    again = client.get(REPORTS, headers={"X-Request-ID": made})
+
+    assert again.headers["X-Request-ID"] == made
+    first, second = logged.lines
+    assert first.split()[1] == made
+    assert second.split()[1] == f"client:{made}"
+
+
 def test_the_line_names_the_token(client, tokens, logged):
     client.get(REPORTS, headers=tokens["viewer"])
     client.get(REPORTS)
@@ -83,8 +95,8 @@ def test_an_error_line_names_the_request(client, logged, monkeypatch, caplog):
     response = client.get(f"{REPORTS}/rpt_00000001", headers={"X-Request-ID": "trace-9"})
 
     assert response.status_code == 500
-    assert "(request trace-9)" in caplog.text
-    assert " trace-9 GET /api/v1/reports/rpt_00000001 500 " in logged.lines[0]
+    assert "(request client:trace-9)" in caplog.text
+    assert " client:trace-9 GET /api/v1/reports/rpt_00000001 500 " in logged.lines[0]
 
 
 def test_the_json_format_is_one_object_per_line(tmp_path):
@@ -98,7 +110,7 @@ def test_the_json_format_is_one_object_per_line(tmp_path):
     line = json.loads(stream.lines[0])
     assert list(line) == ["time", "request_id", "method", "path", "status", "duration_ms", "token"]
     assert (line["request_id"], line["method"], line["status"], line["token"]) == (
-        "j-1", "GET", 200, None
+        "client:j-1", "GET", 200, None
     )  # fmt: skip
 
 
@@ -106,7 +118,7 @@ def test_the_server_logs_to_stderr(tmp_path):
     with Server(tmp_path) as server:
         server.request("GET", REPORTS, headers={"X-Request-ID": "e2e-1"})
         server.stop()
-        assert " e2e-1 GET /api/v1/reports 200 " in server.stderr()
+        assert " client:e2e-1 GET /api/v1/reports 200 " in server.stderr()
 
 
 def test_a_storage_fault_line_names_the_request(app, client, caplog):
@@ -119,7 +131,7 @@ def test_a_storage_fault_line_names_the_request(app, client, caplog):
 
     assert response.status_code == 503
     assert response.headers["X-Request-ID"] == "disk-3"
-    assert "Storage fault on POST /api/v1/reports (request disk-3)" in caplog.text
+    assert "Storage fault on POST /api/v1/reports (request client:disk-3)" in caplog.text
 
 
 # A value of the request never forges a line or drives the terminal ----------

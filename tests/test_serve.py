@@ -22,7 +22,17 @@ from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from reports import serve
 
 from conftest import CONTRACT_REPORT
-from serving import REPO, REPORTS, SEEDED_REPORTS, Server, copy_of, p99, raw_request, server_env
+from serving import (
+    REPO,
+    REPORTS,
+    SEEDED_REPORTS,
+    Client,
+    Server,
+    copy_of,
+    p99,
+    raw_request,
+    server_env,
+)
 
 PROBLEM_JSON = "application/problem+json"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "post-session-reports"
@@ -349,3 +359,139 @@ def test_the_stop_signal_s_handler_takes_no_lock():
 
 
 LOCKS = {type(threading.Lock()).__name__, type(threading.RLock()).__name__}
+
+
+def test_a_stop_after_the_database_file_was_deleted_is_one_line(tmp_path):
+    with Server(tmp_path) as server:
+        assert server.request("POST", REPORTS, CONTRACT_REPORT).status == 201
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{server.database}{suffix}").unlink(missing_ok=True)
+        process = server.process
+        process.terminate()
+        code = process.wait(timeout=10)
+    err = server.stderr()
+    assert "Traceback" not in err, server
+    assert code == 1, server
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Stopped, but") and str(server.database) in last, server
+
+
+def waitress_serve(folder, database, **settings):
+    """`waitress-serve app:app`, as docs/deploy.md's other way to serve, from a
+    folder holding the checkout's app.py."""
+    (folder / "app.py").write_bytes((REPO / "app.py").read_bytes())
+    command = [str(Path(sys.executable).parent / "waitress-serve"), "--listen=127.0.0.1:0"]
+    return subprocess.Popen(
+        [*command, "app:app"],
+        cwd=folder,
+        env=server_env(database, **settings),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def started(process):
+    """The port a `waitress-serve` process serves on, once it says so, and what it
+    wrote to stderr until then."""
+    deadline = time.monotonic() + 15
+    said = []
+    while "Serving on" not in (line := process.stderr.readline()):
+        assert line and time.monotonic() < deadline, f"waitress-serve did not start: {said}"
+        said.append(line)
+    return int(line.strip().rsplit(":", 1)[1]), "".join(said)
+
+
+def test_under_waitress_serve_an_api_without_tokens_is_open_to_no_one(tmp_path):
+    process = waitress_serve(tmp_path, tmp_path / "reports.sqlite")
+    try:
+        port, said = started(process)
+        with Client("127.0.0.1", port) as client:
+            here = {"Host": f"127.0.0.1:{port}"}
+            refused = client.request("GET", REPORTS, headers=here)
+            page = client.request("GET", "/reports", headers=here)
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+
+    assert refused.status == 401, refused
+    assert "python app.py" in refused.json["detail"], refused.json
+    assert page.status == 302 and "/login" in page.headers["Location"], page
+    assert "No token is in force" in said and "REPORTS_ALLOW_OPEN=1" in said, said
+    assert "Traceback" not in said + err, err
+
+
+def test_under_waitress_serve_allow_open_opens_the_api(tmp_path):
+    database = tmp_path / "reports.sqlite"
+    process = waitress_serve(tmp_path, database, REPORTS_ALLOW_OPEN="1")
+    try:
+        port, _ = started(process)
+        with Client("127.0.0.1", port) as client:
+            listed = client.request("GET", REPORTS)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+    assert listed.status == 200, listed
+
+
+def test_under_waitress_serve_a_reopened_api_still_answers_no_one_without_a_token(tmp_path):
+    database = tmp_path / "reports.sqlite"
+
+    def command(*args):
+        result = subprocess.run(
+            [str(CONSOLE_SCRIPT), "token", *args],
+            cwd=tmp_path, env=server_env(database), capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert result.returncode == 0, result
+        return result.stdout
+
+    subprocess.run([str(CONSOLE_SCRIPT), "init-db"], cwd=tmp_path, env=server_env(database))
+    secret = command("create", "--name", "carla", "--role", "coordinator").strip()
+    process = waitress_serve(tmp_path, database)
+    try:
+        port, _ = started(process)
+        with Client("127.0.0.1", port) as client:
+            bearer = {"Authorization": f"Bearer {secret}"}
+            assert client.request("GET", REPORTS, headers=bearer).status == 200
+            command("revoke", "carla")
+            command("reopen")
+            refused = client.request("GET", REPORTS, headers={"Host": f"127.0.0.1:{port}"})
+            page = client.request("GET", "/reports", headers={"Host": f"127.0.0.1:{port}"})
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+    assert refused.status == 401, refused
+    assert page.status == 302 and "/login" in page.headers["Location"], page
+
+
+def test_app_py_started_from_another_folder_serves_its_checkout_s_database_and_says_so(tmp_path):
+    checkout, elsewhere = tmp_path / "checkout", tmp_path / "elsewhere"
+    checkout.mkdir()
+    elsewhere.mkdir()
+    (checkout / "app.py").write_bytes((REPO / "app.py").read_bytes())
+    env = server_env(tmp_path / "unused.sqlite")
+    del env["REPORTS_DATABASE"]
+    process = subprocess.Popen(
+        [sys.executable, str(checkout / "app.py")],
+        cwd=elsewhere, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        said = []
+        while "Serving the report API" not in (line := process.stdout.readline()):
+            assert line, said
+            said.append(line)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+    database = checkout / "instance" / "reports.sqlite"
+    assert said[0] == (
+        f"Started from {elsewhere}: the checkout is {checkout}, and its instance folder "
+        f"{checkout / 'instance'} is the one used.\n"
+    ), said
+    assert f"Database: {database}\n" in said, said
+    assert database.is_file()
+    assert not (elsewhere / "instance").exists()
