@@ -299,6 +299,37 @@ CREATE TABLE IF NOT EXISTS sign_in_link (
 
 CREATE INDEX IF NOT EXISTS sign_in_link_by_expiry ON sign_in_link (expires_at);
 
+-- The browsers' sessions of the web pages (reports/web/sessions.py). The
+-- cookie holds only a session's random id; only a hash of it is kept, as for
+-- api_token. A session is deleted when its browser signs out, when its token
+-- is revoked, and once it has ended (the purge deletes those it finds).
+CREATE TABLE IF NOT EXISTS web_session (
+    -- SHA-256 of the session's id, in hex.
+    id_hash    TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
+    -- The token signed in; null for a session that only carries a message to
+    -- the next page (such as "Signed out.").
+    token_name TEXT REFERENCES api_token (name),
+    -- What else the session holds (the next page's messages), as a JSON object.
+    data       TEXT NOT NULL DEFAULT '{}'
+               CHECK (json_valid(data) AND json_type(data) = 'object'),
+    created_at TEXT NOT NULL
+               CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(created_at)) IS created_at),
+    -- Its last use, noted at most once a minute.
+    seen_at    TEXT NOT NULL
+               CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(seen_at)) IS seen_at),
+    -- It ends at the first of these: SESSION_IDLE_MINUTES after its last use,
+    -- SESSION_MAX_HOURS after it began.
+    idle_until TEXT NOT NULL
+               CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(idle_until)) IS idle_until),
+    ends_at    TEXT NOT NULL
+               CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(ends_at)) IS ends_at)
+);
+
+CREATE INDEX IF NOT EXISTS web_session_by_token ON web_session (token_name)
+    WHERE token_name IS NOT NULL;
+CREATE INDEX IF NOT EXISTS web_session_by_idle_until ON web_session (idle_until);
+CREATE INDEX IF NOT EXISTS web_session_by_end ON web_session (ends_at);
+
 
 CREATE TRIGGER IF NOT EXISTS review_generation_on_insert AFTER INSERT ON report_review
 BEGIN

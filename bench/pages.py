@@ -30,10 +30,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from reports import auth, create_app
+from reports.web.finding import DEEPEST_PAGE, PAGE_SIZE
 
 # (name, path, role, endpoint): the path may name
 #   {report}   a report (another one of the sample on every request),
-#   {deep}     a deep page number (page 1,000 at 100,000 reports),
+#   {deep}     a deep page number: the deepest the table shows (page 500 from 10,000 reports),
 #   {activity} one activity, a small view (20 reports or so),
 #   {common}   a word in most reports, {rare} one in about one report in 80.
 # role: who asks (None: no one signed in); mentor: the mentor with the most reports.
@@ -61,7 +62,6 @@ BUDGET_MS = 50
 # (its warm-up a tenth of it), and at least MIN_TIMED requests.
 SECONDS_PER_PAGE = 60
 MIN_TIMED = 10
-PAGE_SIZE = 20
 COMMON_WORD = "referrals"
 RARE_WORD = "eviction"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -141,7 +141,7 @@ def prepare(database, ids_file, reports):
             "mentor": auth.create_token(TOKEN_NAMES["mentor"], "mentor", mentor),
         }
     values = {
-        "deep": max(1, min(1000, reports // PAGE_SIZE)),
+        "deep": max(1, min(DEEPEST_PAGE, reports // PAGE_SIZE)),
         "activity": sample["activity"][0],
         "common": COMMON_WORD,
         "rare": RARE_WORD,

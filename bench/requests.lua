@@ -1,5 +1,5 @@
 -- wrk script: each request goes to a random report, mentor or activity.
--- Usage: wrk -s bench/requests.lua URL -- KIND IDS_FILE [QUERY [TOKEN]]
+-- Usage: wrk -s bench/requests.lua URL -- KIND IDS_FILE [QUERY [TOKEN [COOKIE]]]
 -- KIND: baseline, get, list, by-activity, by-mentor, path, post, post-key, put.
 --   path: GET QUERY, a path and query string, with each {GROUP} in it (such as
 --   {mentor} or {seq}) another id of that group of IDS_FILE on every request;
@@ -8,6 +8,7 @@
 -- IDS_FILE: lines "GROUP ID", such as "report ID", "mentor ID", "activity ID"
 -- (written by seed.py).
 -- TOKEN: a secret to send as "Authorization: Bearer TOKEN" with every request.
+-- COOKIE: a "name=value" to send as the Cookie header (a signed-in browser's session).
 
 local ids = {}
 local kind, query
@@ -26,6 +27,9 @@ function init(args)
     wrk.headers["Authorization"] = "Bearer " .. args[4]
     json["Authorization"] = "Bearer " .. args[4]
     keyed["Authorization"] = "Bearer " .. args[4]
+  end
+  if args[5] and args[5] ~= "" then
+    wrk.headers["Cookie"] = args[5]
   end
   for line in io.lines(args[2]) do
     local group, id = line:match("^(%a+) (.+)$")

@@ -43,6 +43,14 @@ times the web pages instead (bench/pages.py), one client, and fails unless
 each page's p50 is under 50 ms; `--pages --profile --only NAME` shows where a
 page's time goes.
 
+    python bench/run.py --reports 100000 --contention --repeat 3
+
+floods the server with 16 clients of each heavy page or search of
+bench/contention.py in turn, at the server's own MAX_SEARCHES, while one
+client asks for a report by id and one for /healthz; prints each probe's p50
+and p99 and its p99 against the quiet server's, and fails when a flood's goal
+(the heaviest search: by id under 100 ms) is missed in a run. Needs wrk.
+
     python bench/run.py --reports 1000000 --exports
 
 streams only the whole CSV, NDJSON and XLSX exports, each from a server of its
@@ -74,6 +82,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+import contention
 import pages
 
 from reports import auth, create_app, db
@@ -249,11 +258,23 @@ def status_mib(process, field):
 
 
 def wrk(url, kind, ids, query, args, secret="", connections=None):
-    command = pinned(1) + [
-        "wrk", f"-t{args.threads}", f"-c{connections or args.connections}", f"-d{args.duration}s",
-        "--latency", "-s", str(BENCH / "requests.lua"), url, "--", kind, str(ids), query, secret,
+    command = wrk_command(url, kind, ids, query, args, secret, connections)
+    return wrk_result(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def wrk_command(url, kind, ids, query, args, secret="", connections=None, seconds=None, cookie=""):
+    """wrk on core 1 with requests.lua: `connections` (--connections) for
+    `seconds` (--duration), each request bearing the token `secret` or the
+    session `cookie`, when given."""
+    return pinned(1) + [
+        "wrk", f"-t{args.threads}", f"-c{connections or args.connections}",
+        f"-d{seconds or args.duration}s", "--latency", "-s", str(BENCH / "requests.lua"), url,
+        "--", kind, str(ids), query, secret, cookie,
     ]  # fmt: skip
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def wrk_result(output):
+    """What requests.lua's RESULT line of wrk's `output` says."""
     result = next(line for line in output.splitlines() if line.startswith("RESULT "))
     rate, p50, p99, non_2xx, requests, socket_errors = result.split()[1:]
     return {
@@ -466,6 +487,12 @@ def main():
         "--exports", action="store_true",
         help="measure only the exports, each from a server started for it",
     )  # fmt: skip
+    parser.add_argument(
+        "--contention", action="store_true",
+        help="flood the server with each heavy page and search of bench/contention.py while "
+             "probing a report by id and /healthz",
+    )  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=1, help="with --contention, runs a flood")
     pages_options = parser.add_argument_group("the web pages (bench/pages.py)")
     pages_options.add_argument(
         "--pages", action="store_true", help="time the web pages, one client, instead"
@@ -492,6 +519,8 @@ def main():
         sys.exit(run_exports(args))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
+    if args.contention:
+        sys.exit(run_contention(args))
     sys.exit(run_profile(args) if args.profile else run_endpoints(args))
 
 
@@ -727,6 +756,32 @@ def run_exports(args):
     output.write_text(json.dumps(results, indent=2) + "\n")
     print_exports_table(results)
     print(f"\nWritten to {output}")
+    return 0
+
+
+def run_contention(args):
+    """The contention run: its table, written to bench/results-contention-N.json;
+    1 if a flood missed its goal."""
+    database, ids = seeded_database(args.reports, args.data)
+    tokens = make_tokens(database)
+    ids = contention.flood_ids(ids, args.data / "contention.ids")
+    env = {"REPORTS_DATABASE": str(database), "REPORTS_PORT": "0",
+           "REPORTS_SECRET_KEY": secrets.token_hex(32)}  # fmt: skip
+    log = args.data / "server-contention.log"
+    with serving([sys.executable, "app.py"], env, log) as (server, url):
+        cookie = contention.session_cookie(url, tokens["coordinator"])
+        results = contention.measure(sys.modules[__name__], url, ids, tokens, cookie, args,
+                                     args.only)  # fmt: skip
+        results["peak_rss_mib"] = peak_rss_mib(server)
+    results.update(reports=args.reports, connections=args.connections,
+                   duration_s=args.duration)  # fmt: skip
+    output = Path(args.output or BENCH / f"results-contention-{args.reports}.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    contention.print_table(results)
+    print(f"\nWritten to {output}")
+    if not contention.passed(results):
+        print("FAIL: a flood took the probe by id over its goal")
+        return 1
     return 0
 
 

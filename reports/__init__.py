@@ -18,6 +18,7 @@ from reports import (
     headers,
     read_only,
     requestlog,
+    throttle,
     web,
 )
 from reports.config import DEFAULTS, ConfigError, check_config
@@ -90,6 +91,7 @@ def create_app(test_config=None, instance_path=None):
     cross_site.init_app(app)
     # Before CSRFProtect's check: on a read-only copy a write is refused whatever it sends.
     read_only.init_app(app)
+    throttle.init_app(app)
     cli.init_app(app)
     app.register_blueprint(api.bp)
     web.init_app(app)

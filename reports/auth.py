@@ -18,7 +18,7 @@ from flask import current_app
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from reports import clock, queries
+from reports import clock, queries, throttle
 from reports.db import get_db, submit, write
 from reports.read_only import is_read_only
 from reports.schemas import is_entity_id
@@ -89,15 +89,24 @@ def authenticate(request):
     """The caller that the request's Authorization header names; raises
     Unauthorized when the request may not be served without a token and does
     not bear a valid one. Which of missing, malformed, unknown or revoked it
-    was is not said."""
-    db = get_db()
+    was is not said. A wrong token is counted (reports/throttle.py)."""
     secret = _bearer_secret(request.headers.get("Authorization"))
     if secret is not None:
-        token = queries.token_by_secret_hash(db, hash_secret(secret))
+        token = queries.token_by_secret_hash(get_db(), hash_secret(secret))
         if token is not None:
             _note_use(token)
             return Caller(token["name"], token["role"], token["peer_mentor_id"])
-    access = queries.access(db)
+    try:
+        return _anonymous_caller(request)
+    except Unauthorized:
+        if secret is not None:
+            throttle.wrong_token(throttle.TO_API)
+        raise
+
+
+def _anonymous_caller(request):
+    """ANONYMOUS, if the API is open to this request; else raises Unauthorized."""
+    access = queries.access(get_db())
     if access["guarded"]:
         raise _unauthorized(NEEDS_TOKEN)
     if current_app.config["ALLOW_OPEN"]:
@@ -232,6 +241,7 @@ def revoke_token(name):
             raise TokenError(f"No token is named {name!r}.")
         revoked_at = token["revoked_at"] or clock.timestamp()
         queries.revoke_token(db, name, revoked_at)
+        queries.end_web_sessions_of_token(db, name)
         return revoked_at, bool(queries.any_token_in_force(db))
 
     return write(revoke)

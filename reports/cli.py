@@ -13,11 +13,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from reports import auth, catalogue, db, formats, service, workbook
+from reports import auth, catalogue, db, formats, requestlog, service, workbook
 from reports.config import ConfigError
 from reports.read_only import refuse_if_read_only
 from reports.serve import serve_command
 from reports.web.signin import sign_in_url
+from reports.words import counted
 
 # What a command says in one line, instead of a traceback.
 ONE_LINE_ERRORS = (db.DatabaseMissing, db.NotADatabase, db.NewerDatabase, db.DatabaseGone)
@@ -133,7 +134,7 @@ def _echo_sign_in_link(name):
     except auth.TokenError as error:
         raise click.ClickException(str(error)) from None
     click.echo(
-        f"A sign-in link for {name!r}: it works once, for {minutes} minutes "
+        f"A sign-in link for {name!r}: it works once, for {counted(minutes, 'minute')} "
         "(set PUBLIC_URL if browsers reach the service at another address):",
         err=True,
     )
@@ -228,26 +229,63 @@ def import_command(path, dry_run):
             count = service.import_reports(
                 rows, current_app.config["DEFAULT_ORG_ID"], dry_run=dry_run
             )
-    except (formats.FormatError, workbook.NotAWorkbook) as error:
-        raise click.ClickException(f"{path}: {error}. Nothing was imported.") from None
+    except (formats.FormatError, workbook.NotAWorkbook, workbook.TooLarge) as error:
+        raise _not_imported(f"{path}: {error}.") from None
     except sqlite3.Error as error:
-        raise click.ClickException(
-            f"{path}: the database refused a row ({error}). Nothing was imported."
-        ) from None
+        raise _not_imported(f"{path}: the database refused a row ({error}).") from None
     except UnicodeDecodeError as error:
-        raise click.ClickException(
-            f"{path} is not UTF-8 ({error.reason} at byte {error.start}). Nothing was imported."
+        raise _not_imported(
+            f"{path} is not UTF-8 ({error.reason} at byte {error.start})."
         ) from None
+    except MemoryError:
+        raise _not_imported(f"{path}: the import ran out of memory.") from None
     except service.ImportFailed as failed:
         for line, messages in failed.problems:
-            click.echo(f"{path}:{line}: {json.dumps(messages, ensure_ascii=False)}", err=True)
-        raise click.ClickException(
-            f"{len(failed.problems)} of the rows are not valid. Nothing was imported."
+            problem = f"{path}:{line}: {json.dumps(messages, ensure_ascii=False)}"
+            click.echo(shown(problem), err=True)
+        more = failed.count - len(failed.problems)
+        if more:
+            click.echo(f"… and {counted(more, 'more row')} that {_is(more)} not valid.", err=True)
+        raise _not_imported(
+            f"{failed.count:,} of the rows {_is(failed.count)} not valid."
         ) from None
     if dry_run:
-        click.echo(f"All {count} reports of {path} are valid. Nothing was imported (--dry-run).")
+        click.echo(shown(f"{_valid(count, path)} Nothing was imported (--dry-run)."))
     else:
-        click.echo(f"Imported {count} reports from {path}.")
+        click.echo(shown(f"Imported {_reports(count)} from {path}."))
+
+
+# What an import prints of a file (its name, its header, the problems of its
+# rows) may hold characters that drive a terminal: they are shown escaped, as
+# the request log writes them. A backslash is left as it is, so that the JSON
+# of a row's problems keeps its own escapes.
+TERMINAL_CONTROLS = re.compile(f"[{requestlog.CONTROLS}]")
+
+
+def shown(text):
+    """`text` as it may be written to a terminal."""
+    return requestlog.escape(text, TERMINAL_CONTROLS)
+
+
+def _not_imported(message):
+    return click.ClickException(shown(f"{message} Nothing was imported."))
+
+
+def _is(count):
+    return "is" if count == 1 else "are"
+
+
+def _reports(count):
+    return "no reports" if count == 0 else counted(count, "report")
+
+
+def _valid(count, path):
+    """What a dry run of `count` valid reports of `path` says."""
+    if count == 0:
+        return f"{path} holds no reports."
+    if count == 1:
+        return f"The 1 report of {path} is valid."
+    return f"All {count:,} reports of {path} are valid."
 
 
 ZIP_START = b"PK\x03\x04"
@@ -316,8 +354,8 @@ def purge_trash_command():
     does this by itself every hour."""
     days = current_app.config["TRASH_DAYS"]
     purged, expired = service.purge(days)
-    click.echo(f"Purged {purged} reports deleted more than {days} days ago.")
-    click.echo(f"Forgot {expired} Idempotency-Keys older than their lifetime.")
+    click.echo(f"Purged {counted(purged, 'report')} deleted more than {counted(days, 'day')} ago.")
+    click.echo(f"Forgot {counted(expired, 'Idempotency-Key')} older than their lifetime.")
 
 
 def _with_progress(rows, moved, progress):
@@ -408,15 +446,11 @@ def check_catalogue_command():
             click.echo(f"{report_id}  {name}: {why}")
     if problems:
         raise click.ClickException(
-            f"{_count(reports, 'report')} {'does' if reports == 1 else 'do'} not fit the "
-            f"catalogue (version {live.version}): {_count(problems, 'problem')}, listed above. "
+            f"{counted(reports, 'report')} {'does' if reports == 1 else 'do'} not fit the "
+            f"catalogue (version {live.version}): {counted(problems, 'problem')}, listed above. "
             "Nothing was changed."
         )
     click.echo(f"Every report fits the catalogue (version {live.version}).")
-
-
-def _count(number, thing):
-    return f"{number:,} {thing}{'' if number == 1 else 's'}"
 
 
 replica = AppGroup(

@@ -20,11 +20,18 @@ DEFAULTS = {
     "RECEIVE_TIMEOUT": 30,
     "CONNECTION_LIMIT": 500,
     "MIN_FREE_MB": 64,
+    "IMPORT_MAX_UNZIPPED_MB": 2048,
+    "IMPORT_MAX_ZIP_RATIO": 100,
+    "IMPORT_MAX_SHARED_STRINGS_MB": 64,
     "SECRET_KEY": None,
     "SECURE_COOKIES": False,
     "READ_ONLY": False,
     "PUBLIC_URL": None,
     "LINK_MINUTES": 15,
+    "SESSION_IDLE_MINUTES": 120,
+    "SESSION_MAX_HOURS": 12,
+    "SIGN_IN_FAILURES": 10,
+    "SIGN_IN_WINDOW_SECONDS": 300,
     "CATALOGUE": None,
     "REPLICATED": False,
 }
@@ -47,7 +54,14 @@ def check_config(config):
     _whole_number(config, "RECEIVE_TIMEOUT", 1, 86400)
     _whole_number(config, "CONNECTION_LIMIT", 1, 100_000)
     _whole_number(config, "MIN_FREE_MB", 0, 2**30)
+    _whole_number(config, "IMPORT_MAX_UNZIPPED_MB", 1, 2**30)
+    _whole_number(config, "IMPORT_MAX_ZIP_RATIO", 1, 2**30)
+    _whole_number(config, "IMPORT_MAX_SHARED_STRINGS_MB", 1, 2**30)
     _whole_number(config, "LINK_MINUTES", 1, 10080)
+    _whole_number(config, "SESSION_IDLE_MINUTES", 1, 525_600)
+    _whole_number(config, "SESSION_MAX_HOURS", 1, 8784)
+    _whole_number(config, "SIGN_IN_FAILURES", 1, 1_000_000)
+    _whole_number(config, "SIGN_IN_WINDOW_SECONDS", 1, 86400)
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}.")
     for name in ("HOST", "DATABASE"):

@@ -12,11 +12,10 @@ stored as in CSV, and a number cell shown with its places in XLSX.
 
 A CSV starts with a byte-order mark, so that a spreadsheet opened with a
 double-click reads it as UTF-8; the importer reads it with or without one. In
-CSV, a cell that a spreadsheet would run as a formula (starting with = + - @,
-tab or CR) is written with a leading apostrophe; so is a cell that starts with
-an apostrophe already, and an empty string, so that reading strips exactly one
-apostrophe and gets the text back as it was. An empty cell is a field that is
-not set, or a report without a review.
+CSV, a text that a spreadsheet could run as a formula is written with an
+apostrophe in front (see csv_cells), and reading strips it: the text comes back
+as it was. An empty cell is a field that is not set, or a report without a
+review.
 """
 
 import csv
@@ -48,7 +47,17 @@ REVIEW_COLUMNS = {
     "reviewed_at": "reviewed_at",
 }
 TIME_COLUMNS = ("submitted_at", "created_at", "updated_at", "reviewed_at")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+# A text, or a part of it after a ; (where a spreadsheet of a locale that
+# separates lists with ; splits the line), that starts with an apostrophe, a
+# tab or a CR (OWASP's list), or whose first character that is not blank is one
+# of = + - @ or their full-width forms. Blanks: white space, controls, and the
+# characters that show nothing (zero-width spaces and joiners, bidi controls,
+# the byte-order mark, the soft hyphen).
+BLANKS = r"\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+RISKY = rf"['\t\r]|[{BLANKS}]*[=+\-@＝＋－＠]"
+STARTS_RISKY = re.compile(RISKY)
+RISKY_PARTS = re.compile(rf"(?:^|(?<=;))(?={RISKY})")
+QUOTED_PARTS = re.compile(r"(?:^|(?<=;))'")
 BYTE_ORDER_MARK = "\ufeff"
 ROWS_PER_CHUNK = 500
 SHEET = "reports"
@@ -200,18 +209,31 @@ def unknown_columns(header, columns):
 
 def csv_cells(values):
     """The CSV cells of a row's values: None as an empty cell, text as itself
-    unless a spreadsheet would run it as a formula (then with a leading
-    apostrophe), numbers as digits, booleans as true and false. Text and None,
-    most cells of a row, are told in the loop itself: a million rows of twenty
-    cells each make the cost of a call per cell count."""
+    unless a spreadsheet could run it as a formula (see _neutralised), numbers
+    as digits, booleans as true and false. Text and None, most cells of a row,
+    are told in the loop itself: a million rows of twenty cells each make the
+    cost of a call per cell count (so, too, a text that starts with a letter or
+    digit, as most do, is not matched against RISKY)."""
     return [
         ""
         if value is None
-        else (value if value and not value.startswith(FORMULA_STARTS) else f"'{value}")
+        else (
+            value
+            if value and ";" not in value and (value[0].isalnum() or not STARTS_RISKY.match(value))
+            else _neutralised(value)
+        )
         if value.__class__ is str
         else _scalar_cell(value)
         for value in values
     ]
+
+
+def _neutralised(text):
+    """`text` with an apostrophe in front of each part (the whole, and each
+    after a ;) that is RISKY; an empty text as a lone apostrophe, told from an
+    empty cell. As every part that starts with an apostrophe gets one more,
+    restored() takes one from each such part and has the text back."""
+    return RISKY_PARTS.sub("'", text) if text else "'"
 
 
 def _scalar_cell(value):
@@ -223,8 +245,9 @@ def _scalar_cell(value):
 
 
 def restored(cell):
-    """The text a cell of csv_cells was made from: one leading apostrophe less."""
-    return cell[1:] if cell.startswith("'") else cell
+    """The text a cell of csv_cells was made from: one apostrophe less at the
+    start of the cell and of each part after a ;."""
+    return QUOTED_PARTS.sub("", cell) if "'" in cell else cell
 
 
 def csv_chunks(columns, rows):
@@ -391,23 +414,37 @@ def read_csv(lines, columns=None):
     their text; integer and boolean fields become numbers and booleans where
     they read as such, or stay text for validation to refuse."""
     columns = columns or report_columns(current_catalogue())
-    reader = csv.reader(lines)
-    header = next(reader, None)
+    rows = _csv_rows(lines)
+    _, header = next(rows, (1, None))
     if header is None:
         return
     unknown = unknown_columns(header, columns)
     if unknown:
         raise FormatError(f"line 1: {unknown}")
     kinds = [columns.kinds.get(name, "text") for name in header]
-    line = reader.line_num
-    for cells in reader:
-        number, line = line + 1, reader.line_num
+    for number, cells in rows:
         if len(cells) != len(header):
             raise FormatError(f"line {number}: {len(cells)} cells, the header has {len(header)}")
         row = {
             name: _typed(kind, cell) for name, kind, cell in zip(header, kinds, cells, strict=True)
         }
         yield number, report_from_cells(row, columns)
+
+
+def _csv_rows(lines):
+    """(number of the line it starts on, cells) for each row of a CSV file; a
+    row the csv module cannot read (a field past its limit, say) is a FormatError."""
+    reader = csv.reader(lines)
+    line = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise FormatError(f"line {line + 1}: {error}") from None
+        number, line = line + 1, reader.line_num
+        yield number, cells
 
 
 def _typed(kind, cell):
@@ -426,7 +463,8 @@ def read_xlsx(path, columns=None):
     `columns` (ReportColumns; the live catalogue's by default) says it has, and
     (row number, report as the API writes it) for each of them."""
     columns = columns or report_columns(current_catalogue())
-    with workbook.read_sheet(path, SHEET, columns.kinds) as sheet:
+    limits = current_app.config if has_app_context() else None
+    with workbook.read_sheet(path, SHEET, columns.kinds, limits) as sheet:
         unknown = unknown_columns(sheet.header, columns)
         if unknown:
             raise FormatError(f"row 1: {unknown}")

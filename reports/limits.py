@@ -1,16 +1,17 @@
 """How much heavy work runs at once: a few exports (MAX_EXPORTS) and a few
-searches and summaries (MAX_SEARCHES). A request beyond the limit is refused at
-once (`Busy`, a 503 with Retry-After), never left waiting on a thread, so that
-cheap requests always find one free."""
+searches, summaries, deep pages and heavy web pages (MAX_SEARCHES). A request
+beyond the limit is refused at once (`Busy`, a 503 with Retry-After), never
+left waiting on a thread, so that cheap requests always find one free."""
 
+import functools
 import threading
 from contextlib import contextmanager
 
-from flask import current_app
+from flask import current_app, g
 
 # The kinds of heavy work, by the setting that limits each.
 SETTINGS = {"export": "MAX_EXPORTS", "search": "MAX_SEARCHES"}
-WHAT = {"export": "exports", "search": "searches and summaries"}
+WHAT = {"export": "exports", "search": "searches, summaries and heavy pages"}
 
 _lock = threading.Lock()
 
@@ -75,9 +76,32 @@ def take(kind):
 
 @contextmanager
 def holding(kind):
-    """Run the block in a slot of `kind`: Busy at once when none is free."""
+    """Run the block in a slot of `kind`: Busy at once when none is free. Inside
+    a block that holds one already, in the same request, the block runs in that
+    one: a page holds a slot while it renders, and the service it calls takes
+    one for a heavy query."""
+    held = g.setdefault("limits_held", set())
+    if kind in held:
+        yield
+        return
     slot = take(kind)
+    held.add(kind)
     try:
         yield
     finally:
+        held.discard(kind)
         slot.release()
+
+
+def limited(kind):
+    """A view that runs, its rendering included, in a slot of `kind`."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(**kwargs):
+            with holding(kind):
+                return view(**kwargs)
+
+        return wrapped
+
+    return decorate

@@ -58,7 +58,7 @@ HEADERS = {
     },
 }
 # The headers of the problem answers that have one of their own.
-PROBLEM_HEADERS = {401: "WWW-Authenticate", 405: "Allow", 503: "Retry-After"}
+PROBLEM_HEADERS = {401: "WWW-Authenticate", 405: "Allow", 429: "Retry-After", 503: "Retry-After"}
 # The ids of a route's path, by the name the route gives them.
 PATH_IDS = {
     "report_id": ("The report's id.", schemas.REPORT_ID),

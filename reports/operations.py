@@ -30,6 +30,12 @@ PROBLEMS = {
     413: ("ContentTooLarge", "The body is larger than the configured limit."),
     415: ("UnsupportedMediaType", "The body is not sent as application/json."),
     422: ("ValidationFailed", "The body or query string breaks a rule; `errors` says which."),
+    429: (
+        "TooManyRequests",
+        "Too many wrong tokens came from this client lately (SIGN_IN_FAILURES in "
+        "SIGN_IN_WINDOW_SECONDS); Retry-After says when a wrong one is looked at again. "
+        "A right token is never refused.",
+    ),
     500: ("InternalError", "A fault of the service; it is logged on the server."),
     503: (
         "ServiceUnavailable",
@@ -94,7 +100,7 @@ def described(
             query=query,
             body=body,
             answers=answers,
-            errors=tuple(sorted({*errors, *ALWAYS, *(() if open else (401,))})),
+            errors=tuple(sorted({*errors, *ALWAYS, *(() if open else (401, 429))})),
             open=open,
         )
         return view

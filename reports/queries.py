@@ -905,3 +905,72 @@ def fields_of_reports_after(db, after_seq, limit):
         " WHERE seq > :after ORDER BY seq LIMIT :limit",
         {"after": after_seq, "limit": limit},
     ).fetchall()
+
+
+# The pages' sessions (see reports/web/sessions.py) -------------------------------
+
+
+def web_session(db, id_hash):
+    """The session with this id's hash, or None."""
+    return db.execute(
+        """
+        SELECT id_hash, token_name, data, created_at, seen_at, idle_until, ends_at
+          FROM web_session
+         WHERE id_hash = :id_hash
+        """,
+        {"id_hash": id_hash},
+    ).fetchone()
+
+
+def insert_web_session(db, record):
+    db.execute(
+        """
+        INSERT INTO web_session (id_hash, token_name, data, created_at, seen_at, idle_until,
+                                 ends_at)
+        VALUES (:id_hash, :token_name, :data, :created_at, :seen_at, :idle_until, :ends_at)
+        """,
+        record,
+    )
+
+
+def update_web_session(db, id_hash, token_name, data):
+    db.execute(
+        "UPDATE web_session SET token_name = :token_name, data = :data WHERE id_hash = :id_hash",
+        {"id_hash": id_hash, "token_name": token_name, "data": data},
+    )
+
+
+def touch_web_session(db, id_hash, seen_at, idle_until, not_since):
+    """Note a use of the session, unless one was noted after `not_since`."""
+    db.execute(
+        """
+        UPDATE web_session
+           SET seen_at = :seen_at, idle_until = :idle_until
+         WHERE id_hash = :id_hash AND seen_at <= :not_since
+        """,
+        {"id_hash": id_hash, "seen_at": seen_at, "idle_until": idle_until, "not_since": not_since},
+    )
+
+
+def delete_web_session(db, id_hash):
+    db.execute("DELETE FROM web_session WHERE id_hash = :id_hash", {"id_hash": id_hash})
+
+
+def end_web_sessions_of_token(db, name):
+    """End the sessions the token signed in: each is left holding only the
+    mark that tells its browser why, at its next page (reports/web/sessions.py)."""
+    db.execute(
+        """
+        UPDATE web_session
+           SET token_name = NULL, data = '{"revoked":true}'
+         WHERE token_name = :name
+        """,
+        {"name": name},
+    )
+
+
+def delete_web_sessions_ended_by(db, now):
+    """Delete the sessions that have ended by `now`; returns how many."""
+    return db.execute(
+        "DELETE FROM web_session WHERE idle_until <= :now OR ends_at <= :now", {"now": now}
+    ).rowcount

@@ -204,7 +204,8 @@ def purge(trash_days):
     every copy of what it said, and the Idempotency-Keys older than their
     lifetime. Nothing of it is left in the file: deleted content is overwritten
     (secure_delete), the search index is merged without it, and the WAL, which
-    holds old page images, is emptied. Expired sign-in links go too. Returns
+    holds old page images, is emptied. Expired sign-in links and the pages'
+    sessions that have ended go too. Returns
     (reports purged, keys expired)."""
     cutoff = _trash_cutoff(trash_days)
     key_cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
@@ -213,6 +214,7 @@ def purge(trash_days):
         reports = queries.purge_trash(db, cutoff)
         keys = queries.delete_idempotency_keys_before(db, key_cutoff)
         queries.delete_sign_in_links_expired_by(db, clock.timestamp())
+        queries.delete_web_sessions_ended_by(db, clock.timestamp())
         if reports:
             queries.optimize_search_index(db)
         return reports, keys
@@ -345,7 +347,9 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
     on the last page.
 
     The page is chosen by number, or by `after`, the (sort key, report id) of
-    the last report of the page before it (a keyset cursor).
+    the last report of the page before it (a keyset cursor). A page by number
+    reads every report before it: one that skips DEEP_PAGE_OFFSET or more runs
+    within the limit of MAX_SEARCHES, as a search does; a cursor skips none.
     """
     heavy = limits.holding("search") if filters.get("q") else nullcontext()
     with heavy, snapshot() as db:
@@ -355,8 +359,10 @@ def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
         # One more row than asked tells whether another page follows.
         if after is not None:
             rows = queries.page_of_reports_after(db, filters, sort, limit + 1, *after, probe)
-        elif (page - 1) * limit < total:
-            rows = queries.page_of_reports(db, filters, sort, limit + 1, (page - 1) * limit, probe)
+        elif offset < total:
+            deep = limits.holding("search") if offset >= DEEP_PAGE_OFFSET else nullcontext()
+            with deep:
+                rows = queries.page_of_reports(db, filters, sort, limit + 1, offset, probe)
         else:
             # Past the end there is nothing to read (and a huge offset would not fit SQLite).
             rows = []
@@ -590,30 +596,39 @@ KEPT_GROUPS = 1000
 _summaries = _Kept(SUMMARIES_KEPT)
 TOTALS_KEPT = 256
 _totals = _Kept(TOTALS_KEPT)
+# How many reports a page by number may skip before it needs a slot (see page_of_reports).
+DEEP_PAGE_OFFSET = 10_000
 # What reading a search's match costs, in steps of a walk along an index (see _probe).
 WALK_COST = 13
+
+
+# The bad rows of an import whose messages are kept: the rest are counted.
+PROBLEMS_KEPT = 100
 
 
 def import_reports(rows, default_org_id=None, dry_run=False):
     """Validate every (line number, row) and store them all in one transaction,
     or none if any row is bad. Returns how many rows there were; raises
-    ImportFailed with the messages of every bad row."""
+    ImportFailed with how many rows are bad and the messages of the first
+    PROBLEMS_KEPT of them."""
     form = catalogue.live()
     schema = shapes().imported_report
 
     def import_all(db):
-        problems, count, seen = [], 0, set()
+        problems, bad, count, seen = [], 0, 0, set()
         for line, row in rows:
             count += 1
             try:
                 report = _imported(db, row, default_org_id, seen, form, schema)
             except ValidationError as error:
-                problems.append((line, error.messages))
+                bad += 1
+                if bad <= PROBLEMS_KEPT:
+                    problems.append((line, error.messages))
                 continue
-            if not problems and not dry_run:
+            if not bad and not dry_run:
                 _insert_imported(db, report, form)
-        if problems:
-            raise ImportFailed(problems)
+        if bad:
+            raise ImportFailed(problems, bad)
         return count
 
     if dry_run:
@@ -623,9 +638,12 @@ def import_reports(rows, default_org_id=None, dry_run=False):
 
 
 class ImportFailed(Exception):
-    def __init__(self, problems):
-        super().__init__(f"{len(problems)} bad rows")
+    """`count` rows of an import are bad; `problems` holds (line, messages) of the first."""
+
+    def __init__(self, problems, count):
+        super().__init__(f"{count} bad rows")
         self.problems = problems
+        self.count = count
 
 
 def _imported(db, row, default_org_id, seen, form, schema):

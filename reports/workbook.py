@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal
 
+from reports.config import DEFAULTS
+
 # The rows of one sheet, its header included: Excel's own limit.
 MAX_ROWS = 1_048_576
 ROOM_CHECKED_EVERY = 10_000
@@ -39,6 +41,15 @@ API_TIME = "%Y-%m-%dT%H:%M:%SZ"
 # What openpyxl raises on a file that is no workbook, or a broken one, but for
 # its own InvalidFileException.
 UNREADABLE = (SyntaxError, zipfile.BadZipFile, KeyError, OSError, ValueError)
+MiB = 2**20
+# What one row of a sheet being read may hold: its XML, and its tags (each some
+# hundreds of bytes once parsed). An export's row takes well under 1 KiB and 100 tags.
+ROW_BYTES = 16 * MiB
+ROW_MARKUP = 200_000
+# The most of a sheet's XML read at once (the XML parser asks for 16 KiB).
+READ_BYTES = 64 * 2**10
+# A part that unzips to less than this does no harm, however well it compresses.
+RATIO_FROM_BYTES = MiB
 
 
 class TooManyRows(Exception):
@@ -55,6 +66,10 @@ class NoRoom(Exception):
 
 class NotAWorkbook(ValueError):
     """A file that is not an XLSX workbook at all."""
+
+
+class TooLarge(Exception):
+    """A workbook that would take more to read than an import allows."""
 
 
 def decimal_kind(places):
@@ -248,38 +263,136 @@ def _time_serial(value):
 
 
 @contextmanager
-def read_sheet(path, name, kinds):
+def read_sheet(path, name, kinds, limits=None):
     """The sheet `name` of a workbook, or its first sheet when it has none of
-    that name, open as a Sheet while the block runs."""
+    that name, open as a Sheet while the block runs. `limits` holds the
+    IMPORT_MAX_* settings (their defaults when None): a workbook past them, or a
+    row past ROW_BYTES or ROW_MARKUP, is refused with TooLarge."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     file = open(path, "rb")  # a file, not a path: openpyxl would judge a path by its name
-    book = None
+    book = xml = None
     try:
         try:
+            with zipfile.ZipFile(file) as archive:
+                check_sizes(archive, limits or DEFAULTS)
             book = openpyxl.load_workbook(file, read_only=True, data_only=True)
             sheet = book[name] if name in book.sheetnames else book.worksheets[0]
-            rows = sheet.iter_rows(values_only=True)
-            header = [_api_value("text", cell) for cell in next(rows, ())]
+            size = sheet.max_row or 0
+            # The sheet's <dimension> says which rows and columns openpyxl reads,
+            # and some programs write it wrong: read every row, each to its last cell.
+            sheet.reset_dimensions()
+            # openpyxl opens the sheet's XML with _get_source(): give it the XML
+            # through _RowLimits, which refuses a row too large before it is parsed.
+            xml = _RowLimits(sheet._get_source())
+            sheet._get_source = lambda: xml
         except (InvalidFileException, *UNREADABLE) as error:
             raise NotAWorkbook(f"not an XLSX workbook ({error})") from None
+        rows = _numbered(sheet.iter_rows(values_only=True), xml)
+        _, first = next(rows, (1, ()))
+        header = [_api_value("text", cell) for cell in first]
         while header and header[-1] is None:
             header.pop()
         column_kinds = [kinds.get(column, "text") for column in header]
-        yield Sheet(sheet.max_row or 0, header, _values(rows, column_kinds))
+        yield Sheet(size, header, _values(rows, column_kinds))
     finally:
+        if xml is not None:
+            xml.close()
         if book is not None:
             book.close()
         file.close()
 
 
+def check_sizes(archive, limits):
+    """Refuse with TooLarge a workbook (an open ZipFile) that would unzip to more
+    than `limits` allow, before any of it is unzipped: zipfile never unzips a
+    part to more than the size the zip's directory gives it."""
+    parts = archive.infolist()
+    unzipped = sum(part.file_size for part in parts)
+    most = limits["IMPORT_MAX_UNZIPPED_MB"]
+    if unzipped > most * MiB:
+        raise TooLarge(
+            f"it unzips to {_mib(unzipped)} MiB, more than IMPORT_MAX_UNZIPPED_MB ({most:,})"
+        )
+    ratio = limits["IMPORT_MAX_ZIP_RATIO"]
+    for part in parts:
+        if part.file_size > max(RATIO_FROM_BYTES, ratio * part.compress_size):
+            raise TooLarge(
+                f"its part {part.filename} unzips to "
+                f"{part.file_size / max(part.compress_size, 1):,.0f} times its zipped size, "
+                f"more than IMPORT_MAX_ZIP_RATIO ({ratio:,})"
+            )
+    strings = _shared_strings(archive)
+    most = limits["IMPORT_MAX_SHARED_STRINGS_MB"]
+    if strings is not None and strings.file_size > most * MiB:
+        raise TooLarge(
+            f"its shared strings ({strings.filename}) unzip to {_mib(strings.file_size)} MiB, "
+            f"more than IMPORT_MAX_SHARED_STRINGS_MB ({most:,})"
+        )
+
+
+def _shared_strings(archive):
+    """The part that openpyxl reads the shared strings from, all at once: the
+    first that [Content_Types].xml names, as openpyxl finds it. None if none."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    manifest = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES)))
+    found = manifest.find(SHARED_STRINGS)
+    return None if found is None else archive.getinfo(found.PartName[1:])
+
+
+def _mib(size):
+    mib = size / MiB
+    return f"{mib:,.1f}" if mib < 10 else f"{mib:,.0f}"
+
+
+class _RowLimits:
+    """A sheet's XML as openpyxl reads it (READ_BYTES at most at a time), refused
+    with TooLarge as soon as what was read since the last whole row holds more than
+    a row may: ROW_BYTES of XML or ROW_MARKUP tags (told by their <). The chunk
+    a row ends in counts for the next row too: no row past a limit gets through,
+    though one less than a chunk under it may be refused."""
+
+    def __init__(self, source):
+        self.source = source
+        self.row = 1
+        self.size = self.tags = self.chunk_size = self.chunk_tags = 0
+
+    def read(self, size=-1):
+        chunk = self.source.read(READ_BYTES if size < 0 else min(size, READ_BYTES))
+        self.chunk_size, self.chunk_tags = len(chunk), chunk.count(b"<")
+        self.size += self.chunk_size
+        self.tags += self.chunk_tags
+        if self.size > ROW_BYTES:
+            raise TooLarge(f"row {self.row:,} holds more than {ROW_BYTES // MiB} MiB of XML")
+        if self.tags > ROW_MARKUP:
+            raise TooLarge(f"row {self.row:,} holds more than {ROW_MARKUP:,} tags")
+        return chunk
+
+    def next_row(self):
+        self.row += 1
+        self.size, self.tags = self.chunk_size, self.chunk_tags
+
+    def close(self):
+        self.source.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
 @dataclass
 class Sheet:
     """A sheet being read: how many rows it says it has (0 when it does not
-    say), its header, and (row number, values) for each row under the header,
-    empty rows left out. Each value is in its column's API form where the cell
-    has the column's type, else as the cell holds it, for validation to refuse."""
+    say; only a hint, as every row is read), its header, and (row number,
+    values) for each row under the header, empty rows left out. Each value is
+    in its column's API form where the cell has the column's type, else as the
+    cell holds it, for validation to refuse."""
 
     size: int
     header: list
@@ -287,7 +400,7 @@ class Sheet:
 
 
 def _values(rows, kinds):
-    for number, cells in enumerate(_unbroken(rows), start=2):
+    for number, cells in rows:
         values = [_api_value(kind, cell) for kind, cell in zip(kinds, cells, strict=False)]
         values += [None] * (len(kinds) - len(values))
         values += [cell for cell in cells[len(kinds) :] if cell is not None]
@@ -295,18 +408,21 @@ def _values(rows, kinds):
             yield number, values
 
 
-def _unbroken(rows):
-    """The rows, or NotAWorkbook where the sheet's XML breaks off."""
-    number = 1
+def _numbered(rows, xml):
+    """(row number, cells) of each row of a sheet from its first: NotAWorkbook
+    where its XML breaks off, TooLarge past the last row a sheet holds."""
     while True:
+        number = xml.row
         try:
             cells = next(rows)
         except StopIteration:
             return
         except UNREADABLE as error:
-            raise NotAWorkbook(f"row {number + 1} cannot be read ({error})") from None
-        number += 1
-        yield cells
+            raise NotAWorkbook(f"row {number:,} cannot be read ({error})") from None
+        if number > MAX_ROWS:
+            raise TooLarge(f"row {number:,} is past the last row a sheet holds ({MAX_ROWS:,})")
+        xml.next_row()
+        yield number, cells
 
 
 def _api_value(kind, cell):

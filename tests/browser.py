@@ -146,6 +146,19 @@ class Browser:
             f"Nothing matching {css!r} was shown within {timeout} s on {self.driver.current_url}",
         )
 
+    def click_to_leave(self, css, timeout=WAIT_SECONDS):
+        """Click the element that matches `css`, and wait until its page is gone,
+        so that what is looked for next is on the page it leads to."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        element = self.wait_for(css)
+        element.click()
+        WebDriverWait(self.driver, timeout).until(
+            expected_conditions.staleness_of(element),
+            f"The page at {self.driver.current_url} stayed after clicking {css!r}",
+        )
+
     def check_page(self, name, include=None):
         """Check the page shown now: nothing blocked by its Content-Security-Policy
         and no script error so far; then at each width of WIDTHS, no axe-core

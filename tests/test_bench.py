@@ -346,3 +346,70 @@ def test_a_row_with_answers_not_2xx_is_said_loudly(capsys):
     assert "*** endpoints: POST /reports: 3 answers not 2xx" in capsys.readouterr().out
     results["endpoints"]["POST /reports"] = fine
     assert not run.print_failures(results)
+
+
+def test_each_flood_of_the_contention_run_is_a_request_the_service_answers(data):
+    """Every flood's path, its page numbers drawn from the ids file it runs
+    with, asked once as its client asks (a session for a page, the token for
+    the API): a page too deep for the table is its 422, any other a 200."""
+    from reports import auth, create_app
+
+    run = bench_run()
+    contention = bench_module("contention")
+    database, ids = run.seeded_database(REPORTS, data, "contention.sqlite")
+    flood_ids = contention.flood_ids(ids, data / "contention.ids")
+    groups = {}
+    for line in flood_ids.read_text().splitlines():
+        group, value = line.split(" ", 1)
+        assert re.fullmatch(r"[A-Za-z]+", group), line  # as requests.lua reads a group
+        groups.setdefault(group, []).append(value)
+    app = create_app({"TESTING": True, "DATABASE": str(database), "SECRET_KEY": "x" * 32})
+    with app.app_context():
+        secret = auth.create_token("bench_contention", "coordinator")
+    browser = app.test_client()
+    with contextlib.redirect_stderr(io.StringIO()):
+        page = browser.get("/login").get_data(as_text=True)
+        form = {"token": secret, "csrf_token": pages.CSRF_FIELD.search(page).group(1)}
+        assert browser.post("/login", data=form).status_code == 302
+        api = {"Authorization": f"Bearer {secret}"}
+        for name, path, who, _ in contention.FLOODS:
+            for value in groups.get(next(iter(re.findall(r"{(\w+)}", path)), None), [None]):
+                asked = re.sub(r"{\w+}", str(value), path)
+                answer = browser.get(asked, headers=api if who == "api" else {})
+                expected = 422 if "page=" in asked and who == "page" else 200
+                assert answer.status_code == expected, (name, asked, answer.status_code)
+    assert {name for name, *_ in contention.FLOODS} >= {
+        "summary page by mentor", "summary page by activity", "table, deep filtered pages",
+        "API, deep filtered pages", "API, heaviest search",
+    }  # fmt: skip
+    # A page's flood sends the session as wrk's Cookie header.
+    lua = (REPO / "bench" / "requests.lua").read_text()
+    assert 'wrk.headers["Cookie"] = args[5]' in lua
+
+
+def test_a_contention_run_fails_when_the_probe_by_id_misses_a_flood_s_goal(capsys):
+    contention = bench_module("contention")
+
+    def measured(by_id_p99):
+        probes = {
+            "GET /reports/<id>": {"p50_ms": 1.0, "p99_ms": by_id_p99, "p99_ratio": by_id_p99 / 5},
+            "GET /healthz": {"p50_ms": 1.0, "p99_ms": 6.0, "p99_ratio": 1.2},
+        }
+        return {"flood": {"req_per_s": 900.0, "non_2xx": 12}, "probes": probes}
+
+    flood = {"path": "/x", "who": "api", "goal_ms": 100, "runs": [measured(60), measured(99.9)]}
+    assert contention.verdict(flood) == "PASS"
+    flood["runs"].append(measured(100.0))
+    assert contention.verdict(flood) == "FAIL"
+    assert contention.verdict({**flood, "goal_ms": None}) is None
+    results = {
+        "reports": REPORTS, "connections": 16, "duration_s": 10,
+        "quiet": {"GET /reports/<id>": {"p50_ms": 0.7, "p99_ms": 5.0},
+                  "GET /healthz": {"p50_ms": 1.1, "p99_ms": 6.0}},
+        "floods": {"search": {**flood, "verdict": contention.verdict(flood)}},
+    }  # fmt: skip
+    assert not contention.passed(results)
+    contention.print_table(results)
+    output = capsys.readouterr().out
+    assert "search                         3     900       12" in output
+    assert output.count("FAIL") == 3 and "20.0x" in output

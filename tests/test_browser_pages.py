@@ -37,7 +37,7 @@ def sign_in(web, link, name):
     web.driver.get(link)
     web.wait_for("main form button[type=submit]")
     web.check_page(f"{name}-link")
-    web.driver.find_element("css selector", "main form button[type=submit]").click()
+    web.click_to_leave("main form button[type=submit]")
 
 
 def test_a_mentor_signs_in_with_its_link_and_finds_its_reports(web):

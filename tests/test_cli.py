@@ -1,6 +1,10 @@
 """`flask --app reports token ...`: create, list and revoke API tokens."""
 
+import json
+
 import pytest
+
+from conftest import CONTRACT_REPORT
 
 REPORTS = "/api/v1/reports"
 
@@ -187,3 +191,72 @@ def test_create_refuses_a_name_taken_before(runner):
     assert result.exit_code == 1
     assert "never reused" in result.output
     assert len(token(runner, "list").stdout.splitlines()) == 2  # the header and the old carla
+
+
+# Counts in words ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"), [(1, "for 1 minute "), (2, "for 2 minutes "), (15, "for 15 minutes ")]
+)
+@pytest.mark.parametrize(
+    "command", [["link", "carla"], ["create", "--name", "nina", "--role", "viewer", "--link"]]
+)
+def test_a_sign_in_link_says_its_minutes_in_words_that_fit_the_count(
+    app, runner, minutes, said, command
+):
+    app.config["LINK_MINUTES"] = minutes
+    create(runner, "carla", "coordinator")
+
+    result = token(runner, *command)
+
+    assert result.exit_code == 0, result.output
+    assert f"it works once, {said}" in result.stderr
+
+
+def import_rows(app, tmp_path, count, *options, bad=0):
+    """Import `count` good rows, then `bad` rows of a report with no activity_id."""
+    rows = [CONTRACT_REPORT] * count + [{**CONTRACT_REPORT, "activity_id": None}] * bad
+    path = tmp_path / "reports.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return app.test_cli_runner().invoke(args=["import", str(path), *options]), path
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (1, "Imported 1 report from"),
+        (2, "Imported 2 reports from"),
+        (0, "Imported no reports from"),
+    ],
+)
+def test_import_says_how_many_reports_in_words_that_fit_the_count(app, tmp_path, count, said):
+    result, path = import_rows(app, tmp_path, count)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{said} {path}.\n"
+
+
+@pytest.mark.parametrize(
+    ("count", "said"),
+    [
+        (1, "The 1 report of {path} is valid."),
+        (2, "All 2 reports of {path} are valid."),
+        (0, "{path} holds no reports."),
+    ],
+)
+def test_a_dry_run_says_how_many_reports_in_words_that_fit_the_count(app, tmp_path, count, said):
+    result, path = import_rows(app, tmp_path, count, "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{said.format(path=path)} Nothing was imported (--dry-run).\n"
+
+
+@pytest.mark.parametrize(
+    ("bad", "said"), [(1, "1 of the rows is not valid."), (2, "2 of the rows are not valid.")]
+)
+def test_a_failed_import_says_how_many_rows_in_words_that_fit_the_count(app, tmp_path, bad, said):
+    result, _ = import_rows(app, tmp_path, 1, bad=bad)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == f"Error: {said} Nothing was imported."

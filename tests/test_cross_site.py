@@ -127,4 +127,3 @@ def test_every_api_write_that_takes_a_body_takes_json_only(app, client, make_rep
 
             assert refused.status_code == 415, (method, pattern, content_type, refused.json)
     assert snapshot() == before
-

@@ -9,6 +9,8 @@ import sqlite3
 
 import pytest
 from exporting import AWKWARD, REPORTS, api_reports, every_report, import_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reports import formats
 from reports.db import get_db
@@ -103,6 +105,83 @@ def test_no_csv_cell_starts_like_a_formula(client, awkward_reports):
     cells = [cell for row in csv.reader(io.StringIO(data, newline="")) for cell in row]
     assert '\'=HYPERLINK("http://evil")' in cells
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+# Cells a spreadsheet could still take for a formula, beyond OWASP's list: after
+# blanks (a line break, a space, a no-break or zero-width space, a byte-order
+# mark, a word joiner), in full-width forms, or after a ; that a spreadsheet of a
+# locale whose list separator is ; splits the line at.
+FORMULA_LIKE = [
+    "\n=1+1",
+    " =1+1",
+    "\u00a0=1+1",
+    "\u200b=1+1",
+    "\ufeff=1+1",
+    "\u2060+1",
+    "\u202e=1+1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(A1)",
+    "x;=1+1",
+    "x; =1+1",
+    "x;\u00a0＝1+1",
+    ";@a",
+    "rock;'n roll",
+    "a;;'",
+]
+FORMULA_CHARACTERS = "=+-@＝＋－＠"
+BLANKS = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff\u202e"
+
+
+def could_run_as_formula(cell):
+    """Whether a spreadsheet could take `cell`, or a part of it after a ;, for a
+    formula: one that starts, after blanks, with = + - @ or their full-width forms."""
+    return any(part.lstrip(BLANKS)[:1] in tuple(FORMULA_CHARACTERS) for part in cell.split(";"))
+
+
+@pytest.fixture
+def formula_like_reports(client):
+    ids = []
+    for text in FORMULA_LIKE:
+        fields = {**CONTRACT_REPORT["fields"], "challenges_noted": text, "mentor_notes": text}
+        created = client.post(REPORTS, json={**CONTRACT_REPORT, "fields": fields})
+        assert created.status_code == 201, created.json
+        ids.append(created.json["report_id"])
+    return ids
+
+
+def test_no_csv_cell_could_run_as_a_formula_after_blanks_or_a_semicolon(
+    client, formula_like_reports
+):
+    data = client.get(f"{REPORTS}?format=csv").data.decode("utf-8-sig")
+
+    cells = [cell for row in csv.reader(io.StringIO(data, newline="")) for cell in row]
+    assert {"x;'=1+1", "' =1+1", "'＝1+1", ";'@a", "rock;''n roll"} <= set(cells)
+    assert [cell for cell in cells if could_run_as_formula(cell)] == []
+
+
+def test_formula_like_cells_come_back_as_they_were(
+    app, client, formula_like_reports, second_app, tmp_path
+):
+    path = tmp_path / "reports.csv"
+    path.write_bytes(client.get(f"{REPORTS}?format=csv").data)
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 0, result.output
+    assert every_report(second_app) == every_report(app)
+    notes = {report["fields"]["mentor_notes"] for report in every_report(second_app)}
+    assert notes == set(FORMULA_LIKE)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(FORMULA_CHARACTERS + BLANKS + "';x ")) | st.text())
+def test_any_text_reads_back_from_its_csv_cell_as_it_was(text):
+    (cell,) = formats.csv_cells([text])
+
+    assert formats.restored(cell) == text
+    assert not could_run_as_formula(cell)
 
 
 def test_the_ndjson_export_is_the_full_reports_one_per_line(client, awkward_reports):

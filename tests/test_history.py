@@ -158,7 +158,7 @@ def test_a_deleted_report_is_purged_after_the_retention_period(app, client, cloc
     assert listed.exit_code == 0
     assert old in listed.output and recent in listed.output
     assert purged.exit_code == 0
-    assert "Purged 1 reports deleted more than 30 days ago." in purged.output
+    assert "Purged 1 report deleted more than 30 days ago." in purged.output
     assert client.post(f"{REPORTS}/{old}/restore").status_code == 404
     assert client.post(f"{REPORTS}/{recent}/restore").status_code == 200
     assert "The trash is empty." in runner.invoke(args=["trash", "list"]).output
@@ -194,7 +194,7 @@ def test_the_retention_period_is_a_setting(tmp_path, clock):
 
     result = app.test_cli_runner().invoke(args=["trash", "purge"])
 
-    assert "Purged 1 reports deleted more than 2 days ago." in result.output
+    assert "Purged 1 report deleted more than 2 days ago." in result.output
 
 
 def test_a_report_id_is_never_given_twice(client, runner, clock, monkeypatch):
@@ -261,7 +261,7 @@ def test_a_purged_report_leaves_no_trace_in_the_file_or_a_backup(
     purged = runner.invoke(args=["trash", "purge"])
     backup = runner.invoke(args=["backup", str(tmp_path / "after.sqlite")])
 
-    assert purged.exit_code == 0 and "Purged 1 reports" in purged.output
+    assert purged.exit_code == 0 and "Purged 1 report" in purged.output
     assert backup.exit_code == 0, backup.output
     assert traces(raw_bytes(database, f"{database}-wal")) == []
     assert traces(raw_bytes(tmp_path / "after.sqlite")) == []
@@ -285,7 +285,7 @@ def test_idempotency_keys_expire_without_a_later_keyed_post(client, runner, cloc
     result = runner.invoke(args=["trash", "purge"])
 
     assert result.exit_code == 0
-    assert "Forgot 1 Idempotency-Keys" in result.output
+    assert "Forgot 1 Idempotency-Key older" in result.output
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM idempotency_key").fetchone() == (0,)
 

@@ -60,15 +60,6 @@ def wheel(tmp_path_factory):
     return wheels[0]
 
 
-@pytest.fixture(scope="module")
-def unpacked(wheel, tmp_path_factory):
-    """The wheel's contents, as `pip install` would put them in site-packages."""
-    target = tmp_path_factory.mktemp("site")
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(target)
-    return target
-
-
 def test_the_wheel_holds_schema_sql_as_a_regular_file(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()

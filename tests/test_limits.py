@@ -116,7 +116,7 @@ def test_searches_and_summaries_beyond_max_searches_are_refused_at_once(
         assert entered.acquire(timeout=10) and entered.acquire(timeout=10)
         started = time.monotonic()
         detail = problem_503(client.get(f"{REPORTS}?q=good"))
-        assert "searches and summaries" in detail
+        assert "searches, summaries" in detail
         problem_503(client.get(f"{REPORTS}/summary?group_by=mentor"))
         assert time.monotonic() - started < 1  # refused, not kept waiting
         # Cheap requests never wait behind them.
@@ -128,6 +128,44 @@ def test_searches_and_summaries_beyond_max_searches_are_refused_at_once(
             thread.join(10)
     assert [answer.status_code for answer in answers] == [200, 200]
     assert client.get(f"{REPORTS}?q=good").json["pagination"]["total"] == 3
+
+
+def test_a_slot_held_by_a_request_serves_the_same_kind_of_work_inside_it(app):
+    app.config["MAX_SEARCHES"] = 1
+    with app.test_request_context():
+        with limits.holding("search"):
+            # A page that holds a slot for its rendering calls the service,
+            # which holds one for its heavy query: the request's own serves.
+            with limits.holding("search"):
+                assert limits.slots("search").taken == 1
+            assert limits.slots("search").taken == 1
+            # Another request (an app context of its own) finds no slot free.
+            with app.app_context(), pytest.raises(limits.Busy):
+                with limits.holding("search"):
+                    pass
+        assert limits.slots("search").taken == 0
+
+
+def test_a_deep_page_by_number_takes_a_search_slot_and_a_cursor_none(
+    app, client, database, monkeypatch
+):
+    monkeypatch.setattr(service, "DEEP_PAGE_OFFSET", 10, raising=False)
+    fill(database, 30)
+    following = client.get(f"{REPORTS}?limit=10").headers["Link"].split(">")[0].strip("<")
+    with app.test_request_context():
+        held = [limits.take("search") for _ in range(app.config["MAX_SEARCHES"])]
+    try:
+        # Page 2 skips DEEP_PAGE_OFFSET reports (10): it needs a slot.
+        assert "searches" in problem_503(client.get(f"{REPORTS}?limit=10&page=2"))
+        assert "searches" in problem_503(client.get(f"{REPORTS}?status=draft&limit=5&page=3"))
+        # Page 1, a cursor at any depth and a page past the end read no skipped reports.
+        assert client.get(f"{REPORTS}?limit=10&page=1").status_code == 200
+        assert len(client.get(following).json["data"]) == 10
+        assert client.get(f"{REPORTS}?limit=10&page=4").json["data"] == []
+    finally:
+        for slot in held:
+            slot.release()
+    assert len(client.get(f"{REPORTS}?limit=10&page=2").json["data"]) == 10
 
 
 def test_a_statement_over_its_time_budget_is_a_503_that_says_why(

@@ -13,7 +13,7 @@ from reports import auth, create_app, db
 from reports.config import ConfigError
 
 from conftest import CONTRACT_REPORT
-from web_helpers import csrf_token, secret_of, sign_in, text
+from web_helpers import csrf_token, secret_of, sign_in, signed_in_as, text
 
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]
 LINK = re.compile(r"^http://127\.0\.0\.1:8080/login/([A-Za-z0-9_-]{43})$", re.MULTILINE)
@@ -63,9 +63,8 @@ def test_a_good_token_signs_in_and_leads_to_the_role_s_start_page(app, tokens, r
 def test_the_session_holds_the_token_s_name_not_its_secret(app, client, tokens):
     sign_in(client, secret_of(tokens["mentor"]))
 
-    with client.session_transaction() as session:
-        assert session["token"] == "mona"
-        assert secret_of(tokens["mentor"]) not in str(dict(session))
+    assert signed_in_as(client) == "mona"
+    assert secret_of(tokens["mentor"]) not in client.get_cookie("session").value
 
 
 @pytest.mark.parametrize(
@@ -100,8 +99,7 @@ def test_a_revoked_token_does_not_sign_in(app, client, tokens):
 
     assert refused.status_code == 400
     assert "not one in force" in text(refused)
-    with client.session_transaction() as session:
-        assert "token" not in session
+    assert signed_in_as(client) is None
 
 
 def test_revoking_a_token_ends_its_sessions_at_the_next_request(app, client, tokens):
@@ -114,8 +112,7 @@ def test_revoking_a_token_ends_its_sessions_at_the_next_request(app, client, tok
 
     assert ended.status_code == 302 and ended.headers["Location"] == "/login"
     assert "its token was revoked" in text(client.get("/login"))
-    with client.session_transaction() as session:
-        assert "token" not in session
+    assert signed_in_as(client) is None
 
 
 def test_signing_out_ends_the_session(client, tokens):
@@ -176,8 +173,7 @@ def test_the_link_signs_in_once(app, runner, tokens):
     again = client.get(f"/login/{secret}")  # a link preview uses nothing up
     assert page.status_code == again.status_code == 200
     assert "<button" in text(page) and 'method="post"' in text(page)
-    with client.session_transaction() as session:
-        assert "token" not in session
+    assert signed_in_as(client) is None
 
     used = client.post(
         f"/login/{secret}", data={"csrf_token": csrf_token(client, f"/login/{secret}")}
@@ -224,8 +220,7 @@ def test_the_link_of_a_revoked_token_does_not_sign_in(app, runner, tokens):
     assert (
         client.post(f"/login/{secret}", data={"csrf_token": csrf_token(client)}).status_code == 400
     )
-    with client.session_transaction() as session:
-        assert "token" not in session
+    assert signed_in_as(client) is None
 
 
 @pytest.mark.parametrize(
@@ -338,3 +333,172 @@ def test_the_purge_forgets_expired_links_and_keeps_the_others(app, runner, datab
     finally:
         connection.close()
     assert kept == [auth.hash_secret(fresh)]
+
+
+# Too many wrong tokens ----------------------------------------------------------
+
+WRONG_SECRET = "psr_" + "x" * 43
+# What a wrong token is answered at each place, while under the limit.
+WRONG_STATUS = {"login": 400, "link": 400, "api": 401}
+
+
+@pytest.fixture
+def limited(database, tokens):
+    """An app that allows 3 wrong tokens a minute; its client does not check
+    the API's answers against the OpenAPI document."""
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE": database,
+            "SECRET_KEY": "a-test-secret-key",
+            "SIGN_IN_FAILURES": 3,
+            "SIGN_IN_WINDOW_SECONDS": 60,
+        }
+    )
+
+
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def try_wrong(client, place):
+    if place == "login":
+        return client.post("/login", data={"token": WRONG_SECRET, "csrf_token": csrf_token(client)})
+    if place == "link":
+        return client.get("/login/" + "x" * 43)
+    return client.get("/api/v1/reports", headers={"Authorization": f"Bearer {WRONG_SECRET}"})
+
+
+def try_right(app, client, place, tokens):
+    if place == "login":
+        secret = secret_of(tokens["viewer"])
+        return client.post("/login", data={"token": secret, "csrf_token": csrf_token(client)})
+    if place == "link":
+        secret = link_secret(app.test_cli_runner(), "link", "victor")
+        return client.post(f"/login/{secret}", data={"csrf_token": csrf_token(client)})
+    return client.get("/api/v1/reports", headers=tokens["viewer"])
+
+
+def assert_throttled(response, place, retry_after):
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(retry_after)
+    if place == "api":
+        assert response.mimetype == "application/problem+json"
+        assert response.json["status"] == 429 and response.json["title"] == "Too Many Requests"
+        assert "Too many wrong tokens" in response.json["detail"]
+        return
+    assert response.mimetype == "text/html"
+    body = text(response)
+    assert "Too many wrong tokens" in body and WRONG_SECRET not in body.split("value=")[0]
+    if place == "login":
+        assert 'id="token-error"' in body and '<a href="#token">Too many wrong tokens' in body
+
+
+@pytest.mark.parametrize("place", ["login", "link", "api"])
+def test_one_wrong_token_over_the_limit_is_a_429_with_retry_after(limited, tokens, clock, place):
+    client = from_address(limited, "192.0.2.7")
+    for _ in range(3):
+        assert try_wrong(client, place).status_code == WRONG_STATUS[place]
+
+    assert_throttled(try_wrong(client, place), place, 60)
+    clock.advance(seconds=59)
+    assert_throttled(try_wrong(client, place), place, 1)
+    clock.advance(seconds=1)
+    assert try_wrong(client, place).status_code == WRONG_STATUS[place]
+
+
+@pytest.mark.parametrize("place", ["login", "link", "api"])
+def test_a_right_token_is_never_slowed_by_the_limit(limited, tokens, clock, place):
+    client = from_address(limited, "192.0.2.7")
+    for _ in range(4):
+        try_wrong(client, place)
+    assert try_wrong(client, place).status_code == 429
+
+    right = try_right(limited, client, place, tokens)
+
+    assert right.status_code == (200 if place == "api" else 302)
+
+
+@pytest.mark.parametrize("place", ["login", "link", "api"])
+def test_another_address_is_not_throttled(limited, tokens, clock, place):
+    throttled = from_address(limited, "192.0.2.7")
+    for _ in range(4):
+        try_wrong(throttled, place)
+
+    for address in ("192.0.2.8", "2001:db8:1::1"):
+        assert try_wrong(from_address(limited, address), place).status_code == WRONG_STATUS[place]
+
+
+def test_an_ipv6_client_is_counted_by_its_64_bit_prefix(limited, tokens, clock):
+    for number in range(3):
+        try_wrong(from_address(limited, f"2001:db8:1:2::{number + 1}"), "api")
+
+    assert try_wrong(from_address(limited, "2001:db8:1:2:ffff::9"), "api").status_code == 429
+    assert try_wrong(from_address(limited, "2001:db8:1:3::1"), "api").status_code == 401
+
+
+@pytest.mark.parametrize("place", ["login", "link"])
+def test_the_pages_count_wrong_tokens_per_session_too(limited, tokens, clock, place):
+    client = limited.test_client()
+    for number in range(3):
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{number + 1}"
+        assert try_wrong(client, place).status_code == 400
+
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.99"
+    assert_throttled(try_wrong(client, place), place, 60)
+    assert try_wrong(from_address(limited, "192.0.2.99"), place).status_code == 400
+
+
+def test_what_is_no_wrong_token_is_not_counted(limited, tokens, clock):
+    client = from_address(limited, "192.0.2.7")
+    for _ in range(5):
+        assert (
+            client.post("/login", data={"token": " ", "csrf_token": csrf_token(client)}).status_code
+            == 400
+        )
+        assert client.get("/api/v1/reports").status_code == 401
+        assert (
+            client.post("/login", data={"token": WRONG_SECRET}).status_code == 400
+        )  # no CSRF token
+        assert try_right(limited, client, "api", tokens).status_code == 200
+
+    assert try_wrong(client, "api").status_code == 401
+
+
+def test_each_wrong_token_is_logged_once_without_its_secret(limited, tokens, clock, caplog):
+    client = from_address(limited, "192.0.2.7")
+    link = "y" * 43
+    try_wrong(client, "login")
+    client.get(f"/login/{link}")
+    try_wrong(client, "api")
+    for _ in range(5):
+        try_wrong(client, "api")
+
+    lines = [record.getMessage() for record in caplog.records if "sign-in" in record.getMessage()]
+    assert len(lines) == 4, lines
+    assert "/login" in lines[0] and "192.0.2.7" in lines[0]
+    assert "sign-in link" in lines[1] and "API" in lines[2]
+    assert "limit" in lines[3]
+    assert all(WRONG_SECRET not in line and link not in line for line in lines)
+    assert WRONG_SECRET not in caplog.text and link not in caplog.text
+
+
+def test_an_open_api_serves_a_wrong_token_as_before_uncounted(database, clock):
+    db.init_db(database)
+    app = create_app({"DATABASE": database, "SIGN_IN_FAILURES": 1})
+    client = app.test_client()
+
+    answers = [try_wrong(client, "api").status_code for _ in range(3)]
+
+    assert answers == [200, 200, 200]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("SIGN_IN_FAILURES", 0), ("SIGN_IN_FAILURES", "10"), ("SIGN_IN_WINDOW_SECONDS", 0)],
+)
+def test_a_bad_throttle_setting_stops_the_start(database, setting, value):
+    with pytest.raises(ConfigError, match=setting):
+        create_app({"DATABASE": database, setting: value})

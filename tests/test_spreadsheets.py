@@ -4,6 +4,8 @@ the API's own reads; and `flask --app reports import` of a workbook."""
 
 import io
 import json
+import re
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -391,6 +393,44 @@ def test_a_workbook_with_a_bad_row_imports_nothing_and_names_its_row(
     )
     assert "2 of the rows are not valid. Nothing was imported." in result.stderr
     assert every_report(second_app) == []
+
+
+def rewritten(path, part, change):
+    """Rewrite the part `part` of the workbook at `path` as change(its bytes)."""
+    with zipfile.ZipFile(path) as old:
+        parts = [(info.filename, old.read(info)) for info in old.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in parts:
+            new.writestr(name, change(data) if name == part else data)
+
+
+@pytest.mark.parametrize(
+    "dimension",
+    [
+        b'<dimension ref="A1"/>',  # the header's first cell only
+        b'<dimension ref="A1:U2"/>',  # a row short
+        b'<dimension ref="A1:B3"/>',  # every row, two columns
+        b"",  # none at all
+    ],
+)
+def test_a_workbook_whose_dimension_is_wrong_imports_every_row_and_cell(
+    app, client, second_app, tmp_path, dimension
+):
+    for topic in ("First", "Second"):
+        fields = {**CONTRACT_REPORT["fields"], "session_topic": topic}
+        assert client.post(REPORTS, json={**CONTRACT_REPORT, "fields": fields}).status_code == 201
+    path = exported_xlsx(client, tmp_path)
+    rewritten(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb"<dimension [^>]*/>", dimension, xml, count=1),
+    )
+
+    result = import_file(second_app, path)
+
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 reports" in result.stdout
+    assert every_report(second_app) == every_report(app)
 
 
 @pytest.mark.parametrize(

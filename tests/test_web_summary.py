@@ -14,9 +14,10 @@ import openpyxl
 import pytest
 
 from reports import formats
+from reports.web import summary
 
 from conftest import CONTRACT_REPORT
-from web_helpers import text
+from web_helpers import every_slot_taken, text
 
 SUMMARY = "/api/v1/reports/summary"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
@@ -191,6 +192,124 @@ def test_numbers_are_right_aligned_under_headers_with_scope(browsers, varied):
     assert figures and all("num" in classes for classes in figures)
 
 
+# A page of groups --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def five_mentors(add_report, monkeypatch):
+    """A report of each of five mentors, and pages of two groups."""
+    monkeypatch.setattr(summary, "GROUPS_PER_PAGE", 2, raising=False)
+    for number in range(5):
+        add_report(f"usr_mentor_{number:03}", attendance_count=number + 1)
+
+
+def pager_links(body):
+    """{rel: the query of its link} of the summary's pager."""
+    return {
+        rel: parse_qs(urlsplit(html.unescape(href)).query)
+        for href, rel in re.findall(r'<a href="([^"]+)" rel="(next|prev)">', body)
+    }
+
+
+def test_the_page_shows_a_page_of_groups_and_the_downloads_hold_them_all(browsers, five_mentors):
+    first = text(browsers["coordinator"].get("/summary?group_by=mentor&status=submitted"))
+    third = text(browsers["coordinator"].get("/summary?group_by=mentor&status=submitted&page=3"))
+
+    assert [row[0] for row in cells(first)] == ["usr_mentor_000", "usr_mentor_001"]
+    assert [row[0] for row in cells(third)] == ["usr_mentor_004"]
+    caption = "<caption>Reports per mentor, with the filters above: rows {} of 5</caption>"
+    assert caption.format("1 to 2") in first and caption.format("5 to 5") in third
+    # The totals are of every group, and say so.
+    (totals,) = cells(first, "tfoot")
+    assert totals[:2] == ["Total of all 5", "5"] and totals[4] == "15"
+    query = {"group_by": ["mentor"], "status": ["submitted"]}
+    assert pager_links(first) == {"next": {**query, "page": ["2"]}}
+    assert pager_links(third) == {"prev": {**query, "page": ["2"]}}
+    # The page says where the whole table is, and the downloads hold it.
+    assert "The page shows 2 groups at a time; the downloads hold all 5:" in first
+    assert download_links(first)["Download CSV"] == ("/summary.csv", query)
+    with browsers["coordinator"].get("/summary.csv?group_by=mentor&status=submitted") as whole:
+        assert len(summary_rows(whole)) == 5
+
+
+def test_one_page_of_groups_has_no_pager(browsers, varied):
+    body = text(browsers["coordinator"].get("/summary?group_by=mentor"))
+
+    assert pager_links(body) == {} and "at a time" not in body
+    assert "<caption>Reports per mentor: 2 rows</caption>" in body
+
+
+def test_a_page_past_the_last_says_which_is_the_last(browsers, five_mentors):
+    response = browsers["coordinator"].get("/summary?group_by=mentor&page=4")
+
+    assert response.status_code == 200 and cells(text(response)) == []
+    assert "There are no groups on page 4: the last page is" in text(response)
+    assert pager_links(text(response)) == {"prev": {"group_by": ["mentor"], "page": ["3"]}}
+
+
+NOT_A_PAGE = "The page must be a whole number from 1."
+
+
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [("0", NOT_A_PAGE), ("two", NOT_A_PAGE), ("-1", NOT_A_PAGE), ("%EF%BC%92", NOT_A_PAGE),
+     ("2&page=3", "Give the page once.")],
+)  # fmt: skip
+def test_a_bad_page_number_is_a_422_that_says_so(browsers, five_mentors, page, message):
+    response = browsers["coordinator"].get(f"/summary?group_by=mentor&page={page}")
+
+    assert response.status_code == 422
+    assert f'<li><a href="#page">{message}</a></li>' in text(response)
+    assert f'<p class="error-message" id="page">{message}</p>' in text(response)
+    assert "<table" not in text(response) and "Correct the filters" not in text(response)
+
+
+def test_the_page_shows_50_groups_at_a_time(browsers, client, tokens):
+    for number in range(60):
+        body = {**CONTRACT_REPORT, "peer_mentor_id": f"usr_mentor_{number:04}"}
+        created = client.post("/api/v1/reports", json=body, headers=tokens["coordinator"])
+        assert created.status_code == 201
+
+    body = text(browsers["coordinator"].get("/summary?group_by=mentor"))
+
+    assert len(cells(body)) == 50
+    assert "<caption>Reports per mentor: rows 1 to 50 of 60</caption>" in body
+
+
+# The limits -------------------------------------------------------------------------------
+
+
+def test_the_page_takes_a_search_slot_even_for_a_kept_summary(app, browsers, varied):
+    assert browsers["coordinator"].get("/summary?group_by=mentor").status_code == 200
+    with every_slot_taken(app, "search"):
+        response = browsers["coordinator"].get("/summary?group_by=mentor")
+
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "5"
+    assert "as many searches, summaries and heavy pages as it allows at once" in text(response)
+    assert browsers["coordinator"].get("/summary?group_by=mentor").status_code == 200
+
+
+def test_with_one_search_slot_the_page_s_own_serves_its_summary(app, browsers, varied):
+    app.config["MAX_SEARCHES"] = 1
+
+    # Not kept yet: the service counts it in the slot the page holds.
+    response = browsers["coordinator"].get("/summary?group_by=activity&q=budget")
+
+    assert response.status_code == 200 and cells(text(response))
+
+
+@pytest.mark.parametrize("export", ["csv", "xlsx"])
+def test_a_summary_download_takes_an_export_slot(app, browsers, varied, export):
+    with every_slot_taken(app, "export"):
+        response = browsers["coordinator"].get(f"/summary.{export}?group_by=mentor")
+
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert "as many exports as it allows at once" in text(response)
+    with browsers["coordinator"].get(f"/summary.{export}") as download:
+        assert download.status_code == 200
+
+
 # The filters ------------------------------------------------------------------------------
 
 
@@ -240,7 +359,7 @@ def test_empty_form_fields_and_names_of_other_pages_are_left_out(browsers, varie
     plain = text(browsers["coordinator"].get("/summary"))
 
     page = browsers["coordinator"].get(
-        "/summary?group_by=&status=&q=&session_date_from=&peer_mentor_id=&page=2&sort=x"
+        "/summary?group_by=&status=&q=&session_date_from=&peer_mentor_id=&page=&sort=x&limit=5"
     )
 
     assert page.status_code == 200

@@ -15,9 +15,10 @@ import openpyxl
 import pytest
 
 from reports import formats, limits, workbook
+from reports.web import finding
 
 from conftest import CONTRACT_REPORT
-from web_helpers import text
+from web_helpers import every_slot_taken, text
 
 REPORTS = "/api/v1/reports"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
@@ -42,10 +43,14 @@ def add(client, tokens):
     return create
 
 
-def topics(response):
+def topics_of(body):
     """The topics of the table's rows, in order."""
+    return [unescape(topic) for _, topic in TOPIC.findall(body)]
+
+
+def topics(response):
     assert response.status_code == 200, text(response)
-    return [unescape(topic) for _, topic in TOPIC.findall(text(response))]
+    return topics_of(text(response))
 
 
 def links(response, rel=None, containing=""):
@@ -436,9 +441,56 @@ def test_a_page_past_the_last_is_empty_and_says_so(browsers, twenty_five):
     assert "There are no reports on page 3: the last page is" in body
     assert links(response, containing="page=1") == ["/reports?follow_up_needed=true&page=1"] * 2
     far = browsers["coordinator"].get("/reports?page=99999999999999999999")
-    assert far.status_code == 200 and "There are no reports on page 99999999999999999999" in text(
-        far
-    )
+    assert far.status_code == 422 and "Page 99999999999999999999 is deeper" in text(far)
+
+
+def test_a_page_deeper_than_the_table_goes_is_a_422_that_says_how_to_see_further(
+    browsers, twenty_five
+):
+    response = browsers["coordinator"].get("/reports?status=submitted&page=501")
+
+    body = text(response)
+    assert response.status_code == 422 and topics_of(body) == []
+    assert (
+        "Page 501 is deeper than the table goes: it shows the first 500 pages (10,000 reports) "
+        "of a view. Narrow the filters, turn the sort round, download the view, or page "
+        "through the API with its cursor."
+    ) in unescape(body)
+    # The form keeps the view, so that it can be narrowed.
+    assert '<option value="submitted" selected>' in body
+    assert browsers["coordinator"].get("/reports?status=submitted&page=500").status_code == 200
+
+
+def test_the_pager_stops_at_the_deepest_page_and_says_why(browsers, twenty_five, monkeypatch):
+    monkeypatch.setattr(finding, "DEEPEST_PAGE", 1, raising=False)
+
+    page = browsers["coordinator"].get("/reports?follow_up_needed=true")
+
+    assert "20 reports (page 1 of 1)" in text(page)
+    every = browsers["coordinator"].get("/reports")
+    assert "25 reports (page 1 of 2)" in text(every)
+    assert links(every, "next") == []
+    assert "The table shows the first 1 page of a view" in unescape(text(every))
+
+
+def test_the_table_takes_a_search_slot_and_its_downloads_an_export_slot(app, browsers, add):
+    add("Waiting")
+    with every_slot_taken(app, "search"):
+        response = browsers["coordinator"].get("/reports")
+        with browsers["coordinator"].get("/reports.csv") as download:
+            assert download.status_code == 200
+
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert response.headers["Retry-After"] == "5"
+    assert "as many searches, summaries and heavy pages as it allows at once" in text(response)
+    assert topics(browsers["coordinator"].get("/reports")) == ["Waiting"]
+
+
+def test_with_one_search_slot_the_table_s_own_serves_its_search(app, browsers, add):
+    add("Waiting")
+    app.config["MAX_SEARCHES"] = 1
+
+    assert topics(browsers["coordinator"].get("/reports?q=waiting")) == ["Waiting"]
 
 
 def test_no_reports_says_so(browsers, add):
@@ -614,13 +666,8 @@ def test_an_xlsx_of_more_reports_than_a_sheet_holds_shows_the_table_s_message(
 @pytest.mark.parametrize("export", ["csv", "xlsx"])
 def test_a_download_while_every_export_slot_is_taken_is_a_503_page(app, browsers, add, export):
     add("Waiting")
-    with app.app_context():
-        taken = [limits.take("export") for _ in range(app.config["MAX_EXPORTS"])]
-    try:
+    with every_slot_taken(app, "export"):
         response = browsers["coordinator"].get(f"/reports.{export}")
-    finally:
-        for slot in taken:
-            slot.release()
 
     assert response.status_code == 503 and response.mimetype == "text/html"
     assert response.headers["Retry-After"] == "5"

@@ -2,6 +2,10 @@
 client in, and the pages' own markers."""
 
 import re
+from contextlib import contextmanager
+
+from reports import auth, limits, queries
+from reports.db import get_db
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -26,3 +30,26 @@ def sign_in(client, secret):
 
 def text(response):
     return response.get_data(as_text=True)
+
+
+@contextmanager
+def every_slot_taken(app, kind):
+    """Within the block, every slot of `kind` ("search", "export") is held elsewhere."""
+    with app.app_context():
+        held = [limits.take(kind) for _ in range(limits.slots(kind).size)]
+    try:
+        yield
+    finally:
+        for slot in held:
+            slot.release()
+
+
+def signed_in_as(client):
+    """The name of the token the client's session signed in, as the server's
+    record of it says; None when it holds no session that signed one in."""
+    cookie = client.get_cookie("session")
+    if cookie is None:
+        return None
+    with client.application.app_context():
+        record = queries.web_session(get_db(), auth.hash_secret(cookie.value.split(".")[0]))
+    return None if record is None else record["token_name"]

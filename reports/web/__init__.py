@@ -9,6 +9,7 @@ import functools
 from flask import Blueprint, flash, g, redirect, request, session, url_for
 
 from reports import auth
+from reports.web import sessions
 
 bp = Blueprint("web", __name__)
 
@@ -31,27 +32,20 @@ REVIEW_LABELS = {
 
 @bp.before_request
 def load_caller():
-    """g.caller: the signed-in token (checked again on every request, so that
-    revoking it ends the session), the anonymous coordinator while the pages
-    are open, or None."""
+    """g.caller: the token the session signed in (checked again on every
+    request: a token revoked since signs nobody in), the anonymous coordinator
+    while the pages are open, or None."""
     g.caller, g.access = None, None
-    name = session.get("token")
+    sessions.load()
+    name = session.get(sessions.TOKEN_KEY)
     if name is not None:
         g.caller = auth.caller_by_name(name)
         if g.caller is None:
-            session.clear()
-            flash("Your sign-in has ended: its token was revoked. Sign in again.")
+            sessions.end()
+            flash(sessions.REVOKED)
         return
     if auth.pages_open_to(request.environ):
         g.caller, g.access = auth.ANONYMOUS, auth.access_state()
-
-
-@bp.after_request
-def not_cached(response):
-    """A page shows what its session may see: no cache keeps a copy, so that
-    Back after signing out shows nothing."""
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 def login_required(view):
@@ -66,10 +60,12 @@ def login_required(view):
 
 @bp.app_context_processor
 def page_context():
+    # A page outside the blueprint (an error page) shows the session's messages too.
+    sessions.load()
     banner = ACCESS_BANNERS.get(g.get("access")) if g.get("caller") is auth.ANONYMOUS else None
     return {
         "caller": g.get("caller"),
-        "signed_in": "token" in session,
+        "signed_in": sessions.TOKEN_KEY in session,
         "access_banner": banner,
         "create_command": auth.CREATE_COMMAND,
     }

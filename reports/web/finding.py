@@ -7,17 +7,20 @@ a view can be bookmarked and shared, and reads like the API's URL of it."""
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, ValidationError
-from werkzeug.datastructures import MultiDict
 
-from reports import catalogue, clock, formats, service
+from reports import catalogue, clock, formats, limits, service
 from reports.schemas import REVIEW_STATES, SORTS, STATUSES, shapes, single_valued
 from reports.web import REVIEW_LABELS, bp, login_required
 
 PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
+# The deepest page the table shows (10,000 reports in): a page by number reads
+# every report before it, and no one reads a table that deep.
+DEEPEST_PAGE = 500
 
 # The filter form's fixed fields, by the API's query names, in the form's order;
 # the catalogue's filters follow. The API's other filters work in the URL too;
@@ -128,9 +131,10 @@ def query_schemas(live):
 
 @bp.get("/reports")
 @login_required
+@limits.limited("search")
 def reports():
     """The reports that match the filters of the query string, a page at a time
-    (a mentor's own only)."""
+    (a mentor's own only), to DEEPEST_PAGE."""
     tidy = _tidy_url("web.reports")
     if tidy is not None:
         return redirect(tidy)
@@ -139,6 +143,8 @@ def reports():
         query = query_schemas(shapes())[0].load(single_valued(request.args), unknown=EXCLUDE)
     except ValidationError as error:
         return _table(given, error.messages)
+    if query["page"] > DEEPEST_PAGE:
+        return _table(given, {"page": [_too_deep(query["page"])]})
     listed, total = service.listed_reports(_filters(query), query["page"], PAGE_SIZE, query["sort"])
     return _table(given, reports=listed, total=total, page=query["page"], sort=query["sort"])
 
@@ -162,19 +168,37 @@ def download_reports(export):
         return _table(request.args.to_dict(), error.messages)
 
 
+def url_with_query(endpoint, query, **values):
+    """The address of `endpoint` (url_for with `values`, its path's own) with
+    `query`, a dict or (name, value) pairs, as its query string; a value of
+    None is left out. The query never goes through url_for, which takes names
+    such as _external and _scheme as its own options: a visitor's query could
+    otherwise make the page fail or point its links at another host."""
+    pairs = query.items() if isinstance(query, dict) else query
+    # The characters url_for leaves as they are, so that a time keeps its colons.
+    encoded = urlencode(
+        [(name, value) for name, value in pairs if value is not None], safe="!$'()*,/:;?@"
+    )
+    path = url_for(endpoint, **values)
+    return f"{path}?{encoded}" if encoded else path
+
+
 def _tidy_url(endpoint, **values):
     """The URL of the same view without the blank values a form sends for the
     filters left empty, or None when there are none."""
-    args = request.args
-    if all(value.strip() for value in args.values()):
+    given = list(request.args.items(multi=True))
+    kept = [(name, value) for name, value in given if value.strip()]
+    if len(kept) == len(given):
         return None
-    kept = MultiDict([(name, value) for name, value in args.items(multi=True) if value.strip()])
-    return url_for(endpoint, **values, **kept.to_dict(flat=False))
+    return url_with_query(endpoint, kept, **values)
 
 
-def _url(endpoint, **values):
-    """url_for, leaving out the values that are None."""
-    return url_for(endpoint, **{name: value for name, value in values.items() if value is not None})
+def _too_deep(page):
+    return (
+        f"Page {page} is deeper than the table goes: it shows the first {DEEPEST_PAGE} pages "
+        f"({DEEPEST_PAGE * PAGE_SIZE:,} reports) of a view. Narrow the filters, turn the sort "
+        "round, download the view, or page through the API with its cursor."
+    )
 
 
 def _filters(query):
@@ -198,14 +222,14 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
 
     def view_url(**changes):
         """This view's URL with `changes` (None drops a parameter)."""
-        return _url("web.reports", **{**kept, **changes})
+        return url_with_query("web.reports", {**kept, **changes})
 
     def download_url(export):
-        return _url("web.download_reports", export=export, **kept)
+        return url_with_query("web.download_reports", kept, export=export)
 
     kept_sort = {"sort": given["sort"]} if "sort" in given and "sort" not in errors else {}
     page_context = {
-        "clear_url": url_for("web.reports", **kept_sort),
+        "clear_url": url_with_query("web.reports", kept_sort),
         "given": given,
         "errors": errors,
         "filters": filters,
@@ -213,6 +237,7 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
         "total": total,
         "page": page,
         "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "deepest_page": DEEPEST_PAGE,
         "sort": sort,
         "view_url": view_url,
         "download_url": download_url,

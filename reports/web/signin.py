@@ -2,30 +2,35 @@
 
 import socket
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import TooManyRequests
 
-from reports import auth
-from reports.web import bp
+from reports import auth, throttle
+from reports.web import bp, sessions
 
 TOKEN_FIELD = "token"
 
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
-    errors, typed = {}, ""
+    errors, typed, headers = {}, "", {}
     if request.method == "POST":
         typed = request.form.get(TOKEN_FIELD, "")
         caller = auth.caller_by_secret(typed) if typed.strip() else None
         if caller is not None:
             return _sign_in(caller)
-        errors[TOKEN_FIELD] = (
-            "Enter your token"
-            if not typed.strip()
-            else "This token is not one in force: check that you pasted all of it, "
-            "or ask your coordinator for a new one"
-        )
-    status = 400 if errors else 200
-    return render_template("web/login.html", errors=errors, typed=typed), status
+        if not typed.strip():
+            errors[TOKEN_FIELD] = "Enter your token"
+        else:
+            errors[TOKEN_FIELD] = (
+                "This token is not one in force: check that you pasted all of it, "
+                "or ask your coordinator for a new one"
+            )
+            refused = _counted_wrong(throttle.AT_LOGIN)
+            if refused is not None:
+                errors[TOKEN_FIELD], headers = refused.description, refused.get_headers()
+    status = (429 if headers else 400) if errors else 200
+    return render_template("web/login.html", errors=errors, typed=typed), status, headers
 
 
 @bp.route("/login/<secret>", methods=("GET", "POST"))
@@ -38,20 +43,33 @@ def login_link(secret):
             return _sign_in(caller)
     elif auth.sign_in_link_caller(secret) is not None:
         return render_template("web/link.html")
+    refused = _counted_wrong(throttle.BY_LINK)
+    if refused is not None:
+        page = render_template("web/link_used.html", refused=refused.description)
+        return page, 429, refused.get_headers()
     return render_template("web/link_used.html"), 400
 
 
+def _counted_wrong(where):
+    """Count a wrong token of this browser; the TooManyRequests to answer
+    instead of the usual page, if it has given too many."""
+    try:
+        throttle.wrong_token(where, sessions.counted_key())
+    except TooManyRequests as refused:
+        return refused
+    return None
+
+
 def _sign_in(caller):
-    session.clear()
-    session["token"] = caller.name
+    sessions.begin(caller.name)
     flash(f"Signed in as {caller.name}.")
     return redirect(url_for("web.index"))
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
-    flash("Signed out.")
+    if sessions.end():
+        flash("Signed out.")
     return redirect(url_for("web.login"))
 
 

@@ -5,17 +5,18 @@ total (attendance, in the built-in form), drawn on the server. Its columns are
 the catalogue's summary figures. The same summary downloads as the API's CSV or
 XLSX file."""
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from flask import g, render_template, request, url_for
+from flask import g, render_template, request
 from marshmallow import ValidationError
 
-from reports import catalogue, chart, clock, formats, service
+from reports import catalogue, chart, clock, formats, limits, service
 from reports.schemas import shapes, shapes_of
 from reports.web import bp, login_required
-from reports.web.finding import filter_choices, way_forward_label
+from reports.web.finding import filter_choices, url_with_query, way_forward_label
 
 GROUPINGS = {"month": "Month", "mentor": "Mentor", "activity": "Activity", "org": "Organisation"}
 # The filter a group of each grouping is, on the reports table.
@@ -27,6 +28,8 @@ FORM_START = (
     "peer_mentor_id", "activity_id", "org_id",
 )  # fmt: skip
 FORM_END = ("has_way_forward", "q", "submitted_from", "submitted_to", "updated_since")
+# The groups the page shows at a time; the downloads hold them all.
+GROUPS_PER_PAGE = 50
 # The words of a figure's column, and of a bar's units on a chart.
 FIGURE_HEADERS = {"total": "Total", "average": "Average", "count": "Yes"}
 # The units of a chart's bars, by the figure it shows; a figure not named here
@@ -130,28 +133,38 @@ def _layout():
 
 @bp.get("/summary")
 @login_required
+@limits.limited("search")
 def summary():
     """The figures per group of the reports that match the filters (a mentor's
-    own only, as the API's summary); per month, the charts."""
+    own only, as the API's summary), GROUPS_PER_PAGE groups a page, with the
+    totals of them all; per month, the charts."""
     values, query, errors = _summary_query()
+    page = _page_number(errors)
     if errors:
         return _refused(values, errors)
     group_by = query["group_by"]
     groups = _groups(query)
     columns = _layout().columns
+    shown = groups[(page - 1) * GROUPS_PER_PAGE : page * GROUPS_PER_PAGE]
+    view = {**values, "group_by": group_by}
 
     def download_url(export):
-        return url_for("web.download_summary", export=export, **{**values, "group_by": group_by})
+        return url_with_query("web.download_summary", view, export=export)
+
+    def page_url(number):
+        return url_with_query("web.summary", {**view, "page": number})
 
     return render_template(
         "web/summary.html",
         values=values,
         errors={},
         group_by=group_by,
-        rows=[_row(group, group_by, values, columns) for group in groups],
+        rows=[_row(group, group_by, values, columns) for group in shown],
         totals=_totals(groups, columns),
         charts=_charts(groups) if group_by == "month" else None,
+        paging=_paging(page, len(groups), page_url),
         download_url=download_url,
+        month_url=url_with_query("web.summary", {**values, "group_by": "month"}),
         **_form_context(values),
     )
 
@@ -159,15 +172,52 @@ def summary():
 @bp.get("/summary.csv", defaults={"export": "csv"})
 @bp.get("/summary.xlsx", defaults={"export": "xlsx"})
 @login_required
+@limits.limited("export")
 def download_summary(export):
-    """The summary the page shows, for the same grouping and filters, as the
-    API's CSV or XLSX file; a bad query is the page with what is wrong."""
+    """Every group of the summary the page shows, for the same grouping and
+    filters, as the API's CSV or XLSX file; a bad query is the page with what
+    is wrong. It is written whole before it is sent: an export, within the
+    limit of MAX_EXPORTS."""
     values, query, errors = _summary_query()
     if errors:
         return _refused(values, errors)
     group_by = query["group_by"]
     filename = f"summary-by-{group_by}-{clock.today()}.{export}"
     return formats.summary_response(export, group_by, _groups(query), filename)
+
+
+def _page_number(errors):
+    """The page of groups the query string asks for (1 unless it says), or
+    None with an error in `errors`."""
+    given = [value for value in request.args.getlist("page") if value != ""]
+    if not given:
+        return 1
+    if len(given) > 1:
+        errors["page"] = "Give the page once."
+    elif not given[0].isascii() or not given[0].isdigit() or int(given[0]) < 1:
+        errors["page"] = "The page must be a whole number from 1."
+    else:
+        return int(given[0])
+    return None
+
+
+def _paging(page, count, page_url):
+    """Which groups the page shows of `count`, and its links to the pages next
+    to it; None when one page shows them all."""
+    pages = max(1, math.ceil(count / GROUPS_PER_PAGE))
+    if pages == 1 and page == 1:
+        return None
+    return {
+        "page": page,
+        "pages": pages,
+        "count": count,
+        "per_page": GROUPS_PER_PAGE,
+        "first": (page - 1) * GROUPS_PER_PAGE + 1,
+        "last": min(page * GROUPS_PER_PAGE, count),
+        "previous": page_url(min(page - 1, pages)) if page > 1 else None,
+        "next": page_url(page + 1) if page < pages else None,
+        "last_page": page_url(pages),
+    }
 
 
 def _summary_query():
@@ -237,7 +287,7 @@ def _form_context(values):
         "has_way_forward": form.way_forward is not None or "has_way_forward" in values,
         "explained": page.explained,
         "filters_given": len(given),
-        "clear_url": url_for("web.summary", group_by=values.get("group_by")),
+        "clear_url": url_with_query("web.summary", {"group_by": values.get("group_by")}),
     }
 
 
@@ -282,7 +332,7 @@ def _reports_url(group, group_by, values):
             filters["session_date_to"] = min(end, filters.get("session_date_to", end))
     else:
         filters[GROUP_FILTERS[group_by]] = group
-    return url_for("web.reports", **filters)
+    return url_with_query("web.reports", filters)
 
 
 def _totals(groups, columns):
