@@ -61,13 +61,14 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 @bp.before_request
 def authenticate():
-    """Who the request comes from, and whether that role may write at all.
-    The OpenAPI document, and OPTIONS (which says what it says), are open to anyone."""
+    """Who the request comes from, and whether that role may write at all, asked
+    before a body is read. The OpenAPI document, and OPTIONS (which says what it
+    says), are open to anyone."""
     if request.endpoint == "reports.openapi_document" or request.method == "OPTIONS":
         return
     g.caller = auth.authenticate(request)
     if request.method not in READ_METHODS:
-        auth.require_write(g.caller)
+        service.require_may("write", g.caller)
 
 
 # A list's answer: a page as JSON, or with `format` (or Accept) every matching report
@@ -156,7 +157,7 @@ def create_report():
     body = _json_object_body()
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
     new = load_new_report(body, default_org_id)
-    report = service.create_report(new, default_org_id, _idempotency(body), g.caller)
+    report = service.create_report(new, default_org_id, _idempotency(body), caller=g.caller)
     response = _with_etag(dump_created_report, report)
     response.status_code = 201
     response.headers["Location"] = url_for("reports.get_report", report_id=report["report_id"])
@@ -180,7 +181,7 @@ def get_report(report_id):
     Its `ETag` names this version, for `If-Match` on an update or a delete, and
     for `If-None-Match`, which answers 304 while the report has not changed.
     """
-    report = service.get_report(report_id, g.caller)
+    report = service.get_report(report_id, caller=g.caller)
     if "If-None-Match" in request.headers and service.etag(report) in request.if_none_match:
         response = Response(status=304)
         response.set_etag(service.etag(report))
@@ -206,7 +207,7 @@ def update_report(report_id):
     the report is at that version (412 otherwise).
     """
     changes = shapes().report_changes.load(_json_object_body())
-    report = service.update_report(report_id, changes, _if_match(), g.caller)
+    report = service.update_report(report_id, changes, _if_match(), caller=g.caller)
     return _with_etag(dump_updated_report, report)
 
 
@@ -224,7 +225,7 @@ def delete_report(report_id):
     The report goes to the trash, from which a coordinator can restore it until
     it is purged. With `If-Match`, only while the report is at that version.
     """
-    service.delete_report(report_id, _if_match(), g.caller)
+    service.delete_report(report_id, _if_match(), caller=g.caller)
     return deleted_schema.dump({"deleted": True, "report_id": report_id})
 
 
@@ -277,7 +278,7 @@ def list_reports_by_mentor(mentor_id):
     mentor's token may name only its own mentor (403 for another).
     """
     _require_entity_id("peer mentor", mentor_id)
-    auth.require_own_mentor(g.caller, mentor_id)
+    service.require_may("read", g.caller, mentor_id)  # before the query is read
     return _page(dump_mentor_report, peer_mentor_id=mentor_id)
 
 
@@ -307,7 +308,7 @@ def summarise_reports():
     """
     query = shapes().summary_query.load(single_valued(request.args))
     filters = _filters(query, {})
-    groups = service.summary(filters, query["group_by"])
+    groups = service.summary(filters, query["group_by"], caller=g.caller)
     export = _export_format(query, SUMMARY_EXPORTS)
     if export is not None:
         filename = f"summary-by-{query['group_by']}-{clock.today()}.{export}"
@@ -340,7 +341,7 @@ def list_deleted_reports():
     second).
     """
     query = deleted_query_schema.load(single_valued(request.args))
-    deleted = service.deleted_reports(query.get("since"), g.caller)
+    deleted = service.deleted_reports(query.get("since"), caller=g.caller)
     return deleted_page_schema.dump({"data": deleted})
 
 
@@ -356,7 +357,7 @@ def get_review(report_id):
 
     Every member but report_id is null while the report has no review.
     """
-    return review_schema.dump(service.review_of(report_id, g.caller))
+    return review_schema.dump(service.review_of(report_id, caller=g.caller))
 
 
 @bp.put("/reports/<report_id>/review")
@@ -374,9 +375,11 @@ def review_report(report_id):
     cannot be reviewed (409). A review makes a new version of the report, so
     `updated_since` finds it.
     """
-    auth.require_coordinator(g.caller)
+    service.require_may("review", g.caller)  # before the body is read
     review = review_request_schema.load(_json_object_body())
-    reviewed = service.review_report(report_id, review["review_state"], review["comment"], g.caller)
+    reviewed = service.review_report(
+        report_id, review["review_state"], review["comment"], caller=g.caller
+    )
     return review_schema.dump(reviewed)
 
 
@@ -398,7 +401,7 @@ def report_history(report_id):
     the delete and the restore; for an update, each changed field before and
     after. A report in the trash has its history too.
     """
-    revisions = service.history(report_id, g.caller)
+    revisions = service.history(report_id, caller=g.caller)
     history = {
         "report_id": report_id,
         "catalogue_version": service.last_catalogue_version(revisions),
@@ -422,8 +425,7 @@ def restore_report(report_id):
     The same report, with its review, as a new version (a new ETag). A report
     stays in the trash for TRASH_DAYS; one purged from it is a 404.
     """
-    auth.require_coordinator(g.caller)
-    return _with_etag(dump_report, service.restore_report(report_id, g.caller))
+    return _with_etag(dump_report, service.restore_report(report_id, caller=g.caller))
 
 
 EXPORTS = formats.MIMETYPES
@@ -480,7 +482,7 @@ def _page(dump_item, **path_filters):
     page = cursor["page"] if cursor else query["page"]
     after = (cursor["key"], cursor["report_id"]) if cursor else None
     rows, total, next_after = service.page_of_reports(
-        filters, page, query["limit"], after, query["sort"]
+        filters, page, query["limit"], after, query["sort"], caller=g.caller
     )
 
     pagination = {"page": page, "limit": query["limit"], "total": total}
@@ -496,14 +498,14 @@ def _page(dump_item, **path_filters):
 
 
 def _filters(query, path_filters):
-    """The filters of a list: those of the query string, the one of the path,
-    and for a mentor token, its own reports only."""
+    """The filters of a list: those of the query string and the one of the path
+    (the service holds a mentor token to its own reports)."""
     named_twice = [name for name in path_filters if name in query]
     if named_twice:
         raise ValidationError({name: ["Given by the path already."] for name in named_twice})
     names = shapes().filters
     filters = dict.fromkeys(names) | {name: query[name] for name in names if name in query}
-    filters.update(path_filters, owner=g.caller.owner)
+    filters.update(path_filters)
     return filters
 
 
@@ -519,7 +521,8 @@ def _export_format(query, offered=EXPORTS):
 
 
 def _export(export, filters, sort, filename):
-    response = formats.export_response(export, service.all_reports(filters, sort), filename)
+    reports = service.all_reports(filters, sort, caller=g.caller)
+    response = formats.export_response(export, reports, filename)
     response.vary.add("Accept")
     return response
 

@@ -330,13 +330,17 @@ PROGRESS_FROM_BYTES = 1024 * 1024
 PROGRESS_FROM_ROWS = 5000
 
 trash = AppGroup("trash", help="See and empty the trash of deleted reports.")
+# Who a command acts as where the service asks for a caller: the operator at the
+# server, a coordinator, under a name no token can have. (Purging and importing
+# act for no caller: no request reaches them.)
+OPERATOR = auth.Caller("flask command", "coordinator")
 
 
 @trash.command("list")
 @needs_database
 def list_trash_command():
     """List the deleted reports that can still be restored, newest first."""
-    entries = service.trashed_reports(current_app.config["TRASH_DAYS"])
+    entries = service.trashed_reports(current_app.config["TRASH_DAYS"], caller=OPERATOR)
     if not entries:
         click.echo("The trash is empty.")
         return

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
 from reports import catalogue, clock, limits, queries
-from reports.auth import ANONYMOUS, Caller, require_own_mentor, require_write
+from reports.auth import Caller, require_coordinator, require_own_mentor, require_write
 from reports.db import checkpoint, free_megabytes, get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.read_only import is_read_only
@@ -31,6 +31,31 @@ IMPORTER = Caller("flask import", "coordinator")
 # The changes that write a report's fields, which their history says the catalogue version of.
 WRITES_FIELDS = ("create", "update", "submit")
 
+# Who may take each action at all, whichever report it concerns (docs/access.md):
+# anyone may read; a viewer may not write (create, correct, delete); only a
+# coordinator reviews and works the trash. A mentor is held besides to its own
+# peer mentor's reports: another's is not found (_existing_report), and the
+# lists hold its own only (_seen_by).
+MAY = {
+    "read": None,
+    "write": require_write,
+    "review": require_coordinator,
+    "trash": require_coordinator,
+}
+
+
+def require_may(action, caller, peer_mentor_id=None):
+    """Refuse `caller` (Forbidden) an action of MAY its role may not take, or one
+    for a peer mentor (`peer_mentor_id`) a mentor token does not act for. Every
+    function here that acts for a caller asks it first; a route asks it too where
+    it refuses before it reads the request (a viewer's write is a 403 before its
+    body is read), as the service would refuse the call after."""
+    rule = MAY[action]
+    if rule is not None:
+        rule(caller)
+    if peer_mentor_id is not None:
+        require_own_mentor(caller, peer_mentor_id)
+
 
 def new_report_id():
     return f"rpt_{secrets.token_hex(4)}"
@@ -41,11 +66,11 @@ def etag(report):
     return str(report["version"])
 
 
-def get_report(report_id, caller=ANONYMOUS):
+def get_report(report_id, *, caller):
     return _existing_report(get_db(), report_id, caller)
 
 
-def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
+def create_report(new, default_org_id=None, idempotency=None, *, caller):
     """Store a new report from a validated NewReportSchema load, made by `caller`; return it.
 
     `idempotency` is the (key, request fingerprint) of a POST that carries an
@@ -54,7 +79,7 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     another fingerprint is a 422. A key is its caller's own: another caller's
     use of the same key is another key. A mentor files for its own peer mentor only.
     """
-    require_own_mentor(caller, new["peer_mentor_id"])
+    require_may("write", caller, new["peer_mentor_id"])
     form = catalogue.live()
     fields = _merge_fields({}, new["fields"])
     _check_submittable(new["status"], fields, form)
@@ -88,9 +113,10 @@ def create_report(new, default_org_id=None, idempotency=None, caller=ANONYMOUS):
     return write(create)
 
 
-def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
+def update_report(report_id, changes, if_match=None, *, caller):
     """Apply a validated ReportChangesSchema load to a report; return it as it is now.
     `if_match`, when given, holds the ETags the client expects the report to have."""
+    require_may("write", caller)
     form = catalogue.live()
 
     def update(db):
@@ -127,18 +153,20 @@ def update_report(report_id, changes, if_match=None, caller=ANONYMOUS):
     return write(update)
 
 
-def correction_reopens_review(report_id, caller=ANONYMOUS):
+def correction_reopens_review(report_id, *, caller):
     """Whether `caller` changing the report now would set its review back to none
     (a mentor correcting a report that has issues), as update_report does."""
+    require_may("write", caller)
     with snapshot() as db:
         report = _existing_report(db, report_id, caller)
         review = queries.review_of(db, report_id)
     return _correction_reopens_review(report, review, caller)
 
 
-def delete_report(report_id, if_match=None, caller=ANONYMOUS):
+def delete_report(report_id, if_match=None, *, caller):
     """Move a report to the trash, where `purge` finds it once it has been
     there TRASH_DAYS days."""
+    require_may("write", caller)
 
     def delete(db):
         report = _existing_report(db, report_id, caller)
@@ -163,8 +191,9 @@ def delete_report(report_id, if_match=None, caller=ANONYMOUS):
     write(delete)
 
 
-def restore_report(report_id, caller=ANONYMOUS):
+def restore_report(report_id, *, caller):
     """Bring a report back from the trash, as a new version; return it."""
+    require_may("trash", caller)
     form = catalogue.live()
 
     def restore(db):
@@ -181,15 +210,16 @@ def restore_report(report_id, caller=ANONYMOUS):
         queries.insert_report(db, row)
         if entry["review"] is not None:
             queries.save_review(db, {"report_id": report_id, **json.loads(entry["review"])})
-        report = _existing_report(db, report_id, ANONYMOUS)
+        report = _existing_report(db, report_id, caller)
         _record_change(db, report, "restore", caller, at=now)
         return report
 
     return write(restore)
 
 
-def trashed_reports(trash_days):
+def trashed_reports(trash_days, *, caller):
     """The reports in the trash, newest first, each with when it will be purged."""
+    require_may("trash", caller)
     entries = [dict(row) for row in queries.trash(get_db())]
     for entry in entries:
         deleted = datetime.strptime(entry["deleted_at"], clock.TIMESTAMP_FORMAT)
@@ -253,7 +283,7 @@ def _trash_cutoff(trash_days):
     return (clock.now() - timedelta(days=trash_days)).strftime(clock.TIMESTAMP_FORMAT)
 
 
-def review_of(report_id, caller=ANONYMOUS):
+def review_of(report_id, *, caller):
     """The report's current review, or one of nulls while it has none."""
     with snapshot() as db:
         _existing_report(db, report_id, caller)
@@ -263,7 +293,7 @@ def review_of(report_id, caller=ANONYMOUS):
     return {"report_id": report_id, **dict(review)}
 
 
-def change_refused(report_id, caller=ANONYMOUS):
+def change_refused(report_id, *, caller):
     """Why `caller` may not correct or delete the report, or None while it may:
     the rules update_report and delete_report keep, asked beforehand, so that
     a page can say why instead of offering what would be refused."""
@@ -271,15 +301,16 @@ def change_refused(report_id, caller=ANONYMOUS):
         report = _existing_report(db, report_id, caller)
         review = queries.review_of(db, report_id)
     try:
-        require_write(caller)
+        require_may("write", caller)
         _check_mentor_may_change(report, review, caller)
     except Forbidden as refused:
         return refused.description
     return None
 
 
-def review_report(report_id, review_state, comment="", caller=ANONYMOUS):
+def review_report(report_id, review_state, comment="", *, caller):
     """Set the review of a submitted report; a new version of it. Returns the review."""
+    require_may("review", caller)
 
     def review(db):
         report = _existing_report(db, report_id, caller)
@@ -310,7 +341,7 @@ def review_report(report_id, review_state, comment="", caller=ANONYMOUS):
     return write(review)
 
 
-def history(report_id, caller=ANONYMOUS):
+def history(report_id, *, caller):
     """Every recorded change of a report, in the trash too, oldest first."""
     with snapshot() as db:
         try:
@@ -341,16 +372,17 @@ def last_catalogue_version(revisions):
     return next((version for version in reversed(versions) if version is not None), None)
 
 
-def page_of_reports(filters, page, limit, after=None, sort="-created_at"):
-    """One page of the reports matching `filters`, in `sort` order: its rows, how
-    many match in all, and the (sort key, report id) to continue after, or None
-    on the last page.
+def page_of_reports(filters, page, limit, after=None, sort="-created_at", *, caller):
+    """One page of the reports matching `filters` that `caller` may see, in `sort`
+    order: its rows, how many match in all, and the (sort key, report id) to
+    continue after, or None on the last page.
 
     The page is chosen by number, or by `after`, the (sort key, report id) of
     the last report of the page before it (a keyset cursor). A page by number
     reads every report before it: one that skips DEEP_PAGE_OFFSET or more runs
     within the limit of MAX_SEARCHES, as a search does; a cursor skips none.
     """
+    filters = _seen_by(caller, filters)
     heavy = limits.holding("search") if filters.get("q") else nullcontext()
     with heavy, snapshot() as db:
         total = _total(db, filters)
@@ -416,13 +448,13 @@ def _generation_key(db, what, filters):
     )
 
 
-def listed_reports(filters, page=1, limit=20, sort="-created_at"):
-    """One page of the reports matching `filters` (the filters' names, and `owner`),
-    newest first unless `sort` says otherwise, each as a dict of its summary
-    with its session date and topic and its `review` (None while unreviewed);
-    and how many match in all."""
+def listed_reports(filters, page=1, limit=20, sort="-created_at", *, caller):
+    """One page of the reports matching `filters` (by the filters' names) that
+    `caller` may see, newest first unless `sort` says otherwise, each as a dict
+    of its summary with its session date and topic and its `review` (None while
+    unreviewed); and how many match in all."""
     filters = dict.fromkeys(shapes().filters) | filters
-    rows, total, _ = page_of_reports(filters, page, limit, sort=sort)
+    rows, total, _ = page_of_reports(filters, page, limit, sort=sort, caller=caller)
     with snapshot() as db:
         details = {
             row["report_id"]: row
@@ -442,10 +474,11 @@ def listed_reports(filters, page=1, limit=20, sort="-created_at"):
     return listed, total
 
 
-def all_reports(filters, sort="-created_at"):
-    """Every report matching `filters`, whole and with its review, one at a time,
-    as an Export: it holds one of MAX_EXPORTS slots (limits.Busy at once when
-    none is free) until it is closed."""
+def all_reports(filters, sort="-created_at", *, caller):
+    """Every report matching `filters` that `caller` may see, whole and with its
+    review, one at a time, as an Export: it holds one of MAX_EXPORTS slots
+    (limits.Busy at once when none is free) until it is closed."""
+    filters = _seen_by(caller, filters)
     kept = fields_no_longer_in_catalogue(get_db())
     return Export(_reports_in_chunks(filters, sort), limits.take("export"), kept)
 
@@ -507,13 +540,14 @@ def _reports_in_chunks(filters, sort):
             return
 
 
-def deleted_reports(since=None, caller=ANONYMOUS):
+def deleted_reports(since=None, *, caller):
     """The ids deleted at or after `since`, with when; a mentor sees its own only."""
     return [dict(row) for row in queries.deleted_reports(get_db(), since, caller.owner)]
 
 
-def summary(filters, group_by):
-    """Per group of the matching reports, the figures of SummarySchema.
+def summary(filters, group_by, *, caller):
+    """Per group of the matching reports that `caller` may see, the figures of
+    SummarySchema.
 
     Counting every report takes a while on a large database, and a summary is
     read far more often than the reports change: the last SUMMARIES_KEPT
@@ -522,6 +556,7 @@ def summary(filters, group_by):
     One of more than KEPT_GROUPS groups is counted afresh each time, within
     the limit of MAX_SEARCHES: sending it costs more than counting it, and a
     kept one could be asked for again and again without that limit."""
+    filters = _seen_by(caller, filters)
     with snapshot() as db:
         key = _generation_key(db, group_by, filters)
         groups = _summaries.get(key)
@@ -702,6 +737,12 @@ def _insert_imported(db, report, form):
         }
         reviewer = Caller(review["reviewed_by"], "coordinator")
         _record_change(db, report, "review", reviewer, at=review["reviewed_at"], detail=detail)
+
+
+def _seen_by(caller, filters):
+    """The filters of a list, held for a mentor token to its own peer mentor's
+    reports, whatever else they ask for."""
+    return {**filters, "owner": caller.owner}
 
 
 def _existing_report(db, report_id, caller):

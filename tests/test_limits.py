@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from reports import limits, queries, service
+from reports.auth import ANONYMOUS
 from reports.db import add_functions, get_db
 
 from serving import REPORTS, Server, copy_of, p99, raw_request
@@ -54,21 +55,21 @@ def test_exports_beyond_max_exports_are_refused_until_one_ends(app, database):
     app.config["MAX_EXPORTS"] = 2
     fill(database, 3)
     with app.test_request_context():
-        first = service.all_reports({})
-        second = service.all_reports({})
+        first = service.all_reports({}, caller=ANONYMOUS)
+        second = service.all_reports({}, caller=ANONYMOUS)
         with pytest.raises(limits.Busy, match="exports.*2"):
-            service.all_reports({})
+            service.all_reports({}, caller=ANONYMOUS)
         first.close()  # as when its client goes away
-        third = service.all_reports({})
+        third = service.all_reports({}, caller=ANONYMOUS)
         assert len(list(third)) == 3  # read to the end: its slot is free again
         assert len(list(second)) == 3
-        assert len(list(service.all_reports({}))) == 3
+        assert len(list(service.all_reports({}, caller=ANONYMOUS))) == 3
 
 
 def test_an_export_holds_no_read_snapshot_while_its_client_reads(app, database):
     fill(database, 2 * service.EXPORT_CHUNK + 1)
     with app.test_request_context():
-        reports = iter(service.all_reports({}))
+        reports = iter(service.all_reports({}, caller=ANONYMOUS))
         for count in range(1, 2 * service.EXPORT_CHUNK + 2):
             next(reports)
             # Between two reports handed on, as while a slow client reads them,

@@ -384,7 +384,7 @@ def test_the_page_is_told_beforehand_what_deleting_would_refuse(
     if state:
         review(report_id, state)
     with app.app_context():
-        refused = service.change_refused(report_id, CALLERS[who])
+        refused = service.change_refused(report_id, caller=CALLERS[who])
 
     deleted = client.delete(f"{REPORTS}/{report_id}", headers=tokens[who])
 

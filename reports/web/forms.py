@@ -14,7 +14,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
-from reports import auth, catalogue, service
+from reports import catalogue, service
 from reports.errors import Conflict, PreconditionFailed
 from reports.schemas import (
     QUERY_INTEGER,
@@ -182,7 +182,7 @@ def _catalogue():
 def new_report():
     """A new report, saved as a draft or submitted. A mentor's is its own: the form
     has no peer mentor for it to choose."""
-    auth.require_write(g.caller)
+    service.require_may("write", g.caller)
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
     ids = [IDS["activity_id"]]
     fixed = []
@@ -220,7 +220,7 @@ def new_report():
     try:
         new = load_new_report(body, default_org_id)
         once = (f"form:{form_key}", FORM_FINGERPRINT)
-        report = service.create_report(new, default_org_id, once, g.caller)
+        report = service.create_report(new, default_org_id, once, caller=g.caller)
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, status=422)
     flash("Report submitted." if status == "submitted" else "Draft saved.")
@@ -232,9 +232,9 @@ def new_report():
 def edit_report(report_id):
     """A draft's form, to save or submit it; a submitted report's, to correct it.
     The form carries the version it was opened at, and a stale one saves nothing."""
-    auth.require_write(g.caller)
-    report = service.get_report(report_id, g.caller)
-    refusal = service.change_refused(report_id, g.caller)
+    service.require_may("write", g.caller)
+    report = service.get_report(report_id, caller=g.caller)
+    refusal = service.change_refused(report_id, caller=g.caller)
     if refusal is not None:
         return _refused(report, refusal)
     page = _edit_page(report)
@@ -248,7 +248,7 @@ def edit_report(report_id):
     version = request.form.get("version", "")
     try:
         changes = shapes().report_changes.load(changes)
-        updated = service.update_report(report_id, changes, [version], g.caller)
+        updated = service.update_report(report_id, changes, [version], caller=g.caller)
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, version=version, status=422)
     except Conflict as error:
@@ -286,15 +286,15 @@ def _edit_page(report):
             ("Organisation", report["org_id"]),
         ],
         "buttons": CORRECTION_BUTTONS if submitted else DRAFT_BUTTONS,
-        "reopens_review": service.correction_reopens_review(report["report_id"], g.caller),
+        "reopens_review": service.correction_reopens_review(report["report_id"], caller=g.caller),
     }
 
 
 def _stale(report_id):
     """The form again, after someone else's change: what is saved now, next to
     what was typed, and the current version, so that saving again is a choice."""
-    current = service.get_report(report_id, g.caller)
-    refusal = service.change_refused(report_id, g.caller)
+    current = service.get_report(report_id, caller=g.caller)
+    refusal = service.change_refused(report_id, caller=g.caller)
     if refusal is not None:
         return _refused(current, refusal)
     saved = _shown(current)

@@ -34,10 +34,10 @@ def my_reports():
             f"{g.caller.role} token. All reports are under Reports."
         )
     drafts, draft_total = service.listed_reports(
-        {"owner": g.caller.owner, "status": "draft"}, limit=MINE_LIMIT
+        {"status": "draft"}, limit=MINE_LIMIT, caller=g.caller
     )
     submitted, submitted_total = service.listed_reports(
-        {"owner": g.caller.owner, "status": "submitted"}, limit=MINE_LIMIT
+        {"status": "submitted"}, limit=MINE_LIMIT, caller=g.caller
     )
     return render_template(
         "web/mine.html",
@@ -58,8 +58,8 @@ def report(report_id):
 
 def report_page(report_id, status=200, **context):
     """The report's page, with `context` for its parts (a form that failed, say)."""
-    shown = service.get_report(report_id, g.caller)
-    review = service.review_of(report_id, g.caller)
+    shown = service.get_report(report_id, caller=g.caller)
+    review = service.review_of(report_id, caller=g.caller)
     form = catalogue.live()
     values = shown["fields"]
     fields = [

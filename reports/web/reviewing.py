@@ -6,7 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from marshmallow import ValidationError, validate
 from werkzeug.exceptions import Forbidden, NotFound
 
-from reports import auth, catalogue, service
+from reports import catalogue, service
 from reports.errors import Conflict, ReportNotFound
 from reports.schemas import review_request_schema
 from reports.web import REVIEW_LABELS, bp, login_required, pages
@@ -54,8 +54,8 @@ def report_parts(report):
         "review_typed": {},
         "review_choices": REVIEW_CHOICES,
         "comment_max": COMMENT_MAX,
-        "delete_refused": service.change_refused(report_id, g.caller),
-        "timeline": timeline(service.history(report_id, g.caller)),
+        "delete_refused": service.change_refused(report_id, caller=g.caller),
+        "timeline": timeline(service.history(report_id, caller=g.caller)),
     }
 
 
@@ -108,20 +108,20 @@ def _shown_change(label, before, after):
 @login_required
 def review_report(report_id):
     """Save a coordinator's review; a form that fails shows the report's page again."""
-    auth.require_coordinator(g.caller)
+    service.require_may("review", g.caller)  # before the form is read
     typed = {name: request.form.get(name) for name in ("review_state", "comment")}
     try:
         review = review_request_schema.load(
             {name: value for name, value in typed.items() if value is not None}
         )
         reviewed = service.review_report(
-            report_id, review["review_state"], review["comment"], g.caller
+            report_id, review["review_state"], review["comment"], caller=g.caller
         )
     except ValidationError as error:
         errors = _first_messages(error.messages)
         return pages.report_page(report_id, 422, review_errors=errors, review_typed=typed)
     except Conflict as error:
-        report = service.get_report(report_id, g.caller)
+        report = service.get_report(report_id, caller=g.caller)
         return render_template(
             "web/refused.html",
             title="This report cannot be reviewed",
@@ -148,10 +148,10 @@ def _first_messages(messages):
 @login_required
 def delete_report(report_id):
     """GET asks to confirm; POST moves the report to the trash."""
-    auth.require_write(g.caller)
-    report = service.get_report(report_id, g.caller)
+    service.require_may("write", g.caller)
+    report = service.get_report(report_id, caller=g.caller)
     if request.method == "GET":
-        refused = service.change_refused(report_id, g.caller)
+        refused = service.change_refused(report_id, caller=g.caller)
         if refused is not None:
             raise Forbidden(refused)
         days = current_app.config["TRASH_DAYS"]
@@ -163,7 +163,7 @@ def delete_report(report_id):
             title_label=catalogue.live().by_name[title_field].label if title_field else None,
             trash_days=days,
         )
-    service.delete_report(report_id, None, g.caller)
+    service.delete_report(report_id, caller=g.caller)
     flash(
         f"{_title(report)} is in the trash. A coordinator can restore it for "
         f"{current_app.config['TRASH_DAYS']} days."
@@ -176,17 +176,16 @@ def delete_report(report_id):
 @login_required
 def trash():
     """The deleted reports that can still be restored, most recently deleted first."""
-    auth.require_coordinator(g.caller)
     days = current_app.config["TRASH_DAYS"]
-    return render_template("web/trash.html", entries=service.trashed_reports(days), trash_days=days)
+    entries = service.trashed_reports(days, caller=g.caller)
+    return render_template("web/trash.html", entries=entries, trash_days=days)
 
 
 @bp.post("/trash/<report_id>/restore")
 @login_required
 def restore_report(report_id):
-    auth.require_coordinator(g.caller)
     try:
-        restored = service.restore_report(report_id, g.caller)
+        restored = service.restore_report(report_id, caller=g.caller)
     except ReportNotFound:
         raise NotFound(
             f"No report with the id {report_id!r} is in the trash: it may have been "

@@ -234,9 +234,9 @@ def _summary_query():
 
 
 def _groups(query):
-    """The API's summary of the query (a mentor's own reports only)."""
+    """The API's summary of the query (of a mentor's own reports only, as the service holds it)."""
     filters = {name: query[name] for name in shapes().filters if name in query}
-    return service.summary({**filters, "owner": g.caller.owner}, query["group_by"])
+    return service.summary(filters, query["group_by"], caller=g.caller)
 
 
 def _refused(values, errors):
