@@ -22,7 +22,7 @@ class JSONProvider(DefaultJSONProvider):
             return super().dumps(obj, **kwargs)
 
     def response(self, *args, **kwargs):
-        obj = self._prepare_response_obj(args, kwargs)
+        obj = args[0] if len(args) == 1 and not kwargs else _answered(args, kwargs)
         try:
             body = orjson.dumps(
                 obj, default=self.default, option=OPTIONS | orjson.OPT_APPEND_NEWLINE
@@ -30,6 +30,15 @@ class JSONProvider(DefaultJSONProvider):
         except TypeError:
             return super().response(obj)
         return self._app.response_class(body, mimetype=self.mimetype)
+
+
+def _answered(args, kwargs):
+    """What `app.json.response(*args, **kwargs)` (and `jsonify`) writes when it
+    is given other than one value, as Flask documents it: several values as an
+    array, keyword arguments as an object, None for nothing; never both."""
+    if args and kwargs:
+        raise TypeError("app.json.response() takes either args or kwargs, not both")
+    return args or kwargs or None
 
 
 def ndjson_line(obj):

@@ -7,12 +7,8 @@ keep a watchdog over every connection: one that sends its request too slowly
 (RECEIVE_TIMEOUT), or reads nothing of its answer for too long (SEND_TIMEOUT),
 is closed, which frees the thread that serves it.
 
-It relies on these parts of waitress 3 (tests/test_serve.py checks them):
-`create_server`, `wasyncore.loop` / `close_all` / `dispatcher.close`, the
-server's `map`, `task_dispatcher` (`active_count`, `queue`, `shutdown`) and
-`active_channels`, and each channel's `request`, `requests`,
-`total_outbufs_len`, `last_activity` and `handle_close`; the listeners'
-`channel_class`, and `ErrorTask`, for the answers waitress gives itself.
+The parts of waitress it relies on that are not its public API are listed in
+reports/internals.py, and tests/test_internals.py checks them.
 """
 
 import ctypes
@@ -65,18 +61,19 @@ def serve(app):
     stop cleanly. Whatever keeps it from starting ends the process with one line."""
     config = app.config
     housekeeping = start(app)
-    server = listen(app)
+    server, socket_map = listen(app)
     refusal = refusal_to_serve_open(app, server)
     if refusal is not None:
         server.task_dispatcher.shutdown()
-        wasyncore.close_all(socket_map_of(server))
+        wasyncore.close_all(socket_map)
         sys.exit(refusal)
     print(f"Database: {config['DATABASE']}", flush=True)
     for url in api_urls(server):
         print(f"Serving the report API at {url}", flush=True)
     for url in page_urls(server):
         print(f"Open {url} in a browser for the pages", flush=True)
-    serve_until_stopped(server, Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"]))
+    watchdog = Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"])
+    serve_until_stopped(server, socket_map, watchdog)
     housekeeping.set()
     if not is_read_only(app):
         try:
@@ -162,11 +159,15 @@ def return_large_blocks():
 
 
 def listen(app):
-    """The waitress server, listening on HOST:PORT, or exit with why it cannot."""
+    """The waitress server, listening on HOST:PORT, and the socket map that it
+    runs on (its listeners, and each connection's channel); or exit with why
+    it cannot."""
     config = app.config
+    socket_map = {}
     try:
         server = create_server(
             app,
+            map=socket_map,
             host=config["HOST"],
             port=config["PORT"],
             threads=config["THREADS"],
@@ -188,9 +189,9 @@ def listen(app):
             f"Cannot start: cannot listen on {where}: {error.strerror or error}. "
             "Check REPORTS_HOST and REPORTS_PORT."
         )
-    for listener in listeners(server):
+    for listener in listeners(socket_map):
         listener.channel_class = ProblemChannel
-    return server
+    return server, socket_map
 
 
 class ProblemErrorTask(ErrorTask):
@@ -265,19 +266,15 @@ def refusal_to_serve_open(app, server):
     )
 
 
-def socket_map_of(server):
-    return server.map if hasattr(server, "map") else server._map
+def listeners(socket_map):
+    return [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
 
 
-def listeners(server):
-    return [d for d in socket_map_of(server).values() if isinstance(d, BaseWSGIServer)]
-
-
-def close_listeners(server):
+def close_listeners(socket_map):
     """Stop accepting connections. Only the listening sockets close: a waitress
     server's own close() would also close the trigger that task threads still
     pull to hand their output to the loop."""
-    for listener in listeners(server):
+    for listener in listeners(socket_map):
         wasyncore.dispatcher.close(listener)
 
 
@@ -307,15 +304,14 @@ def stop_on_signals():
     return stopping
 
 
-def serve_until_stopped(server, watchdog):
+def serve_until_stopped(server, socket_map, watchdog):
     """Serve until SIGTERM or Ctrl-C; then stop accepting connections, let the
     requests under way finish (for up to SHUTDOWN_GRACE_S), and stop."""
     stopping = stop_on_signals()
-    socket_map = socket_map_of(server)
     while not stopping.is_set():
         wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)
         watchdog.look(socket_map)
-    close_listeners(server)
+    close_listeners(socket_map)
     deadline = time.monotonic() + SHUTDOWN_GRACE_S
     while under_way(socket_map, server.task_dispatcher) and time.monotonic() < deadline:
         wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=socket_map, use_poll=True, count=1)

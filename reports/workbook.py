@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal
 
+from reports import internals
 from reports.config import DEFAULTS
 
 # The rows of one sheet, its header included: Excel's own limit.
@@ -158,7 +159,7 @@ def _write(file, parts, name, columns, kinds, rows, min_free_mb):
         # for about twice the rows written.
         _keep_room(parts, min_free_mb, 2 * _size_of(parts))
     except BaseException:
-        sheet._opt_close()  # the file of its rows, which book.close() would have closed
+        internals.close_rows_file(sheet)  # book.close() would first write out every row
         raise
     for number, width in enumerate(widths):
         sheet.set_column(number, number, width)
@@ -283,10 +284,9 @@ def read_sheet(path, name, kinds, limits=None):
             # The sheet's <dimension> says which rows and columns openpyxl reads,
             # and some programs write it wrong: read every row, each to its last cell.
             sheet.reset_dimensions()
-            # openpyxl opens the sheet's XML with _get_source(): give it the XML
-            # through _RowLimits, which refuses a row too large before it is parsed.
-            xml = _RowLimits(sheet._get_source())
-            sheet._get_source = lambda: xml
+            # openpyxl reads the sheet's XML through _RowLimits, which refuses a
+            # row too large before it is parsed.
+            xml = internals.read_sheet_through(sheet, _RowLimits)
         except (InvalidFileException, *UNREADABLE) as error:
             raise NotAWorkbook(f"not an XLSX workbook ({error})") from None
         rows = _numbered(sheet.iter_rows(values_only=True), xml)

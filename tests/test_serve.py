@@ -2,7 +2,6 @@
 stops, and the waitress limits that keep one client from holding it up. Each
 test runs the real server (tests/serving.py) and is bounded in time."""
 
-import inspect
 import json
 import signal
 import socket
@@ -12,12 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-import waitress
 from waitress import wasyncore
-from waitress.adjustments import Adjustments
-from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
-from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
 from reports import serve
 
@@ -36,54 +30,6 @@ from serving import (
 
 PROBLEM_JSON = "application/problem+json"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "post-session-reports"
-
-
-def test_waitress_is_below_its_next_major_version():
-    major = int(waitress.__version__.split(".")[0]) if hasattr(waitress, "__version__") else None
-    if major is None:
-        from importlib.metadata import version
-
-        major = int(version("waitress").split(".")[0])
-    assert major == 3, "reports/serve.py relies on waitress 3 internals: check them, then the pin"
-
-
-def test_the_waitress_internals_that_serving_relies_on_are_there():
-    """reports/serve.py runs waitress's loop by hand and reaches into its server
-    and channels (see its docstring): a waitress that changes them fails here."""
-    loop_parameters = set(inspect.signature(wasyncore.loop).parameters)
-    assert {"timeout", "map", "use_poll", "count"} <= loop_parameters
-    assert callable(wasyncore.close_all) and callable(wasyncore.dispatcher.close)
-    for name in ("connection_limit", "max_request_body_size", "threads", "host", "port"):
-        assert name in dict(Adjustments._params), name
-    # close() of a server closes its trigger as well: serve.py closes only the socket.
-    assert "self.trigger.close()" in inspect.getsource(BaseWSGIServer.close)
-    assert "channel_class" in vars(BaseWSGIServer)
-    assert "self.channel_class(" in inspect.getsource(BaseWSGIServer.handle_accept)
-    # Listening on several addresses (a host name), the server is a MultiSocketServer.
-    several = inspect.getsource(MultiSocketServer.__init__)
-    for name in ("map", "effective_listen", "task_dispatcher"):
-        assert f"self.{name} = " in several, name
-
-    server = create_server(lambda environ, start: [], host="127.0.0.1", port=0, threads=1)
-    try:
-        assert isinstance(server.task_dispatcher, ThreadedTaskDispatcher)
-        assert isinstance(server.task_dispatcher.active_count, int)
-        assert len(server.task_dispatcher.queue) == 0
-        assert callable(server.task_dispatcher.shutdown)
-        assert server in server._map.values() and isinstance(server.active_channels, dict)
-        assert isinstance(server.trigger, wasyncore.dispatcher)
-    finally:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-
-    for name in ("request", "requests", "total_outbufs_len", "last_activity", "connected"):
-        assert name in vars(HTTPChannel) or name in inspect.getsource(HTTPChannel.__init__), name
-    assert "error_task_class" in vars(HTTPChannel)
-    # Closing a channel wakes a task thread waiting in write_soon, which then gives up.
-    assert "self.outbuf_lock.notify()" in inspect.getsource(HTTPChannel.handle_close)
-    assert "raise ClientDisconnected" in inspect.getsource(HTTPChannel.write_soon)
-    assert "self.last_activity = time.time()" in inspect.getsource(HTTPChannel._flush_some)
-    assert "to_response" in inspect.getsource(ErrorTask.execute)
 
 
 def serve_and_use(server):
@@ -305,12 +251,12 @@ def test_the_server_says_where_to_open_the_pages(tmp_path):
 
 def test_an_answer_waits_while_a_mebibyte_of_it_is_still_to_be_sent(app):
     app.config["PORT"] = 0
-    server = serve.listen(app)
+    server, socket_map = serve.listen(app)
     try:
         assert server.adj.outbuf_high_watermark == 1 << 20
     finally:
         server.task_dispatcher.shutdown()
-        wasyncore.close_all(serve.socket_map_of(server))
+        wasyncore.close_all(socket_map)
 
 
 def test_large_blocks_are_given_back_where_malloc_can_be_told(monkeypatch):
