@@ -1,7 +1,7 @@
 """Benchmark every endpoint against the framework's floor and a peer, in one run.
 
     python bench/run.py --reports 100000     # the everyday size
-    python bench/run.py --reports 1000000    # the README's table
+    python bench/run.py --reports 1000000    # the table of docs/performance.md
 
 Seeds (once, cached in bench/data/) a database of N reports and, on a copy of
 it, measures the service as it runs in production, every feature on: a

@@ -13,6 +13,7 @@ REPO = Path(__file__).parent.parent
 README = REPO / "README.md"
 DOCS = REPO / "docs"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
+CHANGELOG = REPO / "CHANGELOG.md"
 
 FENCED = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```[ \t]*$", re.DOTALL | re.MULTILINE)
 # A transcript: one command of a kind the tests can replay, and what it printed.

@@ -1,8 +1,8 @@
 """A client in one command: openapi-python-client generates a package from the
 document that the real `python app.py` serves, warns of nothing, names each
 function by its operationId and each model by its component, and the installed
-package drives a report's whole life against that server. The README's script
-prints what the README shows."""
+package drives a report's whole life against that server. The script of
+docs/scripts.md prints what the page shows."""
 
 import importlib
 import json
@@ -17,7 +17,7 @@ import pytest
 
 from reports import auth, create_app, db
 
-from docs_pages import README, code_blocks, text_of
+from docs_pages import DOCS, code_blocks, text_of
 from serving import Server
 
 PROJECT = "post-session-report-repository-client"
@@ -53,9 +53,10 @@ MODELS = {
     "ReportSummary", "Review", "ReviewRequest", "Revision", "RevisionChanges",
     "StoredFields", "Summary", "SummaryGroup", "UpdatedReport",
 }  # fmt: skip
-README_SECTION = re.search(r"^## A client in one command\n(.*?)^## ", text_of(README), re.S | re.M)[
-    1
-]
+# The page's section on the client, to the next section or the page's end.
+PAGE_SECTION = re.search(
+    r"^## A client in one command\n(.*?)(?=^## |\Z)", text_of(DOCS / "scripts.md"), re.S | re.M
+)[1]
 
 
 def generator():
@@ -86,7 +87,7 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def generated(service, tmp_path_factory):
-    """The README's two commands, run in a folder of their own: generate the client
+    """docs/scripts.md's two commands, run in a folder of their own: generate the client
     from the running service, and install it (into a folder of its own, without
     fetching anything: the test extra has its build backend, poetry-core)."""
     folder = tmp_path_factory.mktemp("generated")
@@ -153,8 +154,8 @@ def test_the_generator_says_it_generates_the_client_and_warns_of_nothing(generat
     assert said.splitlines() == [f"Generating {generated.folder / PROJECT}"]
 
 
-def test_the_readme_runs_the_commands_this_test_runs():
-    commands = code_blocks(README_SECTION, "sh")[0].splitlines()
+def test_the_page_runs_the_commands_this_test_runs():
+    commands = code_blocks(PAGE_SECTION, "sh")[0].splitlines()
 
     assert commands == [
         "pip install openapi-python-client",
@@ -333,9 +334,9 @@ def test_another_mentor_s_client_gets_nothing_of_this_mentor_s(generated, client
     assert listing.sync(client=otto).pagination.total == 0
 
 
-def test_the_readme_s_script_prints_what_the_readme_shows(generated, service):
-    script = code_blocks(README_SECTION, "python")[0]
-    shown = code_blocks(README_SECTION, "text")[0]
+def test_the_page_s_script_prints_what_the_page_shows(generated, service):
+    script = code_blocks(PAGE_SECTION, "python")[0]
+    shown = code_blocks(PAGE_SECTION, "text")[0]
     # A server of its own, whose mentor has only the script's reports.
     workdir = generated.folder / "readme"
     workdir.mkdir()

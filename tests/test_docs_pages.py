@@ -1,8 +1,10 @@
 """The pages of docs/ stay true, as the README does: their transcripts answer
 what they show; they name every route, setting, catalogue field and module the
 service has, and the reference tables no other; every link between the pages
-and every screenshot leads to something that exists."""
+and every screenshot leads to something that exists, and so does every file of
+the code a page names. The changelog keeps its form and names every migration."""
 
+import configparser
 import re
 
 import pytest
@@ -12,6 +14,7 @@ from reports.config import DEFAULTS
 from reports.schemas import FIELD_NAMES
 
 from docs_pages import (
+    CHANGELOG,
     DOCS,
     PAGES,
     REPO,
@@ -35,6 +38,11 @@ API_PAGE_EXTRAS = ("docs.page", "healthz")
 # Each API operation has a transcript, but the OpenAPI document (too long to show).
 NO_TRANSCRIPT = {"reports.openapi_document"}
 KEPT_SCREENSHOT = re.compile(r'\.keep_for_readme\(.*?"([\w.-]+\.png)"', re.DOTALL)
+# A file or folder of the code, as a page names it: `reports/db.py`, `tests/test_browser*.py`.
+NAMED_FILE = re.compile(r"`((?:reports|tests)/[^`\s]*)`")
+# Keep a Changelog's kinds of change, and the heading of a release.
+KINDS_OF_CHANGE = ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
+RELEASE = re.compile(r"\[([0-9]+)\.([0-9]+)\.([0-9]+)\] - [0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def as_written(rule):
@@ -152,7 +160,7 @@ def test_the_catalogue_page_lists_exactly_the_fields_in_their_order():
 # Links, pages, screenshots ------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", PAGES, ids=name_of)
+@pytest.mark.parametrize("page", [*PAGES, CHANGELOG], ids=name_of)
 def test_every_relative_link_leads_to_a_file_and_heading_that_exist(page):
     for _, label, target in links(text_of(page)):
         if re.match(r"[a-z]+:", target):
@@ -163,6 +171,12 @@ def test_every_relative_link_leads_to_a_file_and_heading_that_exist(page):
         assert file.is_relative_to(REPO) and file.exists(), f"{where} leads to no file"
         if anchor:
             assert anchor in anchors(text_of(file)), f"{where} leads to no heading"
+
+
+@pytest.mark.parametrize("page", [*PAGES, CHANGELOG], ids=name_of)
+def test_every_file_of_the_code_a_page_names_exists(page):
+    for named in NAMED_FILE.findall(text_of(page)):
+        assert any(REPO.glob(named.rstrip("/"))), f"{name_of(page)} names `{named}`: no such file"
 
 
 @pytest.mark.parametrize("page", DOC_PAGES, ids=name_of)
@@ -212,3 +226,35 @@ def test_the_layout_names_every_module_and_folder_of_the_code():
 
     for name in sorted(names):
         assert re.search(rf"^\s+{re.escape(name)}(\s|$)", layout, re.MULTILINE), name
+
+
+# The changelog ------------------------------------------------------------------
+
+
+def project_version():
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg", encoding="utf-8")
+    return setup["metadata"]["version"]
+
+
+def test_the_changelog_keeps_a_changelog_up_to_the_project_s_version():
+    text = text_of(CHANGELOG)
+    sections = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    releases = [RELEASE.fullmatch(section) for section in sections[1:]]
+    kinds = set(re.findall(r"^### (.+)$", text, re.MULTILINE))
+
+    assert text.startswith("# Changelog\n")
+    assert "](README.md)" in text.split("\n\n")[1]
+    assert sections[0] == "[Unreleased]"
+    assert releases and all(releases), sections
+    versions = [tuple(int(part) for part in release.groups()) for release in releases]
+    assert versions == sorted(versions, reverse=True)
+    assert ".".join(map(str, versions[0])) == project_version()
+    assert kinds <= set(KINDS_OF_CHANGE)
+
+
+def test_the_changelog_names_every_migration():
+    text = text_of(CHANGELOG)
+
+    for migration in sorted((REPO / "reports" / "migrations").glob("*.sql")):
+        assert f"`{migration.name}`" in text, migration.name

@@ -1,14 +1,33 @@
-"""The README stays a newcomer's first five minutes, and true: the two commands
-come first, its example answers what it shows, and it leads to every page of
-docs/, where the reference is (tests/test_docs_pages.py keeps those true)."""
+"""The README stays a newcomer's first five minutes, and true: at most 150
+lines, the two commands first, its example answers what it shows, and it leads
+to every page of docs/, where the reference is (tests/test_docs_pages.py keeps
+those true), and to the changelog."""
 
 import re
 
-from docs_pages import DOCS, README, REPO, code_blocks, links, replay, text_of, transcripts
+from docs_pages import (
+    CHANGELOG,
+    DOCS,
+    README,
+    REPO,
+    code_blocks,
+    links,
+    replay,
+    text_of,
+    transcripts,
+)
 
 TEXT = text_of(README)
 RUN = "pip install . && python app.py"
 TEST = "pip install -e '.[test]' && pytest"
+# A newcomer's first five minutes: the reference belongs in docs/.
+MOST_LINES = 150
+
+
+def test_the_readme_is_at_most_150_lines():
+    count = len(TEXT.splitlines())
+
+    assert count <= MOST_LINES, f"README.md has {count} lines; move the reference to docs/"
 
 
 def test_the_readme_names_the_two_commands_first():
@@ -50,3 +69,9 @@ def test_the_readme_leads_to_every_page_of_docs():
 
     for page in sorted(DOCS.glob("*.md")):
         assert f"docs/{page.name}" in targets, page.name
+
+
+def test_the_readme_leads_to_the_changelog():
+    targets = {target for is_image, _, target in links(TEXT) if not is_image}
+
+    assert CHANGELOG.name in targets
