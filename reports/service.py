@@ -483,6 +483,14 @@ def all_reports(filters, sort="-created_at", *, caller):
     return Export(_reports_in_chunks(filters, sort), limits.take("export"), kept)
 
 
+def field_labels(*, caller):
+    """{name: label} of every field the database has known, the live catalogue's
+    labels over the remembered ones."""
+    require_may("read", caller)
+    labels = {row["name"]: row["label"] for row in queries.remembered_fields(get_db())}
+    return labels | {field.name: field.label for field in catalogue.live().fields}
+
+
 def fields_no_longer_in_catalogue(db):
     """The names of the fields this database remembers that the live catalogue
     has not, oldest first: the reports keep their values."""

@@ -7,14 +7,14 @@ a view can be bookmarked and shared, and reads like the API's URL of it."""
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlencode
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request
 from marshmallow import EXCLUDE, ValidationError
 
 from reports import catalogue, clock, formats, limits, service
 from reports.schemas import REVIEW_STATES, SORTS, STATUSES, shapes, single_valued
 from reports.web import REVIEW_LABELS, bp, login_required
+from reports.web.display import filter_choices, url_with_query, way_forward_label
 
 PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
@@ -52,7 +52,6 @@ FIXED_CHOICES = {
         *((state, REVIEW_LABELS[state]) for state in REVIEW_STATES),
     ],
 }
-YES_NO = [("true", "Yes"), ("false", "No")]
 # The table's sortable columns, by the API's sort names (the session date's is its field's label).
 SORT_LABELS = {"submitted_at": "Submitted", "created_at": "Created"}
 
@@ -67,19 +66,6 @@ class TableForm:
     choices: dict
     sort_labels: dict
     sort_choices: list
-
-
-def filter_choices(field):
-    """The options of a catalogue filter's select: yes and no, or its values."""
-    if field.kind == "boolean":
-        return YES_NO
-    return [(choice.value, choice.label) for choice in field.values]
-
-
-def way_forward_label(form):
-    """The words of the has_way_forward filter."""
-    label = form.by_name[form.way_forward].label if form.way_forward else "Way forward"
-    return "Has a way forward" if label == "Way forward" else f"{label} filled in"
 
 
 def in_words(labels, last="or"):
@@ -168,21 +154,6 @@ def download_reports(export):
         return formats.export_response(export, reports, f"reports-{clock.today()}.{export}")
     except ValidationError as error:
         return _table(request.args.to_dict(), error.messages)
-
-
-def url_with_query(endpoint, query, **values):
-    """The address of `endpoint` (url_for with `values`, its path's own) with
-    `query`, a dict or (name, value) pairs, as its query string; a value of
-    None is left out. The query never goes through url_for, which takes names
-    such as _external and _scheme as its own options: a visitor's query could
-    otherwise make the page fail or point its links at another host."""
-    pairs = query.items() if isinstance(query, dict) else query
-    # The characters url_for leaves as they are, so that a time keeps its colons.
-    encoded = urlencode(
-        [(name, value) for name, value in pairs if value is not None], safe="!$'()*,/:;?@"
-    )
-    path = url_for(endpoint, **values)
-    return f"{path}?{encoded}" if encoded else path
 
 
 def _tidy_url(endpoint, **values):

@@ -1,104 +1,17 @@
-"""A coordinator's part of a report's page, and the trash: the review form, the
-history as a timeline (for everyone who may see the report), deleting with a
-confirmation, and restoring from the trash."""
+"""A coordinator's part of a report's page, and the trash: saving a review,
+deleting with a confirmation, and restoring from the trash. The review form and
+the history as a timeline are drawn with the report's page, in display.py."""
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from marshmallow import ValidationError, validate
+from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from reports import catalogue, service
 from reports.errors import Conflict, ReportNotFound
 from reports.schemas import review_request_schema
-from reports.web import REVIEW_LABELS, bp, login_required, pages
+from reports.web import REVIEW_LABELS, bp, display, login_required
 
-# Each action of a report's history, in words.
-ACTIONS = {
-    "create": "Created",
-    "submit": "Submitted",
-    "update": "Updated",
-    "review": "Reviewed",
-    "delete": "Deleted",
-    "restore": "Restored",
-}
-STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted"}
-# The review form's choices, in its order: the value, its label and its hint.
-REVIEW_CHOICES = (
-    ("approved", "Approve", "The report is done: its mentor can no longer change it."),
-    (
-        "has_issues",
-        "Has issues",
-        "Send it back: its mentor sees your comment and can correct the report.",
-    ),
-    ("rejected", "Reject", "The report is refused: its mentor can no longer change it."),
-)
 REVIEW_STATE_MISSING = "Choose approve, has issues or reject."
-COMMENT_MAX = next(
-    validator.max
-    for validator in review_request_schema.fields["comment"].validators
-    if isinstance(validator, validate.Length)
-)
-# A changed value longer than this, or of more than one line, is shown under
-# its field's name rather than beside the other.
-SHORT_VALUE = 40
-
-
-# The report's page ---------------------------------------------------------------
-
-
-def report_parts(report):
-    """What this module adds to a report's page: the review form's state, whether
-    (or why not) the caller may delete the report, and its history."""
-    report_id = report["report_id"]
-    return {
-        "review_errors": {},
-        "review_typed": {},
-        "review_choices": REVIEW_CHOICES,
-        "comment_max": COMMENT_MAX,
-        "delete_refused": service.change_refused(report_id, caller=g.caller),
-        "timeline": timeline(service.history(report_id, caller=g.caller)),
-    }
-
-
-def timeline(revisions):
-    """The history's revisions as the page shows them: who, when, the action in
-    words, each change with its label and the values before and after as shown
-    on the page (None where there was none), and a review's comment."""
-    labels = pages.field_labels()
-    return [
-        {
-            "at": revision["changed_at"],
-            "actor": revision["actor"],
-            "action": ACTIONS.get(revision["action"], revision["action"]),
-            "changes": _changes(revision["changes"], labels),
-            "comment": revision["changes"].get("comment") or None,
-            "catalogue_version": revision.get("catalogue_version"),
-        }
-        for revision in revisions
-    ]
-
-
-def _changes(detail, labels):
-    """A revision's changes in words; a field by its label in the live catalogue,
-    or, no longer in it, by the label the database remembers."""
-    changes = []
-    if "status" in detail:
-        changes.append(_change("Status", STATUS_LABELS, detail["status"]))
-    for name, change in detail.get("fields", {}).items():
-        before, after = (pages.shown_value(name, change[key]) for key in ("before", "after"))
-        changes.append(_shown_change(labels.get(name, name), before, after))
-    if "review_state" in detail:
-        changes.append(_change("Review", REVIEW_LABELS, detail["review_state"]))
-    return changes
-
-
-def _change(label, labels, change):
-    before, after = (labels.get(change[key], change[key]) for key in ("before", "after"))
-    return _shown_change(label, before, after)
-
-
-def _shown_change(label, before, after):
-    long = any(value and (len(value) > SHORT_VALUE or "\n" in value) for value in (before, after))
-    return {"label": label, "before": before, "after": after, "long": long}
 
 
 # Reviewing -------------------------------------------------------------------------
@@ -119,7 +32,7 @@ def review_report(report_id):
         )
     except ValidationError as error:
         errors = _first_messages(error.messages)
-        return pages.report_page(report_id, 422, review_errors=errors, review_typed=typed)
+        return display.report_page(report_id, 422, review_errors=errors, review_typed=typed)
     except Conflict as error:
         report = service.get_report(report_id, caller=g.caller)
         return render_template(
@@ -159,7 +72,7 @@ def delete_report(report_id):
         return render_template(
             "web/delete.html",
             report=report,
-            title=pages.report_title(report),
+            title=display.report_title(report),
             title_label=catalogue.live().by_name[title_field].label if title_field else None,
             trash_days=days,
         )
@@ -197,5 +110,5 @@ def restore_report(report_id):
 
 
 def _title(report):
-    title = pages.report_title(report)
+    title = display.report_title(report)
     return f"“{title}”" if title else f"Report {report['report_id']}"

@@ -17,10 +17,8 @@ copy signs its browsers out."""
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import threading
 from datetime import timedelta
 
 from flask import current_app, flash, g, session
@@ -28,14 +26,10 @@ from flask.sessions import SessionInterface as FlaskSessionInterface
 from flask.sessions import SessionMixin
 from itsdangerous import BadSignature, Signer
 
-from reports import clock, queries
+from reports import clock, session_store
 from reports.auth import hash_secret
-from reports.db import get_db, make_folder, write
-from reports.read_only import is_read_only
 from reports.words import counted
 
-SECRET_KEY_FILE = "secret_key"
-_secret_key_lock = threading.Lock()
 # The paths that never use a session: the API (bearer tokens) and /healthz.
 NO_SESSION = ("/api/", "/healthz")
 SESSION_ID_BYTES = 32
@@ -44,34 +38,11 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 # for its CSRF token (made here from the session's id, never stored).
 TOKEN_KEY = "token"
 CSRF_KEY = "csrf_token"
-# What a session signed in by a token since revoked holds (see queries.end_web_sessions_of_token).
+# What a session signed in by a token since revoked holds (see reports/session_store.py).
 REVOKED_KEY = "revoked"
 REVOKED = "Your sign-in has ended: its token was revoked. Sign in again."
 # A session's use is noted at most this often, so that a page view stays a read.
 SEEN_GRAIN = timedelta(minutes=1)
-
-
-def instance_secret_key(instance_path):
-    """The key in instance/secret_key, made there (readable by its owner only)
-    the first time it is needed, and reused on every start after."""
-    path = os.path.join(instance_path, SECRET_KEY_FILE)
-    with _secret_key_lock:
-        try:
-            with open(path, encoding="ascii") as file:
-                key = file.read().strip()
-        except FileNotFoundError:
-            key = ""
-        if key:
-            return key
-        make_folder(instance_path)
-        key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, key.encode("ascii"))
-        finally:
-            os.close(fd)
-        return key
 
 
 class Session(dict, SessionMixin):
@@ -137,7 +108,7 @@ class SessionInterface(FlaskSessionInterface):
         if request.path.startswith(NO_SESSION):
             return None  # Flask's null session: nothing to read, sign or set
         if not app.secret_key:
-            app.secret_key = instance_secret_key(app.instance_path)
+            app.secret_key = session_store.instance_secret_key(app.instance_path)
         sent = _sent_id(app, request.cookies.get(self.get_cookie_name(app)))
         return Session(sent or new_id(), sent)
 
@@ -197,7 +168,7 @@ def load():
     current.loaded = True
     if current.sent_id is None:
         return
-    store = _store()
+    store = session_store.store()
     record = store.find(current.id_hash)
     if record is None:
         return
@@ -228,7 +199,7 @@ def begin(token_name):
     before = current.id_hash if current.stored is not None else None
     current.renew()
     current[TOKEN_KEY] = token_name
-    _store().create(_new_record(current), replacing=before)
+    session_store.store().create(_new_record(current), replacing=before)
     current.stored = current.contents()
 
 
@@ -239,7 +210,7 @@ def end():
     current = _current()
     signed_in = TOKEN_KEY in current
     if current.stored is not None:
-        _store().delete(current.id_hash)
+        session_store.store().delete(current.id_hash)
     current.renew()
     return signed_in
 
@@ -261,7 +232,7 @@ def _keep(current):
     if contents == current.stored:
         return
     empty = contents == (None, "{}")
-    store = _store()
+    store = session_store.store()
     if current.stored is None:
         if not empty:
             store.create(_new_record(current))
@@ -307,86 +278,3 @@ def _why_ended(record, data, now):
         minutes = current_app.config["SESSION_IDLE_MINUTES"]
         return f"You were signed out after {counted(minutes, 'minute')} without use. Sign in again."
     return None
-
-
-# Where the records are kept ---------------------------------------------------------
-
-
-class DatabaseSessions:
-    """The sessions in the database, written by the group-commit writer: each
-    change is on disk before the answer."""
-
-    def find(self, id_hash):
-        return queries.web_session(get_db(), id_hash)
-
-    def create(self, record, replacing=None):
-        def create(db):
-            if replacing is not None:
-                queries.delete_web_session(db, replacing)
-            queries.insert_web_session(db, record)
-
-        write(create)
-
-    def update(self, id_hash, token_name, data):
-        write(lambda db: queries.update_web_session(db, id_hash, token_name, data))
-
-    def touch(self, id_hash, seen_at, idle_until, not_since):
-        write(lambda db: queries.touch_web_session(db, id_hash, seen_at, idle_until, not_since))
-
-    def delete(self, id_hash):
-        write(lambda db: queries.delete_web_session(db, id_hash))
-
-
-class MemorySessions:
-    """The sessions of a read-only copy, in its memory. Those that have ended
-    go whenever one is made, so that what is kept is what is in use."""
-
-    def __init__(self):
-        self.records = {}
-        self.lock = threading.Lock()
-
-    def find(self, id_hash):
-        with self.lock:
-            record = self.records.get(id_hash)
-            return None if record is None else dict(record)
-
-    def create(self, record, replacing=None):
-        now = record["created_at"]
-        with self.lock:
-            for id_hash, kept in list(self.records.items()):
-                if _why_ended_by(kept, now):
-                    del self.records[id_hash]
-            self.records.pop(replacing, None)
-            self.records[record["id_hash"]] = dict(record)
-
-    def update(self, id_hash, token_name, data):
-        with self.lock:
-            if id_hash in self.records:
-                self.records[id_hash].update(token_name=token_name, data=data)
-
-    def touch(self, id_hash, seen_at, idle_until, not_since):
-        with self.lock:
-            record = self.records.get(id_hash)
-            if record is not None and record["seen_at"] <= not_since:
-                record.update(seen_at=seen_at, idle_until=idle_until)
-
-    def delete(self, id_hash):
-        with self.lock:
-            self.records.pop(id_hash, None)
-
-
-def _why_ended_by(record, now):
-    return record["ends_at"] <= now or record["idle_until"] <= now
-
-
-_DATABASE_SESSIONS = DatabaseSessions()
-MEMORY_SESSIONS = "reports.sessions"
-
-
-def _store():
-    if not is_read_only():
-        return _DATABASE_SESSIONS
-    extensions = current_app.extensions
-    return extensions.get(MEMORY_SESSIONS) or extensions.setdefault(
-        MEMORY_SESSIONS, MemorySessions()
-    )

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from reports import catalogue, chart, clock, formats, limits, service
 from reports.schemas import shapes, shapes_of
 from reports.web import bp, login_required
-from reports.web.finding import filter_choices, url_with_query, way_forward_label
+from reports.web.display import filter_choices, url_with_query, way_forward_label
 
 GROUPINGS = {"month": "Month", "mentor": "Mentor", "activity": "Activity", "org": "Organisation"}
 # The filter a group of each grouping is, on the reports table.

@@ -1,0 +1,204 @@
+"""How the pages show what several of them show: a report's page (its fields,
+its review form and its history), a stored value in words, a report's title,
+the catalogue's filters as choices, and a page's address with its query.
+The page modules import these; this module imports no page module."""
+
+from urllib.parse import urlencode
+
+from flask import g, render_template, url_for
+from marshmallow import validate
+
+from reports import catalogue, service
+from reports.schemas import review_request_schema
+from reports.web import REVIEW_LABELS
+
+# A value of a field no longer in the form that is longer than this, or of more
+# than one line, is shown in the long-text style.
+LONG_VALUE = 200
+# Each action of a report's history, in words.
+ACTIONS = {
+    "create": "Created",
+    "submit": "Submitted",
+    "update": "Updated",
+    "review": "Reviewed",
+    "delete": "Deleted",
+    "restore": "Restored",
+}
+STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted"}
+# The review form's choices, in its order: the value, its label and its hint.
+REVIEW_CHOICES = (
+    ("approved", "Approve", "The report is done: its mentor can no longer change it."),
+    (
+        "has_issues",
+        "Has issues",
+        "Send it back: its mentor sees your comment and can correct the report.",
+    ),
+    ("rejected", "Reject", "The report is refused: its mentor can no longer change it."),
+)
+COMMENT_MAX = next(
+    validator.max
+    for validator in review_request_schema.fields["comment"].validators
+    if isinstance(validator, validate.Length)
+)
+# A changed value longer than this, or of more than one line, is shown under
+# its field's name rather than beside the other.
+SHORT_VALUE = 40
+YES_NO = [("true", "Yes"), ("false", "No")]
+
+
+# A report's page -------------------------------------------------------------------
+
+
+def report_page(report_id, status=200, **context):
+    """The report's page, with `context` for its parts (a form that failed, say)."""
+    shown = service.get_report(report_id, caller=g.caller)
+    review = service.review_of(report_id, caller=g.caller)
+    form = catalogue.live()
+    values = shown["fields"]
+    fields = [
+        {
+            "name": field.name,
+            "label": field.label,
+            "value": shown_value(field.name, values.get(field.name)),
+            "long": field.kind == "text" and field.multiline,
+            "needed": field.name in form.required and shown["status"] == "draft",
+            "gone": False,
+        }
+        for field in form.fields
+    ]
+    gone = [name for name in values if name not in form.by_name]
+    if gone:
+        labels = service.field_labels(caller=g.caller)
+        for name in gone:
+            value = shown_value(name, values[name])
+            fields.append(
+                {
+                    "name": name,
+                    "label": labels.get(name, name),
+                    "value": value,
+                    "long": value is not None and (len(value) > LONG_VALUE or "\n" in value),
+                    "needed": False,
+                    "gone": True,
+                }
+            )
+    parts = report_parts(shown)
+    parts["may_change"] = parts["delete_refused"] is None
+    page = render_template(
+        "web/report.html",
+        report=shown,
+        review=review,
+        fields=fields,
+        title=report_title(shown),
+        **{**parts, **context},
+    )
+    return page, status
+
+
+def report_parts(report):
+    """The report page's coordinator parts: the review form's state, whether
+    (or why not) the caller may delete the report, and its history."""
+    report_id = report["report_id"]
+    return {
+        "review_errors": {},
+        "review_typed": {},
+        "review_choices": REVIEW_CHOICES,
+        "comment_max": COMMENT_MAX,
+        "delete_refused": service.change_refused(report_id, caller=g.caller),
+        "timeline": timeline(service.history(report_id, caller=g.caller)),
+    }
+
+
+def timeline(revisions):
+    """The history's revisions as the page shows them: who, when, the action in
+    words, each change with its label and the values before and after as shown
+    on the page (None where there was none), and a review's comment."""
+    labels = service.field_labels(caller=g.caller)
+    return [
+        {
+            "at": revision["changed_at"],
+            "actor": revision["actor"],
+            "action": ACTIONS.get(revision["action"], revision["action"]),
+            "changes": _changes(revision["changes"], labels),
+            "comment": revision["changes"].get("comment") or None,
+            "catalogue_version": revision.get("catalogue_version"),
+        }
+        for revision in revisions
+    ]
+
+
+def _changes(detail, labels):
+    """A revision's changes in words; a field by its label in the live catalogue,
+    or, no longer in it, by the label the database remembers."""
+    changes = []
+    if "status" in detail:
+        changes.append(_change("Status", STATUS_LABELS, detail["status"]))
+    for name, change in detail.get("fields", {}).items():
+        before, after = (shown_value(name, change[key]) for key in ("before", "after"))
+        changes.append(_shown_change(labels.get(name, name), before, after))
+    if "review_state" in detail:
+        changes.append(_change("Review", REVIEW_LABELS, detail["review_state"]))
+    return changes
+
+
+def _change(label, labels, change):
+    before, after = (labels.get(change[key], change[key]) for key in ("before", "after"))
+    return _shown_change(label, before, after)
+
+
+def _shown_change(label, before, after):
+    long = any(value and (len(value) > SHORT_VALUE or "\n" in value) for value in (before, after))
+    return {"label": label, "before": before, "after": after, "long": long}
+
+
+def report_title(report):
+    """The value of the catalogue's title field, or None."""
+    name = catalogue.live().title
+    value = report["fields"].get(name) if name else None
+    return value if isinstance(value, str) and value else None
+
+
+def shown_value(name, value):
+    """A stored value as the pages show it: a choice by its label, a yes or no,
+    a decimal as stored; a field no longer in the catalogue by its value."""
+    if value is None:
+        return None
+    field = catalogue.live().by_name.get(name)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        labelled = [field.label_of(each) if field else each for each in value]
+        return ", ".join(str(each) for each in labelled) if labelled else None
+    if field is not None and field.kind == "choice":
+        return field.label_of(value)
+    return str(value)
+
+
+# The catalogue's filters and a page's address ------------------------------------------
+
+
+def filter_choices(field):
+    """The options of a catalogue filter's select: yes and no, or its values."""
+    if field.kind == "boolean":
+        return YES_NO
+    return [(choice.value, choice.label) for choice in field.values]
+
+
+def way_forward_label(form):
+    """The words of the has_way_forward filter."""
+    label = form.by_name[form.way_forward].label if form.way_forward else "Way forward"
+    return "Has a way forward" if label == "Way forward" else f"{label} filled in"
+
+
+def url_with_query(endpoint, query, **values):
+    """The address of `endpoint` (url_for with `values`, its path's own) with
+    `query`, a dict or (name, value) pairs, as its query string; a value of
+    None is left out. The query never goes through url_for, which takes names
+    such as _external and _scheme as its own options: a visitor's query could
+    otherwise make the page fail or point its links at another host."""
+    pairs = query.items() if isinstance(query, dict) else query
+    # The characters url_for leaves as they are, so that a time keeps its colons.
+    encoded = urlencode(
+        [(name, value) for name, value in pairs if value is not None], safe="!$'()*,/:;?@"
+    )
+    path = url_for(endpoint, **values)
+    return f"{path}?{encoded}" if encoded else path
