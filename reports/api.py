@@ -22,6 +22,7 @@ from werkzeug.routing import BaseConverter
 from reports import auth, catalogue, clock, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
 from reports.operations import answer, described
+from reports.read_only import SAFE_METHODS
 from reports.schemas import (
     catalogue_schema,
     deleted_page_schema,
@@ -56,7 +57,6 @@ class ReportIdConverter(BaseConverter):
 
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @bp.before_request
@@ -67,7 +67,7 @@ def authenticate():
     if request.endpoint == "reports.openapi_document" or request.method == "OPTIONS":
         return
     g.caller = auth.authenticate(request)
-    if request.method not in READ_METHODS:
+    if request.method not in SAFE_METHODS:
         service.require_may("write", g.caller)
 
 

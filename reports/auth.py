@@ -21,7 +21,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from reports import clock, queries, throttle
 from reports.db import get_db, submit, write
 from reports.read_only import is_read_only
-from reports.schemas import is_entity_id
+from reports.schemas import ENTITY_ID_RULE, is_entity_id
 
 ROLES = ("coordinator", "viewer", "mentor")
 SECRET_BYTES = 32
@@ -73,6 +73,11 @@ class Caller:
         """The peer mentor whose reports alone this caller may see, or None for all."""
         return self.peer_mentor_id if self.role == "mentor" else None
 
+    @classmethod
+    def of(cls, token):
+        """The caller a token's row (from the tokens table) acts as."""
+        return cls(token["name"], token["role"], token["peer_mentor_id"])
+
 
 ANONYMOUS = Caller("anonymous", "coordinator")
 
@@ -95,7 +100,7 @@ def authenticate(request):
         token = queries.token_by_secret_hash(get_db(), hash_secret(secret))
         if token is not None:
             _note_use(token)
-            return Caller(token["name"], token["role"], token["peer_mentor_id"])
+            return Caller.of(token)
     try:
         return _anonymous_caller(request)
     except Unauthorized:
@@ -187,10 +192,10 @@ def _note_use(token):
     if is_read_only():
         return
     now = clock.now()
-    not_since = (now - LAST_USED_GRAIN).strftime(clock.TIMESTAMP_FORMAT)
+    not_since = clock.stamp_ago(LAST_USED_GRAIN, since=now)
     if token["last_used_at"] is not None and token["last_used_at"] > not_since:
         return
-    used_at = now.strftime(clock.TIMESTAMP_FORMAT)
+    used_at = clock.stamp(now)
     name = token["name"]
     submit(lambda db: queries.mark_token_used(db, name, used_at, not_since))
 
@@ -199,18 +204,14 @@ def create_token(name, role, peer_mentor_id=None):
     """Store a new token and return its secret, which is kept nowhere else."""
     if not is_entity_id(name) or name == ANONYMOUS.name:
         raise TokenError(
-            "A token's name is 1 to 64 characters of A-Z, a-z, 0-9, _ . : - "
-            f"(and not {ANONYMOUS.name!r}), not {name!r}."
+            f"A token's name is {ENTITY_ID_RULE} (and not {ANONYMOUS.name!r}), not {name!r}."
         )
     if role not in ROLES:
         raise TokenError(f"The role is one of {', '.join(ROLES)}, not {role!r}.")
     if (role == "mentor") != (peer_mentor_id is not None):
         raise TokenError("A mentor token needs --mentor, and only a mentor token takes it.")
     if peer_mentor_id is not None and not is_entity_id(peer_mentor_id):
-        raise TokenError(
-            "A peer mentor id is 1 to 64 characters of A-Z, a-z, 0-9, _ . : -, "
-            f"not {peer_mentor_id!r}."
-        )
+        raise TokenError(f"A peer mentor id is {ENTITY_ID_RULE}, not {peer_mentor_id!r}.")
     secret = SECRET_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     token = {
         "name": name,
@@ -294,7 +295,7 @@ def caller_by_secret(secret):
     if token is None:
         return None
     _note_use(token)
-    return Caller(token["name"], token["role"], token["peer_mentor_id"])
+    return Caller.of(token)
 
 
 def caller_by_name(name):
@@ -304,7 +305,7 @@ def caller_by_name(name):
     if token is None:
         return None
     _note_use(token)
-    return Caller(token["name"], token["role"], token["peer_mentor_id"])
+    return Caller.of(token)
 
 
 def create_sign_in_link(name, minutes):
@@ -315,7 +316,7 @@ def create_sign_in_link(name, minutes):
     link = {
         "secret_hash": hash_secret(secret),
         "token_name": name,
-        "expires_at": (now + timedelta(minutes=minutes)).strftime(clock.TIMESTAMP_FORMAT),
+        "expires_at": clock.stamp(now + timedelta(minutes=minutes)),
     }
 
     def create(db):
@@ -324,7 +325,7 @@ def create_sign_in_link(name, minutes):
             raise TokenError(f"No token is named {name!r}.")
         if token["revoked_at"] is not None:
             raise TokenError(f"The token {name!r} is revoked: a link cannot sign in with it.")
-        queries.delete_sign_in_links_expired_by(db, now.strftime(clock.TIMESTAMP_FORMAT))
+        queries.delete_sign_in_links_expired_by(db, clock.stamp(now))
         queries.insert_sign_in_link(db, link)
 
     write(create)
@@ -335,7 +336,7 @@ def sign_in_link_caller(secret):
     """Who the link would sign in, without using it up; None if it is used,
     expired, unknown or its token revoked."""
     token = queries.sign_in_link_token(get_db(), hash_secret(secret), clock.timestamp())
-    return None if token is None else Caller(token["name"], token["role"], token["peer_mentor_id"])
+    return None if token is None else Caller.of(token)
 
 
 def use_sign_in_link(secret):
@@ -348,7 +349,7 @@ def use_sign_in_link(secret):
         taken = queries.take_sign_in_link(db, secret_hash)
         if token is None or not taken:
             return None
-        return Caller(token["name"], token["role"], token["peer_mentor_id"])
+        return Caller.of(token)
 
     return write(use)
 

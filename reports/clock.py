@@ -1,4 +1,5 @@
-"""The one place the service reads the time, so tests can set it."""
+"""The one place the service reads the time, so tests can set it, and the one
+place a time is written as the API writes it."""
 
 from datetime import UTC, datetime
 
@@ -9,9 +10,20 @@ def now():
     return datetime.now(UTC)
 
 
+def stamp(moment):
+    """`moment` as the API writes a time: YYYY-MM-DDTHH:MM:SSZ."""
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+def stamp_ago(span, since=None):
+    """The time `span` (a timedelta) before `since`, by default now, as `stamp`
+    writes it: the cutoff of whatever is older than `span`."""
+    return stamp((now() if since is None else since) - span)
+
+
 def timestamp():
     """The current UTC time as the API writes it: YYYY-MM-DDTHH:MM:SSZ."""
-    return now().strftime(TIMESTAMP_FORMAT)
+    return stamp(now())
 
 
 def today():

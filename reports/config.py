@@ -2,7 +2,7 @@
 
 import re
 
-from reports.schemas import is_entity_id
+from reports.schemas import ENTITY_ID_RULE, is_entity_id
 
 DEFAULTS = {
     "HOST": "127.0.0.1",
@@ -90,9 +90,7 @@ def check_config(config):
         # REPORTS_DEFAULT_ORG_ID=42 arrives as the number 42.
         org_id = config["DEFAULT_ORG_ID"] = str(org_id)
     if org_id is not None and not (isinstance(org_id, str) and is_entity_id(org_id)):
-        raise ConfigError(
-            f"DEFAULT_ORG_ID must be 1 to 64 characters of A-Z, a-z, 0-9, _ . : -, not {org_id!r}."
-        )
+        raise ConfigError(f"DEFAULT_ORG_ID must be {ENTITY_ID_RULE}, not {org_id!r}.")
 
 
 def _whole_number(config, name, low, high):

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from werkzeug.exceptions import Forbidden
 
-READS = frozenset({"GET", "HEAD", "OPTIONS"})
+from reports.read_only import SAFE_METHODS
+
 # What Sec-Fetch-Site says of a request this service's own pages made, or that
 # the person made by hand (a typed address, a bookmark).
 OWN = frozenset({"same-origin", "none"})
@@ -23,7 +24,7 @@ REFUSED = (
 
 
 def refuse_writes_from_other_sites():
-    if request.method in READS:
+    if request.method in SAFE_METHODS:
         return
     site = request.headers.get("Sec-Fetch-Site")
     if site in OWN:

@@ -5,6 +5,8 @@ would write is refused here, in one place, with a 503 that says where to write."
 import click
 from flask import current_app, request
 
+# The methods that only read (HTTP's safe methods): the one list of them, which
+# the API's role check and the cross-site check use too.
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # The pages' POSTs that write nothing to the database: signing in with a pasted
 # token (only read) and signing out (only the session cookie). A sign-in link is

@@ -56,6 +56,8 @@ def enum_of(name, metadata=None, **kwargs):
 
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
 ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# ENTITY_ID in words, for the messages that refuse an id.
+ENTITY_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _ . : -"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 QUERY_INTEGER = re.compile(r"-?[0-9]+")
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -104,7 +106,7 @@ def a_search(value):
 
 def entity_id(value):
     if not is_entity_id(value):
-        raise ValidationError("Must be 1 to 64 characters of A-Z, a-z, 0-9, _ . : -")
+        raise ValidationError(f"Must be {ENTITY_ID_RULE}")
 
 
 def valid_report_id(value):

@@ -223,9 +223,7 @@ def trashed_reports(trash_days, *, caller):
     entries = [dict(row) for row in queries.trash(get_db())]
     for entry in entries:
         deleted = datetime.strptime(entry["deleted_at"], clock.TIMESTAMP_FORMAT)
-        entry["purged_after"] = (deleted + timedelta(days=trash_days)).strftime(
-            clock.TIMESTAMP_FORMAT
-        )
+        entry["purged_after"] = clock.stamp(deleted + timedelta(days=trash_days))
     return entries
 
 
@@ -238,7 +236,7 @@ def purge(trash_days):
     sessions that have ended go too. Returns
     (reports purged, keys expired)."""
     cutoff = _trash_cutoff(trash_days)
-    key_cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
+    key_cutoff = clock.stamp_ago(IDEMPOTENCY_KEY_LIFETIME)
 
     def purge_all(db):
         reports = queries.purge_trash(db, cutoff)
@@ -280,7 +278,7 @@ def start_housekeeping(app, interval=HOUSEKEEPING_INTERVAL_S):
 
 
 def _trash_cutoff(trash_days):
-    return (clock.now() - timedelta(days=trash_days)).strftime(clock.TIMESTAMP_FORMAT)
+    return clock.stamp_ago(timedelta(days=trash_days))
 
 
 def review_of(report_id, *, caller):
@@ -826,7 +824,7 @@ def _check_precondition(report, if_match):
 
 def _created_earlier(db, caller, key, fingerprint):
     """The report an earlier POST of this caller with this Idempotency-Key created, if any."""
-    cutoff = (clock.now() - IDEMPOTENCY_KEY_LIFETIME).strftime(clock.TIMESTAMP_FORMAT)
+    cutoff = clock.stamp_ago(IDEMPOTENCY_KEY_LIFETIME)
     queries.delete_idempotency_keys_before(db, cutoff)
     earlier = queries.idempotency_key(db, caller.name, key)
     if earlier is None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Context, Decimal
 
-from reports import internals
+from reports import clock, internals
 from reports.config import DEFAULTS
 
 # The rows of one sheet, its header included: Excel's own limit.
@@ -38,7 +38,6 @@ DECIMAL = "decimal:"
 # and a number cell is read as the decimal of its first 15 digits.
 EXCEL_DIGITS = 15
 EXCEL_PRECISION = Context(prec=EXCEL_DIGITS)
-API_TIME = "%Y-%m-%dT%H:%M:%SZ"
 # What openpyxl raises on a file that is no workbook, or a broken one, but for
 # its own InvalidFileException.
 UNREADABLE = (SyntaxError, zipfile.BadZipFile, KeyError, OSError, ValueError)
@@ -439,7 +438,7 @@ def _api_value(kind, cell):
         if kind == "date" and cell.time() == datetime.min.time():
             return cell.date().isoformat()
         if kind in ("time", "text"):
-            return _to_the_second(cell).strftime(API_TIME)
+            return clock.stamp(_to_the_second(cell))
     if isinstance(cell, date) and not isinstance(cell, datetime) and kind in ("date", "text"):
         return cell.isoformat()
     if isinstance(cell, int | float) and not isinstance(cell, bool) and kind.startswith(DECIMAL):

@@ -174,7 +174,7 @@ def load():
         return
     now = clock.now()
     data = json.loads(record["data"])
-    ended = _why_ended(record, data, _stamp(now))
+    ended = _why_ended(record, data, clock.stamp(now))
     if ended is not None:
         store.delete(current.id_hash)
         current.renew()
@@ -185,10 +185,10 @@ def load():
     if record["token_name"] is not None:
         current[TOKEN_KEY] = record["token_name"]
     current.stored = current.contents()
-    not_since = _stamp(now - SEEN_GRAIN)
+    not_since = clock.stamp_ago(SEEN_GRAIN, since=now)
     if record["seen_at"] <= not_since:
-        idle_until = _stamp(now + _idle())
-        store.touch(current.id_hash, _stamp(now), idle_until, not_since)
+        idle_until = clock.stamp(now + _idle())
+        store.touch(current.id_hash, clock.stamp(now), idle_until, not_since)
 
 
 def begin(token_name):
@@ -252,19 +252,15 @@ def _new_record(current):
         "id_hash": current.id_hash,
         "token_name": token_name,
         "data": data,
-        "created_at": _stamp(now),
-        "seen_at": _stamp(now),
-        "idle_until": _stamp(now + _idle()),
-        "ends_at": _stamp(now + timedelta(hours=current_app.config["SESSION_MAX_HOURS"])),
+        "created_at": clock.stamp(now),
+        "seen_at": clock.stamp(now),
+        "idle_until": clock.stamp(now + _idle()),
+        "ends_at": clock.stamp(now + timedelta(hours=current_app.config["SESSION_MAX_HOURS"])),
     }
 
 
 def _idle():
     return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-
-
-def _stamp(moment):
-    return moment.strftime(clock.TIMESTAMP_FORMAT)
 
 
 def _why_ended(record, data, now):
