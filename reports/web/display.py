@@ -1,7 +1,8 @@
 """How the pages show what several of them show: a report's page (its fields,
 its review form and its history), a stored value in words, a report's title,
-the catalogue's filters as choices, and a page's address with its query.
-The page modules import these; this module imports no page module."""
+the catalogue's filters as choices, a page's address with its query, and a
+form's errors, one message per name. The page modules import these; this
+module imports no page module."""
 
 from urllib.parse import urlencode
 
@@ -202,3 +203,20 @@ def url_with_query(endpoint, query, **values):
     )
     path = url_for(endpoint, **values)
     return f"{path}?{encoded}" if encoded else path
+
+
+# A form's errors -------------------------------------------------------------------------
+
+
+def first_messages(messages):
+    """A ValidationError's messages as one message per name: the first of each
+    name's list (or, nested, of its first name's), as a string."""
+    return {name: first_message(each) for name, each in messages.items()}
+
+
+def first_message(messages):
+    """The first message of a name's messages: a list of them, or a dict of a
+    nested schema's; "" if there is none."""
+    while isinstance(messages, list | dict):
+        messages = next(iter(messages.values() if isinstance(messages, dict) else messages), "")
+    return str(messages)

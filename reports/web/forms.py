@@ -24,6 +24,7 @@ from reports.schemas import (
     shapes,
 )
 from reports.web import bp, login_required
+from reports.web.display import first_messages
 
 # What each button of the form does to the report's status (None: leaves it).
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
@@ -473,19 +474,14 @@ def _readable(each, value):
 def _by_input(messages, inputs):
     """A ValidationError's messages ({"fields": {...}} nested) as one message per
     input, in the order of the form; messages of no input under `_schema`."""
-    flat = {}
+    unnested = {}
     for name, value in messages.items():
         if name == "fields" and isinstance(value, dict):
-            flat.update({inner: _first(message) for inner, message in value.items()})
+            unnested.update(value)
         else:
-            flat[name] = _first(value)
+            unnested[name] = value
+    flat = first_messages(unnested)
     ordered = {each.name: flat.pop(each.name) for each in inputs if each.name in flat}
     if flat:
         ordered["_schema"] = " ".join(flat.values())
     return ordered
-
-
-def _first(message):
-    while isinstance(message, (list, dict)):
-        message = next(iter(message.values() if isinstance(message, dict) else message), "")
-    return str(message)

@@ -47,7 +47,7 @@ def review_report(report_id):
 
 def _first_messages(messages):
     """One message per field, in the page's words where the schema's are too terse."""
-    shown = {name: problems[0] for name, problems in messages.items()}
+    shown = display.first_messages(messages)
     required = review_request_schema.fields["review_state"].error_messages["required"]
     if shown.get("review_state") == required:
         shown["review_state"] = REVIEW_STATE_MISSING

@@ -16,7 +16,12 @@ from marshmallow import ValidationError
 from reports import catalogue, chart, clock, formats, limits, service
 from reports.schemas import shapes, shapes_of
 from reports.web import bp, login_required
-from reports.web.display import filter_choices, url_with_query, way_forward_label
+from reports.web.display import (
+    filter_choices,
+    first_messages,
+    url_with_query,
+    way_forward_label,
+)
 
 GROUPINGS = {"month": "Month", "mentor": "Mentor", "activity": "Activity", "org": "Organisation"}
 # The filter a group of each grouping is, on the reports table.
@@ -229,7 +234,7 @@ def _summary_query():
         try:
             query = shapes().summary_query.load({"group_by": "month", **values})
         except ValidationError as error:
-            errors = {name: _first(messages) for name, messages in error.messages.items()}
+            errors = first_messages(error.messages)
     return values, query, errors
 
 
@@ -264,12 +269,6 @@ def _query_values():
 def _form_position(name):
     order = _layout().form_order
     return order.index(name) if name in order else len(order)
-
-
-def _first(messages):
-    while isinstance(messages, list | dict):
-        messages = next(iter(messages.values() if isinstance(messages, dict) else messages))
-    return messages
 
 
 def _form_context(values):
