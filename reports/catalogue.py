@@ -45,12 +45,20 @@ FIGURES = {
 }
 # A summary group's own keys, which no figure may take.
 SUMMARY_KEYS = ("group", "reports", "submitted", "drafts")
-# Boolean and choice fields are filters of their own name: these names are taken.
-QUERY_NAMES = (
+# The API's query parameters, named here once. The filters of a list, its
+# export and its summary, in the API's order: these, then the catalogue's
+# boolean and choice fields (each a filter of its own name), then the last ones.
+FILTER_NAMES = (
     "status", "org_id", "peer_mentor_id", "activity_id", "session_date_from", "session_date_to",
-    "submitted_from", "submitted_to", "updated_since", "has_way_forward", "review_state", "q",
-    "page", "limit", "cursor", "sort", "format", "group_by", "since",
+    "submitted_from", "submitted_to", "updated_since",
 )  # fmt: skip
+LAST_FILTER_NAMES = ("has_way_forward", "review_state", "q")
+# A list's page and order.
+PAGING_NAMES = ("page", "limit", "cursor", "sort")
+# A download's format, the summary's grouping, and the deleted reports' start.
+OPTION_NAMES = ("format", "group_by", "since")
+# Every query parameter of the API: no field of the catalogue may take one.
+QUERY_NAMES = (*FILTER_NAMES, *LAST_FILTER_NAMES, *PAGING_NAMES, *OPTION_NAMES)
 # Names the search index keeps for itself.
 SEARCH_NAMES = ("rank", "rowid", "oid", "report_text", "nothing_searchable")
 ROLES = {"session_date": ("date",), "way_forward": ("text",), "title": ("text",)}

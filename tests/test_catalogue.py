@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import catalogue, create_app, db, queries, service
+from reports import catalogue, create_app, db, queries, schemas, service
 from reports.auth import ANONYMOUS
 from reports.catalogue import CatalogueError
 
@@ -917,3 +917,21 @@ def test_a_field_whose_kind_changed_keeps_its_values_readable_exported_and_check
     code, lines = check(later)
     assert code == 1
     assert lines[0] == f"{report_id}  attendance_count: Not a valid string."
+
+
+def test_the_query_names_a_field_may_not_take_are_the_api_s():
+    """catalogue.py names the API's query parameters once: the query schemas
+    take exactly those, and their filters are its filter names."""
+    query_schemas = (
+        schemas.ListQuerySchema,
+        schemas.SummaryQuerySchema,
+        schemas.DeletedQuerySchema,
+    )
+    taken = {name for each in query_schemas for name in each().fields}
+    filters = set(schemas.FilterSchema().fields)
+
+    assert sorted(taken) == sorted(catalogue.QUERY_NAMES)
+    assert len(set(catalogue.QUERY_NAMES)) == len(catalogue.QUERY_NAMES)
+    assert filters == {*catalogue.FILTER_NAMES, *catalogue.LAST_FILTER_NAMES}
+    assert schemas.FIXED_FILTERS == catalogue.FILTER_NAMES
+    assert schemas.LAST_FILTERS == catalogue.LAST_FILTER_NAMES

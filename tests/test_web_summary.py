@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 
-from reports import formats
+from reports import catalogue, formats
+from reports.schemas import shapes
 from reports.web import summary
 
 from conftest import CONTRACT_REPORT
@@ -503,6 +504,18 @@ def test_errors_are_summarised_in_the_order_of_the_form(browsers):
 
     targets = re.findall(r'<li><a href="#([a-z_]+)">', text(page))
     assert targets == ["group_by", "status", "org_id"]
+
+
+def test_the_form_offers_the_api_s_summary_filters_in_the_order_of_its_errors(app, browsers):
+    body = text(browsers["coordinator"].get("/summary"))
+    form = re.search(r'<form method="get".*?</form>', body, re.DOTALL).group(0)
+    names = tuple(dict.fromkeys(re.findall(r' name="([a-z_]+)"', form)))
+
+    with app.app_context():
+        taken = set(shapes().SummaryQuerySchema().fields) - {"format"}  # the download's links
+        order = summary.layout(catalogue.live()).form_order
+    assert sorted(names) == sorted(taken)
+    assert names == order
 
 
 def test_a_filter_given_twice_is_an_error_on_it(browsers):

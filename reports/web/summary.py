@@ -26,8 +26,11 @@ from reports.web.display import (
 GROUPINGS = {"month": "Month", "mentor": "Mentor", "activity": "Activity", "org": "Organisation"}
 # The filter a group of each grouping is, on the reports table.
 GROUP_FILTERS = {"mentor": "peer_mentor_id", "activity": "activity_id", "org": "org_id"}
-# The fields in the order of the form, which its error summary follows; the
-# catalogue's filters come between these two.
+# The fields in the order of the form, which its error summary follows: the
+# grouping, then the API's filters (catalogue.FILTER_NAMES and LAST_FILTER_NAMES)
+# in the page's own order, the catalogue's fields' filters between these two.
+# tests/test_web_summary.py checks that the form offers exactly the filters the
+# API's summary takes, in this order.
 FORM_START = (
     "group_by", "status", "review_state", "session_date_from", "session_date_to",
     "peer_mentor_id", "activity_id", "org_id",
