@@ -16,27 +16,44 @@ SECRET_KEY_FILE = "secret_key"
 _secret_key_lock = threading.Lock()
 
 
-def instance_secret_key(instance_path):
+def secret_key(app):
+    """The key that signs the app's session cookies and the forms' CSRF tokens:
+    SECRET_KEY if it is configured; else the instance's own key, read or made
+    the first time a request needs it, and set as SECRET_KEY then, once, under
+    a lock, for Flask and Flask-WTF to read as `app.secret_key`.
+
+    It is not set when the app is built: building it (for a `flask` command,
+    a test, a read-only copy's start) must not make the file, and the API,
+    which has no session, never needs it."""
+    key = app.config["SECRET_KEY"]
+    if key:
+        return key
+    with _secret_key_lock:
+        if not app.config["SECRET_KEY"]:
+            app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+        return app.config["SECRET_KEY"]
+
+
+def _instance_secret_key(instance_path):
     """The key in instance/secret_key, made there (readable by its owner only)
     the first time it is needed, and reused on every start after."""
     path = os.path.join(instance_path, SECRET_KEY_FILE)
-    with _secret_key_lock:
-        try:
-            with open(path, encoding="ascii") as file:
-                key = file.read().strip()
-        except FileNotFoundError:
-            key = ""
-        if key:
-            return key
-        make_folder(instance_path)
-        key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, key.encode("ascii"))
-        finally:
-            os.close(fd)
+    try:
+        with open(path, encoding="ascii") as file:
+            key = file.read().strip()
+    except FileNotFoundError:
+        key = ""
+    if key:
         return key
+    make_folder(instance_path)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, key.encode("ascii"))
+    finally:
+        os.close(fd)
+    return key
 
 
 class DatabaseSessions:

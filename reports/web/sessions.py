@@ -100,15 +100,15 @@ def new_id():
 
 
 class SessionInterface(FlaskSessionInterface):
-    """Sessions kept on the server, for the pages; without a configured
-    SECRET_KEY, the instance folder's key, made on the first request that may
-    need it (never for the API, which has no session, nor when the app is only built)."""
+    """Sessions kept on the server, for the pages, signed with the app's key
+    (session_store.secret_key: without a configured SECRET_KEY, the instance
+    folder's, made on the first request that may need it; never for the API,
+    which has no session, nor when the app is only built)."""
 
     def open_session(self, app, request):
         if request.path.startswith(NO_SESSION):
             return None  # Flask's null session: nothing to read, sign or set
-        if not app.secret_key:
-            app.secret_key = session_store.instance_secret_key(app.instance_path)
+        session_store.secret_key(app)  # before anything reads app.secret_key
         sent = _sent_id(app, request.cookies.get(self.get_cookie_name(app)))
         return Session(sent or new_id(), sent)
 
