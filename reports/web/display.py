@@ -1,6 +1,6 @@
 """How the pages show what several of them show: a report's page (its fields,
 its review form and its history), a stored value in words, a report's title,
-the catalogue's filters as choices, a page's address with its query, and a
+the filters' choices and those a query gives, a page's address with its query, and a
 form's errors, one message per name. The page modules import these; this
 module imports no page module."""
 
@@ -10,7 +10,7 @@ from flask import g, render_template, url_for
 from marshmallow import validate
 
 from reports import catalogue, service
-from reports.schemas import review_request_schema
+from reports.schemas import REVIEW_STATES, STATUSES, review_request_schema, shapes
 from reports.web import REVIEW_LABELS
 
 # A value of a field no longer in the form that is longer than this, or of more
@@ -44,7 +44,13 @@ COMMENT_MAX = next(
 # A changed value longer than this, or of more than one line, is shown under
 # its field's name rather than beside the other.
 SHORT_VALUE = 40
+# The choices of the filters' selects: a yes-or-no one, the status and the review.
 YES_NO = [("true", "Yes"), ("false", "No")]
+STATUS_CHOICES = [(status, STATUS_LABELS[status]) for status in STATUSES]
+REVIEW_FILTER_CHOICES = [
+    ("none", REVIEW_LABELS[None]),
+    *((state, REVIEW_LABELS[state]) for state in REVIEW_STATES),
+]
 
 
 # A report's page -------------------------------------------------------------------
@@ -182,6 +188,11 @@ def filter_choices(field):
     if field.kind == "boolean":
         return YES_NO
     return [(choice.value, choice.label) for choice in field.values]
+
+
+def filters_of(values):
+    """The API's filters (of the live catalogue) that `values` gives, in the API's order."""
+    return {name: values[name] for name in shapes().filters if name in values}
 
 
 def way_forward_label(form):

@@ -12,9 +12,16 @@ from flask import g, redirect, render_template, request
 from marshmallow import EXCLUDE, ValidationError
 
 from reports import catalogue, clock, formats, limits, service
-from reports.schemas import REVIEW_STATES, SORTS, STATUSES, shapes, single_valued
-from reports.web import REVIEW_LABELS, bp, login_required
-from reports.web.display import filter_choices, url_with_query, way_forward_label
+from reports.schemas import SORTS, shapes, single_valued
+from reports.web import bp, login_required
+from reports.web.display import (
+    REVIEW_FILTER_CHOICES,
+    STATUS_CHOICES,
+    filter_choices,
+    filters_of,
+    url_with_query,
+    way_forward_label,
+)
 
 PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
@@ -45,13 +52,7 @@ FIXED_LABELS = {
 DATE_HINTS = {"session_date_from": "On or after this day.", "session_date_to": "Before this day."}
 SEARCH_HINT = '"Quotes" for a phrase; mento* for words that start with mento.'
 DATE_FILTERS = ("session_date_from", "session_date_to")
-FIXED_CHOICES = {
-    "status": [(status, status.capitalize()) for status in STATUSES],
-    "review_state": [
-        ("none", REVIEW_LABELS[None]),
-        *((state, REVIEW_LABELS[state]) for state in REVIEW_STATES),
-    ],
-}
+FIXED_CHOICES = {"status": STATUS_CHOICES, "review_state": REVIEW_FILTER_CHOICES}
 # The table's sortable columns, by the API's sort names (the session date's is its field's label).
 SORT_LABELS = {"submitted_at": "Submitted", "created_at": "Created"}
 
@@ -176,8 +177,7 @@ def _too_deep(page):
 
 def _filters(query):
     """The filters of the query (the service holds a mentor to its own reports, as for the API)."""
-    names = shapes().filters
-    return {name: query[name] for name in names if name in query}
+    return filters_of(query)
 
 
 def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
@@ -189,7 +189,7 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
         errors[name] = " ".join(field_messages)
     words = table_form(catalogue.live())
     sort = sort or given.get("sort", DEFAULT_SORT)
-    filters = {name: given[name] for name in shapes().filters if name in given}
+    filters = filters_of(given)
 
     kept = {**filters, "sort": given.get("sort")}
 

@@ -17,7 +17,11 @@ from reports import catalogue, chart, clock, formats, limits, service
 from reports.schemas import shapes, shapes_of
 from reports.web import bp, login_required
 from reports.web.display import (
+    REVIEW_FILTER_CHOICES,
+    STATUS_CHOICES,
+    YES_NO,
     filter_choices,
+    filters_of,
     first_messages,
     url_with_query,
     way_forward_label,
@@ -243,8 +247,7 @@ def _summary_query():
 
 def _groups(query):
     """The API's summary of the query (of a mentor's own reports only, as the service holds it)."""
-    filters = {name: query[name] for name in shapes().filters if name in query}
-    return service.summary(filters, query["group_by"], caller=g.caller)
+    return service.summary(filters_of(query), query["group_by"], caller=g.caller)
 
 
 def _refused(values, errors):
@@ -277,18 +280,20 @@ def _form_position(name):
 def _form_context(values):
     page = _layout()
     form = catalogue.live()
-    given = [name for name in shapes().filters if name in values]
     return {
         "groupings": GROUPINGS,
         "grouping": GROUPINGS.get(values.get("group_by"), GROUPINGS["month"]),
         "font_size": chart.FONT_SIZE,
         "column_groups": page.groups,
         "columns": page.columns,
+        "status_choices": STATUS_CHOICES,
+        "review_filter_choices": REVIEW_FILTER_CHOICES,
+        "yes_no": YES_NO,
         "catalogue_filters": page.filters,
         "way_forward_label": page.has_way_forward,
         "has_way_forward": form.way_forward is not None or "has_way_forward" in values,
         "explained": page.explained,
-        "filters_given": len(given),
+        "filters_given": len(filters_of(values)),
         "clear_url": url_with_query("web.summary", {"group_by": values.get("group_by")}),
     }
 
@@ -323,7 +328,7 @@ def _reports_url(group, group_by, values):
     valid) and the group's."""
     if group is None:
         return None
-    filters = {name: values[name] for name in shapes().filters if name in values}
+    filters = filters_of(values)
     if group_by == "month":
         start = f"{group}-01"
         # The first day of the next month, if it is one a date can be.
