@@ -7,6 +7,7 @@ each time."""
 import pytest
 
 from reports import queries, schemas
+from reports.kept import Kept
 
 from conftest import delete_every_report_in_the_file
 
@@ -103,7 +104,7 @@ def test_a_query_string_asked_again_is_not_loaded_again(client, make_report, mon
         loads.append(dict(args))
         return real_load(args, **kwargs)
 
-    monkeypatch.setattr(schemas.page_queries, "loaded", type(schemas.page_queries.loaded)())
+    monkeypatch.setattr(schemas.page_queries, "loaded", Kept(schemas.LoadedQueries.SIZE))
     monkeypatch.setattr(schemas.page_query_schema, "load", loading)
 
     first = client.get(f"{REPORTS}?limit=5").json
@@ -134,7 +135,12 @@ def test_no_more_queries_are_kept_than_the_size(monkeypatch):
     for limit in range(1, 8):
         kept.load({"limit": str(limit)})
 
-    assert [dict(key) for key in kept.loaded] == [{"limit": "5"}, {"limit": "6"}, {"limit": "7"}]
+    assert len(kept.loaded) == 3
+    assert [dict(key) for key in kept.loaded.answers] == [
+        {"limit": "5"},
+        {"limit": "6"},
+        {"limit": "7"},
+    ]
 
 
 def test_a_searchs_matches_are_counted_once_while_the_reports_stay_as_they_were(
