@@ -3,7 +3,7 @@
 from marshmallow import ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
-from reports import search
+from reports import catalogue, search
 from reports.schemas.cursor import Cursor
 from reports.schemas.form import ReportFieldsSchema
 from reports.schemas.loading import LoadedQueries, RequestSchema
@@ -108,11 +108,7 @@ class ReportChangesSchema(RequestSchema):
 
 # The query parameters that filter a list, its export and its summary; the
 # catalogue's boolean and choice fields are filters too, between these two.
-FIXED_FILTERS = (
-    "status", "org_id", "peer_mentor_id", "activity_id", "session_date_from", "session_date_to",
-    "submitted_from", "submitted_to", "updated_since",
-)  # fmt: skip
-LAST_FILTERS = ("has_way_forward", "review_state", "q")
+FIXED_FILTERS, LAST_FILTERS = catalogue.FILTER_NAMES, catalogue.LAST_FILTER_NAMES
 RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
 
 
