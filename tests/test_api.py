@@ -51,7 +51,7 @@ def test_report_ids_are_rpt_and_eight_random_lowercase_hex_digits(client):
 
 def test_a_colliding_report_id_is_drawn_again(client, monkeypatch):
     drawn = iter(["rpt_0000000a", "rpt_0000000a", "rpt_0000000b"])
-    monkeypatch.setattr(service, "new_report_id", lambda: next(drawn))
+    monkeypatch.setattr(service.lifecycle, "new_report_id", lambda: next(drawn))
 
     first = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
     second = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]

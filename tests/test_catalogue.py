@@ -453,7 +453,7 @@ def test_check_reads_the_reports_in_chunks(app, make_report, database, tmp_path,
         chunks.append(len(rows))
         return rows
 
-    monkeypatch.setattr("reports.service.CHECK_CHUNK", 2)
+    monkeypatch.setattr("reports.service.health.CHECK_CHUNK", 2)
     monkeypatch.setattr(queries, "fields_of_reports_after", counted)
 
     code, lines = check(later)

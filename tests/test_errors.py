@@ -94,7 +94,7 @@ def only_field_error(body, name):
 def report(make_report):
     """One stored draft under a known id, so every refused write has something it could break."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(service, "new_report_id", lambda: KNOWN_ID)
+        patch.setattr(service.lifecycle, "new_report_id", lambda: KNOWN_ID)
         return make_report()
 
 

@@ -203,7 +203,7 @@ def test_a_report_id_is_never_given_twice(client, runner, clock, monkeypatch):
     clock.advance(days=31)
     runner.invoke(args=["trash", "purge"])  # gone for good
     drawn = itertools.chain([first], iter(lambda: "rpt_0000beef", None))
-    monkeypatch.setattr(service, "new_report_id", lambda: next(drawn))
+    monkeypatch.setattr(service.lifecycle, "new_report_id", lambda: next(drawn))
 
     second = client.post(REPORTS, json=CONTRACT_REPORT).json["report_id"]
 

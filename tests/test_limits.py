@@ -67,10 +67,10 @@ def test_exports_beyond_max_exports_are_refused_until_one_ends(app, database):
 
 
 def test_an_export_holds_no_read_snapshot_while_its_client_reads(app, database):
-    fill(database, 2 * service.EXPORT_CHUNK + 1)
+    fill(database, 2 * service.lists.EXPORT_CHUNK + 1)
     with app.test_request_context():
         reports = iter(service.all_reports({}, caller=ANONYMOUS))
-        for count in range(1, 2 * service.EXPORT_CHUNK + 2):
+        for count in range(1, 2 * service.lists.EXPORT_CHUNK + 2):
             next(reports)
             # Between two reports handed on, as while a slow client reads them,
             # no read transaction keeps checkpoints from resetting the WAL.
@@ -150,7 +150,7 @@ def test_a_slot_held_by_a_request_serves_the_same_kind_of_work_inside_it(app):
 def test_a_deep_page_by_number_takes_a_search_slot_and_a_cursor_none(
     app, client, database, monkeypatch
 ):
-    monkeypatch.setattr(service, "DEEP_PAGE_OFFSET", 10, raising=False)
+    monkeypatch.setattr(service.lists, "DEEP_PAGE_OFFSET", 10)
     fill(database, 30)
     following = client.get(f"{REPORTS}?limit=10").headers["Link"].split(">")[0].strip("<")
     with app.test_request_context():
@@ -173,8 +173,8 @@ def test_a_statement_over_its_time_budget_is_a_503_that_says_why(
     app, client, database, monkeypatch
 ):
     fill(database, 5000)
-    # The search reads and sorts its 5000 matches (see service._probe).
-    monkeypatch.setattr(service, "WALK_COST", 0)
+    # The search reads and sorts its 5000 matches (see service.lists._probe).
+    monkeypatch.setattr(service.lists, "WALK_COST", 0)
     app.config["QUERY_TIMEOUT_MS"] = 1
     heavy = f"{REPORTS}?q=goo*+gri*+gon*+gre*+gam*"
     detail = problem_503(client.get(heavy))

@@ -97,7 +97,7 @@ def test_a_search_of_many_matches_finds_the_pages_a_search_of_few_finds(
     client, make_report, monkeypatch
 ):
     """Dense matches: the page is read in its order's index, each report looked
-    up among the matches; sparse ones are read and sorted (service._probe)."""
+    up among the matches; sparse ones are read and sorted (service.lists._probe)."""
     for day, status, notes in [
         (3, "submitted", "Eviction notice"),
         (1, "draft", "eviction again"),
@@ -110,9 +110,9 @@ def test_a_search_of_many_matches_finds_the_pages_a_search_of_few_finds(
         fields = {"session_date": f"2026-03-0{day}", "mentor_notes": notes}
         make_report(status=status, fields=fields)
 
-    monkeypatch.setattr(service, "WALK_COST", 0)
+    monkeypatch.setattr(service.lists, "WALK_COST", 0)
     sorted_matches = searched_pages(client)
-    monkeypatch.setattr(service, "WALK_COST", 10**9)
+    monkeypatch.setattr(service.lists, "WALK_COST", 10**9)
     probed = searched_pages(client)
 
     assert probed == sorted_matches
@@ -127,7 +127,7 @@ def test_only_a_search_of_dense_matches_walks_the_orders_index(client, make_repo
         lambda *args, **kwargs: _traced(real_connect(*args, **kwargs), statements),
     )  # fmt: skip
     # Of 4 reports, 3 match "eviction" and 1 "rent": 3² × 20 > 21 × 4 > 1² × 20.
-    monkeypatch.setattr(service, "WALK_COST", 20)
+    monkeypatch.setattr(service.lists, "WALK_COST", 20)
     forget_this_threads_connection()
     for _ in range(3):
         make_report(fields={"mentor_notes": "eviction"})

@@ -3,7 +3,9 @@ called directly, in an app context and through no route, by each role. The
 rules are those of docs/access.md; the API and the pages answer them as they
 are kept here, so that a route that forgets a check cannot open a door."""
 
+import importlib
 import inspect
+import pkgutil
 import sqlite3
 
 import pytest
@@ -253,15 +255,23 @@ def test_a_mentor_s_list_holds_its_own_reports_whatever_else_it_asks_for(app):
 
 
 def test_every_service_function_that_acts_for_a_caller_must_be_told_who():
-    """A forgotten caller is an error, not the open API's coordinator."""
+    """A forgotten caller is an error, not the open API's coordinator: in every
+    module of the service, its own helpers too."""
+    modules = [
+        importlib.import_module(f"{service.__name__}.{module.name}")
+        for module in pkgutil.iter_modules(service.__path__)
+    ]
     taking = {
-        name: inspect.signature(function).parameters["caller"]
-        for name, function in inspect.getmembers(service, inspect.isfunction)
-        if function.__module__ == service.__name__
+        f"{module.__name__}.{name}": inspect.signature(function).parameters["caller"]
+        for module in modules
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
         and "caller" in inspect.signature(function).parameters
     }
+    public = {name.rpartition(".")[2] for name in taking}
 
-    assert {"create_report", "review_report", "restore_report", "trashed_reports"} <= set(taking)
+    assert {"create_report", "review_report", "restore_report", "trashed_reports"} <= public
+    assert {"summary", "listed_reports", "existing_report"} <= public
     assert {
         name: parameter.default
         for name, parameter in taking.items()

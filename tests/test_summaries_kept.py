@@ -4,7 +4,7 @@ service or straight into the file, makes the next one count again."""
 
 import pytest
 
-from reports import queries, service
+from reports import create_app, queries, service
 from reports.auth import ANONYMOUS
 
 from conftest import CONTRACT_REPORT, delete_every_report_in_the_file
@@ -52,6 +52,20 @@ def test_a_kept_summary_cannot_be_changed_by_its_reader(app, make_report):
     assert again[0]["reports"] == 1 and again[0]["engagement"]["high"] == 1
 
 
+def test_another_app_on_the_same_database_counts_its_own_summary(
+    app, database, make_report, summary_queries
+):
+    """What an app keeps is its own: a second app of the process (a test's, a
+    read-only copy beside its primary) never answers from the first's."""
+    make_report()
+    other = create_app({"TESTING": True, "DATABASE": database})
+    for each in (app, other, app, other):
+        with each.app_context():
+            assert service.summary({}, "month", caller=ANONYMOUS)[0]["reports"] == 1
+
+    assert len(summary_queries) == 2
+
+
 def test_every_write_of_a_report_or_its_review_makes_the_next_summary_count_again(
     client, make_report, summary_queries
 ):
@@ -91,7 +105,7 @@ def test_a_write_straight_into_the_file_makes_the_next_summary_count_again(
 def test_a_summary_of_more_groups_than_are_kept_is_counted_each_time(
     client, make_report, summary_queries, monkeypatch
 ):
-    monkeypatch.setattr(service, "KEPT_GROUPS", 2)
+    monkeypatch.setattr(service.summaries, "KEPT_GROUPS", 2)
     for activity in ("act_a", "act_b", "act_c"):
         make_report(activity_id=activity)
     by_activity = "/api/v1/reports/summary?group_by=activity"

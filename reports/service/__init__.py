@@ -1,0 +1,84 @@
+"""The service layer: the one layer the API, the pages and the CLI call to read
+and change reports. It keeps every rule of a report and leaves SQL to
+`queries`; every function that acts for someone takes `caller` and checks its
+role itself.
+
+    roles.py         who may take which action (MAY, require_may), which reports a caller sees
+    lifecycle.py     a report's create, read, correction, review, delete and restore; its history
+    lists.py         pages of a list and their kept totals, exports, deleted ids, field labels
+    summaries.py     the summary's groups and figures, kept while the reports stay as they were
+    imports.py       `flask import`: rows validated and stored all together, or none
+    housekeeping.py  the trash, keys, links and sessions purged for good, now and then
+    health.py        the health check, and the stored reports the catalogue would refuse now
+
+What callers use is imported here, so that they call `service.create_report`
+and the like; a test that patches a module's setting or helper patches it in
+the module that looks it up (`service.lists.WALK_COST`)."""
+
+from . import health, housekeeping, imports, lifecycle, lists, roles, summaries
+from .health import Unhealthy, catalogue_misfits, check_health
+from .housekeeping import purge, start_housekeeping
+from .imports import ImportFailed, import_reports
+from .lifecycle import (
+    change_refused,
+    correction_reopens_review,
+    create_report,
+    delete_report,
+    etag,
+    get_report,
+    history,
+    last_catalogue_version,
+    restore_report,
+    review_of,
+    review_report,
+    trashed_reports,
+    update_report,
+)
+from .lists import (
+    all_reports,
+    deleted_reports,
+    field_labels,
+    fields_no_longer_in_catalogue,
+    listed_reports,
+    page_of_reports,
+)
+from .roles import require_may
+from .summaries import summary
+
+__all__ = [
+    "ImportFailed",
+    "Unhealthy",
+    "all_reports",
+    "catalogue_misfits",
+    "change_refused",
+    "check_health",
+    "correction_reopens_review",
+    "create_report",
+    "delete_report",
+    "deleted_reports",
+    "etag",
+    "field_labels",
+    "fields_no_longer_in_catalogue",
+    "get_report",
+    "health",
+    "history",
+    "housekeeping",
+    "import_reports",
+    "imports",
+    "last_catalogue_version",
+    "lifecycle",
+    "listed_reports",
+    "lists",
+    "page_of_reports",
+    "purge",
+    "require_may",
+    "restore_report",
+    "review_of",
+    "review_report",
+    "roles",
+    "start_housekeeping",
+    "summaries",
+    "summary",
+    "trashed_reports",
+    "update_report",
+]
