@@ -168,7 +168,7 @@ def seeded_database(reports, data=BENCH / "data", working="run.sqlite"):
     """A fresh copy, DATA/`working`, of the database of `reports` reports (seeded
     first if it is not cached yet), and its ids file. Each `working` name is
     for one server: a file made again at a path that this process opened
-    before is a database gone, to the service (reports/db.py)."""
+    before is a database gone, to the service (reports/db/connections.py)."""
     data = Path(data)
     data.mkdir(parents=True, exist_ok=True)
     seeded = seeded_file(reports, data)

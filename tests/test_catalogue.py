@@ -552,8 +552,8 @@ def test_a_rebuild_of_many_reports_says_how_far_it_has_come(
     many_reports, database, monkeypatch, tmp_path
 ):
     quiet = catalogue.load(written(tmp_path, QUIET))
-    monkeypatch.setattr(db, "PROGRESS_FROM", 3)
-    monkeypatch.setattr(db, "FILL_CHUNK", 2)
+    monkeypatch.setattr(db.schema, "PROGRESS_FROM", 3)
+    monkeypatch.setattr(db.schema, "FILL_CHUNK", 2)
     lines = []
 
     db.upgrade(database, quiet, progress=lines.append)
@@ -593,7 +593,7 @@ def test_a_rebuild_that_fails_midway_leaves_the_old_index(
             raise RuntimeError("the disk is full")
         return original(*args)
 
-    monkeypatch.setattr(db, "FILL_CHUNK", 2)
+    monkeypatch.setattr(db.schema, "FILL_CHUNK", 2)
     monkeypatch.setattr(queries, "fill_search_index", fails_after_the_first_chunk)
 
     with pytest.raises(RuntimeError, match="the disk is full"):

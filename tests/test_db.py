@@ -65,12 +65,23 @@ def test_a_request_leaves_no_transaction_open(app):
 def test_another_database_gets_another_connection(app, tmp_path):
     with app.app_context():
         first = get_db()
-    other = create_app({"TESTING": True, "DATABASE": str(tmp_path / "other.sqlite")})
-    init_db(other.config["DATABASE"])
-    with other.app_context():
+    app.config["DATABASE"] = str(tmp_path / "other.sqlite")
+    init_db(app.config["DATABASE"])
+    with app.app_context():
         assert get_db() is not first
     with pytest.raises(sqlite3.ProgrammingError):
         first.execute("SELECT 1")
+
+
+def test_two_apps_never_share_a_connection(app, database):
+    with app.app_context():
+        first = get_db()
+    other = create_app({"TESTING": True, "DATABASE": database})
+    with other.app_context():
+        assert get_db() is not first
+    with app.app_context():
+        assert get_db() is first
+        assert first.execute("SELECT 1").fetchone()[0] == 1
 
 
 def test_init_db_keeps_what_is_there(app, database):

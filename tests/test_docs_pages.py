@@ -38,7 +38,7 @@ API_PAGE_EXTRAS = ("docs.page", "healthz")
 # Each API operation has a transcript, but the OpenAPI document (too long to show).
 NO_TRANSCRIPT = {"reports.openapi_document"}
 KEPT_SCREENSHOT = re.compile(r'\.keep_for_readme\(.*?"([\w.-]+\.png)"', re.DOTALL)
-# A file or folder of the code, as a page names it: `reports/db.py`, `tests/test_browser*.py`.
+# A file or folder of the code, as a page names it: `reports/db/`, `tests/test_browser*.py`.
 NAMED_FILE = re.compile(r"`((?:reports|tests)/[^`\s]*)`")
 # Keep a Changelog's kinds of change, and the heading of a release.
 KINDS_OF_CHANGE = ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
@@ -215,8 +215,12 @@ def test_the_layout_names_every_module_and_folder_of_the_code():
     layout = code_blocks(text_of(DOCS / "development.md"))[0]
     parts = [
         *(REPO / "reports").iterdir(),
-        *(REPO / "reports" / "web").glob("*.py"),
-        *(REPO / "reports" / "schemas").glob("*.py"),
+        *(
+            module
+            for package in (REPO / "reports").iterdir()
+            if (package / "__init__.py").exists()
+            for module in package.glob("*.py")
+        ),
         *(path for path in (REPO / "tests").iterdir() if not path.name.startswith("test_")),
     ]
     names = {

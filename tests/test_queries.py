@@ -17,14 +17,14 @@ FULL_SCAN = re.compile(r"^SCAN report\b(?! USING)")
 def statements(monkeypatch):
     """Every SQL statement the app runs from now on, with its values filled in."""
     seen = []
-    real_connect = db.connect
+    real_connect = db.connections.connect
 
     def traced(path, **options):
         connection = real_connect(path, **options)
         connection.set_trace_callback(seen.append)
         return connection
 
-    monkeypatch.setattr(db, "connect", traced)
+    monkeypatch.setattr(db.connections, "connect", traced)
     return seen
 
 

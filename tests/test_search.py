@@ -121,14 +121,14 @@ def test_a_search_of_many_matches_finds_the_pages_a_search_of_few_finds(
 
 def test_only_a_search_of_dense_matches_walks_the_orders_index(client, make_report, monkeypatch):
     statements = []
-    real_connect = db.connect
+    real_connect = db.connections.connect
     monkeypatch.setattr(
-        db, "connect",
+        db.connections, "connect",
         lambda *args, **kwargs: _traced(real_connect(*args, **kwargs), statements),
     )  # fmt: skip
     # Of 4 reports, 3 match "eviction" and 1 "rent": 3² × 20 > 21 × 4 > 1² × 20.
     monkeypatch.setattr(service.lists, "WALK_COST", 20)
-    forget_this_threads_connection()
+    forget_this_threads_connection(client.application)
     for _ in range(3):
         make_report(fields={"mentor_notes": "eviction"})
     make_report(fields={"mentor_notes": "rent"})
@@ -145,9 +145,10 @@ def _traced(connection, statements):
     return connection
 
 
-def forget_this_threads_connection():
-    """Forget this thread's kept connection, so that the next one is traced."""
-    kept = getattr(db._thread, "kept", None)
+def forget_this_threads_connection(app):
+    """Forget this thread's connection kept by `app`, so that the next one is traced."""
+    thread = db.connections_of(app).thread
+    kept = getattr(thread, "kept", None)
     if kept is not None:
         kept[1].close()
-        db._thread.kept = None
+        thread.kept = None

@@ -324,8 +324,8 @@ def test_a_page_view_notes_its_use_at_most_once_a_minute(
     assert "Signed in as" in text(client.get("/reports"))
     [signed] = stored_sessions(database)
     writes = []
-    submit = db.submit
-    monkeypatch.setattr(db, "submit", lambda work: writes.append(work) or submit(work))
+    submit = db.writer.submit
+    monkeypatch.setattr(db.writer, "submit", lambda work: writes.append(work) or submit(work))
 
     clock.advance(seconds=30)
     for _ in range(5):
