@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from reports import auth, create_app
-from reports.web.finding import DEEPEST_PAGE, PAGE_SIZE
+from reports.web.table import DEEPEST_PAGE, PAGE_SIZE
 
 # (name, path, role, endpoint): the path may name
 #   {report}   a report (another one of the sample on every request),

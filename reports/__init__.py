@@ -7,7 +7,6 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from reports import (
-    answers,
     api,
     catalogue,
     cli,
@@ -16,6 +15,7 @@ from reports import (
     docs,
     errors,
     headers,
+    json_provider,
     read_only,
     requestlog,
     throttle,
@@ -27,7 +27,7 @@ from reports.config import DEFAULTS, ConfigError, check_config
 class ReportsFlask(Flask):
     """Flask, with OPTIONS answered as the API's contract says, and JSON written by orjson."""
 
-    json_provider_class = answers.JSONProvider
+    json_provider_class = json_provider.JSONProvider
 
     def make_default_options_response(self):
         """OPTIONS: 204 with `Allow`, and no body."""

@@ -21,7 +21,7 @@ from werkzeug.routing import BaseConverter
 
 from reports import auth, catalogue, clock, formats, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
-from reports.operations import answer, described
+from reports.openapi_operations import answer, described
 from reports.read_only import SAFE_METHODS
 from reports.schemas import (
     catalogue_schema,

@@ -32,7 +32,7 @@ from flask import Response, current_app, has_app_context, send_file, stream_with
 from marshmallow import ValidationError
 
 from reports import catalogue, workbook
-from reports.answers import ndjson_line
+from reports.json_provider import ndjson_line
 from reports.schemas import DECIMAL, dump_exported_report
 
 REPORT_COLUMNS = (

@@ -8,7 +8,7 @@ below its next minor version, to be checked before the bound is raised.
 The two private attributes the code touches are touched here alone, by the
 functions below; a test fails when another module uses a library's private
 name. Where a public API does the job, the code uses it: the arguments of a
-JSON answer are taken as Flask documents them (reports/answers.py), not with
+JSON answer are taken as Flask documents them (reports/json_provider.py), not with
 JSONProvider._prepare_response_obj, and the serve loop runs on the socket map
 it gives waitress's create_server (reports/serve.py), not on the server's _map.
 """

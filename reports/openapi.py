@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of an app's API, assembled from the operations that
-api.py declares beside its routes (see operations.py) and from the marshmallow
+api.py declares beside its routes (see openapi_operations.py) and from the marshmallow
 schemas that validate the requests and shape the answers: those of the
 catalogue in force for a report's fields, its filters and the summary's figures.
 apispec turns the schemas into JSON Schema; every enum, repeated parameter and
@@ -12,7 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from reports import formats, requestlog, schemas
 from reports.examples import examples_of
-from reports.operations import PROBLEMS
+from reports.openapi_operations import PROBLEMS
 
 INFO = {
     "description": "Peer mentors file a report after each group session; "
@@ -138,7 +138,7 @@ def build_spec(app):
 
 def described_paths(app):
     """{OpenAPI path: {method: Operation}} of every route whose view is described
-    (operations.described), in the url_map's order."""
+    (openapi_operations.described), in the url_map's order."""
     paths = {}
     for rule in app.url_map.iter_rules():
         operation = getattr(app.view_functions[rule.endpoint], "operation", None)

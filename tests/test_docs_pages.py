@@ -233,6 +233,15 @@ def test_the_layout_names_every_module_and_folder_of_the_code():
         assert re.search(rf"^\s+{re.escape(name)}(\s|$)", layout, re.MULTILINE), name
 
 
+def test_the_test_map_names_every_test_module_once():
+    rows = table_rows(text_of(DOCS / "development.md"), "| test module |")
+    mapped = [backticked(cell)[0] for cell, _ in rows if cell.startswith("`")]
+    on_disk = sorted(path.name for path in (REPO / "tests").glob("test_*.py"))
+
+    assert sorted(mapped) == on_disk
+    assert len(set(mapped)) == len(mapped)
+
+
 # The changelog ------------------------------------------------------------------
 
 

@@ -342,7 +342,7 @@ ARGUMENTS = [((), {}), ((None,), {}), (({"b": [1, "é"], "a": None},), {}), ((1,
 
 @pytest.mark.parametrize("args, kwargs", [*ARGUMENTS, ((), {"a": 1, "b": None})])
 def test_a_json_answer_takes_its_arguments_as_flasks_own_provider_does(app, args, kwargs):
-    """reports/answers.py takes them as Flask documents (not with its private
+    """reports/json_provider.py takes them as Flask documents (not with its private
     JSONProvider._prepare_response_obj)."""
     with app.app_context():
         ours = app.json.response(*args, **kwargs)

@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from reports import api, create_app, db, openapi, schemas
-from reports.operations import answer, described
+from reports.openapi_operations import answer, described
 
 from conformance import OpenAPIDocument, spectral_lint
 

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from reports import formats, limits, workbook
-from reports.web import finding
+from reports.web import table
 
 from conftest import CONTRACT_REPORT
 from web_helpers import every_slot_taken, text
@@ -462,7 +462,7 @@ def test_a_page_deeper_than_the_table_goes_is_a_422_that_says_how_to_see_further
 
 
 def test_the_pager_stops_at_the_deepest_page_and_says_why(browsers, twenty_five, monkeypatch):
-    monkeypatch.setattr(finding, "DEEPEST_PAGE", 1, raising=False)
+    monkeypatch.setattr(table, "DEEPEST_PAGE", 1, raising=False)
 
     page = browsers["coordinator"].get("/reports?follow_up_needed=true")
 

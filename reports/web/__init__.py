@@ -115,4 +115,4 @@ def init_app(app):
 
 
 # The pages, each module adding its own to `bp`.
-from reports.web import finding, forms, pages, reviewing, signin, summary  # noqa: E402,F401
+from reports.web import forms, pages, reviewing, signin, summary, table  # noqa: E402,F401

@@ -1,5 +1,5 @@
 """The pages that show reports: each role's start page, "My reports", one report.
-The reports table is in finding.py; what a report's page shows, in display.py."""
+The reports table is in table.py; what a report's page shows, in display.py."""
 
 from flask import g, redirect, render_template, url_for
 from werkzeug.exceptions import Forbidden

@@ -1,12 +1,12 @@
-"""Running it for years: the health check, backups taken while the service
-writes, and the integrity check."""
+"""`flask --app reports backup` taken while the service writes, and
+`flask --app reports check`, the integrity check."""
 
 import sqlite3
 import threading
 
 import pytest
 
-from reports import create_app, db
+from reports import create_app
 
 from conftest import CONTRACT_REPORT
 
@@ -19,42 +19,6 @@ def stored(database):
         return [tuple(row) for row in connection.execute("SELECT * FROM report ORDER BY seq")]
     finally:
         connection.close()
-
-
-# Health -------------------------------------------------------------------------
-
-
-def test_healthz_answers_ok_and_leaves_nothing_behind(client, make_report, database):
-    make_report()
-    before = stored(database)
-
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json == {"status": "ok"}
-    assert stored(database) == before
-
-
-def test_healthz_needs_no_token(client, tokens):
-    assert client.get(REPORTS).status_code == 401
-    assert client.get("/healthz").status_code == 200
-
-
-def test_healthz_is_a_503_when_the_database_cannot_be_written(app, client):
-    writer = db.GroupCommit.for_database(app.config["DATABASE"]).connection
-    writer.execute("PRAGMA query_only = ON")
-    try:
-        response = client.get("/healthz")
-    finally:
-        writer.execute("PRAGMA query_only = OFF")
-
-    assert response.status_code == 503
-    assert response.mimetype == "application/problem+json"
-    assert response.headers["Retry-After"] == "5"
-    assert client.get("/healthz").status_code == 200
-
-
-# Backup and check ------------------------------------------------------------------
 
 
 def test_backup_copies_every_report_while_writes_go_on(app, client, runner, database, tmp_path):

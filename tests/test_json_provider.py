@@ -3,7 +3,7 @@ UTF-8, whatever writes it."""
 
 import json
 
-from reports import answers
+from reports import json_provider
 
 from conftest import CONTRACT_REPORT
 
@@ -41,7 +41,7 @@ def test_what_orjson_cannot_write_goes_through_flasks_default(app):
 
 
 def test_an_ndjson_line_is_one_compact_object_and_a_line_break():
-    line = answers.ndjson_line({"b": 1, "a": "é", 3: None})
+    line = json_provider.ndjson_line({"b": 1, "a": "é", 3: None})
 
     assert line == '{"b":1,"a":"é","3":null}\n'.encode()
 
