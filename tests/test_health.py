@@ -1,30 +1,20 @@
 """The health check, GET /healthz: 200 while the database can be read and
 written, a 503 with Retry-After when it cannot, and it needs no token."""
 
-import sqlite3
-
 from reports import db
 
 REPORTS = "/api/v1/reports"
 
 
-def stored(database):
-    connection = sqlite3.connect(database)
-    try:
-        return [tuple(row) for row in connection.execute("SELECT * FROM report ORDER BY seq")]
-    finally:
-        connection.close()
-
-
-def test_healthz_answers_ok_and_leaves_nothing_behind(client, make_report, database):
+def test_healthz_answers_ok_and_leaves_nothing_behind(client, make_report, snapshot):
     make_report()
-    before = stored(database)
+    before = snapshot()
 
     response = client.get("/healthz")
 
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
-    assert stored(database) == before
+    assert snapshot() == before
 
 
 def test_healthz_needs_no_token(client, tokens):
