@@ -11,6 +11,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from reports import human
+
 WIDTH, HEIGHT = 380, 200
 FONT_SIZE = 14
 # A digit's width as a share of the font size: an estimate for system-ui, a little high.
@@ -43,6 +45,8 @@ class Bar:
     height: float
     # The value written above the bar, when every bar has room for its own.
     value_label: str | None
+    # What the bar's title calls it, for people; its label by default.
+    title: str | None = None
 
     @property
     def middle(self):
@@ -169,17 +173,18 @@ def bar_chart(series, width=WIDTH, height=HEIGHT, font_size=FONT_SIZE):
 
 def monthly_chart(series, width=WIDTH, height=HEIGHT, font_size=FONT_SIZE):
     """bar_chart of `series`, a list of (YYYY-MM, value) one per month in order,
-    with the months under the bars: the month's number (MM) under as many bars
-    as have room for it, at 1, 2, 3 or 6 months apart, January always among
-    them, and the year under each January and under the first bar. Where even
-    6 months apart is too close, only the years, under Januaries."""
+    with the months under the bars: the month's short name ("Jun", see
+    reports/human.py) under as many bars as have room for it, at 1, 2, 3 or 6
+    months apart, January always among them, and the year under each January
+    and under the first bar. Where even 6 months apart is too close, only the
+    years, under Januaries."""
     chart = bar_chart(series, width, height, font_size)
     if not chart.bars:
         return chart
     slot = (chart.right - chart.left) / len(chart.bars)
     first_line = chart.baseline + font_size + 4
     second_line = first_line + font_size + 2
-    month_room = text_width("00", font_size) + 4
+    month_room = max(text_width(human.month_name(n), font_size) for n in range(1, 13)) + 4
     year_room = text_width("0000", font_size) + 6
     months = [(bar, int(bar.label[:4]), int(bar.label[5:7])) for bar in chart.bars]
     januaries = [index for index, (_, _, month) in enumerate(months) if month == 1]
@@ -191,7 +196,7 @@ def monthly_chart(series, width=WIDTH, height=HEIGHT, font_size=FONT_SIZE):
             shown.insert(0, 0)
         for index in shown:
             bar, year, month = months[index]
-            labels.append(Label(bar.middle, first_line, f"{month:02}"))
+            labels.append(Label(bar.middle, first_line, human.month_name(month)))
         # The year under each January, and under the first bar if it has room before the next.
         years = [index for index in januaries if index in shown]
         if 0 in shown and 0 not in years and (not years or years[0] * slot >= year_room):
@@ -208,7 +213,8 @@ def monthly_chart(series, width=WIDTH, height=HEIGHT, font_size=FONT_SIZE):
         for index in years:
             bar, year, _ = months[index]
             labels.append(Label(bar.middle, first_line, str(year)))
-    return dataclasses.replace(chart, labels=tuple(labels))
+    bars = tuple(dataclasses.replace(bar, title=human.month(bar.label)) for bar in chart.bars)
+    return dataclasses.replace(chart, bars=bars, labels=tuple(labels))
 
 
 def month_series(values, most=MAX_MONTHS):

@@ -1,6 +1,7 @@
 """The settings a deployment may change, their defaults, and their checks."""
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reports.schemas import ENTITY_ID_RULE, is_entity_id
 
@@ -34,6 +35,7 @@ DEFAULTS = {
     "SIGN_IN_WINDOW_SECONDS": 300,
     "CATALOGUE": None,
     "REPLICATED": False,
+    "TIME_ZONE": "UTC",
 }
 
 
@@ -71,6 +73,7 @@ def check_config(config):
         if type(config[name]) not in (bool, int) or config[name] not in (0, 1):
             raise ConfigError(f"{name} must be 1 or 0, not {config[name]!r}.")
         config[name] = bool(config[name])
+    _time_zone(config)
     form = config["CATALOGUE"]
     if form is not None and not (isinstance(form, str) and form):
         raise ConfigError(f"CATALOGUE must be the path of a catalogue file, not {form!r}.")
@@ -97,3 +100,15 @@ def _whole_number(config, name, low, high):
     value = config[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
+
+
+def _time_zone(config):
+    name = config["TIME_ZONE"]
+    try:
+        if not isinstance(name, str):
+            raise TypeError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, TypeError, ValueError, OSError):
+        raise ConfigError(
+            f"TIME_ZONE must be an IANA time zone name, such as Europe/Oslo or UTC, not {name!r}."
+        ) from None

@@ -102,8 +102,14 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     web.check_page("journey-submitted")
     sign_out(web)
 
-    # The coordinator finds it among the submitted reports by a word of its topic.
+    # The coordinator's start page is the review queue, where it waits; the
+    # coordinator finds it among the submitted reports by a word of its topic too.
     sign_in(web, coordinator_link, "journey-coordinator")
+    queue = web.wait_for(".queue-list")
+    assert TOPIC in queue.text
+    assert "1 report waits for review" in find(web, "main").text
+    web.check_page("journey-queue")
+    web.driver.find_element("link text", "All reports").click()
     web.wait_for(".report-table")
     find(web, "details.table-filters summary").click()
     Select(find(web, "select#status")).select_by_visible_text("Submitted")

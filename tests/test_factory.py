@@ -107,11 +107,37 @@ def test_the_test_mapping_overrides_the_environment(workdir, monkeypatch):
         ("SEND_TIMEOUT", -5),
         ("RECEIVE_TIMEOUT", 0),
         ("CONNECTION_LIMIT", 0),
+        ("TIME_ZONE", "Europe/Olso"),
+        ("TIME_ZONE", "utc"),
+        ("TIME_ZONE", ""),
+        ("TIME_ZONE", "/etc/localtime"),
+        ("TIME_ZONE", "../zone.tab"),
+        ("TIME_ZONE", 1),
     ],
 )
 def test_a_bad_setting_stops_the_start_and_names_the_setting(workdir, setting, value):
     with pytest.raises(ConfigError, match=setting):
         create_app({setting: value})
+
+
+def test_a_wrong_time_zone_is_one_line_that_names_it(workdir, monkeypatch):
+    monkeypatch.setenv("REPORTS_TIME_ZONE", "Europe/Olso")
+
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+
+    message = str(refused.value)
+    assert "\n" not in message
+    assert (
+        message.startswith("TIME_ZONE must be an IANA time zone name")
+        and "'Europe/Olso'" in message
+    )
+
+
+def test_the_time_zone_is_utc_unless_set(workdir, monkeypatch):
+    assert create_app().config["TIME_ZONE"] == "UTC"
+    monkeypatch.setenv("REPORTS_TIME_ZONE", "Europe/Oslo")
+    assert create_app().config["TIME_ZONE"] == "Europe/Oslo"
 
 
 def test_a_database_that_cannot_be_opened_stops_the_start(workdir):

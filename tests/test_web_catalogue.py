@@ -377,8 +377,12 @@ def test_the_report_page_shows_each_club_field_by_its_label(pages, add):
     body = text(pages["viewer"].get(f"/reports/{report_id}"))
 
     assert "<h1>Cooking night</h1>" in body
-    shown = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd[^>]*>([^<]*)</dd>", body))
-    assert shown["Held on"] == "2026-03-20"
+    shown = {
+        label: re.sub(r"<[^>]+>", "", value)
+        for label, value in re.findall(r"<dt>([^<]+)</dt>\s*<dd[^>]*>(.*?)</dd>", body)
+    }
+    assert shown["Held on"] == "20 Mar 2026"
+    assert '<dd class=""><time datetime="2026-03-20">20 Mar 2026</time></dd>' in body
     assert shown["Theme"] == "Cooking night"
     assert shown["Young people"] == "14"
     assert shown["Activities"] == "Cooking, Music"  # by their labels
@@ -584,9 +588,9 @@ def test_the_summary_has_the_club_s_figures_as_its_columns(pages, add):
         "Sport", "Music", "Cooking", "Homework help", "Calm", "Lively", "Tense",
     ]  # fmt: skip
     assert summary_cells(body, "tbody") == [
-        ["2026-02", "1", "1", "0", "10", "10.00", "10.00", "10.00",
+        ["Feb 2026", "1", "1", "0", "10", "10.00", "10.00", "10.00",
          "1", "0", "0", "0", "1", "0", "0", "1"],
-        ["2026-03", "2", "1", "1", "20", "20.00", "5.25", "5.25",
+        ["Mar 2026", "2", "1", "1", "20", "20.00", "5.25", "5.25",
          "1", "1", "0", "0", "0", "0", "1", "0"],
     ]  # fmt: skip
     assert summary_cells(body, "tfoot") == [
@@ -596,7 +600,7 @@ def test_the_summary_has_the_club_s_figures_as_its_columns(pages, add):
     # The second chart is of the young people, the first whole-number total.
     assert "<h2>Reports and young people per month</h2>" in body
     assert '<title id="chart-young_people-title">Young people per month</title>' in body
-    assert re.search(r'<desc id="chart-young_people-desc">30 in 2 months, from 2026-02', body)
+    assert re.search(r'<desc id="chart-young_people-desc">30 in 2 months, from Feb 2026', body)
     assert "Incident: the reports that say yes." in body
 
 

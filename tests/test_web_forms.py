@@ -148,7 +148,9 @@ def test_the_form_asks_for_every_catalogue_field_as_the_schema_defines_it(browse
 
     for name, field in CATALOGUE.items():
         assert page.labels[name] == field.metadata["title"]
-        assert field.metadata["description"] in page.text_of(f"{name}-hint")
+        # A date's "(UTC)" is said in words: the zone is TIME_ZONE, here UTC.
+        described = field.metadata["description"].replace("(UTC)", "(universal time)")
+        assert described in page.text_of(f"{name}-hint")
         assert f"{name}-hint" in page.attrs(name)["aria-describedby"].split()
         assert ("Needed to submit the report." in page.text_of(f"{name}-hint")) == (
             name in REQUIRED_TO_SUBMIT

@@ -25,7 +25,7 @@ HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 PAGES = {
     "/": {
         "none": "/login",
-        "coordinator": "/reports",
+        "coordinator": 200,
         "viewer": "/reports",
         "mentor": "/reports/mine",
     },
@@ -288,6 +288,140 @@ def test_the_stylesheet_is_served_from_the_app(client):
         assert "@media print" in text(response) and ":focus-visible" in text(response)
 
 
+# A coordinator's start page: the review queue ---------------------------------------------
+
+
+def queue_titles(body):
+    """The titles of the reports the queue lists, in its order."""
+    listed = re.search(r'<ol class="report-list queue-list">(.*?)</ol>', body, re.S)
+    return re.findall(r'<a href="/reports/rpt_\w+">([^<]+)</a>', listed.group(1)) if listed else []
+
+
+def test_a_coordinator_s_start_page_is_the_queue_oldest_submitted_first(
+    browsers, new_report, review, clock
+):
+    reviewed = new_report(status="submitted", session_topic="Reviewed already")
+    review(reviewed, "approved")
+    clock.advance(minutes=1)
+    new_report(status="submitted", session_topic="First in")
+    new_report(status="draft", session_topic="A draft")
+    new_report(status="draft", session_topic="Still a draft")
+    clock.advance(minutes=1)
+    new_report(OTHER_MENTOR, status="submitted", session_topic="Third in")
+
+    body = text(browsers["coordinator"].get("/"))
+
+    assert "<h1>Review queue</h1>" in body
+    assert "2 reports wait for review, oldest submitted first." in body
+    assert queue_titles(body) == ["First in", "Third in"]
+    assert "Reviewed already" not in body and "A draft" not in body
+    assert "Drafts: 2, not yet submitted." in body
+    assert '<a href="/reports?status=draft">See the drafts</a>' in body
+    assert '<a href="/reports">All reports</a>' in body
+    # Each with its mentor, activity, session date and when it was submitted.
+    assert (
+        f"mentor {MENTOR} · activity {CONTRACT_REPORT['activity_id']} · session "
+        f'<time datetime="{CONTRACT_REPORT["fields"]["session_date"]}">'
+    ) in body
+    assert 'submitted <time datetime="2026-03-20T14:11:00Z">20 Mar 2026, 14:11</time>' in body
+
+
+def test_the_queue_is_oldest_submitted_first_not_oldest_created(
+    browsers, new_report, client, tokens, clock
+):
+    early = new_report(status="draft", session_topic="Created first, submitted last")
+    clock.advance(minutes=1)
+    new_report(status="submitted", session_topic="Created last, submitted first")
+    clock.advance(minutes=1)
+    put = client.put(f"{REPORTS}/{early}", json={"status": "submitted"}, headers=tokens["mentor"])
+    assert put.status_code == 200, put.json
+
+    body = text(browsers["coordinator"].get("/"))
+
+    assert queue_titles(body) == ["Created last, submitted first", "Created first, submitted last"]
+    assert "2 reports wait for review" in body and "Drafts: none." in body
+
+
+def test_an_empty_queue_says_so(browsers, new_report, review):
+    review(new_report(status="submitted"), "approved")
+
+    body = text(browsers["coordinator"].get("/"))
+
+    assert "Nothing waits for review." in body
+    assert queue_titles(body) == [] and "wait for review," not in body
+    assert "Drafts: none." in body
+
+
+def test_one_report_waits(browsers, new_report):
+    new_report(status="submitted")
+
+    assert "1 report waits for review, oldest submitted first." in text(
+        browsers["coordinator"].get("/")
+    )
+
+
+def test_a_long_queue_shows_its_oldest_and_links_to_the_table_filtered_the_same_way(
+    browsers, new_report, clock, monkeypatch
+):
+    monkeypatch.setattr("reports.web.pages.QUEUE_LIMIT", 2)
+    for number in range(3):
+        new_report(status="submitted", session_topic=f"Report {number}")
+        clock.advance(minutes=1)
+
+    body = text(browsers["coordinator"].get("/"))
+
+    assert queue_titles(body) == ["Report 0", "Report 1"]
+    assert "3 reports wait for review" in body
+    link = (
+        '<a href="/reports?status=submitted&amp;review_state=none&amp;sort=submitted_at">'
+        "all the reports that wait for review</a>"
+    )
+    assert f"The oldest 2 of 3: {link}." in body
+    table = text(
+        browsers["coordinator"].get("/reports?status=submitted&review_state=none&sort=submitted_at")
+    )
+    assert "3 reports (page 1 of 1)" in table
+
+
+def test_a_viewer_and_a_mentor_keep_their_start_pages(browsers, new_report):
+    new_report(status="submitted", session_topic="Mona own report")
+    new_report(OTHER_MENTOR, status="submitted", session_topic="Another mentor report")
+
+    viewer, mentor = browsers["viewer"].get("/"), browsers["mentor"].get("/")
+
+    assert viewer.status_code == 302 and viewer.headers["Location"] == "/reports"
+    assert mentor.status_code == 302 and mentor.headers["Location"] == "/reports/mine"
+    mine = text(browsers["mentor"].get("/", follow_redirects=True))
+    assert "Mona own report" in mine and "Another mentor report" not in mine
+    assert "Review queue" not in mine
+
+
+# Times and dates in TIME_ZONE --------------------------------------------------------------
+
+
+def test_a_report_page_shows_its_times_in_the_organisation_s_zone(app, browsers, new_report, clock):
+    report_id = new_report(status="submitted")
+    app.config["TIME_ZONE"] = "Europe/Oslo"
+
+    body = text(browsers["coordinator"].get(f"/reports/{report_id}"))
+
+    # 14:10 UTC is 15:10 in Oslo in March (CET, UTC+1).
+    assert '<dd><time datetime="2026-03-20T14:10:00Z">20 Mar 2026, 15:10</time></dd>' in body
+    assert "2026-03-20T14:10:00Z</" not in body
+    session_date = CONTRACT_REPORT["fields"]["session_date"]
+    assert f'<time datetime="{session_date}">' in body
+
+
+def test_a_date_input_s_hint_names_the_organisation_s_zone(app, browsers):
+    utc = text(browsers["mentor"].get("/reports/new"))
+    app.config["TIME_ZONE"] = "Europe/Oslo"
+    oslo = text(browsers["mentor"].get("/reports/new"))
+
+    assert "not after tomorrow (universal time)." in utc
+    assert "not after tomorrow (Europe/Oslo time)." in oslo
+    assert "(UTC)" not in utc and "(UTC)" not in oslo
+
+
 # An open service -------------------------------------------------------------------------
 
 
@@ -295,7 +429,8 @@ def test_while_the_api_is_open_here_the_pages_are_open_under_a_banner(client):
     start = client.get("/")
     page = client.get("/reports")
 
-    assert start.status_code == 302 and start.headers["Location"] == "/reports"
+    # The anonymous coordinator's start page is the review queue, as a coordinator's.
+    assert start.status_code == 200 and "<h1>Review queue</h1>" in text(start)
     assert page.status_code == 200
     body = text(page)
     assert "anyone on this machine can use it" in body

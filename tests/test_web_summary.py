@@ -107,12 +107,18 @@ def cells(body, section="tbody"):
 
 
 def api_rows(client, token, query):
-    """The API's summary for `query`, as the page's table writes it."""
+    """The API's summary for `query`, as the page's table writes it: a month
+    ("2026-03" in the API) in words ("Mar 2026")."""
     answer = client.get(SUMMARY, query_string=query, headers=token)
     assert answer.status_code == 200, answer.json
+    in_words = query.get("group_by", "month") == "month"
     return [
         [
-            group["group"] if group["group"] is not None else "No session date",
+            "No session date"
+            if group["group"] is None
+            else month_in_words(group["group"])
+            if in_words
+            else group["group"],
             *(str(group[name]) for name in ("reports", "submitted", "drafts", "attendance_total")),
             "–" if group["attendance_average"] is None else f"{group['attendance_average']:.2f}",
             str(group["duration_minutes_total"]),
@@ -121,6 +127,12 @@ def api_rows(client, token, query):
         ]
         for group in answer.json["groups"]
     ]
+
+
+def month_in_words(month):
+    """A month of the API, YYYY-MM, as the page writes it: "Mar 2026"."""
+    names = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    return f"{names[int(month[5:7]) - 1]} {int(month[:4])}"
 
 
 def bars(body, series):
@@ -159,7 +171,7 @@ def test_the_summary_is_per_month_by_default(browsers, client, tokens, varied):
 
     assert cells(body) == api_rows(client, tokens["coordinator"], {"group_by": "month"})
     assert [row[0] for row in cells(body)] == [
-        "2025-11", "2026-01", "2026-02", "2026-03", "No session date",
+        "Nov 2025", "Jan 2026", "Feb 2026", "Mar 2026", "No session date",
     ]  # fmt: skip
     assert '<input type="radio" name="group_by" value="month" id="group_by" checked>' in body
     assert "<caption>Reports per month: 5 rows</caption>" in body
@@ -381,14 +393,14 @@ def test_each_group_links_to_its_reports_with_the_same_filters(browsers, varied)
     by_mentor = text(browsers["coordinator"].get("/summary?group_by=mentor&follow_up_needed=true"))
 
     assert row_links(by_month) == {
-        "2026-03": {
+        "Mar 2026": {
             "status": ["draft"],
             "session_date_from": ["2026-03-10"],
             "session_date_to": ["2026-04-01"],
         }
     }
     everything = row_links(text(browsers["coordinator"].get("/summary")))
-    assert everything["2025-11"] == {
+    assert everything["Nov 2025"] == {
         "session_date_from": ["2025-11-01"],
         "session_date_to": ["2025-12-01"],
     }
@@ -599,7 +611,11 @@ def test_a_summary_download_is_the_api_s_summary_of_the_groups_shown(
     assert list(downloaded[0]) == list(formats.summary_columns(group_by))
     shown = cells(text(page))
     assert len(shown) >= 2
-    assert [str(row[group_by]) for row in downloaded] == [row[0] for row in shown]
+    # The downloads keep the API's month (2026-03); the page writes it in words.
+    machine = [str(row[group_by]) for row in downloaded]
+    if group_by == "month":
+        machine = [month_in_words(month) for month in machine]
+    assert machine == [row[0] for row in shown]
     assert [str(row["reports"]) for row in downloaded] == [row[1] for row in shown]
 
 
@@ -714,7 +730,7 @@ def test_the_bars_are_as_tall_as_their_values_with_empty_months_at_zero(browsers
             [value * unit for value, _ in series], abs=0.02
         )
     # The table has the months that have reports.
-    assert [row[0] for row in cells(body)] == ["2026-01", "2026-03", "2026-04"]
+    assert [row[0] for row in cells(body)] == ["Jan 2026", "Mar 2026", "Apr 2026"]
 
 
 def test_each_chart_is_an_image_named_by_its_title_and_described(browsers, monthly):
@@ -723,8 +739,8 @@ def test_each_chart_is_an_image_named_by_its_title_and_described(browsers, month
     charts = re.findall(r"<svg [^>]*>", body)
     assert len(charts) == 2
     for key, title, described in [
-        ("reports", "Reports per month", "7 reports in 4 months, from 2026-01 to 2026-04."),
-        ("attendance", "Attendance per month", "60 people in 4 months, from 2026-01 to 2026-04."),
+        ("reports", "Reports per month", "7 reports in 4 months, from Jan 2026 to Apr 2026."),
+        ("attendance", "Attendance per month", "60 people in 4 months, from Jan 2026 to Apr 2026."),
     ]:
         (svg,) = [svg for svg in charts if f"chart-{key}-title" in svg]
         assert 'role="img"' in svg
@@ -733,8 +749,8 @@ def test_each_chart_is_an_image_named_by_its_title_and_described(browsers, month
         assert f'<title id="chart-{key}-title">{title}</title>' in body
         desc = re.search(rf'<desc id="chart-{key}-desc">([^<]*)</desc>', body).group(1)
         assert desc.startswith(described) and "in the table" in html.unescape(desc)
-    assert "<title>2026-02: 0 reports</title>" in body
-    assert "<title>2026-01: 1 report</title>" in body
+    assert "<title>Feb 2026: 0 reports</title>" in body
+    assert "<title>Jan 2026: 1 report</title>" in body
 
 
 def test_the_charts_leave_out_reports_without_a_session_date_and_say_so(
@@ -775,5 +791,5 @@ def test_the_charts_show_the_last_ten_years_and_say_what_is_left_out(browsers, a
     body = text(browsers["coordinator"].get("/summary"))
 
     assert len(bars(body, "reports")) == 120
-    assert "from 2016-04: 1 report from before are in the table only." in body
-    assert [row[0] for row in cells(body)] == ["2001-05", "2026-03"]
+    assert "from Apr 2016: 1 report from before are in the table only." in body
+    assert [row[0] for row in cells(body)] == ["May 2001", "Mar 2026"]

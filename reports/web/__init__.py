@@ -98,6 +98,7 @@ def security_headers(response):
 
 
 def init_app(app):
+    from reports.web import display
     from reports.web.sessions import SessionInterface
 
     app.session_interface = SessionInterface()
@@ -110,6 +111,9 @@ def init_app(app):
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.jinja_env.globals["review_labels"] = REVIEW_LABELS
+    # Every time and date a page shows, for people: {{ report.created_at | when }}.
+    app.jinja_env.filters["when"] = display.when
+    app.jinja_env.filters["day"] = display.day
     app.after_request(security_headers)
     app.register_blueprint(bp)
 

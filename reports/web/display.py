@@ -6,10 +6,11 @@ module imports no page module."""
 
 from urllib.parse import urlencode
 
-from flask import g, render_template, url_for
+from flask import current_app, g, render_template, url_for
+from markupsafe import Markup
 from marshmallow import validate
 
-from reports import catalogue, service
+from reports import catalogue, human, service
 from reports.schemas import REVIEW_STATES, STATUSES, review_request_schema, shapes
 from reports.web import REVIEW_LABELS
 
@@ -51,6 +52,43 @@ REVIEW_FILTER_CHOICES = [
     ("none", REVIEW_LABELS[None]),
     *((state, REVIEW_LABELS[state]) for state in REVIEW_STATES),
 ]
+
+
+# Times and dates for people ------------------------------------------------------------
+
+
+def when(stamp, missing="–"):
+    """The template filter of a UTC time (YYYY-MM-DDTHH:MM:SSZ): written for
+    people in the organisation's zone (TIME_ZONE), inside a <time> that keeps
+    the exact UTC value for machines; `missing` when there is none."""
+    if not stamp:
+        return missing
+    try:
+        shown = human.when(stamp, current_app.config["TIME_ZONE"])
+    except ValueError:  # not a time as the API writes one: shown as it is
+        return stamp
+    return Markup('<time datetime="{}">{}</time>').format(stamp, shown)
+
+
+def day(value, missing="–"):
+    """The template filter of a date (YYYY-MM-DD): "7 Dec 2026" inside a <time>."""
+    if not value:
+        return missing
+    try:
+        shown = human.day(value)
+    except ValueError:
+        return value
+    return Markup('<time datetime="{}">{}</time>').format(value, shown)
+
+
+def month(value):
+    """A month (YYYY-MM) as the summary shows it: "Jun 2026"."""
+    return human.month(value)
+
+
+def zone_in_words():
+    """The organisation's zone as a hint says it."""
+    return human.zone_in_words(current_app.config["TIME_ZONE"])
 
 
 # A report's page -------------------------------------------------------------------
@@ -153,8 +191,15 @@ def _change(label, labels, change):
 
 
 def _shown_change(label, before, after):
-    long = any(value and (len(value) > SHORT_VALUE or "\n" in value) for value in (before, after))
+    long = any(
+        value and (len(_text(value)) > SHORT_VALUE or "\n" in value) for value in (before, after)
+    )
     return {"label": label, "before": before, "after": after, "long": long}
+
+
+def _text(value):
+    """A shown value's text: a date's words without its <time> around them."""
+    return value.striptags() if isinstance(value, Markup) else value
 
 
 def report_title(report):
@@ -166,7 +211,8 @@ def report_title(report):
 
 def shown_value(name, value):
     """A stored value as the pages show it: a choice by its label, a yes or no,
-    a decimal as stored; a field no longer in the catalogue by its value."""
+    a date for people (in a <time>), a decimal as stored; a field no longer in
+    the catalogue by its value."""
     if value is None:
         return None
     field = catalogue.live().by_name.get(name)
@@ -177,6 +223,8 @@ def shown_value(name, value):
         return ", ".join(str(each) for each in labelled) if labelled else None
     if field is not None and field.kind == "choice":
         return field.label_of(value)
+    if field is not None and field.kind == "date" and isinstance(value, str):
+        return day(value, missing=None)
     return str(value)
 
 

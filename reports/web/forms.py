@@ -24,7 +24,7 @@ from reports.schemas import (
     shapes,
 )
 from reports.web import bp, login_required
-from reports.web.display import first_messages
+from reports.web.display import first_messages, zone_in_words
 
 # What each button of the form does to the report's status (None: leaves it).
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
@@ -57,6 +57,14 @@ class Input:
     field_kind: str = "id"
     # A date that may not be after tomorrow (UTC).
     until_tomorrow: bool = False
+
+    def shown_hint(self):
+        """The hint as the page shows it: a date's "(UTC)" (as the built-in
+        catalogue's help says "not after tomorrow (UTC)") in the organisation's
+        zone, in words."""
+        if self.kind == "date" and "(UTC)" in self.hint:
+            return self.hint.replace("(UTC)", f"({zone_in_words()})")
+        return self.hint
 
     def attributes(self):
         """The input's HTML attributes; a date's latest day is today's tomorrow."""

@@ -13,7 +13,7 @@ from functools import lru_cache
 from flask import g, render_template, request
 from marshmallow import ValidationError
 
-from reports import catalogue, chart, clock, formats, limits, service
+from reports import catalogue, chart, clock, formats, human, limits, service
 from reports.schemas import shapes, shapes_of
 from reports.web import bp, login_required
 from reports.web.display import (
@@ -301,6 +301,8 @@ def _form_context(values):
 def _row(group, group_by, values, columns):
     """A group's figures as the table shows them, its label, and where its reports are listed."""
     label = group["group"] if group["group"] is not None else "No session date"
+    if group_by == "month" and group["group"] is not None:
+        label = human.month(group["group"])
     return {
         **group,
         "label": label,
@@ -402,7 +404,7 @@ def _charts(groups):
         "heading": f"{heading} per month",
         "undated": undated,
         "left_out": left_out,
-        "shown_from": shown_from,
+        "shown_from": human.month(shown_from),
     }
 
 
@@ -411,11 +413,12 @@ def _description(series, units):
     total = sum(value for _, value in series)
     highest_month, highest = max(series, key=lambda item: item[1])
     months = _counted(len(series), ("month", "months"))
-    span = series[0][0] if len(series) == 1 else f"from {series[0][0]} to {series[-1][0]}"
+    first, last = human.month(series[0][0]), human.month(series[-1][0])
+    span = first if len(series) == 1 else f"from {first} to {last}"
     counted = _counted(total, units) if units else str(total)
     text = f"{counted} in {months}, {span}."
     if len(series) > 1:
-        text += f" The most, {highest}, in {highest_month}."
+        text += f" The most, {highest}, in {human.month(highest_month)}."
     return text + " Each month's figure is in the table."
 
 
