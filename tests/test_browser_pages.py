@@ -85,6 +85,8 @@ def test_a_mentor_signs_in_with_its_link_and_finds_its_reports(web):
     assert "My reports" not in web.driver.find_element("css selector", "main").text
 
     sign_in(web, coordinator_link, "coordinator")
+    assert web.wait_for("main h1").text == "Review queue"
+    web.open("/reports")
     web.wait_for(f"a[href$='/reports/{report_id}']")
     web.keep_for_readme(web.check_page("coordinator-reports")[1], "screenshot-reports.png")
     assert coordinator_secret not in web.driver.page_source
