@@ -192,24 +192,58 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
 
 CREATE INDEX IF NOT EXISTS idempotency_key_by_age ON idempotency_key (created_at);
 
+-- The people who use the service: a person has a role, and for a mentor the
+-- peer mentor id its reports are filed under. Its tokens act as it, with the
+-- role it has now. A removed person keeps its row, its name, role and peer
+-- mentor id (so that its reports still name it, and its ids are never taken
+-- again), without its e-mail address and language; its tokens are revoked.
+CREATE TABLE IF NOT EXISTS person (
+    person_id      TEXT PRIMARY KEY
+                   CHECK (person_id GLOB 'per_[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+    name           TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    role           TEXT NOT NULL CHECK (role IN ('coordinator', 'viewer', 'mentor')),
+    -- Kept when a mentor becomes another role, so that it is the same mentor
+    -- again if it becomes a mentor again; only a mentor's is shown.
+    peer_mentor_id TEXT UNIQUE
+                   CHECK (length(peer_mentor_id) BETWEEN 1 AND 64
+                          AND peer_mentor_id NOT GLOB '*[^A-Za-z0-9_.:-]*'),
+    email          TEXT CHECK (length(email) BETWEEN 3 AND 254),
+    language       TEXT CHECK (length(language) BETWEEN 2 AND 35),
+    created_at     TEXT NOT NULL
+                   CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(created_at)) IS created_at),
+    removed_at     TEXT
+                   CHECK (removed_at IS NULL OR
+                          strftime('%Y-%m-%dT%H:%M:%SZ', julianday(removed_at)) IS removed_at),
+    CHECK (role <> 'mentor' OR peer_mentor_id IS NOT NULL),
+    CHECK (removed_at IS NULL OR (email IS NULL AND language IS NULL))
+);
+
+CREATE INDEX IF NOT EXISTS person_in_directory ON person (created_at) WHERE removed_at IS NULL;
+
 -- API tokens. Once one is not revoked, every request must bear one. Only a
 -- hash of each secret is kept; the secret is shown once, when it is created.
--- A token is revoked, never deleted, so its name is never taken again.
+-- A token is revoked, never deleted, so its name is never taken again. It acts
+-- as its person, with the person's role and peer mentor id.
 CREATE TABLE IF NOT EXISTS api_token (
     name           TEXT PRIMARY KEY
                    CHECK (length(name) BETWEEN 1 AND 64 AND name NOT GLOB '*[^A-Za-z0-9_.:-]*'
                           AND name <> 'anonymous'),
-    role           TEXT NOT NULL CHECK (role IN ('coordinator', 'viewer', 'mentor')),
-    -- The peer mentor a mentor token acts for; only mentor tokens have one.
-    peer_mentor_id TEXT CHECK ((role = 'mentor') = (peer_mentor_id IS NOT NULL))
-                   CHECK (length(peer_mentor_id) BETWEEN 1 AND 64
-                          AND peer_mentor_id NOT GLOB '*[^A-Za-z0-9_.:-]*'),
     -- SHA-256 of the secret, in hex: the secret is random, so no salt or stretching is needed.
     secret_hash    TEXT NOT NULL UNIQUE CHECK (length(secret_hash) = 64),
     created_at     TEXT NOT NULL,
     last_used_at   TEXT,
-    revoked_at     TEXT
+    revoked_at     TEXT,
+    -- Added by version 8, so that it cannot say NOT NULL: the trigger below does.
+    person_id      TEXT REFERENCES person (person_id)
 );
+
+CREATE TRIGGER IF NOT EXISTS api_token_has_a_person BEFORE INSERT ON api_token
+WHEN NEW.person_id IS NULL
+BEGIN
+    SELECT RAISE(ABORT, 'A token belongs to a person.');
+END;
+
+CREATE INDEX IF NOT EXISTS api_token_by_person ON api_token (person_id);
 
 -- Whether any token is in force, asked on every request that bears none.
 CREATE INDEX IF NOT EXISTS api_token_in_force ON api_token (name) WHERE revoked_at IS NULL;
@@ -361,3 +395,30 @@ CREATE TABLE IF NOT EXISTS catalogue_layout (
     only   INTEGER PRIMARY KEY CHECK (only = 1),
     layout TEXT NOT NULL CHECK (json_valid(layout))
 );
+
+-- The activities reports are filed under, and the mentors who lead them. An
+-- activity is archived, never deleted: its reports keep naming it, and its id
+-- is never taken again. A report may name an activity not listed here.
+CREATE TABLE IF NOT EXISTS activity (
+    activity_id TEXT PRIMARY KEY
+                CHECK (length(activity_id) BETWEEN 1 AND 64
+                       AND activity_id NOT GLOB '*[^A-Za-z0-9_.:-]*'),
+    name        TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    org_id      TEXT CHECK (length(org_id) BETWEEN 1 AND 64
+                            AND org_id NOT GLOB '*[^A-Za-z0-9_.:-]*'),
+    created_at  TEXT NOT NULL
+                CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(created_at)) IS created_at),
+    archived_at TEXT
+                CHECK (archived_at IS NULL OR
+                       strftime('%Y-%m-%dT%H:%M:%SZ', julianday(archived_at)) IS archived_at)
+);
+
+CREATE INDEX IF NOT EXISTS activity_by_created ON activity (created_at);
+
+CREATE TABLE IF NOT EXISTS activity_mentor (
+    activity_id    TEXT NOT NULL REFERENCES activity (activity_id),
+    peer_mentor_id TEXT NOT NULL REFERENCES person (peer_mentor_id),
+    PRIMARY KEY (activity_id, peer_mentor_id)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS activity_mentor_by_mentor ON activity_mentor (peer_mentor_id);

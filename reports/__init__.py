@@ -12,6 +12,7 @@ from reports import (
     cli,
     cross_site,
     db,
+    directory_api,
     docs,
     errors,
     headers,
@@ -93,6 +94,8 @@ def create_app(test_config=None, instance_path=None):
     read_only.init_app(app)
     throttle.init_app(app)
     cli.init_app(app)
+    # directory_api's routes are on api.bp: importing it added them.
+    assert directory_api.bp is api.bp
     app.register_blueprint(api.bp)
     web.init_app(app)
     # Every form of the pages carries a CSRF token; the API takes bearer tokens,

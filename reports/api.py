@@ -154,7 +154,7 @@ def create_report():
     mentor's token creates reports for its own peer mentor only (403 for
     another). With an `Idempotency-Key`, a retry creates nothing twice.
     """
-    body = _json_object_body()
+    body = json_object_body()
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
     new = load_new_report(body, default_org_id)
     report = service.create_report(new, default_org_id, _idempotency(body), caller=g.caller)
@@ -206,7 +206,7 @@ def update_report(report_id):
     submitted report cannot go back to draft (409). With `If-Match`, only while
     the report is at that version (412 otherwise).
     """
-    changes = shapes().report_changes.load(_json_object_body())
+    changes = shapes().report_changes.load(json_object_body())
     report = service.update_report(report_id, changes, _if_match(), caller=g.caller)
     return _with_etag(dump_updated_report, report)
 
@@ -376,7 +376,7 @@ def review_report(report_id):
     `updated_since` finds it.
     """
     service.require_may("review", g.caller)  # before the body is read
-    review = review_request_schema.load(_json_object_body())
+    review = review_request_schema.load(json_object_body())
     reviewed = service.review_report(
         report_id, review["review_state"], review["comment"], caller=g.caller
     )
@@ -558,7 +558,7 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _json_object_body():
+def json_object_body():
     """The request body as a JSON object, or the 4xx that says why it is not one."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")

@@ -21,11 +21,12 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from reports import clock, queries, throttle
 from reports.db import get_db, submit, write
 from reports.read_only import is_read_only
-from reports.schemas import ENTITY_ID_RULE, is_entity_id
+from reports.schemas import ENTITY_ID_RULE, is_email, is_entity_id
 
 ROLES = ("coordinator", "viewer", "mentor")
 SECRET_BYTES = 32
 SECRET_PREFIX = "psr_"
+PERSON_ID_PREFIX = "per_"
 # A token's last use is recorded at most this often, so that reads stay reads.
 LAST_USED_GRAIN = timedelta(minutes=1)
 REALM = "reports"
@@ -200,8 +201,11 @@ def _note_use(token):
     submit(lambda db: queries.mark_token_used(db, name, used_at, not_since))
 
 
-def create_token(name, role, peer_mentor_id=None):
-    """Store a new token and return its secret, which is kept nowhere else."""
+def create_token(name, role, peer_mentor_id=None, email=None):
+    """Store a new token and return its secret, which is kept nowhere else. The
+    token is a new person's, named `name`, with this role (and e-mail address),
+    or for a peer mentor who is a person already, that person's (whose e-mail
+    address `email` replaces, if given)."""
     if not is_entity_id(name) or name == ANONYMOUS.name:
         raise TokenError(
             f"A token's name is {ENTITY_ID_RULE} (and not {ANONYMOUS.name!r}), not {name!r}."
@@ -212,24 +216,63 @@ def create_token(name, role, peer_mentor_id=None):
         raise TokenError("A mentor token needs --mentor, and only a mentor token takes it.")
     if peer_mentor_id is not None and not is_entity_id(peer_mentor_id):
         raise TokenError(f"A peer mentor id is {ENTITY_ID_RULE}, not {peer_mentor_id!r}.")
+    if email is not None and not is_email(email):
+        raise TokenError(f"Not an e-mail address: {email!r}.")
+
+    def create(db):
+        if queries.token_name_taken(db, name):
+            raise TokenError(f"A token named {name!r} exists already; names are never reused.")
+        person = queries.person_of_mentor(db, peer_mentor_id) if peer_mentor_id else None
+        if person is None:
+            person_id = new_person_id(db)
+            queries.insert_person(
+                db,
+                {
+                    "person_id": person_id,
+                    "name": name,
+                    "role": role,
+                    "peer_mentor_id": peer_mentor_id,
+                    "email": email,
+                    "language": None,
+                    "created_at": clock.timestamp(),
+                },
+            )
+        elif person["removed_at"] is not None or person["role"] != "mentor":
+            what = "was removed" if person["removed_at"] else f"is a {person['role']} now"
+            raise TokenError(
+                f"The peer mentor {peer_mentor_id} is {person['name']!r}, who {what}: "
+                "a mentor token cannot act for them."
+            )
+        else:
+            person_id = person["person_id"]
+            if email is not None:
+                queries.set_person_email(db, person_id, email)
+        return add_token(db, name, person_id)
+
+    return write(create)
+
+
+def add_token(db, name, person_id):
+    """In a write: a new token of the person, named `name`; returns its secret."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     token = {
         "name": name,
-        "role": role,
-        "peer_mentor_id": peer_mentor_id,
+        "person_id": person_id,
         "secret_hash": hash_secret(secret),
         "created_at": clock.timestamp(),
     }
-
-    def create(db):
-        if queries.token_by_name(db, name) is not None:
-            raise TokenError(f"A token named {name!r} exists already; names are never reused.")
-        queries.insert_token(db, token)
-        # From now on, no token in force means a closed API, not an open one.
-        queries.set_open_without_token(db, False)
-
-    write(create)
+    queries.insert_token(db, token)
+    # From now on, no token in force means a closed API, not an open one.
+    queries.set_open_without_token(db, False)
     return secret
+
+
+def new_person_id(db):
+    """A person id no person has: per_ and 8 random hex digits."""
+    while True:
+        person_id = f"{PERSON_ID_PREFIX}{secrets.token_hex(4)}"
+        if not queries.person_id_taken(db, person_id):
+            return person_id
 
 
 def revoke_token(name):
@@ -311,13 +354,6 @@ def caller_by_name(name):
 def create_sign_in_link(name, minutes):
     """A new one-time sign-in secret for the token in force named `name`, valid
     for `minutes`; only its hash is kept."""
-    secret = secrets.token_urlsafe(SECRET_BYTES)
-    now = clock.now()
-    link = {
-        "secret_hash": hash_secret(secret),
-        "token_name": name,
-        "expires_at": clock.stamp(now + timedelta(minutes=minutes)),
-    }
 
     def create(db):
         token = queries.token_by_name(db, name)
@@ -325,11 +361,22 @@ def create_sign_in_link(name, minutes):
             raise TokenError(f"No token is named {name!r}.")
         if token["revoked_at"] is not None:
             raise TokenError(f"The token {name!r} is revoked: a link cannot sign in with it.")
-        queries.delete_sign_in_links_expired_by(db, clock.stamp(now))
-        queries.insert_sign_in_link(db, link)
+        return add_sign_in_link(db, name, minutes)
 
-    write(create)
+    secret, _ = write(create)
     return secret
+
+
+def add_sign_in_link(db, name, minutes):
+    """In a write: a one-time sign-in link for the token `name`, valid for
+    `minutes`; returns its secret and when it expires."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    now = clock.now()
+    expires_at = clock.stamp(now + timedelta(minutes=minutes))
+    link = {"secret_hash": hash_secret(secret), "token_name": name, "expires_at": expires_at}
+    queries.delete_sign_in_links_expired_by(db, clock.stamp(now))
+    queries.insert_sign_in_link(db, link)
+    return secret, expires_at
 
 
 def sign_in_link_caller(secret):

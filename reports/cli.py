@@ -94,16 +94,20 @@ token = AppGroup("token", help="Create, list and revoke API tokens; reopen a clo
 @click.option(
     "--link", is_flag=True, help="Also print a one-time sign-in link for a browser (see `link`)."
 )
+@click.option("--email", metavar="ADDRESS", help="The person's e-mail address.")
 @needs_database
-def create_token_command(name, role, mentor, link):
+def create_token_command(name, role, mentor, link, email):
     """Create a token and print its secret, once: only a hash of it is kept.
 
     The secret alone goes to stdout, so `TOKEN=$(flask --app reports token
     create ...)` keeps it; what to do with it goes to stderr. With --link, a
     one-time sign-in link follows it on stdout.
+
+    The token is a new person's, named NAME, with this role; with --mentor
+    naming a peer mentor who is a person already, that person's.
     """
     try:
-        secret = auth.create_token(name, role, mentor)
+        secret = auth.create_token(name, role, mentor, email)
     except auth.TokenError as error:
         raise click.ClickException(str(error)) from None
     for_whom = f" for peer mentor {mentor}" if mentor else ""

@@ -136,6 +136,40 @@ HISTORY_EXAMPLE = {
 DELETED_REPORTS_EXAMPLE = {
     "data": [{"report_id": "rpt_8f3a2c1d", "deleted_at": "2026-03-21T09:00:00Z"}]
 }
+PERSON_EXAMPLE = {
+    "person_id": "per_3e8a1f02",
+    "name": "Mona Hansen",
+    "role": "mentor",
+    "peer_mentor_id": "usr_mona_hansen",
+    "email": "mona@example.org",
+    "language": "nb",
+    "created_at": "2026-03-01T09:00:00Z",
+}
+ACTIVITY_EXAMPLE = {
+    "activity_id": "job_club",
+    "name": "Job club",
+    "org_id": "org_nansen_01",
+    "mentors": ["usr_mona_hansen"],
+    "archived": False,
+}
+DIRECTORY_EXAMPLES = {
+    "person": PERSON_EXAMPLE,
+    "new_person": {"name": "Mona Hansen", "role": "mentor", "email": "mona@example.org",
+                   "language": "nb"},
+    "person_changes": {"name": "Mona Hansen-Berg", "language": "en"},
+    "people": {"data": [PERSON_EXAMPLE]},
+    "removed_person": {"removed": True, "person_id": "per_3e8a1f02"},
+    "activity": ACTIVITY_EXAMPLE,
+    "archived_activity": {**ACTIVITY_EXAMPLE, "archived": True},
+    "new_activity": {"name": "Job club", "org_id": "org_nansen_01",
+                     "mentors": ["usr_mona_hansen"]},
+    "activity_changes": {"name": "Job club (evenings)", "mentors": []},
+    "activities": {"data": [ACTIVITY_EXAMPLE]},
+    "sign_in_link": {
+        "url": "http://127.0.0.1:8080/login/3qv0ZQm1k4YVx8pB9fJm2Wc7TgN5sR6aLhD0eUiKoXy",
+        "expires_at": "2026-03-20T14:25:00Z",
+    },
+}  # fmt: skip
 # The files a list or the summary answers with `format`, cut short.
 LIST_CSV = "\ufeffreport_id,activity_id,...\r\nrpt_8f3a2c1d,...\r\n"
 LIST_NDJSON = '{"report_id":"rpt_8f3a2c1d",...,"review":{...}}\n'
@@ -188,6 +222,7 @@ def examples_of(form):
         "list_csv": LIST_CSV,
         "list_ndjson": LIST_NDJSON,
         "summary_csv": SUMMARY_CSV,
+        **DIRECTORY_EXAMPLES,
         **examples_of_fields(form),
     }
 

@@ -26,6 +26,9 @@ TAGS = {
     "sync": "Keep another system in step: the lists' `updated_since`, and the reports "
     "deleted since a time.",
     "exports": "The summary's counts and totals per group, as JSON or a spreadsheet.",
+    "directory": "The people who use the service, with their roles, and the activities "
+    "reports are filed under, with the mentors who lead them. Coordinators manage them; "
+    "a mentor reads its own person and the activities it leads.",
     "service": "The service itself: its health, its report form, this document, and "
     "the methods each path takes.",
 }
@@ -40,7 +43,10 @@ BEARER = {
 STRING = {"type": "string"}
 HEADERS = {
     "ETag": {"description": "The report's version; changes on every write.", "schema": STRING},
-    "Location": {"description": "The new report's URL.", "schema": STRING},
+    "Location": {
+        "description": "The new report's URL (or person's, or activity's).",
+        "schema": STRING,
+    },
     "Link": {
         "description": 'The next page, as `<URL with a cursor>; rel="next"` (RFC 8288); '
         "absent on the last page.",
@@ -64,6 +70,7 @@ PATH_IDS = {
     "report_id": ("The report's id.", schemas.REPORT_ID),
     "activity_id": ("The activity's id.", schemas.ENTITY_ID),
     "mentor_id": ("The peer mentor's id.", schemas.ENTITY_ID),
+    "person_id": ("The person's id.", schemas.PERSON_ID),
 }
 HEADER_PARAMETERS = {
     "Idempotency-Key": (
@@ -206,6 +213,16 @@ def add_components(spec, shapes, default_org_id):
         "Summary": shapes.summary,
         "DeletedReports": schemas.deleted_page_schema,
         "Catalogue": schemas.catalogue_schema,
+        "Person": schemas.person_schema,
+        "NewPerson": schemas.new_person_schema,
+        "PersonChanges": schemas.person_changes_schema,
+        "PersonList": schemas.people_schema,
+        "Activity": schemas.activity_schema,
+        "NewActivity": schemas.new_activity_schema,
+        "ActivityChanges": schemas.activity_changes_schema,
+        "ActivityList": schemas.activities_schema,
+        "SignInLink": schemas.sign_in_link_schema,
+        "RemovedPerson": schemas.removed_person_schema,
     }.items():
         spec.components.schema(name, schema=schema)
     spec.components.schema("Health", HEALTH)
@@ -219,6 +236,7 @@ def add_query_parameters(spec, converter, shapes):
         "ListQuery": shapes.ListQuerySchema,
         "SummaryQuery": shapes.SummaryQuerySchema,
         "DeletedQuery": schemas.DeletedQuerySchema,
+        "ActivitiesQuery": schemas.ActivitiesQuerySchema,
     }
     registered = {}
     ids = {}

@@ -20,6 +20,8 @@ FENCED = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```[ \t]*$", re.DOTALL | re.M
 TRANSCRIPT = re.compile(r"\$ ((?:curl|flask|cat) [^\n]*)\n(.*)", re.DOTALL)
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
+# The ids the service makes at random, which a transcript's answer shows.
+MADE_IDS = ("report_id", "person_id")
 # What a token command prints that differs on every run: a secret, a link's secret.
 SECRET = re.compile(r"psr_[A-Za-z0-9_-]+|(?<=/login/)[A-Za-z0-9_-]+")
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
@@ -176,14 +178,32 @@ def replay_curl(client, command, output, ids, folder):
         ), command
         return
     expected = json.loads(shown_body)
-    if isinstance(expected, dict) and "report_id" in expected:
-        ids.setdefault(expected["report_id"], response.json["report_id"])
+    ids.update(made_ids(expected, response.json, ids))
+    # A sign-in link's secret.
+    shown_secrets, actual_secrets = SECRET.findall(shown_body), SECRET.findall(response.text)
+    if len(shown_secrets) == len(actual_secrets):
+        ids.update(zip(shown_secrets, actual_secrets, strict=True))
     assert normalised(response.get_data(as_text=True), {}) == normalised(shown_body, ids), command
     if status is not None:
         assert response.status_code == status, command
         for name in ("content-type", "location", "etag", "www-authenticate"):
             if name in shown_headers:
                 assert response.headers[name] == with_actual_ids(shown_headers[name], ids)
+
+
+def made_ids(shown, actual, ids):
+    """{id the page shows: this run's} of the ids the service made (MADE_IDS) in an
+    answer, at the top or in its list of `data`, that `ids` lacks."""
+    pairs = [(shown, actual)]
+    if isinstance(shown, dict) and isinstance(shown.get("data"), list):
+        pairs += list(zip(shown["data"], actual.get("data") or [], strict=False))
+    return {
+        one[name]: other[name]
+        for one, other in pairs
+        if isinstance(one, dict) and isinstance(other, dict)
+        for name in MADE_IDS
+        if isinstance(one.get(name), str) and one[name] not in ids and name in other
+    }
 
 
 def replay_flask_command(app, runner, command, shown, ids):

@@ -37,10 +37,15 @@ FUNCTIONS = {
     "review": {"get_review", "review_report", "get_history"},
     "sync": {"list_deleted_reports"},
     "exports": {"summarise_reports"},
+    "directory": {
+        "list_people", "create_person", "get_person", "update_person", "remove_person",
+        "create_sign_in_link", "list_activities", "create_activity", "get_activity",
+        "update_activity", "archive_activity",
+    },
 }  # fmt: skip
 ENUMS = {
     "ReportStatus", "ReviewState", "ReviewFilter", "ParticipantEngagement", "Sort",
-    "ExportFormat", "SummaryFormat", "GroupBy", "RevisionAction", "FieldKind",
+    "ExportFormat", "SummaryFormat", "GroupBy", "RevisionAction", "FieldKind", "Role",
 }  # fmt: skip
 # The models of the components (and, for an object a component holds, the
 # component's name and the member's), without one named after a path.
@@ -52,6 +57,9 @@ MODELS = {
     "Problem", "ProblemErrors", "Report", "ReportChanges", "ReportFields", "ReportPage",
     "ReportSummary", "Review", "ReviewRequest", "Revision", "RevisionChanges",
     "StoredFields", "Summary", "SummaryGroup", "UpdatedReport",
+    # The directory's.
+    "Activity", "ActivityChanges", "ActivityList", "NewActivity", "NewPerson", "Person",
+    "PersonChanges", "PersonList", "RemovedPerson", "SignInLink",
 }  # fmt: skip
 # The page's section on the client, to the next section or the page's end.
 PAGE_SECTION = re.search(

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from reports import create_app, db
+from reports import auth, create_app, db
 from reports.config import ConfigError
 
 REPORTS = "/api/v1/reports"
@@ -323,3 +323,93 @@ def test_a_report_with_a_time_that_is_not_real_stops_the_migration_in_one_line(v
     assert user_version(version_1) < 4  # the migrations before it are done, not this one
     created = sqlite3.connect(version_1).execute("SELECT created_at FROM report").fetchall()
     assert ("2025-99-99T99:99:99Z",) in created
+
+
+# The tokens of version 7, which held their role and peer mentor id themselves.
+VERSION_7_TOKENS = """
+DROP TABLE activity_mentor;
+DROP TABLE activity;
+DROP TABLE api_token;
+DROP TABLE person;
+CREATE TABLE api_token (
+    name           TEXT PRIMARY KEY
+                   CHECK (length(name) BETWEEN 1 AND 64 AND name NOT GLOB '*[^A-Za-z0-9_.:-]*'
+                          AND name <> 'anonymous'),
+    role           TEXT NOT NULL CHECK (role IN ('coordinator', 'viewer', 'mentor')),
+    peer_mentor_id TEXT CHECK ((role = 'mentor') = (peer_mentor_id IS NOT NULL))
+                   CHECK (length(peer_mentor_id) BETWEEN 1 AND 64
+                          AND peer_mentor_id NOT GLOB '*[^A-Za-z0-9_.:-]*'),
+    secret_hash    TEXT NOT NULL UNIQUE CHECK (length(secret_hash) = 64),
+    created_at     TEXT NOT NULL,
+    last_used_at   TEXT,
+    revoked_at     TEXT
+);
+CREATE INDEX api_token_in_force ON api_token (name) WHERE revoked_at IS NULL;
+INSERT INTO api_token (name, role, peer_mentor_id, secret_hash, created_at, revoked_at) VALUES
+    ('carla', 'coordinator', NULL, printf('%064d', 1), '2026-01-01T00:00:00Z', NULL),
+    ('mona', 'mentor', 'usr_mentor_042', printf('%064d', 2), '2026-01-02T00:00:00Z', NULL),
+    ('mona-phone', 'mentor', 'usr_mentor_042', printf('%064d', 3), '2026-01-03T00:00:00Z',
+     '2026-01-04T00:00:00Z'),
+    ('omar', 'mentor', 'usr_mentor_007', printf('%064d', 4), '2026-01-05T00:00:00Z', NULL);
+INSERT INTO web_session VALUES (printf('%064d', 5), 'mona', '{}', '2026-01-02T00:00:00Z',
+    '2026-01-02T00:00:00Z', '2099-01-01T00:00:00Z', '2099-01-01T00:00:00Z');
+PRAGMA user_version = 7;
+"""
+
+
+def shape(path):
+    """Every table's columns, and every index and trigger: what a database is made of."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"
+        )]  # fmt: skip
+        columns = {table: connection.execute(f"PRAGMA table_info({table})").fetchall()
+                   for table in tables}  # fmt: skip
+    finally:
+        connection.close()
+    return columns, objects(path)
+
+
+def test_each_token_of_version_7_gets_a_person_and_acts_as_it(database, tmp_path):
+    db.init_db(database)
+    connection = sqlite3.connect(database)
+    connection.executescript(VERSION_7_TOKENS)
+    connection.close()
+
+    db.init_db(database)
+
+    connection = sqlite3.connect(database)
+    try:
+        people = connection.execute(
+            "SELECT person.name, person.role, person.peer_mentor_id, person.created_at, "
+            "group_concat(token.name) FROM person JOIN api_token AS token USING (person_id) "
+            "GROUP BY person.person_id ORDER BY person.created_at"
+        ).fetchall()
+        sessions = connection.execute("SELECT token_name FROM web_session").fetchall()
+    finally:
+        connection.close()
+    # The mentor tokens of one peer mentor share a person, named after the first.
+    assert people == [
+        ("carla", "coordinator", None, "2026-01-01T00:00:00Z", "carla"),
+        ("mona", "mentor", "usr_mentor_042", "2026-01-02T00:00:00Z", "mona,mona-phone"),
+        ("omar", "mentor", "usr_mentor_007", "2026-01-05T00:00:00Z", "omar"),
+    ]
+    assert sessions == [("mona",)]
+    assert user_version(database) == db.SCHEMA_VERSION
+    # A migrated database is made of what a new one is.
+    new = str(tmp_path / "new.sqlite")
+    db.init_db(new)
+    assert shape(database) == shape(new)
+    app = create_app({"DATABASE": database})
+    with app.app_context():
+        assert auth.caller_by_name("mona-phone") is None  # revoked, as it was
+        assert auth.caller_by_name("mona") == auth.Caller("mona", "mentor", "usr_mentor_042")
+
+
+def test_a_database_of_version_1_gets_the_tables_of_people_and_activities(version_1, tmp_path):
+    db.init_db(version_1)
+
+    new = str(tmp_path / "new.sqlite")
+    db.init_db(new)
+    assert shape(version_1) == shape(new)

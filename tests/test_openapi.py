@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from reports import api, create_app, db, openapi, schemas
+from reports import api, create_app, db, directory_api, openapi, schemas
 from reports.openapi_operations import answer, described
 
 from conformance import OpenAPIDocument, spectral_lint
@@ -30,6 +30,11 @@ OPERATIONS = {
     "/api/v1/reports/{report_id}/history": {"get"},
     "/api/v1/reports/{report_id}/restore": {"post"},
     "/api/v1/catalogue": {"get"},
+    "/api/v1/people": {"get", "post"},
+    "/api/v1/people/{person_id}": {"get", "put", "delete"},
+    "/api/v1/people/{person_id}/sign-in-links": {"post"},
+    "/api/v1/activities": {"get", "post"},
+    "/api/v1/activities/{activity_id}": {"get", "put", "delete"},
     "/healthz": {"get"},
 }
 OPERATION_IDS = {
@@ -49,6 +54,17 @@ OPERATION_IDS = {
     ("get", "/api/v1/reports/{report_id}/history"): "getHistory",
     ("post", "/api/v1/reports/{report_id}/restore"): "restoreReport",
     ("get", "/healthz"): "getHealth",
+    ("get", "/api/v1/people"): "listPeople",
+    ("post", "/api/v1/people"): "createPerson",
+    ("get", "/api/v1/people/{person_id}"): "getPerson",
+    ("put", "/api/v1/people/{person_id}"): "updatePerson",
+    ("delete", "/api/v1/people/{person_id}"): "removePerson",
+    ("post", "/api/v1/people/{person_id}/sign-in-links"): "createSignInLink",
+    ("get", "/api/v1/activities"): "listActivities",
+    ("post", "/api/v1/activities"): "createActivity",
+    ("get", "/api/v1/activities/{activity_id}"): "getActivity",
+    ("put", "/api/v1/activities/{activity_id}"): "updateActivity",
+    ("delete", "/api/v1/activities/{activity_id}"): "archiveActivity",
 }
 
 
@@ -137,8 +153,9 @@ def test_every_contract_example_matches_its_own_schema(document):
                         checked += 1
     # The contract's seven responses and two request bodies, the CSV and NDJSON
     # exports of the three lists, the summary and its CSV, the deleted ids, the
-    # review's three, the history and restore, and the health check.
-    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1 + 1  # the last: GET /catalogue
+    # review's three, the history and restore, the health check and GET /catalogue; the
+    # directory's six answers and two bodies of people, five and two of activities.
+    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1 + 1 + 8 + 7
 
 
 def test_the_request_shapes_come_from_the_marshmallow_schemas(document):
@@ -240,7 +257,7 @@ def test_each_operation_has_its_short_operation_id(document):
 def test_each_operation_has_one_tag_of_the_document_and_words_of_its_own(document):
     tags = {tag["name"] for tag in document["tags"]}
 
-    assert tags == {"reports", "review", "sync", "exports", "service"}
+    assert tags == {"reports", "review", "sync", "exports", "service", "directory"}
     for where, operation in operations(document):
         assert len(operation["tags"]) == 1 and operation["tags"][0] in tags, where
         assert operation["summary"] and operation["description"], where
@@ -263,7 +280,8 @@ def test_every_route_of_the_api_declares_its_operation_and_every_declaration_is_
     routed = {app.view_functions[rule.endpoint] for rule in api_rules}
     declared = [
         view
-        for view in vars(api).values()
+        for module in (api, directory_api)
+        for view in vars(module).values()
         if inspect.isfunction(view) and hasattr(view, "operation")
     ]
 

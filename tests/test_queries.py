@@ -135,6 +135,9 @@ def test_a_token_check_is_one_lookup_in_an_index(app, client, database, statemen
     steps = [step for check in checks for step in plan(database, check) if "api_token" in step]
     assert len(steps) == 2
     assert all(" USING INDEX " in step for step in steps), steps
+    # The token's role is its person's, found by the person's primary key.
+    people = [step for step in plan(database, checks[0]) if " person " in f"{step} "]
+    assert people == ["SEARCH person USING INDEX sqlite_autoindex_person_1 (person_id=?)"]
 
 
 def test_a_mentors_or_an_activitys_total_is_read_from_a_kept_count(app, database):

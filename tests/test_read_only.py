@@ -47,8 +47,15 @@ def primary(app, tokens, new_report, client):
     assert reviewed.status_code == 200, reviewed.json
     trashed = new_report()
     assert client.delete(f"{REPORTS}/{trashed}", headers=tokens["coordinator"]).status_code == 200
+    # The directory's reads: a person, and the contract report's activity.
+    person = client.post(
+        "/api/v1/people", json={"name": "Paula", "role": "viewer"}, headers=tokens["coordinator"]
+    ).json["person_id"]
+    activity = {"name": "Job club", "activity_id": CONTRACT_REPORT["activity_id"]}
+    created = client.post("/api/v1/activities", json=activity, headers=tokens["coordinator"])
+    assert created.status_code == 201, created.json
     db.GroupCommit.close(app.config["DATABASE"])
-    return {"kept": kept, "trashed": trashed}
+    return {"kept": kept, "trashed": trashed, "person": person}
 
 
 @pytest.fixture
@@ -127,8 +134,9 @@ def routes(app, blueprint):
     ]
 
 
-def url_of(app, rule, report_id):
+def url_of(app, rule, report_id, person_id=None):
     values = {name: report_id for name in rule.arguments}
+    values.update(person_id=person_id or report_id)
     values.update(activity_id=CONTRACT_REPORT["activity_id"])
     values.update(mentor_id=CONTRACT_REPORT["peer_mentor_id"])
     with app.test_request_context():
@@ -172,7 +180,7 @@ def test_every_read_of_the_api_answers_200(copy, copy_client, tokens, primary, u
     for endpoint, rule in reads:
         if not rule.methods & {"GET"}:
             continue
-        path = url_of(copy, rule, primary["kept"])
+        path = url_of(copy, rule, primary["kept"], primary["person"])
         if endpoint == "reports.summarise_reports":
             path += "?group_by=mentor"
         response = copy_client.get(path, headers=tokens["viewer"])

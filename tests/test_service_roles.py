@@ -9,7 +9,7 @@ import pkgutil
 import sqlite3
 
 import pytest
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import Forbidden, NotFound
 
 from reports import auth, service
 from reports.auth import Caller
@@ -33,6 +33,8 @@ WHO = {
     "open API": (auth.ANONYMOUS, MENTOR),
 }
 OK, REFUSED, NOT_FOUND = "ok", Forbidden, ReportNotFound
+# A person or an activity a mentor may not see is not found either.
+NOT_LISTED = NotFound
 TRASH_DAYS = 30
 CORRECTION = {"fields": {"attendance_count": 9}}
 
@@ -70,7 +72,35 @@ def list_the_mentor_s(caller, report_id, mentor):
     return service.require_may("read", caller, mentor)
 
 
+def person_of(mentor):
+    """The person of peer mentor `mentor`, added by a coordinator."""
+    new = {"name": mentor, "role": "mentor", "peer_mentor_id": mentor, "email": None,
+           "language": None}  # fmt: skip
+    return service.create_person(new, caller=COORDINATOR)["person_id"]
+
+
+def activity_of(mentor):
+    """An activity that peer mentor `mentor` leads, added by a coordinator."""
+    person_of(mentor)
+    new = {"name": "Job club", "mentors": [mentor]}
+    return service.create_activity(new, caller=COORDINATOR)["activity_id"]
+
+
+# What a directory action needs, made by a coordinator.
+DIRECTORY = {"person": person_of, "activity": activity_of}
+
+
+def add_a_person(caller, report_id, mentor):
+    new = {"name": "Eve", "role": "viewer", "email": None, "language": None}
+    return service.create_person(new, caller=caller)
+
+
+def add_an_activity(caller, report_id, mentor):
+    return service.create_activity({"name": "Job club", "mentors": []}, caller=caller)
+
+
 # Each action as (the report it needs: its status and review, or "trashed", or
+# "person" or "activity" for the mentor's person or an activity it leads, or
 # None for none; what it does, given the caller, the report's id and its peer mentor).
 ACTIONS = {
     "create": (None, create),
@@ -99,6 +129,23 @@ ACTIONS = {
     "beforehand: review": (None, beforehand("review")),
     "beforehand: work the trash": (None, beforehand("trash")),
     "beforehand: list a mentor's": (None, list_the_mentor_s),
+    # The directory (reports/service/people.py and activities.py).
+    "list people": (None, lambda caller, report_id, mentor: service.list_people(caller=caller)),
+    "read a person": ("person", on_report(service.get_person)),
+    "add a person": (None, add_a_person),
+    "change a person": ("person", on_report(service.update_person, {"name": "Mo"})),
+    "remove a person": ("person", on_report(service.remove_person)),
+    "make a sign-in link": ("person", on_report(service.create_sign_in_link, 15)),
+    "list activities": (
+        None,
+        lambda caller, report_id, mentor: service.list_activities(caller=caller),
+    ),
+    "read an activity": ("activity", on_report(service.get_activity)),
+    "add an activity": (None, add_an_activity),
+    "change an activity": ("activity", on_report(service.update_activity, {"name": "Jobs"})),
+    "archive an activity": ("activity", on_report(service.archive_activity)),
+    "beforehand: manage people": (None, beforehand("manage people")),
+    "beforehand: manage activities": (None, beforehand("manage activities")),
 }
 
 # What each role gets from each action: OK, or the exception that refuses it.
@@ -127,6 +174,19 @@ RULES = {
     "beforehand: review":                   (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "beforehand: work the trash":           (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "beforehand: list a mentor's":          (OK,         OK,         REFUSED,   OK,      OK),
+    "list people":                          (OK,         OK,         OK,        OK,      OK),
+    "read a person":                        (OK,         OK,         NOT_LISTED, OK,     OK),
+    "add a person":                         (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "change a person":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "remove a person":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "make a sign-in link":                  (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "list activities":                      (OK,         OK,         OK,        OK,      OK),
+    "read an activity":                     (OK,         OK,         NOT_LISTED, OK,     OK),
+    "add an activity":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "change an activity":                   (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "archive an activity":                  (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "beforehand: manage people":            (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "beforehand: manage activities":        (OK,         REFUSED,    REFUSED,   REFUSED, OK),
 }  # fmt: skip
 
 CASES = [
@@ -149,8 +209,16 @@ def stored(database):
         try:
             return [
                 db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in ("report", "report_review", "report_trash", "report_change")
-            ]
+                for table in (
+                    "report",
+                    "report_review",
+                    "report_trash",
+                    "report_change",
+                    "person",
+                    "activity",
+                    "activity_mentor",
+                )
+            ] + [db.execute("SELECT name, person_id, revoked_at FROM api_token").fetchall()]
         finally:
             db.close()
 
@@ -177,7 +245,11 @@ def test_each_role_may_do_through_the_service_exactly_what_the_rules_allow(
     caller, mentor = WHO[who]
     needs, act = ACTIONS[action]
     with app.app_context():
-        report_id = filed(mentor, needs) if needs else None
+        report_id = None  # the id of what it acts on: a report, a person, an activity
+        if needs in DIRECTORY:
+            report_id = DIRECTORY[needs](mentor)
+        elif needs:
+            report_id = filed(mentor, needs)
         before = stored()
         if answer is OK:
             act(caller, report_id, mentor)

@@ -3,6 +3,7 @@ version they bring it to, and what the catalogue decides in it; the checks
 at the server's start that the file is one this code reads."""
 
 import os
+import re
 import sqlite3
 import sys
 from importlib import resources
@@ -24,6 +25,17 @@ def migrations():
         for entry in folder.iterdir()
         if entry.name.endswith(".sql")
     }
+
+
+# A migration that a line of this form starts runs only where its query answers true;
+# elsewhere the database is as it makes it already, or schema.sql makes it so.
+NEEDED_WHERE = re.compile(r"^-- Needed where: (.+)$", re.MULTILINE)
+
+
+def needed(db, sql):
+    """Whether the migration `sql` has work to do in `db` (see NEEDED_WHERE)."""
+    condition = NEEDED_WHERE.search(sql)
+    return condition is None or bool(db.execute(condition[1]).fetchone()[0])
 
 
 # The version of the schema this code reads and writes: PRAGMA user_version.
@@ -70,6 +82,8 @@ def upgrade(path, form=None, progress=None):
             raise NewerDatabase(newer_message(path, before))
         for version, sql in sorted(migrations().items()):
             if version > before:
+                if not needed(db, sql):
+                    sql = ""
                 db.executescript(
                     f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
                 )

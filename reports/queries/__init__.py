@@ -28,6 +28,28 @@ from reports.queries.access import (
     update_web_session,
     web_session,
 )
+from reports.queries.directory import (
+    activities,
+    activities_led_by,
+    activity_by_id,
+    delete_sign_in_links_of_token,
+    insert_activity,
+    insert_person,
+    people,
+    person_by_id,
+    person_id_taken,
+    person_of_mentor,
+    remove_person,
+    set_activity_archived,
+    set_activity_mentors,
+    set_person_email,
+    stop_leading,
+    stored_peer_mentor_id,
+    token_name_taken,
+    tokens_of_person,
+    update_activity,
+    update_person,
+)
 from reports.queries.history import (
     changes_of_report,
     delete_idempotency_keys_before,

@@ -1,14 +1,20 @@
 """The statements of who may come in: tokens, the API's access without one,
-sign-in links and the pages' sessions."""
+sign-in links and the pages' sessions. A token acts as its person: its role
+and peer mentor id are the person's, as they are now."""
+
+# A token's peer mentor: its person's, while the person is a mentor.
+MENTOR_ID = "CASE WHEN person.role = 'mentor' THEN person.peer_mentor_id END AS peer_mentor_id"
 
 
 def token_by_secret_hash(db, secret_hash):
-    """The token in force with this secret hash, or None."""
+    """The token in force with this secret hash, or None: one lookup in the
+    token's unique index, and one in its person's primary key."""
     return db.execute(
-        """
-        SELECT name, role, peer_mentor_id, last_used_at
-          FROM api_token
-         WHERE secret_hash = :secret_hash AND revoked_at IS NULL
+        f"""
+        SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
+          FROM api_token AS token
+          JOIN person ON person.person_id = token.person_id
+         WHERE token.secret_hash = :secret_hash AND token.revoked_at IS NULL
         """,
         {"secret_hash": secret_hash},
     ).fetchone()
@@ -37,10 +43,12 @@ def any_token_in_force(db):
 
 def token_by_name(db, name):
     return db.execute(
-        """
-        SELECT name, role, peer_mentor_id, created_at, last_used_at, revoked_at
-          FROM api_token
-         WHERE name = :name
+        f"""
+        SELECT token.name, person.role, {MENTOR_ID}, token.person_id, token.created_at,
+               token.last_used_at, token.revoked_at
+          FROM api_token AS token
+          JOIN person ON person.person_id = token.person_id
+         WHERE token.name = :name
         """,
         {"name": name},
     ).fetchone()
@@ -48,10 +56,12 @@ def token_by_name(db, name):
 
 def all_tokens(db):
     return db.execute(
-        """
-        SELECT name, role, peer_mentor_id, created_at, last_used_at, revoked_at
-          FROM api_token
-         ORDER BY created_at, name
+        f"""
+        SELECT token.name, person.role, {MENTOR_ID}, token.created_at, token.last_used_at,
+               token.revoked_at
+          FROM api_token AS token
+          JOIN person ON person.person_id = token.person_id
+         ORDER BY token.created_at, token.name
         """
     ).fetchall()
 
@@ -59,8 +69,8 @@ def all_tokens(db):
 def insert_token(db, token):
     db.execute(
         """
-        INSERT INTO api_token (name, role, peer_mentor_id, secret_hash, created_at)
-        VALUES (:name, :role, :peer_mentor_id, :secret_hash, :created_at)
+        INSERT INTO api_token (name, person_id, secret_hash, created_at)
+        VALUES (:name, :person_id, :secret_hash, :created_at)
         """,
         token,
     )
@@ -88,10 +98,11 @@ def mark_token_used(db, name, used_at, not_since):
 def token_in_force_by_name(db, name):
     """The token of this name, unless it is revoked; or None."""
     return db.execute(
-        """
-        SELECT name, role, peer_mentor_id, last_used_at
-          FROM api_token
-         WHERE name = :name AND revoked_at IS NULL
+        f"""
+        SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
+          FROM api_token AS token
+          JOIN person ON person.person_id = token.person_id
+         WHERE token.name = :name AND token.revoked_at IS NULL
         """,
         {"name": name},
     ).fetchone()
@@ -110,10 +121,11 @@ def insert_sign_in_link(db, link):
 def sign_in_link_token(db, secret_hash, now):
     """The token in force that an unexpired link names, or None."""
     return db.execute(
-        """
-        SELECT token.name, token.role, token.peer_mentor_id, token.last_used_at
+        f"""
+        SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
           FROM sign_in_link AS link
           JOIN api_token AS token ON token.name = link.token_name
+          JOIN person ON person.person_id = token.person_id
          WHERE link.secret_hash = :secret_hash AND link.expires_at > :now
            AND token.revoked_at IS NULL
         """,

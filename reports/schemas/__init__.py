@@ -10,10 +10,25 @@
 - requests.py   what a client sends: the bodies and the query strings
 - responses.py  what the API answers, and the fast dumps of stored rows
 - shapes.py     the schemas a catalogue decides, once per catalogue (shapes())
+- directory.py  people and activities, as a client sends and reads them
 
 The names used outside the package are here, so `schemas.X` reads as it did."""
 
 from reports.schemas.cursor import encode_cursor
+from reports.schemas.directory import (
+    ActivitiesQuerySchema,
+    activities_query_schema,
+    activities_schema,
+    activity_changes_schema,
+    activity_schema,
+    new_activity_schema,
+    new_person_schema,
+    people_schema,
+    person_changes_schema,
+    person_schema,
+    removed_person_schema,
+    sign_in_link_schema,
+)
 from reports.schemas.form import (
     FIELD_NAMES,
     REQUIRED_TO_SUBMIT,
@@ -59,18 +74,35 @@ from reports.schemas.values import (
     ENTITY_ID_RULE,
     ENUM_NAME,
     ENUMS,
+    PERSON_ID,
     QUERY_INTEGER,
     REPORT_ID,
     REVIEW_STATES,
     SORTS,
     STATUSES,
     CalendarDate,
+    is_email,
     is_entity_id,
+    is_person_id,
     is_report_id,
     plain_text,
 )
 
 __all__ = [
+    "ActivitiesQuerySchema",
+    "activities_query_schema",
+    "activities_schema",
+    "activity_changes_schema",
+    "activity_schema",
+    "is_email",
+    "is_person_id",
+    "new_activity_schema",
+    "new_person_schema",
+    "people_schema",
+    "person_changes_schema",
+    "person_schema",
+    "removed_person_schema",
+    "sign_in_link_schema",
     "DECIMAL",
     "ENTITY_ID",
     "ENTITY_ID_RULE",
@@ -78,6 +110,7 @@ __all__ = [
     "ENUM_NAME",
     "FIELD_NAMES",
     "FILTERS",
+    "PERSON_ID",
     "QUERY_INTEGER",
     "REPORT_ID",
     "REQUIRED_TO_SUBMIT",

@@ -25,6 +25,7 @@ ENUMS = {
     "GroupBy": ("month", "mentor", "activity", "org"),
     "RevisionAction": ("create", "update", "submit", "review", "delete", "restore"),
     "FieldKind": tuple(catalogue.KINDS),
+    "Role": ("coordinator", "viewer", "mentor"),
 }
 ENUM_NAME = "x-enum-name"
 
@@ -45,6 +46,9 @@ ENTITY_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 ENTITY_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _ . : -"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 QUERY_INTEGER = re.compile(r"-?[0-9]+")
+PERSON_ID = re.compile(r"per_[0-9a-f]{8}")
+# A language as a short BCP 47 tag: en, nb, ar, uk, pt-BR, zh-Hant.
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Z]{2}|[0-9]{3}))?")
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 MAX_SQLITE_INTEGER = 2**63 - 1
 
@@ -55,6 +59,22 @@ def is_report_id(value):
 
 def is_entity_id(value):
     return ENTITY_ID.fullmatch(value) is not None
+
+
+def is_person_id(value):
+    return PERSON_ID.fullmatch(value) is not None
+
+
+EMAIL = validate.Email()
+
+
+def is_email(value):
+    """Whether marshmallow's Email takes `value` (at most 254 characters)."""
+    try:
+        EMAIL(value)
+    except ValidationError:
+        return False
+    return len(value) <= 254
 
 
 # Validators ---------------------------------------------------------------
@@ -135,6 +155,26 @@ class Text(ma.String):
         validators += kwargs.pop("validate", [])
         metadata = {**({"description": description} if description else {}), **(metadata or {})}
         super().__init__(validate=validators, metadata=metadata, **kwargs)
+
+
+class Name(ma.String):
+    """A person's or an activity's name: 1 to 100 characters of one line of text,
+    without the spaces around it."""
+
+    def __init__(self, metadata=None, **kwargs):
+        metadata = {"minLength": 1, "maxLength": 100, **(metadata or {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            raise ValidationError("Must not be blank.")
+        if len(text) > 100:
+            raise ValidationError("At most 100 characters.")
+        if any(char in "\t\r\n" for char in text):
+            raise ValidationError("One line: no tab or line break.")
+        plain_text(text)
+        return text
 
 
 class StrictBoolean(ma.Boolean):

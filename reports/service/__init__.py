@@ -10,12 +10,31 @@ role itself.
     imports.py       `flask import`: rows validated and stored all together, or none
     housekeeping.py  the trash, keys, links and sessions purged for good, now and then
     health.py        the health check, and the stored reports the catalogue would refuse now
+    people.py        people: who uses the service, with the role its tokens act with
+    activities.py    activities, and the mentors who lead them; archived, never deleted
 
 What callers use is imported here, so that they call `service.create_report`
 and the like; a test that patches a module's setting or helper patches it in
 the module that looks it up (`service.lists.WALK_COST`)."""
 
-from . import health, housekeeping, imports, lifecycle, lists, roles, summaries
+from . import (
+    activities,
+    health,
+    housekeeping,
+    imports,
+    lifecycle,
+    lists,
+    people,
+    roles,
+    summaries,
+)
+from .activities import (
+    archive_activity,
+    create_activity,
+    get_activity,
+    list_activities,
+    update_activity,
+)
 from .health import Unhealthy, catalogue_misfits, check_health
 from .housekeeping import purge, start_housekeeping
 from .imports import ImportFailed, import_reports
@@ -42,10 +61,31 @@ from .lists import (
     listed_reports,
     page_of_reports,
 )
+from .people import (
+    create_person,
+    create_sign_in_link,
+    get_person,
+    list_people,
+    remove_person,
+    update_person,
+)
 from .roles import require_may
 from .summaries import summary
 
 __all__ = [
+    "activities",
+    "archive_activity",
+    "create_activity",
+    "create_person",
+    "create_sign_in_link",
+    "get_activity",
+    "get_person",
+    "list_activities",
+    "list_people",
+    "people",
+    "remove_person",
+    "update_activity",
+    "update_person",
     "ImportFailed",
     "Unhealthy",
     "all_reports",

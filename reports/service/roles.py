@@ -11,12 +11,16 @@ from reports.schemas import is_report_id
 # anyone may read; a viewer may not write (create, correct, delete); only a
 # coordinator reviews and works the trash. A mentor is held besides to its own
 # peer mentor's reports: another's is not found (existing_report), and the
-# lists hold its own only (seen_by).
+# lists hold its own only (seen_by). Only a coordinator manages people and activities.
 MAY = {
     "read": None,
     "write": require_write,
     "review": require_coordinator,
     "trash": require_coordinator,
+    # The directory (reports/service/people.py, activities.py): only a coordinator
+    # changes it; who reads which of it is held there.
+    "manage people": require_coordinator,
+    "manage activities": require_coordinator,
 }
 
 

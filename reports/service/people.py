@@ -1,0 +1,149 @@
+"""People: who uses the service, with the role its tokens act with. A
+coordinator manages them; a viewer reads them all; a mentor reads its own person
+only (another is not found, as another mentor's report is not)."""
+
+from marshmallow import ValidationError
+from werkzeug.exceptions import NotFound
+
+from reports import auth, clock, queries, slugs
+from reports.db import get_db, write
+from reports.errors import Conflict
+from reports.schemas import is_person_id
+
+from .roles import require_may
+
+PEER_MENTOR_PREFIX = "usr_"
+
+
+def list_people(*, caller):
+    """Every person not removed; a mentor's own person only."""
+    require_may("read", caller)
+    people = [dict(row) for row in queries.people(get_db())]
+    if caller.owner is not None:
+        people = [person for person in people if person["peer_mentor_id"] == caller.owner]
+    return people
+
+
+def get_person(person_id, *, caller):
+    require_may("read", caller)
+    return _seen_person(get_db(), person_id, caller)
+
+
+def create_person(new, *, caller):
+    """Store a person from a NewPersonSchema load; a mentor's peer mentor id is
+    made from its name unless given (a given one that is taken is a 409)."""
+    require_may("manage people", caller)
+
+    def create(db):
+        peer_mentor_id = None
+        if new["role"] == "mentor":
+            peer_mentor_id = new.get("peer_mentor_id") or new_peer_mentor_id(db, new["name"])
+            if new.get("peer_mentor_id") and queries.person_of_mentor(db, peer_mentor_id):
+                raise Conflict(f"The peer mentor id {peer_mentor_id!r} is another person's.")
+        person_id = auth.new_person_id(db)
+        queries.insert_person(
+            db,
+            {
+                "person_id": person_id,
+                "name": new["name"],
+                "role": new["role"],
+                "peer_mentor_id": peer_mentor_id,
+                "email": new["email"],
+                "language": new["language"],
+                "created_at": clock.timestamp(),
+            },
+        )
+        return dict(queries.person_by_id(db, person_id))
+
+    return write(create)
+
+
+def update_person(person_id, changes, *, caller):
+    """Change what a PersonChangesSchema load gives. A new role is what its tokens
+    may do from their next request; a person who becomes a mentor keeps the peer
+    mentor id it had, or gets one made from its name."""
+    require_may("manage people", caller)
+
+    def update(db):
+        person = _seen_person(db, person_id, caller)
+        changed = {**person, **changes}
+        stored = queries.stored_peer_mentor_id(db, person_id)
+        changed["peer_mentor_id"] = stored
+        if changed["role"] == "mentor" and stored is None:
+            changed["peer_mentor_id"] = new_peer_mentor_id(db, changed["name"])
+        queries.update_person(db, changed)
+        return dict(queries.person_by_id(db, person_id))
+
+    return write(update)
+
+
+def remove_person(person_id, *, caller):
+    """Remove a person: its tokens are revoked, their sessions ended and their
+    unused sign-in links deleted, and it leads no activity. Its reports stay, and
+    so does its row, with its name, role and peer mentor id only (its e-mail
+    address and language are deleted), so that its reports still name it and its
+    ids are never given to another."""
+    require_may("manage people", caller)
+
+    def remove(db):
+        _seen_person(db, person_id, caller)
+        now = clock.timestamp()
+        for name in queries.tokens_of_person(db, person_id):
+            queries.revoke_token(db, name, now)
+            queries.end_web_sessions_of_token(db, name)
+            queries.delete_sign_in_links_of_token(db, name)
+        stored = queries.stored_peer_mentor_id(db, person_id)
+        if stored is not None:
+            queries.stop_leading(db, stored)
+        queries.remove_person(db, person_id, now)
+
+    write(remove)
+
+
+def create_sign_in_link(person_id, minutes, *, caller):
+    """A new token of the person, named after it (unique), and a one-time link
+    that signs in with it within `minutes`: (the link's secret, when it expires)."""
+    require_may("manage people", caller)
+
+    def create(db):
+        person = _seen_person(db, person_id, caller)
+
+        def taken(name):
+            return name == auth.ANONYMOUS.name or queries.token_name_taken(db, name)
+
+        name = slugs.id_from_name(person["name"], taken, fallback="token_")
+        auth.add_token(db, name, person_id)
+        return auth.add_sign_in_link(db, name, minutes)
+
+    return write(create)
+
+
+def new_peer_mentor_id(db, name):
+    """usr_ and the name's ASCII slug, with _2, _3, ... if taken; usr_ and 8 hex
+    digits for a name with no Latin letters once written in ASCII."""
+
+    def taken(candidate):
+        return queries.person_of_mentor(db, candidate) is not None
+
+    return slugs.id_from_name(name, taken, PEER_MENTOR_PREFIX, PEER_MENTOR_PREFIX)
+
+
+def known_mentors(db, peer_mentor_ids):
+    """Refuse (422) the ids of `peer_mentor_ids` that are no mentor's in the directory."""
+    unknown = {}
+    for position, peer_mentor_id in enumerate(peer_mentor_ids):
+        person = queries.person_of_mentor(db, peer_mentor_id)
+        if person is None or person["role"] != "mentor" or person["removed_at"] is not None:
+            unknown[position] = [f"No mentor in the directory has the id {peer_mentor_id!r}."]
+    if unknown:
+        raise ValidationError({"mentors": unknown})
+    if len(set(peer_mentor_ids)) != len(peer_mentor_ids):
+        raise ValidationError({"mentors": ["Name each mentor once."]})
+
+
+def _seen_person(db, person_id, caller):
+    """The person, if it exists, is not removed and the caller may see it."""
+    row = queries.person_by_id(db, person_id) if is_person_id(person_id) else None
+    if row is None or caller.owner not in (None, row["peer_mentor_id"]):
+        raise NotFound(f"No person has the id {person_id!r}.")
+    return dict(row)
