@@ -373,3 +373,41 @@ def test_a_stop_finishes_the_request_under_way_then_exits_cleanly(tmp_path, stop
     report_id = json.loads(answer.split(b"\r\n\r\n", 1)[1])["report_id"]
     with Server(tmp_path) as again:
         assert again.request("GET", f"{REPORTS}/{report_id}").status == 200
+
+
+def test_a_coordinator_onboards_a_mentor_whose_sign_in_link_works(live_server):
+    """Over HTTP, with the API open to this machine: a person and an activity are
+    added, a sign-in link made, and the mentor's browser signs in with it."""
+    person = live_server.request("POST", "/api/v1/people", {"name": "Åse Øye", "role": "mentor"})
+    assert person.status == 201, person
+    mentor = person.json["peer_mentor_id"]
+    assert mentor == "usr_ase_oye"
+    activity = live_server.request(
+        "POST", "/api/v1/activities", {"name": "Job club", "mentors": [mentor]}
+    )
+    assert activity.status == 201, activity
+    assert activity.headers["Location"] == "/api/v1/activities/job_club"
+
+    link = live_server.request("POST", f"/api/v1/people/{person.json['person_id']}/sign-in-links")
+    assert link.status == 201, link
+    path = "/login/" + link.json["url"].rsplit("/login/", 1)[1]
+
+    with live_server.client() as browser:
+        page = browser.request("GET", path)
+        assert page.status == 200, page
+        cookie = page.headers["Set-Cookie"].split(";")[0]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.raw.decode())[1]
+        signed_in = browser.request(
+            "POST",
+            path,
+            f"csrf_token={csrf}".encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+        )
+        assert signed_in.status == 302, signed_in
+        session = signed_in.headers["Set-Cookie"].split(";")[0]
+        mine = browser.request("GET", "/reports/mine", headers={"Cookie": session})
+        assert mine.status == 200, mine
+        assert "ase_oye" in mine.raw.decode()  # signed in as the person's new token
+
+    # The link's token is the first: the API is no longer open without one.
+    assert live_server.request("GET", "/api/v1/people").status == 401
