@@ -31,6 +31,7 @@ DEFAULTS = {
     "LINK_MINUTES": 15,
     "SESSION_IDLE_MINUTES": 120,
     "SESSION_MAX_HOURS": 12,
+    "SESSION_KEPT_DAYS": 30,
     "SIGN_IN_FAILURES": 10,
     "SIGN_IN_WINDOW_SECONDS": 300,
     "CATALOGUE": None,
@@ -62,6 +63,7 @@ def check_config(config):
     _whole_number(config, "LINK_MINUTES", 1, 10080)
     _whole_number(config, "SESSION_IDLE_MINUTES", 1, 525_600)
     _whole_number(config, "SESSION_MAX_HOURS", 1, 8784)
+    _whole_number(config, "SESSION_KEPT_DAYS", 1, 366)
     _whole_number(config, "SIGN_IN_FAILURES", 1, 1_000_000)
     _whole_number(config, "SIGN_IN_WINDOW_SECONDS", 1, 86400)
     if config["LOG_FORMAT"] not in ("text", "json"):

@@ -358,6 +358,172 @@ def test_the_purge_forgets_ended_sessions_and_keeps_the_others(
     assert signed_in(fresh) and not signed_in(old)
 
 
+# Kept on this device -------------------------------------------------------------------
+
+
+def sign_in_kept(client, secret, **extra):
+    form = {"token": secret, "csrf_token": csrf_token(client), "keep": "yes"}
+    answer = client.post("/login", data=form, **extra)
+    assert answer.status_code == 302, text(answer)
+    return answer
+
+
+def session_cookies(response):
+    return [
+        value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")
+    ]
+
+
+def max_age(cookie):
+    found = re.search(r"Max-Age=(\d+)", cookie)
+    return None if found is None else int(found.group(1))
+
+
+def test_the_login_form_asks_to_keep_the_session_unticked(client, tokens):
+    page = text(client.get("/login"))
+
+    assert re.search(r'<input type="checkbox" id="keep" name="keep" value="yes"[^>]*>', page)
+    assert '<label for="keep">Keep me signed in on this device</label>' in page
+    assert "checked" not in re.search(r'<input type="checkbox" id="keep"[^>]*>', page).group(0)
+    assert "For 30 days after your last visit" in page
+
+
+def test_a_kept_session_outlives_the_idle_and_the_max_timeouts_while_visited(
+    app, client, tokens, clock, database
+):
+    sign_in_kept(client, secret_of(tokens["coordinator"]))
+    [record] = stored_sessions(database)
+    assert record["idle_until"] == "2026-04-19T14:10:00Z"
+
+    for _ in range(10):
+        clock.advance(days=29, hours=23)
+        assert signed_in(client)
+
+    # Almost ten months on, the record's end is still the last visit's, 30 days on.
+    [touched] = stored_sessions(database)
+    assert touched["seen_at"] == "2027-01-14T04:10:00Z"
+    assert touched["idle_until"] == "2027-02-13T04:10:00Z"
+
+
+def test_a_kept_session_ends_after_30_days_without_a_visit(app, client, tokens, clock, database):
+    sign_in_kept(client, secret_of(tokens["mentor"]))
+    copied = cookie_of(client)
+    clock.advance(days=10)
+    assert signed_in(client, "/reports/mine")
+
+    clock.advance(days=30)
+
+    assert client.get("/reports/mine").headers["Location"] == "/login"
+    assert "after 30 days without use" in text(client.get("/login"))
+    assert not signed_in(with_cookie(app, copied), "/reports/mine")
+    assert stored_sessions(database) == []
+
+
+def test_each_visit_moves_the_end_of_a_kept_session(client, tokens, clock, database):
+    sign_in_kept(client, secret_of(tokens["viewer"]))
+    clock.advance(days=20)
+    assert signed_in(client)
+    [record] = stored_sessions(database)
+    assert record["seen_at"] == "2026-04-09T14:10:00Z"
+    assert record["idle_until"] == "2026-05-09T14:10:00Z"
+
+    clock.advance(days=29)
+    assert signed_in(client)
+    clock.advance(days=29)
+    assert signed_in(client)
+
+
+def test_the_kept_session_s_length_is_a_setting(database, tokens, clock):
+    app = create_app(
+        {"DATABASE": database, "SECRET_KEY": "a-test-secret-key", "SESSION_KEPT_DAYS": 2}
+    )
+    client = app.test_client()
+    signed = sign_in_kept(client, secret_of(tokens["viewer"]))
+    assert [max_age(cookie) for cookie in session_cookies(signed)] == [2 * 86400]
+
+    clock.advance(days=1, hours=23)
+    assert signed_in(client)
+    clock.advance(days=2)
+
+    assert not signed_in(client)
+    assert "after 2 days without use" in text(client.get("/login"))
+
+
+def test_only_a_kept_session_s_cookie_has_a_max_age_renewed_on_each_page(
+    app, client, tokens, clock
+):
+    unkept = app.test_client()
+    plain = sign_in(unkept, secret_of(tokens["viewer"]))
+    assert [max_age(cookie) for cookie in session_cookies(plain)] == [None]
+    assert all("Expires" not in cookie for cookie in session_cookies(plain))
+    assert session_cookies(unkept.get("/reports")) == []
+
+    kept = sign_in_kept(client, secret_of(tokens["viewer"]))
+    [cookie] = session_cookies(kept)
+    assert max_age(cookie) == 30 * 86400 and "Expires=" in cookie
+    value = cookie_of(client)
+
+    clock.advance(days=3)
+    [again] = session_cookies(client.get("/reports"))
+    assert max_age(again) == 30 * 86400
+    assert again.startswith(f"session={value};")
+    # A file of the pages' own opens no session and sets no cookie.
+    with client.get("/static/style.css") as style:
+        assert style.status_code == 200 and session_cookies(style) == []
+
+
+def test_signing_out_ends_a_kept_session_and_its_copies(app, client, tokens, database):
+    sign_in_kept(client, secret_of(tokens["coordinator"]))
+    copied = cookie_of(client)
+
+    out = client.post("/logout", data={"csrf_token": csrf_token(client, "/reports")})
+
+    assert out.headers["Location"] == "/login"
+    assert not signed_in(client) and not signed_in(with_cookie(app, copied))
+    # The next page's "Signed out." is in a new session, which is not kept.
+    [left] = stored_sessions(database)
+    assert left["token_name"] is None and "kept" not in left["data"]
+    assert all(max_age(cookie) is None for cookie in session_cookies(out))
+
+
+def test_revoking_the_token_ends_a_kept_session(app, client, tokens, clock):
+    sign_in_kept(client, secret_of(tokens["coordinator"]))
+    copied = cookie_of(client)
+    clock.advance(days=3)
+
+    with app.app_context():
+        auth.revoke_token("carla")
+
+    assert not signed_in(client)
+    assert "its token was revoked" in text(client.get("/login"))
+    assert not signed_in(with_cookie(app, copied))
+
+
+def test_a_sign_in_without_the_csrf_token_or_from_another_site_is_refused_kept_or_not(
+    app, tokens, database
+):
+    secret = secret_of(tokens["coordinator"])
+    for keep in ({"keep": "yes"}, {}):
+        client = app.test_client()
+        no_csrf = client.post("/login", data={"token": secret, **keep})
+        assert no_csrf.status_code == 400 and not session_cookies(no_csrf)
+
+        cross = client.post(
+            "/login",
+            data={"token": secret, "csrf_token": csrf_token(client), **keep},
+            headers={"Origin": "https://elsewhere.example", "Sec-Fetch-Site": "cross-site"},
+        )
+        assert cross.status_code in (400, 403)
+        assert not signed_in(client)
+    assert stored_sessions(database) == []
+
+
+def test_a_bad_kept_days_setting_stops_the_start(database):
+    for value in (0, 367, "30", True):
+        with pytest.raises(ConfigError, match="SESSION_KEPT_DAYS"):
+            create_app({"DATABASE": database, "SESSION_KEPT_DAYS": value})
+
+
 # Revoking the token -----------------------------------------------------------------
 
 

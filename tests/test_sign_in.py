@@ -189,6 +189,22 @@ def test_the_link_signs_in_once(app, runner, tokens):
     assert other.get("/").headers["Location"] == "/login"
 
 
+def test_the_link_asks_to_keep_the_session_ticked_and_keeps_it_only_if_ticked(app, runner, tokens):
+    for keep, kept in (({"keep": "yes"}, True), ({}, False)):
+        secret = link_secret(runner, "link", "mona")
+        client = app.test_client()
+        page = text(client.get(f"/login/{secret}"))
+        box = re.search(r'<input type="checkbox" id="keep" name="keep" value="yes"[^>]*>', page)
+        assert box is not None and "checked" in box.group(0)
+
+        used = client.post(
+            f"/login/{secret}", data={"csrf_token": csrf_token(client, f"/login/{secret}"), **keep}
+        )
+
+        assert used.status_code == 302 and signed_in_as(client) == "mona"
+        assert ("Max-Age=2592000" in session_cookie(used)) is kept
+
+
 def test_a_link_expires_after_link_minutes(app, runner, tokens, clock):
     early, late = link_secret(runner, "link", "carla"), link_secret(runner, "link", "carla")
     client = app.test_client()

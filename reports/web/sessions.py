@@ -7,6 +7,12 @@ before is never signed in. It ends at sign-out, when its token is revoked,
 SESSION_IDLE_MINUTES after its last use, or SESSION_MAX_HOURS after it began:
 its record is deleted then, and a copy of its cookie is no session at all.
 
+A session kept on the device ("Keep me signed in on this device", asked at
+sign-in) ends at sign-out and with its token too, but otherwise only after
+SESSION_KEPT_DAYS without use: each page moves its end, and its cookie, which
+then has a Max-Age of that many days, is set again on each page. It has no
+end fixed at its start (its record's ends_at is KEPT_ENDS_AT).
+
 A visitor who has not signed in has an id too, and the CSRF token of the login
 form is made from it, but no record: only a message for the next page (such
 as "Signed out.") makes one, and showing the message deletes it. However many
@@ -43,6 +49,10 @@ REVOKED_KEY = "revoked"
 REVOKED = "Your sign-in has ended: its token was revoked. Sign in again."
 # A session's use is noted at most this often, so that a page view stays a read.
 SEEN_GRAIN = timedelta(minutes=1)
+# What a session kept on its device holds (True), and its record's ends_at:
+# no end but SESSION_KEPT_DAYS without use.
+KEPT_KEY = "kept"
+KEPT_ENDS_AT = "9999-12-31T23:59:59Z"
 
 
 class Session(dict, SessionMixin):
@@ -115,7 +125,8 @@ class SessionInterface(FlaskSessionInterface):
     def save_session(self, app, session, response):
         if session.loaded:
             _keep(session)
-        if session.id == session.sent_id:
+        kept = session.stored is not None and session.get(KEPT_KEY) is True
+        if session.id == session.sent_id and not kept:
             return
         name = self.get_cookie_name(app)
         where = {
@@ -125,7 +136,12 @@ class SessionInterface(FlaskSessionInterface):
             "samesite": self.get_cookie_samesite(app),
             "httponly": self.get_cookie_httponly(app),
         }
-        if session.stored is not None or session.id_given:
+        if kept:
+            # Set again on each page, so that it ends when the session would.
+            days = timedelta(days=app.config["SESSION_KEPT_DAYS"])
+            value = _signer(app).sign(session.id).decode("ascii")
+            response.set_cookie(name, value, max_age=days, **where)
+        elif session.stored is not None or session.id_given:
             # No Expires: the cookie ends with the browser, if the session has not before.
             response.set_cookie(name, _signer(app).sign(session.id).decode("ascii"), **where)
         elif session.sent_id is not None:
@@ -187,18 +203,20 @@ def load():
     current.stored = current.contents()
     not_since = clock.stamp_ago(SEEN_GRAIN, since=now)
     if record["seen_at"] <= not_since:
-        idle_until = clock.stamp(now + _idle())
+        idle_until = clock.stamp(now + _idle(kept=data.get(KEPT_KEY) is True))
         store.touch(current.id_hash, clock.stamp(now), idle_until, not_since)
 
 
-def begin(token_name):
+def begin(token_name, kept=False):
     """Sign the browser in as the token `token_name`: a session of a new id,
-    stored at once; the session it had before ends."""
+    stored at once, kept on the device if `kept`; the session it had before ends."""
     load()
     current = _current()
     before = current.id_hash if current.stored is not None else None
     current.renew()
     current[TOKEN_KEY] = token_name
+    if kept:
+        current[KEPT_KEY] = True
     session_store.store().create(_new_record(current), replacing=before)
     current.stored = current.contents()
 
@@ -248,19 +266,25 @@ def _keep(current):
 def _new_record(current):
     now = clock.now()
     token_name, data = current.contents()
+    kept = current.get(KEPT_KEY) is True
+    hours = timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
     return {
         "id_hash": current.id_hash,
         "token_name": token_name,
         "data": data,
         "created_at": clock.stamp(now),
         "seen_at": clock.stamp(now),
-        "idle_until": clock.stamp(now + _idle()),
-        "ends_at": clock.stamp(now + timedelta(hours=current_app.config["SESSION_MAX_HOURS"])),
+        "idle_until": clock.stamp(now + _idle(kept)),
+        "ends_at": KEPT_ENDS_AT if kept else clock.stamp(now + hours),
     }
 
 
-def _idle():
-    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+def _idle(kept=False):
+    """How long a session lasts without use: SESSION_KEPT_DAYS if it is kept."""
+    config = current_app.config
+    if kept:
+        return timedelta(days=config["SESSION_KEPT_DAYS"])
+    return timedelta(minutes=config["SESSION_IDLE_MINUTES"])
 
 
 def _why_ended(record, data, now):
@@ -270,6 +294,9 @@ def _why_ended(record, data, now):
     if record["ends_at"] <= now:
         hours = current_app.config["SESSION_MAX_HOURS"]
         return f"You were signed out: a sign-in lasts {counted(hours, 'hour')}. Sign in again."
+    if record["idle_until"] <= now and data.get(KEPT_KEY) is True:
+        days = current_app.config["SESSION_KEPT_DAYS"]
+        return f"You were signed out after {counted(days, 'day')} without use. Sign in again."
     if record["idle_until"] <= now:
         minutes = current_app.config["SESSION_IDLE_MINUTES"]
         return f"You were signed out after {counted(minutes, 'minute')} without use. Sign in again."

@@ -9,16 +9,23 @@ from reports import auth, throttle
 from reports.web import bp, sessions
 
 TOKEN_FIELD = "token"
+# "Keep me signed in on this device": a checkbox, on by default for a link
+# (opened on one's own phone), off for a pasted token (perhaps a shared computer).
+KEEP_FIELD = "keep"
+
+
+def _kept():
+    return request.form.get(KEEP_FIELD) == "yes"
 
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
-    errors, typed, headers = {}, "", {}
+    errors, typed, headers, keep = {}, "", {}, False
     if request.method == "POST":
-        typed = request.form.get(TOKEN_FIELD, "")
+        typed, keep = request.form.get(TOKEN_FIELD, ""), _kept()
         caller = auth.caller_by_secret(typed) if typed.strip() else None
         if caller is not None:
-            return _sign_in(caller)
+            return _sign_in(caller, keep)
         if not typed.strip():
             errors[TOKEN_FIELD] = "Enter your token"
         else:
@@ -30,7 +37,8 @@ def login():
             if refused is not None:
                 errors[TOKEN_FIELD], headers = refused.description, refused.get_headers()
     status = (429 if headers else 400) if errors else 200
-    return render_template("web/login.html", errors=errors, typed=typed), status, headers
+    page = render_template("web/login.html", errors=errors, typed=typed, keep=keep)
+    return page, status, headers
 
 
 @bp.route("/login/<secret>", methods=("GET", "POST"))
@@ -40,7 +48,7 @@ def login_link(secret):
     if request.method == "POST":
         caller = auth.use_sign_in_link(secret)
         if caller is not None:
-            return _sign_in(caller)
+            return _sign_in(caller, _kept())
     elif auth.sign_in_link_caller(secret) is not None:
         return render_template("web/link.html")
     refused = _counted_wrong(throttle.BY_LINK)
@@ -60,8 +68,8 @@ def _counted_wrong(where):
     return None
 
 
-def _sign_in(caller):
-    sessions.begin(caller.name)
+def _sign_in(caller, keep):
+    sessions.begin(caller.name, kept=keep)
     flash(f"Signed in as {caller.name}.")
     return redirect(url_for("web.index"))
 
