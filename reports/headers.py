@@ -6,7 +6,7 @@ scripts, Swagger UI's assets) may be cached."""
 from flask import request
 
 # The endpoints of files that hold nothing of any report.
-STATIC_FILES = frozenset({"static", "docs.asset"})
+STATIC_FILES = frozenset({"static", "docs.asset", "favicon"})
 
 
 def not_stored(response):

@@ -6,7 +6,7 @@ one part of the service to it."""
 
 import functools
 
-from flask import Blueprint, flash, g, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
 from reports import auth
 from reports.web import sessions
@@ -73,6 +73,8 @@ def page_context():
 
 # The app around the pages -------------------------------------------------------
 
+FAVICON, FAVICON_ENDPOINT = "favicon.ico", "favicon"
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
@@ -97,6 +99,12 @@ def security_headers(response):
     return response
 
 
+def favicon():
+    """/favicon.ico, which browsers ask for whatever the page says: a static
+    file like the others (cached; no session, no database)."""
+    return current_app.send_static_file(FAVICON)
+
+
 def init_app(app):
     from reports.web import display
     from reports.web.sessions import SessionInterface
@@ -115,6 +123,7 @@ def init_app(app):
     app.jinja_env.filters["when"] = display.when
     app.jinja_env.filters["day"] = display.day
     app.after_request(security_headers)
+    app.add_url_rule("/" + FAVICON, FAVICON_ENDPOINT, favicon)
     app.register_blueprint(bp)
 
 

@@ -36,8 +36,8 @@ from reports import clock, session_store
 from reports.auth import hash_secret
 from reports.words import counted
 
-# The paths that never use a session: the API (bearer tokens) and /healthz.
-NO_SESSION = ("/api/", "/healthz")
+# The paths that never use a session: the API (bearer tokens), /healthz and the icon.
+NO_SESSION = ("/api/", "/healthz", "/favicon.ico")
 SESSION_ID_BYTES = 32
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 # Where the session keeps the signed-in token's name, and where Flask-WTF looks
