@@ -11,6 +11,7 @@ under CI=true, where that is a failure: CI installs them (.ci/run).
 import base64
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,24 @@ document.addEventListener("securitypolicyviolation", (event) => {
 });
 window.addEventListener("error", (event) => {
   window.__pageProblems.push(`script error: ${event.message} (${event.filename}:${event.lineno})`);
+});
+"""
+
+# The boxes of the elements of a CSS selector that are shown (Browser.targets_at).
+SHOWN_BOXES = """
+const shown = (element) => {
+  if (!element.checkVisibility({visibilityProperty: true})) return false;
+  for (let box = element; box; box = box.parentElement) {
+    if (getComputedStyle(box).display === "contents") continue;  // a box of none of its own
+    const rect = box.getBoundingClientRect();
+    if (rect.width <= 1 || rect.height <= 1) return false;
+  }
+  return true;
+};
+return [...document.querySelectorAll(arguments[0])].filter(shown).map((element) => {
+  const rect = element.getBoundingClientRect();
+  const what = element.outerHTML.slice(0, 90);
+  return {what, x: rect.x, y: rect.y + window.scrollY, width: rect.width, height: rect.height};
 });
 """
 
@@ -258,6 +277,23 @@ class Browser:
                 (element.text, element.rect)
                 for element in self.driver.find_elements("css selector", css)
             ]
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    def targets_at(self, width, height, css):
+        """The boxes of the elements that match `css` and are shown, in a viewport
+        of `width` by `height`: each {what, x, y, width, height} in CSS pixels.
+        An element out of sight (hidden, folded in a closed <details>, or within
+        a box clipped to a pixel, as .visually-hidden is) is left out."""
+        with self.sized(width, height):
+            return self.driver.execute_script(SHOWN_BOXES, css)
+
+    @contextmanager
+    def sized(self, width, height):
+        """Within the block, the viewport is `width` by `height` CSS pixels."""
+        self._set_viewport(width, height)
+        try:
+            yield
         finally:
             self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
