@@ -14,8 +14,10 @@ ratio: on a noisy machine, a ratio within about 10% of 1 is no change. Needs wrk
 """
 
 import argparse
+import json
 import shutil
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,6 +40,24 @@ def count_reports(database):
         connection.close()
 
 
+def tokens_made_by(tree, database):
+    """bench/run.py's make_tokens, run by the code of `tree` (the before tree,
+    whose schema the seeded file has; the after tree migrates its copy, tokens
+    and all, as any start does)."""
+    made = subprocess.run(
+        [sys.executable, "-c", MAKE_TOKENS, str(database)],
+        cwd=tree, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(made.stdout.splitlines()[-1])
+
+
+# Run in a tree's own folder, so that its `reports` and its `bench/run.py` are the ones imported.
+MAKE_TOKENS = (
+    "import json, sys; sys.path[:0] = ['', 'bench']; import run; "
+    "print(json.dumps(run.make_tokens(sys.argv[1])))"
+)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="the other tree, e.g. a git worktree")
@@ -56,7 +76,7 @@ def main():
     for leftover in data.glob("ab-*.sqlite*"):
         leftover.unlink()
     shutil.copy(seeded, copies["base"])
-    tokens = run.make_tokens(copies["base"])
+    tokens = tokens_made_by(before, copies["base"])
     reports = count_reports(copies["base"])
     rows = [row for row in run.endpoints(reports, copies["base"]) if row.name in ROWS]
     for side in ("before", "after"):
