@@ -100,7 +100,9 @@ def test_a_coordinator_filters_sorts_pages_and_downloads_the_reports(web):
 
     web.open("/login")
     web.wait_for("main form input[name=token]").send_keys(secret)
-    web.driver.find_element("css selector", "main form button[type=submit]").click()
+    web.click_to_leave("main form button[type=submit]")
+    assert web.wait_for("main h1").text == "Review queue"
+    web.open("/reports")
     web.wait_for(".report-table")
     assert "28 reports (page 1 of 2)" in web.driver.find_element("css selector", "main").text
     web.check_page("table")
@@ -111,7 +113,7 @@ def test_a_coordinator_filters_sorts_pages_and_downloads_the_reports(web):
     Select(web.wait_for("select#status")).select_by_visible_text("Submitted")
     web.wait_for("input#q").send_keys("rain")
     web.check_page("table-filter-form")
-    web.driver.find_element("css selector", ".table-filters button[type=submit]").click()
+    web.click_to_leave(".table-filters button[type=submit]")
     web.wait_for(".report-table")
     assert query(web.driver.current_url) == {
         "status": "submitted",
