@@ -17,7 +17,7 @@ from reports import auth, catalogue, db, formats, requestlog, service, workbook
 from reports.config import ConfigError
 from reports.read_only import refuse_if_read_only
 from reports.serve import serve_command
-from reports.web.signin import sign_in_url
+from reports.web.display import sign_in_url
 from reports.words import counted
 
 # What a command says in one line, instead of a traceback.

@@ -20,7 +20,7 @@ from reports.schemas import (
     sign_in_link_schema,
     single_valued,
 )
-from reports.web.signin import sign_in_url
+from reports.web.display import sign_in_url
 
 TAG = "directory"
 WRITE_ERRORS = (400, 403, 404, 413, 415, 422)

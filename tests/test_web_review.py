@@ -490,7 +490,7 @@ def test_a_coordinator_has_a_trash_link_in_the_navigation(browsers):
     body = text(browsers["coordinator"].get("/reports"))
     nav = re.search(r'<nav aria-label="Pages">(.*?)</nav>', body, re.S).group(1)
 
-    assert re.findall(r">([\w ]+)</a>", nav)[-1] == "Trash"
+    assert "Trash" in re.findall(r">([\w ]+)</a>", nav)
 
 
 def test_restoring_what_is_not_in_the_trash_is_a_clear_404(browsers, new_report):

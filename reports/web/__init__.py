@@ -128,4 +128,12 @@ def init_app(app):
 
 
 # The pages, each module adding its own to `bp`.
-from reports.web import forms, pages, reviewing, signin, summary, table  # noqa: E402,F401
+from reports.web import (  # noqa: E402,F401
+    directory,
+    forms,
+    pages,
+    reviewing,
+    signin,
+    summary,
+    table,
+)

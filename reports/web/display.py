@@ -4,6 +4,7 @@ the filters' choices and those a query gives, a page's address with its query, a
 form's errors, one message per name. The page modules import these; this
 module imports no page module."""
 
+import socket
 from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, url_for
@@ -279,3 +280,20 @@ def first_message(messages):
     while isinstance(messages, list | dict):
         messages = next(iter(messages.values() if isinstance(messages, dict) else messages), "")
     return str(messages)
+
+
+# A sign-in link -------------------------------------------------------------------------
+
+
+def sign_in_url(secret):
+    """The one-time sign-in link of a secret, at PUBLIC_URL, or at HOST:PORT."""
+    config = current_app.config
+    base = config["PUBLIC_URL"]
+    if base is None:
+        host = config["HOST"]
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"
+        base = f"http://{host}:{config['PORT']}"
+    return f"{base.rstrip('/')}/login/{secret}"

@@ -1,8 +1,6 @@
 """Signing in: a pasted token, or a one-time link; and signing out."""
 
-import socket
-
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import TooManyRequests
 
 from reports import auth, throttle
@@ -79,17 +77,3 @@ def logout():
     if sessions.end():
         flash("Signed out.")
     return redirect(url_for("web.login"))
-
-
-def sign_in_url(secret):
-    """The one-time sign-in link of a secret, at PUBLIC_URL, or at HOST:PORT."""
-    config = current_app.config
-    base = config["PUBLIC_URL"]
-    if base is None:
-        host = config["HOST"]
-        if host in ("0.0.0.0", "::", ""):
-            host = socket.getfqdn()
-        if ":" in host:
-            host = f"[{host}]"
-        base = f"http://{host}:{config['PORT']}"
-    return f"{base.rstrip('/')}/login/{secret}"

@@ -1,0 +1,278 @@
+"""The People pages (reports/web/directory.py): a coordinator lists, adds,
+changes and removes people and makes a sign-in link, shown with its QR code;
+a mentor and a viewer get the 403 page, and a signed-out browser the sign-in
+page. A form that fails shows its errors by their fields and changes nothing."""
+
+import re
+import sqlite3
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+import segno
+
+from web_helpers import csrf_token, text
+
+PEOPLE = "/people"
+LINK = re.compile(r'<a href="(http://[^"]+/login/[A-Za-z0-9_-]{43})" id="sign-in-link">\1</a>')
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def stored(database):
+    """Every person, token and sign-in link, to check that a refusal changed nothing."""
+
+    def take():
+        db = sqlite3.connect(database)
+        try:
+            return [
+                db.execute(query).fetchall()
+                for query in (
+                    "SELECT * FROM person ORDER BY 1",
+                    "SELECT name, revoked_at, person_id FROM api_token ORDER BY 1",
+                    "SELECT * FROM sign_in_link ORDER BY 1",
+                )
+            ]
+        finally:
+            db.close()
+
+    return take
+
+
+def post(client, path, **form):
+    """POST a page's form with the session's CSRF token."""
+    return client.post(path, data={"csrf_token": csrf_token(client, PEOPLE), **form})
+
+
+def add(client, **form):
+    added = post(client, PEOPLE, **{"role": "mentor", "email": "", "language": "", **form})
+    assert added.status_code == 303, text(added)
+    return added.headers["Location"]
+
+
+def api_people(client, tokens):
+    return client.get("/api/v1/people", headers=tokens["coordinator"]).json["data"]
+
+
+def error_of(body, name):
+    """The message right above field `name`, or None."""
+    found = re.search(rf'<p class="error-message" id="{name}-error">.*?</span> (.*?)</p>', body)
+    return found and found.group(1)
+
+
+# Who gets the pages ----------------------------------------------------------------------
+
+
+def test_a_coordinator_lists_the_people_with_their_role_and_e_mail(browsers, client, tokens):
+    add(browsers["coordinator"], name="Nora Berg", email="nora@example.org", language="nb")
+
+    body = text(browsers["coordinator"].get(PEOPLE))
+
+    rows = re.findall(
+        r"<tr>\s*<td><a href=\"/people/(\w+)\">([^<]+)</a>.*?<td>(\w+)</td>\s*"
+        r"<td>([^<]+)</td>",
+        body,
+        re.S,
+    )
+    shown = [(name, role, email) for _, name, role, email in rows]
+    assert ("Nora Berg", "mentor", "nora@example.org") in shown
+    assert ("carla", "coordinator", "–") in shown
+    assert {person_id for person_id, *_ in rows} == {
+        each["person_id"] for each in api_people(client, tokens)
+    }
+
+
+@pytest.mark.parametrize("who", ["viewer", "mentor"])
+def test_a_mentor_and_a_viewer_get_the_403_page_and_change_nothing(
+    browsers, client, tokens, stored, who
+):
+    person_id = add(browsers["coordinator"], name="Nora Berg").rsplit("/", 1)[1]
+    before = stored()
+    browser = browsers[who]
+    token = csrf_token(browser, "/login")
+
+    answers = [
+        browser.get(PEOPLE),
+        browser.get(f"{PEOPLE}/{person_id}"),
+        browser.get(f"{PEOPLE}/{person_id}/remove"),
+        browser.post(PEOPLE, data={"csrf_token": token, "name": "X", "role": "viewer"}),
+        browser.post(f"{PEOPLE}/{person_id}", data={"csrf_token": token, "name": "Y"}),
+        browser.post(f"{PEOPLE}/{person_id}/remove", data={"csrf_token": token}),
+        browser.post(f"{PEOPLE}/{person_id}/sign-in-link", data={"csrf_token": token}),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 403 and answer.mimetype == "text/html"
+        assert f"Only a coordinator token may do this, not a {who} token." in text(answer)
+        assert "Nora Berg" not in text(answer)
+    assert stored() == before
+    assert 'href="/people"' not in text(browser.get("/reports"))
+
+
+def test_a_signed_out_browser_goes_to_the_sign_in_page(browsers, tokens):
+    for path in (PEOPLE, f"{PEOPLE}/prs_00000000"):
+        answer = browsers["none"].get(path)
+        assert answer.status_code == 302 and answer.headers["Location"] == "/login"
+
+
+def test_a_coordinator_has_people_and_activities_in_the_header(browsers):
+    body = text(browsers["coordinator"].get("/reports"))
+    nav = re.search(r'<nav aria-label="Pages">(.*?)</nav>', body, re.S).group(1)
+
+    assert re.findall(r">([\w ]+)</a>", nav)[-2:] == ["People", "Activities"]
+
+
+# Adding ----------------------------------------------------------------------------------
+
+
+def test_a_coordinator_adds_a_mentor_with_a_peer_mentor_id(browsers, client, tokens):
+    location = add(
+        browsers["coordinator"],
+        name="Nora Berg",
+        email="nora@example.org",
+        language="nb",
+        peer_mentor_id="usr_nora",
+    )
+
+    added = [each for each in api_people(client, tokens) if each["name"] == "Nora Berg"]
+    assert added == [
+        {
+            **added[0],
+            "role": "mentor",
+            "email": "nora@example.org",
+            "language": "nb",
+            "peer_mentor_id": "usr_nora",
+        }
+    ]
+    assert location == f"/people/{added[0]['person_id']}"
+    page = text(browsers["coordinator"].get(location))
+    assert "Nora Berg is added." in page and "<code>usr_nora</code>" in page
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"name": ""}, "name", None),
+        ({"name": "Nora", "role": "king"}, "role", None),
+        ({"name": "Nora", "email": "not an address"}, "email", "Not a valid email address."),
+        ({"name": "Nora", "language": "Norwegian!"}, "language", None),
+        (
+            {"name": "Nora", "role": "viewer", "peer_mentor_id": "usr_x"},
+            "peer_mentor_id",
+            "Only a mentor has a peer mentor id.",
+        ),
+        (
+            {"name": "Nora", "peer_mentor_id": "usr_mentor_042"},
+            "peer_mentor_id",
+            "The peer mentor id &#39;usr_mentor_042&#39; is another person&#39;s.",
+        ),
+    ],
+)
+def test_a_wrong_new_person_is_shown_by_its_field_and_added_not(
+    browsers, tokens, stored, form, field, message
+):
+    before = stored()
+    typed = {"role": "mentor", "email": "", "language": "", **form}
+
+    answer = post(browsers["coordinator"], PEOPLE, **typed)
+
+    body = text(answer)
+    assert answer.status_code in (409, 422)
+    shown = error_of(body, field)
+    assert shown and (message is None or shown == message), body
+    assert f'<li><a href="#{field}">' in body  # the error summary links to it
+    assert "<title>Error: People" in body
+    if form.get("email"):
+        assert 'value="not an address"' in body  # what was typed is kept
+    assert stored() == before
+
+
+# Changing and removing -------------------------------------------------------------------
+
+
+def test_a_coordinator_changes_a_person(browsers, client, tokens):
+    location = add(browsers["coordinator"], name="Nora Berg", email="nora@example.org")
+
+    changed = post(
+        browsers["coordinator"], location, name="Nora Dahl", role="viewer", email="", language="en"
+    )
+
+    assert changed.status_code == 303 and changed.headers["Location"] == location
+    person = [each for each in api_people(client, tokens) if each["name"] == "Nora Dahl"]
+    assert [(p["role"], p["email"], p["language"]) for p in person] == [("viewer", None, "en")]
+
+
+def test_a_wrong_change_is_shown_by_its_field_and_changes_nothing(browsers, tokens, stored):
+    location = add(browsers["coordinator"], name="Nora Berg")
+    before = stored()
+
+    answer = post(
+        browsers["coordinator"], location, name="", role="mentor", email="x@", language=""
+    )
+
+    body = text(answer)
+    assert answer.status_code == 422
+    assert error_of(body, "name") and error_of(body, "email") == "Not a valid email address."
+    assert 'value="x@"' in body
+    assert stored() == before
+
+
+def test_a_coordinator_removes_a_person_after_confirming(browsers, client, tokens):
+    location = add(browsers["coordinator"], name="Nora Berg")
+
+    confirm = browsers["coordinator"].get(f"{location}/remove")
+    assert f'<form method="post" action="{location}/remove"' in text(confirm)
+    assert "Nora Berg" in [each["name"] for each in api_people(client, tokens)]
+
+    removed = post(browsers["coordinator"], f"{location}/remove")
+
+    assert removed.status_code == 303 and removed.headers["Location"] == PEOPLE
+    assert "Nora Berg" not in [each["name"] for each in api_people(client, tokens)]
+    assert browsers["coordinator"].get(location).status_code == 404
+
+
+def test_an_unknown_person_is_a_404_page(browsers):
+    for person_id in ("prs_00000000", "not-an-id"):
+        answer = browsers["coordinator"].get(f"{PEOPLE}/{person_id}")
+        assert answer.status_code == 404 and answer.mimetype == "text/html"
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(browsers, tokens, stored):
+    location = add(browsers["coordinator"], name="Nora Berg")
+    before = stored()
+
+    for path, form in [
+        (PEOPLE, {"name": "Ida", "role": "viewer"}),
+        (location, {"name": "Ida", "role": "viewer"}),
+        (f"{location}/remove", {}),
+        (f"{location}/sign-in-link", {}),
+    ]:
+        answer = browsers["coordinator"].post(path, data=form)
+        assert answer.status_code == 400 and "This form has expired" in text(answer), path
+    assert stored() == before
+
+
+# The sign-in link ------------------------------------------------------------------------
+
+
+def test_a_new_sign_in_link_is_shown_with_a_qr_code_of_exactly_it(browsers, app, tokens):
+    location = add(browsers["coordinator"], name="Nora Berg")
+
+    answer = post(browsers["coordinator"], f"{location}/sign-in-link")
+
+    body = text(answer)
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    url = LINK.search(body).group(1)
+    secret = url.rsplit("/", 1)[1]
+    assert secret not in answer.request.url
+    svg = re.search(r"<svg.*?</svg>", body, re.S).group(0)
+    assert svg == segno.make(url, error="m").svg_inline(
+        scale=4, border=4, title="QR code of the sign-in link", dark="#000"
+    )
+    ElementTree.fromstring(svg)  # well-formed, inline
+    assert "It works <strong>once</strong>, until" in body
+    # The link signs Nora in, once.
+    stranger = app.test_client()
+    stranger.post(f"/login/{secret}", data={"csrf_token": csrf_token(stranger, f"/login/{secret}")})
+    assert "Signed in as <strong>nora_berg</strong>" in text(stranger.get("/reports/mine"))
+    again = app.test_client().get(f"/login/{secret}")
+    assert again.status_code == 400 and "This sign-in link does not work" in text(again)
