@@ -96,6 +96,10 @@ def table_rows(text, header):
 # Replaying transcripts -------------------------------------------------------
 
 
+# Where the transcripts' curl commands send their requests, and so the replay.
+CURL_BASE = "http://127.0.0.1:8080"
+
+
 def parse_curl(command):
     """The method, path, headers, body, whether headers are shown, and the file
     the body is saved to (or None), of one curl line."""
@@ -117,7 +121,7 @@ def parse_curl(command):
             saved_to = words.pop(0)
         else:
             url = word
-    path = url.removeprefix("http://127.0.0.1:8080")
+    path = url.removeprefix(CURL_BASE)
     return method, path, headers, body, show_headers, saved_to
 
 
@@ -162,7 +166,7 @@ def replay_curl(client, command, output, ids, folder):
     method, path, headers, body, show_headers, saved_to = parse_curl(command)
     headers = {name: with_actual_ids(value, ids) for name, value in headers.items()}
     with client.open(
-        with_actual_ids(path, ids), method=method, headers=headers, data=body
+        with_actual_ids(path, ids), CURL_BASE, method=method, headers=headers, data=body
     ) as response:
         data = response.get_data()
     if saved_to is not None:  # a file curl saves, and prints nothing

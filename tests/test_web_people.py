@@ -13,7 +13,7 @@ import segno
 from web_helpers import csrf_token, text
 
 PEOPLE = "/people"
-LINK = re.compile(r'<a href="(http://[^"]+/login/[A-Za-z0-9_-]{43})" id="sign-in-link">\1</a>')
+LINK = re.compile(r'<a href="(https?://[^"]+/login/[A-Za-z0-9_-]{43})" id="sign-in-link">\1</a>')
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -276,3 +276,14 @@ def test_a_new_sign_in_link_is_shown_with_a_qr_code_of_exactly_it(browsers, app,
     assert "Signed in as <strong>nora_berg</strong>" in text(stranger.get("/reports/mine"))
     again = app.test_client().get(f"/login/{secret}")
     assert again.status_code == 400 and "This sign-in link does not work" in text(again)
+
+
+def test_a_sign_in_link_is_at_the_address_the_coordinator_reached_or_at_public_url(browsers, app):
+    location = add(browsers["coordinator"], name="Nora Berg")
+
+    reached = LINK.search(text(post(browsers["coordinator"], f"{location}/sign-in-link")))
+    app.config["PUBLIC_URL"] = "https://reports.example.org/"
+    public = LINK.search(text(post(browsers["coordinator"], f"{location}/sign-in-link")))
+
+    assert reached.group(1).startswith("http://localhost/login/")
+    assert public.group(1).startswith("https://reports.example.org/login/")
