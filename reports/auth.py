@@ -11,10 +11,11 @@ import hashlib
 import ipaddress
 import re
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -349,6 +350,24 @@ def caller_by_name(name):
         return None
     _note_use(token)
     return Caller.of(token)
+
+
+def sign_in_url(secret):
+    """The one-time sign-in link of a secret, at PUBLIC_URL; else, asked for in a
+    request, at the address that request reached (what the coordinator's browser
+    or script uses); else (a flask command) at HOST:PORT."""
+    config = current_app.config
+    base = config["PUBLIC_URL"]
+    if base is None and has_request_context():
+        base = request.host_url
+    if base is None:
+        host = config["HOST"]
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"
+        base = f"http://{host}:{config['PORT']}"
+    return f"{base.rstrip('/')}/login/{secret}"
 
 
 def create_sign_in_link(name, minutes):

@@ -17,7 +17,6 @@ from reports import auth, catalogue, db, formats, requestlog, service, workbook
 from reports.config import ConfigError
 from reports.read_only import refuse_if_read_only
 from reports.serve import serve_command
-from reports.web.display import sign_in_url
 from reports.words import counted
 
 # What a command says in one line, instead of a traceback.
@@ -142,7 +141,7 @@ def _echo_sign_in_link(name):
         "(set PUBLIC_URL if browsers reach the service at another address):",
         err=True,
     )
-    click.echo(sign_in_url(secret))
+    click.echo(auth.sign_in_url(secret))
 
 
 @token.command("list")

@@ -3,7 +3,7 @@ activities. Parse, call the service, dump; the service holds who may do what."""
 
 from flask import current_app, g, request, url_for
 
-from reports import service
+from reports import auth, service
 from reports.api import bp, json_object_body
 from reports.openapi_operations import answer, described
 from reports.schemas import (
@@ -20,7 +20,6 @@ from reports.schemas import (
     sign_in_link_schema,
     single_valued,
 )
-from reports.web.display import sign_in_url
 
 TAG = "directory"
 WRITE_ERRORS = (400, 403, 404, 413, 415, 422)
@@ -131,7 +130,7 @@ def create_sign_in_link(person_id):
     minutes = current_app.config["LINK_MINUTES"]
     secret, expires_at = service.create_sign_in_link(person_id, minutes, caller=g.caller)
     response = current_app.json.response(
-        sign_in_link_schema.dump({"url": sign_in_url(secret), "expires_at": expires_at})
+        sign_in_link_schema.dump({"url": auth.sign_in_url(secret), "expires_at": expires_at})
     )
     response.status_code = 201
     return response

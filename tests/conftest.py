@@ -126,18 +126,19 @@ def make_report(client):
     return make
 
 
+def rows_in(database, *queries):
+    """What each query reads from the database file, through a connection of its own."""
+    db = sqlite3.connect(database)
+    try:
+        return [db.execute(query).fetchall() for query in queries]
+    finally:
+        db.close()
+
+
 @pytest.fixture
 def snapshot(database):
     """Everything stored, so a test can check that a refused request changed nothing."""
-
-    def take():
-        db = sqlite3.connect(database)
-        try:
-            return db.execute("SELECT * FROM report ORDER BY seq").fetchall()
-        finally:
-            db.close()
-
-    return take
+    return lambda: rows_in(database, "SELECT * FROM report ORDER BY seq")[0]
 
 
 class Clock:

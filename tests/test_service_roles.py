@@ -6,7 +6,6 @@ are kept here, so that a route that forgets a check cannot open a door."""
 import importlib
 import inspect
 import pkgutil
-import sqlite3
 
 import pytest
 from werkzeug.exceptions import Forbidden, NotFound
@@ -16,7 +15,7 @@ from reports.auth import Caller
 from reports.errors import ReportNotFound
 from reports.schemas import load_new_report, shapes
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, rows_in
 
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
 OTHER_MENTOR = "usr_mentor_007"
@@ -202,27 +201,17 @@ def test_the_rules_name_every_action_and_every_role():
 
 @pytest.fixture
 def stored(database):
-    """Every report, review, report in the trash and recorded change."""
-
-    def take():
-        db = sqlite3.connect(database)
-        try:
-            return [
-                db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-                for table in (
-                    "report",
-                    "report_review",
-                    "report_trash",
-                    "report_change",
-                    "person",
-                    "activity",
-                    "activity_mentor",
-                )
-            ] + [db.execute("SELECT name, person_id, revoked_at FROM api_token").fetchall()]
-        finally:
-            db.close()
-
-    return take
+    """Every report, review, report in the trash and recorded change, person,
+    activity and token."""
+    tables = (
+        "report", "report_review", "report_trash", "report_change",
+        "person", "activity", "activity_mentor",
+    )  # fmt: skip
+    return lambda: rows_in(
+        database,
+        *(f"SELECT * FROM {table} ORDER BY 1" for table in tables),
+        "SELECT name, person_id, revoked_at FROM api_token",
+    )
 
 
 def filed(mentor, state):

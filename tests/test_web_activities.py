@@ -5,11 +5,10 @@ sign-in page. A form that fails shows its errors by their fields and changes
 nothing."""
 
 import re
-import sqlite3
 
 import pytest
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, rows_in
 from web_helpers import csrf_token, text
 
 ACTIVITIES = "/activities"
@@ -20,18 +19,11 @@ MONA = CONTRACT_REPORT["peer_mentor_id"]  # the mentor token's peer mentor, "mon
 @pytest.fixture
 def stored(database):
     """Every activity and who leads it, to check that a refusal changed nothing."""
-
-    def take():
-        db = sqlite3.connect(database)
-        try:
-            return [
-                db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-                for table in ("activity", "activity_mentor")
-            ]
-        finally:
-            db.close()
-
-    return take
+    return lambda: rows_in(
+        database,
+        "SELECT * FROM activity ORDER BY 1, 2",
+        "SELECT * FROM activity_mentor ORDER BY 1, 2",
+    )
 
 
 def post(client, path, **form):

@@ -4,12 +4,12 @@ a mentor and a viewer get the 403 page, and a signed-out browser the sign-in
 page. A form that fails shows its errors by their fields and changes nothing."""
 
 import re
-import sqlite3
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 import segno
 
+from conftest import rows_in
 from web_helpers import csrf_token, text
 
 PEOPLE = "/people"
@@ -20,22 +20,12 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture
 def stored(database):
     """Every person, token and sign-in link, to check that a refusal changed nothing."""
-
-    def take():
-        db = sqlite3.connect(database)
-        try:
-            return [
-                db.execute(query).fetchall()
-                for query in (
-                    "SELECT * FROM person ORDER BY 1",
-                    "SELECT name, revoked_at, person_id FROM api_token ORDER BY 1",
-                    "SELECT * FROM sign_in_link ORDER BY 1",
-                )
-            ]
-        finally:
-            db.close()
-
-    return take
+    return lambda: rows_in(
+        database,
+        "SELECT * FROM person ORDER BY 1",
+        "SELECT name, revoked_at, person_id FROM api_token ORDER BY 1",
+        "SELECT * FROM sign_in_link ORDER BY 1",
+    )
 
 
 def post(client, path, **form):

@@ -4,19 +4,19 @@ and peer mentor id are the person's, as they are now."""
 
 # A token's peer mentor: its person's, while the person is a mentor.
 MENTOR_ID = "CASE WHEN person.role = 'mentor' THEN person.peer_mentor_id END AS peer_mentor_id"
+# A token in force, as a caller is made from it: its role and peer mentor are its person's.
+TOKEN_IN_FORCE = f"""
+    SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
+      FROM api_token AS token
+      JOIN person ON person.person_id = token.person_id
+     WHERE token.revoked_at IS NULL"""
 
 
 def token_by_secret_hash(db, secret_hash):
     """The token in force with this secret hash, or None: one lookup in the
     token's unique index, and one in its person's primary key."""
     return db.execute(
-        f"""
-        SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
-          FROM api_token AS token
-          JOIN person ON person.person_id = token.person_id
-         WHERE token.secret_hash = :secret_hash AND token.revoked_at IS NULL
-        """,
-        {"secret_hash": secret_hash},
+        f"{TOKEN_IN_FORCE} AND token.secret_hash = :secret_hash", {"secret_hash": secret_hash}
     ).fetchone()
 
 
@@ -97,15 +97,7 @@ def mark_token_used(db, name, used_at, not_since):
 
 def token_in_force_by_name(db, name):
     """The token of this name, unless it is revoked; or None."""
-    return db.execute(
-        f"""
-        SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
-          FROM api_token AS token
-          JOIN person ON person.person_id = token.person_id
-         WHERE token.name = :name AND token.revoked_at IS NULL
-        """,
-        {"name": name},
-    ).fetchone()
+    return db.execute(f"{TOKEN_IN_FORCE} AND token.name = :name", {"name": name}).fetchone()
 
 
 def insert_sign_in_link(db, link):

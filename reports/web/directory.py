@@ -9,7 +9,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from reports import service
+from reports import auth, service
 from reports.errors import Conflict
 from reports.schemas import (
     activity_changes_schema,
@@ -103,7 +103,7 @@ def new_sign_in_link(person_id):
     shown = service.get_person(person_id, caller=g.caller)
     minutes = current_app.config["LINK_MINUTES"]
     secret, expires_at = service.create_sign_in_link(person_id, minutes, caller=g.caller)
-    url = display.sign_in_url(secret)
+    url = auth.sign_in_url(secret)
     page = render_template(
         "web/sign_in_link.html",
         person=shown,

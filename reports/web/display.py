@@ -4,10 +4,9 @@ the filters' choices and those a query gives, a page's address with its query, a
 form's errors, one message per name. The page modules import these; this
 module imports no page module."""
 
-import socket
 from urllib.parse import urlencode
 
-from flask import current_app, g, has_request_context, render_template, request, url_for
+from flask import current_app, g, render_template, url_for
 from markupsafe import Markup
 from marshmallow import validate
 
@@ -283,21 +282,3 @@ def first_message(messages):
 
 
 # A sign-in link -------------------------------------------------------------------------
-
-
-def sign_in_url(secret):
-    """The one-time sign-in link of a secret, at PUBLIC_URL; else, asked for in a
-    request, at the address that request reached (what the coordinator's browser
-    or script uses); else (a flask command) at HOST:PORT."""
-    config = current_app.config
-    base = config["PUBLIC_URL"]
-    if base is None and has_request_context():
-        base = request.host_url
-    if base is None:
-        host = config["HOST"]
-        if host in ("0.0.0.0", "::", ""):
-            host = socket.getfqdn()
-        if ":" in host:
-            host = f"[{host}]"
-        base = f"http://{host}:{config['PORT']}"
-    return f"{base.rstrip('/')}/login/{secret}"
