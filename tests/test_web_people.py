@@ -58,8 +58,8 @@ def test_a_coordinator_lists_the_people_with_their_role_and_e_mail(browsers, cli
     body = text(browsers["coordinator"].get(PEOPLE))
 
     rows = re.findall(
-        r"<tr>\s*<td><a href=\"/people/(\w+)\">([^<]+)</a>.*?<td>(\w+)</td>\s*"
-        r"<td>([^<]+)</td>",
+        r"<tr>\s*<td[^>]*><a href=\"/people/(\w+)\">([^<]+)</a>.*?<td[^>]*>(\w+)</td>\s*"
+        r"<td[^>]*>([^<]+)</td>",
         body,
         re.S,
     )
@@ -256,7 +256,7 @@ def test_a_new_sign_in_link_is_shown_with_a_qr_code_of_exactly_it(browsers, app,
     assert secret not in answer.request.url
     svg = re.search(r"<svg.*?</svg>", body, re.S).group(0)
     assert svg == segno.make(url, error="m").svg_inline(
-        scale=4, border=4, title="QR code of the sign-in link", dark="#000"
+        scale=4, border=4, title="QR code of the sign-in link", dark="#000", omitsize=True
     )
     ElementTree.fromstring(svg)  # well-formed, inline
     assert "It works <strong>once</strong>, until" in body

@@ -117,7 +117,9 @@ def new_sign_in_link(person_id):
 def qr_code(url):
     """The link as a QR code, an inline SVG drawn here (no script, no request)."""
     code = segno.make(url, error="m")
-    svg = code.svg_inline(scale=4, border=4, title="QR code of the sign-in link", dark="#000")
+    svg = code.svg_inline(
+        scale=4, border=4, title="QR code of the sign-in link", dark="#000", omitsize=True
+    )
     return Markup(svg)  # noqa: S704 - made by segno from the link, not from user text
 
 
