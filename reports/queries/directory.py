@@ -129,6 +129,13 @@ def delete_sign_in_links_of_token(db, name):
     db.execute("DELETE FROM sign_in_link WHERE token_name = :name", {"name": name})
 
 
+def mentor_names(db):
+    """(peer_mentor_id, name) of every person who has (or had) a peer mentor id."""
+    return db.execute(
+        "SELECT peer_mentor_id, name FROM person WHERE peer_mentor_id IS NOT NULL"
+    ).fetchall()
+
+
 # Activities ----------------------------------------------------------------------
 
 ACTIVITY_COLUMNS = """
@@ -229,3 +236,8 @@ def stop_leading(db, peer_mentor_id):
         "DELETE FROM activity_mentor WHERE peer_mentor_id = :peer_mentor_id",
         {"peer_mentor_id": peer_mentor_id},
     )
+
+
+def activity_names(db):
+    """(activity_id, name) of every activity, archived or not."""
+    return db.execute("SELECT activity_id, name FROM activity").fetchall()

@@ -12,6 +12,7 @@ role itself.
     health.py        the health check, and the stored reports the catalogue would refuse now
     people.py        people: who uses the service, with the role its tokens act with
     activities.py    activities, and the mentors who lead them; archived, never deleted
+    names.py         the directory's names of the ids that reports carry
 
 What callers use is imported here, so that they call `service.create_report`
 and the like; a test that patches a module's setting or helper patches it in
@@ -24,6 +25,7 @@ from . import (
     imports,
     lifecycle,
     lists,
+    names,
     people,
     roles,
     summaries,
@@ -61,6 +63,7 @@ from .lists import (
     listed_reports,
     page_of_reports,
 )
+from .names import Names, directory_names
 from .people import (
     create_person,
     create_sign_in_link,
@@ -73,6 +76,9 @@ from .roles import require_may
 from .summaries import summary
 
 __all__ = [
+    "Names",
+    "directory_names",
+    "names",
     "activities",
     "archive_activity",
     "create_activity",
