@@ -163,7 +163,7 @@ def test_the_request_shapes_come_from_the_marshmallow_schemas(document):
 
     assert set(schemas["NewReport"]["required"]) == {"activity_id", "peer_mentor_id", "org_id"}
     assert schemas["NewReport"]["additionalProperties"] is False
-    assert set(schemas["ReportChanges"]["properties"]) == {"status", "fields"}
+    assert set(schemas["ReportChanges"]["properties"]) == {"status", "fields", "activity_id"}
     fields = schemas["ReportFields"]["properties"]
     assert fields["attendance_count"]["maximum"] == 1000
     assert fields["session_topic"]["maxLength"] == 200

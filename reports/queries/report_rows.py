@@ -174,6 +174,7 @@ def update_report(db, report):
         """
         UPDATE report
            SET status = :status,
+               activity_id = :activity_id,
                fields = :fields,
                field_count = :field_count,
                has_way_forward = :has_way_forward,

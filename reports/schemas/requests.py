@@ -87,7 +87,7 @@ class ImportedReportSchema(NewReportSchema):
             raise ValidationError("Must not be before created_at.", "updated_at")
 
 
-UNCHANGEABLE = ("report_id", "activity_id", "peer_mentor_id", "org_id")
+UNCHANGEABLE = ("report_id", "peer_mentor_id", "org_id")
 
 
 class ReportChangesSchema(RequestSchema):
@@ -95,15 +95,20 @@ class ReportChangesSchema(RequestSchema):
 
     status = enum_of("ReportStatus")
     fields = ma.Nested(ReportFieldsSchema)
+    activity_id = EntityId(
+        metadata={
+            "description": "Files the report under another activity: a correction, "
+            "allowed where changing the report is."
+        }
+    )
     report_id = Unchangeable()
-    activity_id = Unchangeable()
     peer_mentor_id = Unchangeable()
     org_id = Unchangeable()
 
     @validates_schema
     def names_a_change(self, data, **kwargs):
-        if "status" not in data and "fields" not in data:
-            raise ValidationError("Give `fields`, `status` or both.")
+        if not data.keys() & {"status", "fields", "activity_id"}:
+            raise ValidationError("Give `fields`, `status`, `activity_id` or several.")
 
 
 # The query parameters that filter a list, its export and its summary; the

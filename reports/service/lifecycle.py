@@ -89,7 +89,7 @@ def update_report(report_id, changes, if_match=None, *, caller):
         _check_precondition(report, if_match)
         review = queries.review_of(db, report_id)
         reopens_review = _correction_reopens_review(report, review, caller)
-        before = {"status": report["status"], "fields": report["fields"]}
+        before = {k: report[k] for k in ("status", "activity_id", "fields")}
         status = changes.get("status", report["status"])
         if report["status"] == "submitted" and status == "draft":
             raise Conflict("A submitted report cannot go back to draft.")
@@ -102,6 +102,7 @@ def update_report(report_id, changes, if_match=None, *, caller):
             report["submitted_at"] = now
         report.update(
             status=status,
+            activity_id=changes.get("activity_id", report["activity_id"]),
             fields=fields,
             updated_at=now,
             version=report["version"] + 1,
@@ -299,10 +300,11 @@ def record_change(db, report, action, caller, at=None, detail=None):
 
 
 def _differences(before, after, form):
-    """What an update changed: the status and each field, before and after."""
+    """What an update changed: the status, the activity and each field, before and after."""
     differences = {}
-    if before["status"] != after["status"]:
-        differences["status"] = {"before": before["status"], "after": after["status"]}
+    for name in ("status", "activity_id"):
+        if before[name] != after[name]:
+            differences[name] = {"before": before[name], "after": after[name]}
     names = dict.fromkeys([*form.names, *before["fields"], *after["fields"]])
     fields = {
         name: {"before": before["fields"].get(name), "after": after["fields"].get(name)}
