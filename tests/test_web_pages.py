@@ -318,9 +318,10 @@ def test_a_coordinator_s_start_page_is_the_queue_oldest_submitted_first(
     assert "Drafts: 2, not yet submitted." in body
     assert '<a href="/reports?status=draft">See the drafts</a>' in body
     assert '<a href="/reports">All reports</a>' in body
-    # Each with its mentor, activity, session date and when it was submitted.
+    # Each with its mentor (by name), activity (an id the directory does not
+    # know, as itself), session date and when it was submitted.
     assert (
-        f"mentor {MENTOR} · activity {CONTRACT_REPORT['activity_id']} · session "
+        f"by mona · {CONTRACT_REPORT['activity_id']} · session "
         f'<time datetime="{CONTRACT_REPORT["fields"]["session_date"]}">'
     ) in body
     assert 'submitted <time datetime="2026-03-20T14:11:00Z">20 Mar 2026, 14:11</time>' in body

@@ -263,7 +263,7 @@ def test_a_new_sign_in_link_is_shown_with_a_qr_code_of_exactly_it(browsers, app,
     # The link signs Nora in, once.
     stranger = app.test_client()
     stranger.post(f"/login/{secret}", data={"csrf_token": csrf_token(stranger, f"/login/{secret}")})
-    assert "Signed in as <strong>nora_berg</strong>" in text(stranger.get("/reports/mine"))
+    assert "Signed in as <strong>Nora Berg</strong>" in text(stranger.get("/reports/mine"))
     again = app.test_client().get(f"/login/{secret}")
     assert again.status_code == 400 and "This sign-in link does not work" in text(again)
 

@@ -303,7 +303,7 @@ def test_a_coordinator_deletes_after_confirming_and_restores_from_the_trash(
     trash = text(coordinator.get("/trash"))
     assert re.search(
         r"<strong>Budgeting basics</strong>.*?"
-        rf"<code>{report_id}</code> · mentor {OTHER_MENTOR} · activity act_7b4e9f2a.*?"
+        rf"<code>{report_id}</code> · {OTHER_MENTOR} · act_7b4e9f2a.*?"
         r'Deleted <time datetime="2026-03-20T15:10:00Z">20 Mar 2026, 15:10</time> by carla'
         r" · deleted for good after "
         r'<time datetime="2026-04-19T15:10:00Z">19 Apr 2026, 15:10</time>',

@@ -48,6 +48,7 @@ from reports.queries.directory import (
     stop_leading,
     stored_peer_mentor_id,
     token_name_taken,
+    token_people,
     tokens_of_person,
     update_activity,
     update_person,

@@ -136,6 +136,17 @@ def mentor_names(db):
     ).fetchall()
 
 
+def token_people(db):
+    """(token name, its person's name) of every token, revoked or not."""
+    return db.execute(
+        """
+        SELECT token.name, person.name
+          FROM api_token AS token
+          JOIN person ON person.person_id = token.person_id
+        """
+    ).fetchall()
+
+
 # Activities ----------------------------------------------------------------------
 
 ACTIVITY_COLUMNS = """

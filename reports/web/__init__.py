@@ -122,6 +122,10 @@ def init_app(app):
     # Every time and date a page shows, for people: {{ report.created_at | when }}.
     app.jinja_env.filters["when"] = display.when
     app.jinja_env.filters["day"] = display.day
+    # Ids by the directory's names: {{ report.peer_mentor_id | mentor }}.
+    app.jinja_env.filters["mentor"] = display.mentor_name
+    app.jinja_env.filters["activity"] = display.activity_name
+    app.jinja_env.filters["person"] = display.person_name
     app.after_request(security_headers)
     app.add_url_rule("/" + FAVICON, FAVICON_ENDPOINT, favicon)
     app.register_blueprint(bp)

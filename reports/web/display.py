@@ -54,6 +54,31 @@ REVIEW_FILTER_CHOICES = [
 ]
 
 
+# Names for ids --------------------------------------------------------------------------
+
+
+def names():
+    """The directory's names, read once per request."""
+    if "names" not in g:
+        g.names = service.directory_names(caller=g.caller)
+    return g.names
+
+
+def mentor_name(peer_mentor_id):
+    """A peer mentor by its person's name; an id the directory does not know, as itself."""
+    return names().of_mentor(peer_mentor_id) or peer_mentor_id
+
+
+def activity_name(activity_id):
+    """An activity by its name; an id the directory does not know, as itself."""
+    return names().of_activity(activity_id) or activity_id
+
+
+def person_name(token_name):
+    """Who acted with a token: its person's name, or the token's name."""
+    return names().of_token(token_name) or token_name
+
+
 # Times and dates for people ------------------------------------------------------------
 
 
@@ -161,7 +186,7 @@ def timeline(revisions):
     return [
         {
             "at": revision["changed_at"],
-            "actor": revision["actor"],
+            "actor": person_name(revision["actor"]),
             "action": ACTIONS.get(revision["action"], revision["action"]),
             "changes": _changes(revision["changes"], labels),
             "comment": revision["changes"].get("comment") or None,
@@ -177,6 +202,9 @@ def _changes(detail, labels):
     changes = []
     if "status" in detail:
         changes.append(_change("Status", STATUS_LABELS, detail["status"]))
+    if "activity_id" in detail:
+        before, after = (activity_name(detail["activity_id"][key]) for key in ("before", "after"))
+        changes.append(_shown_change("Activity", before, after))
     for name, change in detail.get("fields", {}).items():
         before, after = (shown_value(name, change[key]) for key in ("before", "after"))
         changes.append(_shown_change(labels.get(name, name), before, after))
