@@ -198,8 +198,8 @@ def test_a_mentor_s_form_has_no_peer_mentor_to_choose_and_a_coordinator_s_has(br
     coordinator = Page(text(browsers["coordinator"].get("/reports/new")))
 
     assert "peer_mentor_id" not in mentor.by_id
-    assert MENTOR in text(browsers["mentor"].get("/reports/new"))
-    assert coordinator.labels["peer_mentor_id"] == "Peer mentor id"
+    assert "<dt>Peer mentor</dt><dd>mona</dd>" in text(browsers["mentor"].get("/reports/new"))
+    assert coordinator.labels["peer_mentor_id"] == "Peer mentor"
     assert {"activity_id", "org_id"} <= mentor.by_id.keys() & coordinator.by_id.keys()
 
 

@@ -48,9 +48,7 @@ def test_the_review_queue_names_who_filed_each_report(browsers, named, new_repor
     assert "by Mona Hansen · Job club Tuesday" in text(browsers["coordinator"].get("/"))
 
 
-def test_a_report_page_names_its_mentor_and_activity_beside_their_ids(
-    browsers, named, new_report
-):
+def test_a_report_page_names_its_mentor_and_activity_beside_their_ids(browsers, named, new_report):
     report_id = new_report()
     page = text(browsers["coordinator"].get(f"/reports/{report_id}"))
     assert f'<dd>Mona Hansen <span class="meta"><code>{MENTOR}</code></span></dd>' in page

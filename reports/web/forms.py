@@ -6,7 +6,7 @@ which keep every rule."""
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -24,7 +24,7 @@ from reports.schemas import (
     shapes,
 )
 from reports.web import bp, login_required
-from reports.web.display import first_messages, zone_in_words
+from reports.web.display import activity_name, first_messages, mentor_name, zone_in_words
 
 # What each button of the form does to the report's status (None: leaves it).
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
@@ -39,6 +39,12 @@ STALE = (
     "What is saved now is below; the form keeps what you typed. Check it, then save again."
 )
 NEEDED = "Needed to submit the report."
+# An activity is picked with radio buttons from at most this many, else with a select.
+RADIOS_AT_MOST = 6
+NOT_LISTED = (
+    "None of the directory's activities lists you as its mentor yet: type the activity's id, "
+    "or ask your coordinator to add you to it."
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,9 @@ class Input:
     name: str
     label: str
     hint: str
-    # date, number, text, textarea, select, checkbox, or checkboxes (a group of
-    # them, one per value, that posts each ticked value under the one name)
+    # date, number, text, textarea, select, checkbox, radios (one value of a
+    # group), or checkboxes (a group of them, one per value, that posts each
+    # ticked value under the one name)
     kind: str
     attrs: dict = field(default_factory=dict)
     options: tuple = ()  # a select's or a group's (value, label) pairs
@@ -57,6 +64,8 @@ class Input:
     field_kind: str = "id"
     # A date that may not be after tomorrow (UTC).
     until_tomorrow: bool = False
+    # A select's first option, which chooses nothing.
+    nothing: str = "Not given"
 
     def shown_hint(self):
         """The hint as the page shows it: a date's "(UTC)" (as the built-in
@@ -160,6 +169,40 @@ IDS = {
 }
 
 
+def activity_input(activities, current=None):
+    """The activity, picked by name from `activities` (the directory's, as the
+    service lists them): radio buttons when they are few, a select when many. A
+    report's `current` activity is among the choices, even archived or unknown.
+    Without choices, the activity id is typed."""
+    choices = [(each["activity_id"], each["name"]) for each in activities]
+    if current is not None and current not in dict(choices):
+        choices.insert(0, (current, activity_name(current)))
+    if not choices:
+        return IDS["activity_id"]
+    kind = "radios" if len(choices) <= RADIOS_AT_MOST else "select"
+    return Input(
+        "activity_id", "Activity", "", kind, options=_told_apart(choices), nothing="Choose one"
+    )
+
+
+def mentor_input(people):
+    """The peer mentor, picked by name from the directory's mentors; typed
+    without any."""
+    choices = [(each["peer_mentor_id"], each["name"]) for each in people if each["peer_mentor_id"]]
+    if not choices:
+        return IDS["peer_mentor_id"]
+    return Input(
+        "peer_mentor_id", "Peer mentor", "", "select", options=_told_apart(choices),
+        nothing="Choose one",
+    )  # fmt: skip
+
+
+def _told_apart(choices):
+    """(id, label) pairs, a name that several ids share followed by the id."""
+    names = [name for _, name in choices]
+    return tuple((id, f"{name} ({id})" if names.count(name) > 1 else name) for id, name in choices)
+
+
 @lru_cache(maxsize=16)
 def catalogue_inputs(form):
     """The inputs of a catalogue's fields, in its order."""
@@ -193,15 +236,19 @@ def new_report():
     has no peer mentor for it to choose."""
     service.require_may("write", g.caller)
     default_org_id = current_app.config["DEFAULT_ORG_ID"]
-    ids = [IDS["activity_id"]]
-    fixed = []
+    activities = service.list_activities(archived=False, caller=g.caller)
+    ids = [activity_input(activities)]
     if g.caller.owner is None:
-        ids.append(IDS["peer_mentor_id"])
+        ids.append(mentor_input(service.list_people(caller=g.caller)))
+        fixed = []
     else:
-        fixed.append(("Peer mentor", g.caller.owner))
-    if default_org_id:
+        fixed = [("Peer mentor", mentor_name(g.caller.owner))]
+        if not activities:
+            ids[0] = replace(ids[0], hint=f"{ids[0].hint} {NOT_LISTED}")
+    org_of = {each["activity_id"]: each["org_id"] for each in activities if each["org_id"]}
+    if default_org_id and not activities:
         fixed.append(("Organisation", default_org_id))
-    else:
+    elif not default_org_id and (not activities or len(org_of) < len(activities)):
         ids.append(IDS["org_id"])
     # One form makes one report, however often it is sent (a double tap, or a
     # retry after an answer that never arrived): its key is an Idempotency-Key.
@@ -222,6 +269,8 @@ def new_report():
     body = {each.name: _posted(each) for each in ids}
     if g.caller.owner is not None:
         body["peer_mentor_id"] = g.caller.owner
+    if body.get("org_id") is None and body["activity_id"] in org_of:
+        body["org_id"] = org_of[body["activity_id"]]
     body["status"] = status
     body["fields"] = {each.name: _posted(each) for each in _catalogue()}
     body = _given(body)
@@ -248,10 +297,14 @@ def edit_report(report_id):
         return _refused(report, refusal)
     page = _edit_page(report)
     if request.method == "GET":
-        return _form(page, _shown(report), version=report["version"])
+        shown = {**_shown(report), "activity_id": report["activity_id"]}
+        return _form(page, shown, version=report["version"])
 
     status = _status(ACTIONS)
     changes = {"fields": _changed_fields(report)}
+    activity_id = _posted(page["ids"][0]) if page["ids"] else None
+    if activity_id is not None and activity_id != report["activity_id"]:
+        changes["activity_id"] = activity_id
     if status is not None:
         changes["status"] = status
     version = request.form.get("version", "")
@@ -285,15 +338,21 @@ def _refused(report, reason):
 
 def _edit_page(report):
     submitted = report["status"] == "submitted"
+    activities = service.list_activities(archived=False, caller=g.caller)
+    fixed = [
+        ("Peer mentor", mentor_name(report["peer_mentor_id"])),
+        ("Organisation", report["org_id"]),
+    ]
+    if activities:
+        ids = [activity_input(activities, current=report["activity_id"])]
+    else:  # nothing to pick from: the activity stays as filed
+        ids = []
+        fixed.insert(0, ("Activity", activity_name(report["activity_id"])))
     return {
         "mode": "correct" if submitted else "edit",
         "report": report,
-        "ids": [],
-        "fixed": [
-            ("Activity", report["activity_id"]),
-            ("Peer mentor", report["peer_mentor_id"]),
-            ("Organisation", report["org_id"]),
-        ],
+        "ids": ids,
+        "fixed": fixed,
         "buttons": CORRECTION_BUTTONS if submitted else DRAFT_BUTTONS,
         "reopens_review": service.correction_reopens_review(report["report_id"], caller=g.caller),
     }
@@ -330,7 +389,7 @@ def _form(page, values, errors=None, notice=None, differences=None, version=None
     if "_schema" in errors:  # of no one input
         notice = errors.pop("_schema")
     shown = {each.name: _value(values, each) for each in inputs}
-    labels = labels_of(form)
+    labels = labels_of(form) | {each.name: each.label for each in page["ids"]}
     page_html = render_template(
         "web/form.html",
         **page,
