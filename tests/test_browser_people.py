@@ -1,7 +1,9 @@
 """The People and Activities pages in a real browser, at a phone's width: a
 coordinator adds a mentor and an activity the mentor leads, makes the mentor a
-sign-in link and shows its QR code, and the link signs the mentor in, kept on
-the device. Every page is checked with axe-core and shot (browser.py)."""
+sign-in link and shows its QR code; the link signs the mentor in, kept on the
+device; the mentor files a report by picking the activity; the coordinator
+finds it in the review queue by the mentor's name and approves it. Every page
+is checked with axe-core and shot (browser.py)."""
 
 from test_browser_pages import flask, sign_in
 
@@ -26,6 +28,7 @@ def test_a_coordinator_adds_a_mentor_and_an_activity_and_shows_the_sign_in_code(
 
     web.open("/activities")
     web.wait_for("#name").send_keys("Job club Tuesday")
+    web.driver.find_element("id", "org_id").send_keys("org_nansen_01")
     mentor = web.wait_for("label[for='mentor-1']")
     # In the middle of the screen, clear of the form's buttons kept at its foot.
     web.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", mentor)
@@ -49,3 +52,43 @@ def test_a_coordinator_adds_a_mentor_and_an_activity_and_shows_the_sign_in_code(
     assert web.wait_for("main h1").text == "My reports"
     kept = web.driver.get_cookie("session")
     assert kept is not None and kept.get("expiry")  # kept signed in on this device
+
+    # The mentor files a report, picking the activity by its name.
+    web.open("/reports/new")
+    web.wait_for("label[for='activity_id']").click()
+    assert web.driver.find_element("id", "activity_id").is_selected()
+    assert not web.driver.find_elements("css selector", "#org_id, #peer_mentor_id")
+    # A date input takes keys in the browser's locale's order; its value is ISO.
+    web.driver.execute_script(
+        "arguments[0].value = arguments[1]",
+        web.driver.find_element("id", "session_date"),
+        "2026-03-20",
+    )
+    web.driver.find_element("id", "attendance_count").send_keys("6")
+    web.driver.find_element("id", "session_topic").send_keys("CV writing")
+    web.keep_for_readme(
+        web.screen_at("phone", "new-report-pick-activity"),
+        "screenshot-pick-activity.png",
+    )
+    web.check_page("new-report-pick-activity")
+    web.click_to_leave("button[value=submit]")
+    assert "Report submitted." in web.wait_for(".flashes").text
+    report_page = web.driver.current_url
+
+    # The coordinator finds it in the review queue by the mentor's name, and approves it.
+    web.driver.delete_all_cookies()
+    sign_in(web, coordinator_link_again(web), "coordinator")
+    waiting = web.wait_for("ol.queue-list")
+    assert "by Mona Hansen · Job club Tuesday" in waiting.text
+    web.driver.find_element("partial link text", "CV writing").click()
+    web.wait_for("label[for='review_state']").click()  # Approve, the first choice
+    web.click_to_leave("section.review-form form button[type=submit]")
+    assert web.driver.current_url == report_page
+    assert "Approved" in web.wait_for("main").text
+    web.open("/")
+    assert "Mona Hansen" not in web.wait_for("main").text
+
+
+def coordinator_link_again(web):
+    """A new sign-in link for the coordinator, made on the server."""
+    return next(word for word in flask(web.server, "token", "link", "carla") if "/login/" in word)
