@@ -1,9 +1,10 @@
 """The settings a deployment may change, their defaults, and their checks."""
 
 import re
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from reports.schemas import ENTITY_ID_RULE, is_entity_id
+from reports.schemas import ENTITY_ID_RULE, is_email, is_entity_id
 
 DEFAULTS = {
     "HOST": "127.0.0.1",
@@ -37,6 +38,12 @@ DEFAULTS = {
     "CATALOGUE": None,
     "REPLICATED": False,
     "TIME_ZONE": "UTC",
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "MAIL_FROM": None,
 }
 
 
@@ -71,7 +78,8 @@ def check_config(config):
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")
-    for name in ("ALLOW_OPEN", "SECURE_COOKIES", "REPLICATED", "READ_ONLY"):
+    _whole_number(config, "SMTP_PORT", 1, 65535)
+    for name in ("ALLOW_OPEN", "SECURE_COOKIES", "REPLICATED", "READ_ONLY", "SMTP_STARTTLS"):
         if type(config[name]) not in (bool, int) or config[name] not in (0, 1):
             raise ConfigError(f"{name} must be 1 or 0, not {config[name]!r}.")
         config[name] = bool(config[name])
@@ -96,6 +104,7 @@ def check_config(config):
         org_id = config["DEFAULT_ORG_ID"] = str(org_id)
     if org_id is not None and not (isinstance(org_id, str) and is_entity_id(org_id)):
         raise ConfigError(f"DEFAULT_ORG_ID must be {ENTITY_ID_RULE}, not {org_id!r}.")
+    _mail(config)
 
 
 def _whole_number(config, name, low, high):
@@ -114,3 +123,45 @@ def _time_zone(config):
         raise ConfigError(
             f"TIME_ZONE must be an IANA time zone name, such as Europe/Oslo or UTC, not {name!r}."
         ) from None
+
+
+def _mail(config):
+    """E-mail is on with SMTP_HOST; then it needs MAIL_FROM, and PUBLIC_URL for
+    the links it carries: the address a request reached is the asker's to
+    choose (its Host), and a link e-mailed there would hand its secret to them."""
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM"):
+        _text(config, name)
+    if config["SMTP_HOST"] is None:
+        return
+    sender = config["MAIL_FROM"]
+    if sender is None or "\n" in sender or "\r" in sender or not is_email(parseaddr(sender)[1]):
+        raise ConfigError(
+            "MAIL_FROM must be the address e-mail is sent from, such as reports@example.org "
+            f"or Post-Session Reports <reports@example.org>, when SMTP_HOST is set, not {sender!r}."
+        )
+    if config["PUBLIC_URL"] is None:
+        raise ConfigError(
+            "PUBLIC_URL must be set when SMTP_HOST is: the sign-in links an e-mail carries "
+            "point there, never at an address a request names."
+        )
+    if (config["SMTP_USERNAME"] is None) != (config["SMTP_PASSWORD"] is None):
+        raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD must be set together, or neither.")
+    if config["SMTP_USERNAME"] is not None and not config["SMTP_STARTTLS"]:
+        raise ConfigError(
+            "SMTP_USERNAME needs SMTP_STARTTLS = 1, so that the password never crosses "
+            "the network unencrypted (port 587 usually takes STARTTLS)."
+        )
+
+
+def _text(config, name):
+    """A setting that is text, or unset; never shown in a message (one is a password)."""
+    value = config[name]
+    if isinstance(value, int) and not isinstance(value, bool):
+        # REPORTS_SMTP_PASSWORD=123456 arrives as the number 123456.
+        value = config[name] = str(value)
+    if value is not None and not (isinstance(value, str) and value):
+        raise ConfigError(
+            f"{name} must be non-empty text, or unset. In REPORTS_{name}, a value JSON reads as "
+            "something else (true, null, 1.5) goes in double quotes: "
+            f"REPORTS_{name}='\"true\"'."
+        )

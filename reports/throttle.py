@@ -2,7 +2,9 @@
 a browser's session, that gave SIGN_IN_FAILURES wrong tokens or sign-in links
 within SIGN_IN_WINDOW_SECONDS has its next wrong ones refused with a 429 and
 Retry-After, until the first of them is that old. A right token is never
-counted nor slowed: it is checked before anything here is asked.
+counted nor slowed: it is checked before anything here is asked. A sign-in
+link asked for by e-mail counts as a wrong token: whether the address was a
+person's is never known here.
 
 Each wrong token is logged once, without its secret, and so is the moment a
 client reaches the limit; what is refused after is not logged. The counts are
@@ -64,6 +66,25 @@ def wrong_token(where, session_key=None):
     """Count a wrong token given `where` (AT_LOGIN, BY_LINK, TO_API) by this
     request's client, and by its browser's session if it has `session_key`;
     raises TooManyRequests, counting nothing, when either has reached the limit."""
+    _count(
+        session_key,
+        "Too many wrong tokens from here lately: try again in {seconds} seconds.",
+        f"Failed sign-in {where} from %s: no token in force is that one.",
+    )
+
+
+def link_asked_by_email(session_key=None):
+    """Count a sign-in link asked for by e-mail as a wrong token, in the same
+    count: each ask may try any address, and may send an e-mail. Raises
+    TooManyRequests, counting nothing, past the limit."""
+    _count(
+        session_key,
+        "Too many sign-in links asked for from here lately: try again in {seconds} seconds.",
+        "A sign-in link was asked for by e-mail from %s.",
+    )
+
+
+def _count(session_key, too_many, logged):
     config = current_app.config
     limit, window = config["SIGN_IN_FAILURES"], config["SIGN_IN_WINDOW_SECONDS"]
     address = request.remote_addr or ""
@@ -75,12 +96,9 @@ def wrong_token(where, session_key=None):
     wait = failures.wait(keys, now, limit, window)
     if wait > 0:
         seconds = math.ceil(wait)
-        raise TooManyRequests(
-            f"Too many wrong tokens from here lately: try again in {seconds} seconds.",
-            retry_after=seconds,
-        )
+        raise TooManyRequests(too_many.format(seconds=seconds), retry_after=seconds)
     logger = current_app.logger
-    logger.warning("Failed sign-in %s from %s: no token in force is that one.", where, address)
+    logger.warning(logged, address)
     if failures.add(keys, now, limit):
         logger.warning(
             "Failed sign-ins from %s reached the limit of %s in %s s: "

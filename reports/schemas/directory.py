@@ -168,6 +168,18 @@ class SignInLinkSchema(Schema):
     expires_at = ma.String(metadata={"description": "When it stops working, unused."})
 
 
+class EmailedLinkSchema(RequestSchema):
+    """The form of /login/email: the address a sign-in link is asked for."""
+
+    email = email_field(
+        required=True,
+        error_messages={
+            "required": "Enter your e-mail address",
+            "invalid": "Enter an e-mail address such as name@example.org",
+        },
+    )
+
+
 new_person_schema = NewPersonSchema()
 person_changes_schema = PersonChangesSchema()
 person_schema = PersonSchema()
@@ -178,4 +190,5 @@ activity_schema = ActivitySchema()
 activities_schema = ActivitiesSchema()
 activities_query_schema = ActivitiesQuerySchema()
 sign_in_link_schema = SignInLinkSchema()
+emailed_link_schema = EmailedLinkSchema()
 removed_person_schema = RemovedPersonSchema()

@@ -11,6 +11,7 @@ role itself.
     housekeeping.py  the trash, keys, links and sessions purged for good, now and then
     health.py        the health check, and the stored reports the catalogue would refuse now
     people.py        people: who uses the service, with the role its tokens act with
+    emailed_links.py a sign-in link e-mailed to the person whose address is asked for at /login
     activities.py    activities, and the mentors who lead them; archived, never deleted
     names.py         the directory's names of the ids that reports carry
 
@@ -20,6 +21,7 @@ the module that looks it up (`service.lists.WALK_COST`)."""
 
 from . import (
     activities,
+    emailed_links,
     health,
     housekeeping,
     imports,
@@ -37,6 +39,7 @@ from .activities import (
     list_activities,
     update_activity,
 )
+from .emailed_links import ask_for_sign_in_link_by_email, offers_links_by_email
 from .health import Unhealthy, catalogue_misfits, check_health
 from .housekeeping import purge, start_housekeeping
 from .imports import ImportFailed, import_reports
@@ -81,6 +84,9 @@ __all__ = [
     "names",
     "activities",
     "archive_activity",
+    "ask_for_sign_in_link_by_email",
+    "emailed_links",
+    "offers_links_by_email",
     "create_activity",
     "create_person",
     "create_sign_in_link",

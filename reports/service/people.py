@@ -106,16 +106,22 @@ def create_sign_in_link(person_id, minutes, *, caller):
     require_may("manage people", caller)
 
     def create(db):
-        person = _seen_person(db, person_id, caller)
-
-        def taken(name):
-            return name == auth.ANONYMOUS.name or queries.token_name_taken(db, name)
-
-        name = slugs.id_from_name(person["name"], taken, fallback="token_")
-        auth.add_token(db, name, person_id)
-        return auth.add_sign_in_link(db, name, minutes)
+        return add_token_and_link(db, _seen_person(db, person_id, caller), minutes)
 
     return write(create)
+
+
+def add_token_and_link(db, person, minutes):
+    """In a write: a new token of the person, named after it (unique), and a
+    one-time link that signs in with it within `minutes`: (the link's secret,
+    when it expires)."""
+
+    def taken(name):
+        return name == auth.ANONYMOUS.name or queries.token_name_taken(db, name)
+
+    name = slugs.id_from_name(person["name"], taken, fallback="token_")
+    auth.add_token(db, name, person["person_id"])
+    return auth.add_sign_in_link(db, name, minutes)
 
 
 def new_peer_mentor_id(db, name):

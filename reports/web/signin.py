@@ -1,12 +1,17 @@
-"""Signing in: a pasted token, or a one-time link; and signing out."""
+"""Signing in: a pasted token, or a one-time link, given by a coordinator or
+asked for by e-mail; and signing out."""
 
-from flask import flash, redirect, render_template, request, url_for
-from werkzeug.exceptions import TooManyRequests
+from flask import current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.exceptions import NotFound, TooManyRequests
 
-from reports import auth, throttle
-from reports.web import bp, sessions
+from reports import auth, service, throttle
+from reports.schemas import emailed_link_schema
+from reports.web import bp, display, sessions
+from reports.words import counted
 
 TOKEN_FIELD = "token"
+EMAIL_FIELD = "email"
 # "Keep me signed in on this device": a checkbox, on by default for a link
 # (opened on one's own phone), off for a pasted token (perhaps a shared computer).
 KEEP_FIELD = "keep"
@@ -35,8 +40,46 @@ def login():
             if refused is not None:
                 errors[TOKEN_FIELD], headers = refused.description, refused.get_headers()
     status = (429 if headers else 400) if errors else 200
-    page = render_template("web/login.html", errors=errors, typed=typed, keep=keep)
-    return page, status, headers
+    return _login_page(errors, typed=typed, keep=keep), status, headers
+
+
+@bp.route("/login/email", methods=("GET", "POST"))
+def login_email():
+    """A sign-in link asked for by e-mail (GET: /login's page). The answer is
+    the same whether a person has the address or not."""
+    if not service.offers_links_by_email():
+        raise NotFound()
+    errors, typed, headers = {}, "", {}
+    if request.method == "POST":
+        typed = request.form.get(EMAIL_FIELD, "").strip()
+        try:
+            address = emailed_link_schema.load({EMAIL_FIELD: typed} if typed else {})[EMAIL_FIELD]
+            throttle.link_asked_by_email(sessions.counted_key())
+        except ValidationError as error:
+            errors = display.first_messages(error.messages)
+        except TooManyRequests as refused:
+            errors, headers = {EMAIL_FIELD: refused.description}, refused.get_headers()
+        else:
+            service.ask_for_sign_in_link_by_email(address)
+            return render_template(
+                "web/link_emailed.html",
+                email=address,
+                minutes=counted(current_app.config["LINK_MINUTES"], "minute"),
+                pause=counted(service.emailed_links.PAUSE_MINUTES, "minute"),
+            )
+    status = (429 if headers else 422) if errors else 200
+    return _login_page(errors, email=typed), status, headers
+
+
+def _login_page(errors, typed="", keep=False, email=""):
+    return render_template(
+        "web/login.html",
+        errors=errors,
+        typed=typed,
+        keep=keep,
+        email=email,
+        emails_links=service.offers_links_by_email(),
+    )
 
 
 @bp.route("/login/<secret>", methods=("GET", "POST"))

@@ -1,0 +1,86 @@
+"""A sign-in link e-mailed to the person whose address is asked for at /login,
+the one way in that needs no coordinator. The answer is the same, and takes
+the same time, whether the address is a person's or not: the page only puts
+the ask on the outbox (reports/mail.py), whose thread looks the address up,
+makes the link and sends it."""
+
+from datetime import timedelta
+
+from flask import current_app
+
+from reports import auth, clock, mail, queries
+from reports.db import write
+from reports.words import counted
+
+from .people import add_token_and_link
+
+# Whose link is e-mailed: a person of any role, not removed, who has the address
+# (compared without regard to case). The link reaching that address is what
+# shows that the one who asked is that person.
+ROLES_EMAILED = auth.ROLES
+# However often an address is asked for, at most one e-mail goes to it this often.
+PAUSE_MINUTES = 5
+PAUSE = timedelta(minutes=PAUSE_MINUTES)
+# When each address was last sent links (only the outbox's one thread uses it).
+LAST_SENT = "reports.sign_in_links_emailed"
+SUBJECT = "Your sign-in link to Post-Session Reports"
+MESSAGE = """Hello {name},
+
+Here is your link to sign in to Post-Session Reports:
+
+{url}
+
+It works once, within {minutes}.
+
+If you did not ask for this, ignore this e-mail.
+"""
+
+
+def offers_links_by_email():
+    """Whether /login offers to e-mail a sign-in link: only where e-mail is on."""
+    return mail.is_on()
+
+
+def ask_for_sign_in_link_by_email(address):
+    """Have a sign-in link e-mailed to whoever has `address`, on the outbox's
+    thread; returns at once, whoever has it."""
+    mail.later(lambda: email_sign_in_links(address))
+
+
+def email_sign_in_links(address):
+    """E-mail each person of ROLES_EMAILED who has `address` a one-time link of a
+    new token of its own; nothing if links went to the address within PAUSE, or
+    while no token is in force (an open service needs no sign-in, and a closed
+    one stays closed until its operator opens it). Returns how many were sent."""
+    minutes = current_app.config["LINK_MINUTES"]
+    key = address.casefold()
+    last_sent = current_app.extensions.setdefault(LAST_SENT, {})
+    now = clock.now()
+    for each in [each for each, sent_at in last_sent.items() if sent_at <= now - PAUSE]:
+        del last_sent[each]
+    if key in last_sent:
+        return 0
+
+    def create(db):
+        if not queries.any_token_in_force(db):
+            return []
+        people = [
+            person
+            for person in queries.people(db)
+            if person["role"] in ROLES_EMAILED and (person["email"] or "").casefold() == key
+        ]
+        return [(person, add_token_and_link(db, person, minutes)[0]) for person in people]
+
+    links = write(create)
+    if links:
+        last_sent[key] = now
+    for person, secret in links:
+        text = MESSAGE.format(
+            name=person["name"],
+            # At PUBLIC_URL: e-mail is on only with it set (reports/config.py).
+            url=auth.sign_in_url(secret),
+            minutes=counted(minutes, "minute"),
+        )
+        mail.send(person["email"], SUBJECT, text)
+        current_app.logger.info("E-mailed a sign-in link to person %s.", person["person_id"])
+    return len(links)
