@@ -81,14 +81,15 @@ def get_person(person_id):
     TAG,
     body=("PersonChanges", "person_changes"),
     answers={200: answer("Updated.", "Person", example="person")},
-    errors=WRITE_ERRORS,
+    errors=(400, 403, 404, 409, 413, 415, 422),
 )
 def update_person(person_id):
     """Change a person (coordinators)
 
     Each of `name`, `role`, `email` and `language` given replaces what is there
     (`null` clears an e-mail address or a language). A new role rules what the
-    person's tokens may do from their next request.
+    person's tokens may do from their next request. The last coordinator stays
+    one (409).
     """
     service.require_may("manage people", g.caller)
     changes = person_changes_schema.load(json_object_body())
@@ -100,14 +101,15 @@ def update_person(person_id):
     "removePerson",
     TAG,
     answers={200: answer("Removed.", "RemovedPerson", example="removed_person")},
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 def remove_person(person_id):
     """Remove a person (coordinators)
 
     Its tokens are revoked, the browsers signed in with them signed out, and its
     unused sign-in links deleted. Its reports stay, and so does its name, which
-    they show; its e-mail address and language are deleted.
+    they show; its e-mail address and language are deleted. The last
+    coordinator cannot be removed (409).
     """
     service.remove_person(person_id, caller=g.caller)
     return removed_person_schema.dump({"removed": True, "person_id": person_id})

@@ -321,6 +321,41 @@ def test_a_removed_mentor_s_peer_mentor_id_is_not_given_again(client):
     assert refused.status_code == 409
 
 
+def person_named(client, headers, name):
+    return next(
+        each for each in client.get(PEOPLE, headers=headers).json["data"] if each["name"] == name
+    )
+
+
+def test_the_last_coordinator_is_neither_removed_nor_made_something_else(client, tokens, database):
+    coordinator = tokens["coordinator"]
+    carla = person_named(client, coordinator, "carla")
+    before = stored(database, "person")
+
+    removed = client.delete(f"{PEOPLE}/{carla['person_id']}", headers=coordinator)
+    demoted = client.put(
+        f"{PEOPLE}/{carla['person_id']}", json={"role": "viewer"}, headers=coordinator
+    )
+
+    for refused in (removed, demoted):
+        assert refused.status_code == 409
+        assert refused.content_type == "application/problem+json"
+        assert "carla is the only coordinator" in refused.json["detail"]
+    assert stored(database, "person") == before
+
+
+def test_with_a_second_coordinator_the_first_may_go(client, tokens):
+    coordinator = tokens["coordinator"]
+    add(client, coordinator, name="Kari", role="coordinator")
+    carla = person_named(client, coordinator, "carla")
+
+    demoted = client.put(
+        f"{PEOPLE}/{carla['person_id']}", json={"role": "viewer"}, headers=coordinator
+    )
+
+    assert demoted.status_code == 200 and demoted.json["role"] == "viewer"
+
+
 # Sign-in links ---------------------------------------------------------------------
 
 

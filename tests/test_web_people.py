@@ -220,6 +220,20 @@ def test_a_coordinator_removes_a_person_after_confirming(browsers, client, token
     assert browsers["coordinator"].get(location).status_code == 404
 
 
+def test_the_last_coordinator_stays_with_the_reason_shown(browsers, client, tokens, stored):
+    carla = next(each for each in api_people(client, tokens) if each["name"] == "carla")
+    location = f"{PEOPLE}/{carla['person_id']}"
+    before = stored()
+
+    demoted = post(browsers["coordinator"], location, name="carla", role="viewer")
+    removed = post(browsers["coordinator"], f"{location}/remove")
+
+    assert demoted.status_code == 409
+    assert re.search(r'id="role-error">.*carla is the only coordinator', text(demoted))
+    assert removed.status_code == 409 and "carla is the only coordinator" in text(removed)
+    assert stored() == before
+
+
 def test_an_unknown_person_is_a_404_page(browsers):
     for person_id in ("prs_00000000", "not-an-id"):
         answer = browsers["coordinator"].get(f"{PEOPLE}/{person_id}")

@@ -33,6 +33,7 @@ from reports.queries.directory import (
     activities_led_by,
     activity_by_id,
     activity_names,
+    coordinators,
     delete_sign_in_links_of_token,
     insert_activity,
     insert_person,

@@ -23,6 +23,13 @@ def people(db):
     ).fetchall()
 
 
+def coordinators(db):
+    """How many coordinators there are, not counting those removed."""
+    return db.execute(
+        "SELECT count(*) FROM person WHERE role = 'coordinator' AND removed_at IS NULL"
+    ).fetchone()[0]
+
+
 def person_by_id(db, person_id):
     """The person, unless removed; or None."""
     return db.execute(

@@ -61,12 +61,15 @@ def create_person(new, *, caller):
 def update_person(person_id, changes, *, caller):
     """Change what a PersonChangesSchema load gives. A new role is what its tokens
     may do from their next request; a person who becomes a mentor keeps the peer
-    mentor id it had, or gets one made from its name."""
+    mentor id it had, or gets one made from its name. The last coordinator stays
+    one (409)."""
     require_may("manage people", caller)
 
     def update(db):
         person = _seen_person(db, person_id, caller)
         changed = {**person, **changes}
+        if changed["role"] != "coordinator":
+            _keep_a_coordinator(db, person)
         stored = queries.stored_peer_mentor_id(db, person_id)
         changed["peer_mentor_id"] = stored
         if changed["role"] == "mentor" and stored is None:
@@ -82,11 +85,11 @@ def remove_person(person_id, *, caller):
     unused sign-in links deleted, and it leads no activity. Its reports stay, and
     so does its row, with its name, role and peer mentor id only (its e-mail
     address and language are deleted), so that its reports still name it and its
-    ids are never given to another."""
+    ids are never given to another. The last coordinator stays (409)."""
     require_may("manage people", caller)
 
     def remove(db):
-        _seen_person(db, person_id, caller)
+        _keep_a_coordinator(db, _seen_person(db, person_id, caller))
         now = clock.timestamp()
         for name in queries.tokens_of_person(db, person_id):
             queries.revoke_token(db, name, now)
@@ -145,6 +148,15 @@ def known_mentors(db, peer_mentor_ids):
         raise ValidationError({"mentors": unknown})
     if len(set(peer_mentor_ids)) != len(peer_mentor_ids):
         raise ValidationError({"mentors": ["Name each mentor once."]})
+
+
+def _keep_a_coordinator(db, person):
+    """Refuse (409) to take away the last coordinator: with none, nobody could
+    manage people or review reports until an operator made one on the server."""
+    if person["role"] == "coordinator" and queries.coordinators(db) == 1:
+        raise Conflict(
+            f"{person['name']} is the only coordinator: make someone else a coordinator first."
+        )
 
 
 def _seen_person(db, person_id, caller):

@@ -71,6 +71,8 @@ def person(person_id):
             changed = service.update_person(person_id, changes, caller=g.caller)
         except ValidationError as error:
             errors, status = display.first_messages(error.messages), 422
+        except Conflict as error:  # the last coordinator
+            errors, status = {"role": str(error)}, 409
         else:
             flash(f"{changed['name']} is changed.")
             return redirect(url_for("web.person", person_id=person_id), 303)
@@ -89,7 +91,10 @@ def remove_person(person_id):
     shown = service.get_person(person_id, caller=g.caller)
     if request.method == "GET":
         return render_template("web/person_remove.html", person=shown)
-    service.remove_person(person_id, caller=g.caller)
+    try:
+        service.remove_person(person_id, caller=g.caller)
+    except Conflict as error:  # the last coordinator
+        return render_template("web/person_remove.html", person=shown, refusal=str(error)), 409
     flash(f"{shown['name']} is removed: their tokens no longer work. Their reports stay.")
     return redirect(url_for("web.people"), 303)
 
