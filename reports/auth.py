@@ -85,7 +85,7 @@ ANONYMOUS = Caller("anonymous", "coordinator")
 
 
 class TokenError(ValueError):
-    """A token cannot be created or revoked as asked."""
+    """A token or a sign-in link cannot be made as asked, or the API cannot reopen."""
 
 
 def hash_secret(secret):
@@ -274,22 +274,6 @@ def new_person_id(db):
         person_id = f"{PERSON_ID_PREFIX}{secrets.token_hex(4)}"
         if not queries.person_id_taken(db, person_id):
             return person_id
-
-
-def revoke_token(name):
-    """Revoke the named token (again is fine); return when it was revoked and
-    whether any token is still in force."""
-
-    def revoke(db):
-        token = queries.token_by_name(db, name)
-        if token is None:
-            raise TokenError(f"No token is named {name!r}.")
-        revoked_at = token["revoked_at"] or clock.timestamp()
-        queries.revoke_token(db, name, revoked_at)
-        queries.end_web_sessions_of_token(db, name)
-        return revoked_at, bool(queries.any_token_in_force(db))
-
-    return write(revoke)
 
 
 def reopen():

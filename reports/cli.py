@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from werkzeug.exceptions import NotFound
 
 from reports import auth, catalogue, db, formats, requestlog, service, workbook
 from reports.config import ConfigError
@@ -82,6 +83,11 @@ def migrate_command():
     else:
         click.echo(f"Migrated {path} from schema version {before} to {after}.")
 
+
+# Who a command acts as where the service asks for a caller: the operator at the
+# server, a coordinator, under a name no token can have. (Purging and importing
+# act for no caller: no request reaches them.)
+OPERATOR = auth.Caller("flask command", "coordinator")
 
 token = AppGroup("token", help="Create, list and revoke API tokens; reopen a closed API.")
 
@@ -192,13 +198,14 @@ def _echo_table(rows):
 @click.argument("name")
 @needs_database
 def revoke_token_command(name):
-    """Revoke a token: requests bearing it are refused from now on."""
+    """Revoke a token: requests bearing it are refused from now on, the browsers
+    signed in with it are signed out, and its unused sign-in links are deleted."""
     try:
-        revoked_at, still_guarded = auth.revoke_token(name)
-    except auth.TokenError as error:
-        raise click.ClickException(str(error)) from None
+        revoked_at = service.revoke_token(name, caller=OPERATOR)
+    except NotFound as error:
+        raise click.ClickException(error.description) from None
     click.echo(f"Revoked the token {name!r} at {revoked_at}.")
-    if not still_guarded:
+    if not auth.any_in_force():
         click.echo(f"No token is in force any more: {ACCESS[auth.access_state()]}", err=True)
 
 
@@ -333,10 +340,6 @@ PROGRESS_FROM_BYTES = 1024 * 1024
 PROGRESS_FROM_ROWS = 5000
 
 trash = AppGroup("trash", help="See and empty the trash of deleted reports.")
-# Who a command acts as where the service asks for a caller: the operator at the
-# server, a coordinator, under a name no token can have. (Purging and importing
-# act for no caller: no request reaches them.)
-OPERATOR = auth.Caller("flask command", "coordinator")
 
 
 @trash.command("list")

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from exporting import AWKWARD, REPORTS
 
-from reports import auth, create_app, db
+from reports import auth, create_app, db, service
+from reports.cli import OPERATOR
 from reports.examples import CREATE_EXAMPLE
 
 import browser
@@ -133,6 +134,11 @@ def rows_in(database, *queries):
         return [db.execute(query).fetchall() for query in queries]
     finally:
         db.close()
+
+
+def revoke_token(name):
+    """In an app context: revoke the token `name`, as `flask --app reports token revoke` does."""
+    return service.revoke_token(name, caller=OPERATOR)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from reports import auth, db
 from reports.db import write
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, revoke_token
 
 REPORTS = "/api/v1/reports"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # the mentor token acts for this one
@@ -30,7 +30,7 @@ def secrets_by_role(app):
             "mentor": auth.create_token("mona", "mentor", MENTOR),
             "revoked": auth.create_token("old-laptop", "coordinator"),
         }
-        auth.revoke_token("old-laptop")
+        revoke_token("old-laptop")
     return secrets
 
 
@@ -278,7 +278,7 @@ HOW_TO_CREATE = "flask --app reports token create --name NAME --role coordinator
 def test_revoking_the_last_token_keeps_the_api_closed(app, client):
     with app.app_context():
         secret = auth.create_token("only", "coordinator")
-        auth.revoke_token("only")
+        revoke_token("only")
 
     answers = [
         client.get(REPORTS),
@@ -295,7 +295,7 @@ def test_revoking_the_last_token_keeps_the_api_closed(app, client):
 def test_a_new_token_after_the_last_was_revoked_is_served(app, client):
     with app.app_context():
         auth.create_token("old", "coordinator")
-        auth.revoke_token("old")
+        revoke_token("old")
         secret = auth.create_token("new", "coordinator")
 
     assert client.get(REPORTS, headers=bearer(secret)).status_code == 200
@@ -305,7 +305,7 @@ def test_a_new_token_after_the_last_was_revoked_is_served(app, client):
 def test_reopening_opens_the_api_again_deliberately(app, client):
     with app.app_context():
         auth.create_token("only", "viewer")
-        auth.revoke_token("only")
+        revoke_token("only")
         auth.reopen()
 
     assert client.get(REPORTS).status_code == 200
@@ -324,7 +324,7 @@ def test_reopening_is_refused_while_a_token_is_in_force(app, client):
 def test_allow_open_serves_an_api_whose_tokens_were_all_revoked(app, client):
     with app.app_context():
         auth.create_token("only", "viewer")
-        auth.revoke_token("only")
+        revoke_token("only")
     app.config["ALLOW_OPEN"] = True
 
     assert client.get(REPORTS).status_code == 200
@@ -341,7 +341,7 @@ def test_allow_open_does_not_open_an_api_with_a_token_in_force(app, client):
 def test_an_old_database_whose_tokens_were_all_revoked_stays_closed(app, client, database):
     with app.app_context():
         auth.create_token("only", "viewer")
-        auth.revoke_token("only")
+        revoke_token("only")
     connection = sqlite3.connect(database)
     with connection:
         connection.execute("DROP TABLE api_access")  # as before access was kept
@@ -569,6 +569,6 @@ def test_a_token_that_breaks_a_rule_is_not_created(app, database, name, role, me
 def test_a_token_name_is_never_reused(app):
     with app.app_context():
         auth.create_token("carla", "coordinator")
-        auth.revoke_token("carla")
+        revoke_token("carla")
         with pytest.raises(auth.TokenError, match="never reused"):
             auth.create_token("carla", "coordinator")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, rows_in
 
 REPORTS = "/api/v1/reports"
 
@@ -152,6 +152,17 @@ def test_revoking_twice_keeps_the_first_time(runner):
 
     assert again.exit_code == 0
     assert again.stdout == first
+
+
+def test_revoke_deletes_the_token_s_unused_sign_in_links(runner, database):
+    create(runner, "carla", "coordinator")
+    create(runner, "victor", "viewer")
+    for name in ("carla", "victor"):
+        assert token(runner, "link", name).exit_code == 0
+
+    token(runner, "revoke", "carla")
+
+    assert rows_in(database, "SELECT token_name FROM sign_in_link") == [[("victor",)]]
 
 
 def test_revoking_an_unknown_token_fails(runner):

@@ -27,7 +27,7 @@ from schemathesis.checks import (
 from reports import auth, create_app, db
 from reports.schemas import is_report_id
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, revoke_token
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 SEED = os.environ.get("FUZZ_SEED", "20261128")
@@ -144,7 +144,7 @@ def test_sequences_of_calls_answer_as_documented(fuzzed_app, fuzzed_schema):
             with fuzzed_app.app_context():
                 for token in auth.all_tokens():
                     if token["revoked_at"] is None:
-                        auth.revoke_token(token["name"])
+                        revoke_token(token["name"])
                 auth.reopen()
             client = fuzzed_app.test_client()
             while page := client.get("/api/v1/reports?limit=100").json["data"]:

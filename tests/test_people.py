@@ -401,6 +401,7 @@ def test_the_service_refuses_a_viewer_or_a_mentor_every_change(app):
     new = {"name": "Eve", "role": "viewer", "email": None, "language": None}
     with app.app_context():
         person = service.create_person(new, caller=COORDINATOR)
+        service.create_sign_in_link(person["person_id"], 15, caller=COORDINATOR)  # token eve
         for caller in (VIEWER, MONA):
             for act in (
                 lambda caller=caller: service.create_person(new, caller=caller),
@@ -411,6 +412,7 @@ def test_the_service_refuses_a_viewer_or_a_mentor_every_change(app):
                 lambda caller=caller: service.create_sign_in_link(
                     person["person_id"], 15, caller=caller
                 ),
+                lambda caller=caller: service.revoke_token("eve", caller=caller),
             ):
                 with pytest.raises(Forbidden):
                     act()

@@ -15,7 +15,7 @@ from reports import auth, create_app, db
 from reports.config import ConfigError
 
 from conformance import ConformingClient
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, revoke_token
 from web_helpers import csrf_token, secret_of, sign_in, text
 
 REPORTS = "/api/v1/reports"
@@ -492,7 +492,7 @@ def test_revoking_the_token_ends_a_kept_session(app, client, tokens, clock):
     clock.advance(days=3)
 
     with app.app_context():
-        auth.revoke_token("carla")
+        revoke_token("carla")
 
     assert not signed_in(client)
     assert "its token was revoked" in text(client.get("/login"))
@@ -535,7 +535,7 @@ def test_revoking_a_token_ends_its_sessions_and_no_others(app, tokens, database)
     copied = cookie_of(other_carla)
 
     with app.app_context():
-        auth.revoke_token("carla")
+        revoke_token("carla")
 
     # What is left of carla's sessions is the word to their browsers of why they ended.
     assert sorted(row["token_name"] or "" for row in stored_sessions(database)) == [

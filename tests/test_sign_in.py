@@ -12,7 +12,7 @@ import pytest
 from reports import auth, create_app, db
 from reports.config import ConfigError
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, revoke_token
 from web_helpers import csrf_token, secret_of, sign_in, signed_in_as, text
 
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]
@@ -93,7 +93,7 @@ def test_a_bad_token_is_refused_next_to_the_field_with_what_was_typed(
 
 def test_a_revoked_token_does_not_sign_in(app, client, tokens):
     with app.app_context():
-        auth.revoke_token("carla")
+        revoke_token("carla")
 
     refused = client.post(
         "/login", data={"token": secret_of(tokens["coordinator"]), "csrf_token": csrf_token(client)}
@@ -109,7 +109,7 @@ def test_revoking_a_token_ends_its_sessions_at_the_next_request(app, client, tok
     assert client.get("/reports").status_code == 200
 
     with app.app_context():
-        auth.revoke_token("carla")
+        revoke_token("carla")
     ended = client.get("/reports")
 
     assert ended.status_code == 302 and ended.headers["Location"] == "/login"
@@ -231,7 +231,7 @@ def test_link_minutes_sets_how_long_a_link_works(database, tokens, clock):
 def test_the_link_of_a_revoked_token_does_not_sign_in(app, runner, tokens):
     secret = link_secret(runner, "link", "victor")
     with app.app_context():
-        auth.revoke_token("victor")
+        revoke_token("victor")
     client = app.test_client()
 
     assert client.get(f"/login/{secret}").status_code == 400
@@ -247,7 +247,7 @@ def test_the_link_of_a_revoked_token_does_not_sign_in(app, runner, tokens):
 def test_no_link_for_an_unknown_or_revoked_token(app, runner, tokens, name, message):
     with app.app_context():
         auth.create_token("old", "viewer")
-        auth.revoke_token("old")
+        revoke_token("old")
 
     result = runner.invoke(args=["token", "link", name])
 

@@ -9,7 +9,7 @@ import pytest
 
 from reports import auth, create_app
 
-from conftest import CONTRACT_REPORT
+from conftest import CONTRACT_REPORT, revoke_token
 from web_helpers import csrf_token, secret_of, signed_in_as, text
 
 REPORTS = "/api/v1/reports"
@@ -463,7 +463,7 @@ def test_once_a_token_is_in_force_there_is_no_banner(app, browsers):
 def test_a_closed_service_sends_everyone_to_sign_in(app, client):
     with app.app_context():
         auth.create_token("carla", "coordinator")
-        auth.revoke_token("carla")
+        revoke_token("carla")
 
     assert client.get("/").headers["Location"] == "/login"
     assert "Open to use" not in text(client.get("/login"))

@@ -113,17 +113,16 @@ def remove_person(db, person_id, removed_at):
 
 
 def tokens_of_person(db, person_id):
-    """The names of the person's tokens still in force."""
-    return [
-        row[0]
-        for row in db.execute(
-            """
-            SELECT name FROM api_token
-             WHERE person_id = :person_id AND revoked_at IS NULL
-            """,
-            {"person_id": person_id},
-        )
-    ]
+    """The person's tokens still in force, oldest first: name, created_at, last_used_at."""
+    return db.execute(
+        """
+        SELECT name, created_at, last_used_at
+          FROM api_token
+         WHERE person_id = :person_id AND revoked_at IS NULL
+         ORDER BY created_at, name
+        """,
+        {"person_id": person_id},
+    ).fetchall()
 
 
 def token_name_taken(db, name):

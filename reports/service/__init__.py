@@ -73,6 +73,7 @@ from .people import (
     get_person,
     list_people,
     remove_person,
+    revoke_token,
     update_person,
 )
 from .roles import require_may
@@ -96,6 +97,7 @@ __all__ = [
     "list_people",
     "people",
     "remove_person",
+    "revoke_token",
     "update_activity",
     "update_person",
     "ImportFailed",

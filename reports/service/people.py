@@ -91,10 +91,8 @@ def remove_person(person_id, *, caller):
     def remove(db):
         _keep_a_coordinator(db, _seen_person(db, person_id, caller))
         now = clock.timestamp()
-        for name in queries.tokens_of_person(db, person_id):
-            queries.revoke_token(db, name, now)
-            queries.end_web_sessions_of_token(db, name)
-            queries.delete_sign_in_links_of_token(db, name)
+        for token in queries.tokens_of_person(db, person_id):
+            _revoke(db, token["name"], now)
         stored = queries.stored_peer_mentor_id(db, person_id)
         if stored is not None:
             queries.stop_leading(db, stored)
@@ -125,6 +123,31 @@ def add_token_and_link(db, person, minutes):
     name = slugs.id_from_name(person["name"], taken, fallback="token_")
     auth.add_token(db, name, person["person_id"])
     return auth.add_sign_in_link(db, name, minutes)
+
+
+def revoke_token(name, *, caller):
+    """Revoke the token `name`, whoever's it is, as `_revoke` does; again is
+    fine, and keeps the first time. Returns when it was revoked."""
+    require_may("manage people", caller)
+
+    def revoke(db):
+        token = queries.token_by_name(db, name)
+        if token is None:
+            raise NotFound(f"No token is named {name!r}.")
+        revoked_at = token["revoked_at"] or clock.timestamp()
+        _revoke(db, name, revoked_at)
+        return revoked_at
+
+    return write(revoke)
+
+
+def _revoke(db, name, revoked_at):
+    """In a write: the token stops working, the browsers signed in with it are
+    signed out at their next page (kept sessions too), and its unused sign-in
+    links are deleted."""
+    queries.revoke_token(db, name, revoked_at)
+    queries.end_web_sessions_of_token(db, name)
+    queries.delete_sign_in_links_of_token(db, name)
 
 
 def new_peer_mentor_id(db, name):
