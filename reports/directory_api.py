@@ -17,8 +17,10 @@ from reports.schemas import (
     person_changes_schema,
     person_schema,
     removed_person_schema,
+    revoked_token_schema,
     sign_in_link_schema,
     single_valued,
+    tokens_schema,
 )
 
 TAG = "directory"
@@ -136,6 +138,42 @@ def create_sign_in_link(person_id):
     )
     response.status_code = 201
     return response
+
+
+@bp.get("/people/<person_id>/tokens")
+@described(
+    "listTokens",
+    TAG,
+    answers={200: answer("The person's tokens in force.", "TokenList", example="tokens")},
+    errors=(404,),
+)
+def list_tokens(person_id):
+    """List a person's tokens
+
+    Its tokens in force, oldest first: each one's name, when it was made and
+    when it was last used. Secrets are never shown. A mentor's token lists its
+    own person's only; another person is a 404.
+    """
+    return tokens_schema.dump({"data": service.list_tokens(person_id, caller=g.caller)})
+
+
+@bp.delete("/people/<person_id>/tokens/<token_name>")
+@described(
+    "revokeToken",
+    TAG,
+    answers={200: answer("Revoked.", "RevokedToken", example="revoked_token")},
+    errors=(403, 404),
+)
+def revoke_token(person_id, token_name):
+    """Revoke a person's token (coordinators)
+
+    Requests bearing it are refused from now on, the browsers signed in with it
+    are signed out at their next page, and its unused sign-in links are
+    deleted. The person keeps its other tokens. A token that is another
+    person's, or revoked already, is a 404.
+    """
+    service.revoke_token_of_person(person_id, token_name, caller=g.caller)
+    return revoked_token_schema.dump({"revoked": True, "name": token_name})
 
 
 @bp.get("/activities")

@@ -169,6 +169,9 @@ DIRECTORY_EXAMPLES = {
         "url": "http://127.0.0.1:8080/login/3qv0ZQm1k4YVx8pB9fJm2Wc7TgN5sR6aLhD0eUiKoXy",
         "expires_at": "2026-03-20T14:25:00Z",
     },
+    "tokens": {"data": [{"name": "mona_hansen", "created_at": "2026-03-01T09:05:00Z",
+                         "last_used_at": "2026-03-20T14:02:00Z"}]},
+    "revoked_token": {"revoked": True, "name": "mona_hansen"},
 }  # fmt: skip
 # The files a list or the summary answers with `format`, cut short.
 LIST_CSV = "\ufeffreport_id,activity_id,...\r\nrpt_8f3a2c1d,...\r\n"

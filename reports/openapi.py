@@ -71,6 +71,7 @@ PATH_IDS = {
     "activity_id": ("The activity's id.", schemas.ENTITY_ID),
     "mentor_id": ("The peer mentor's id.", schemas.ENTITY_ID),
     "person_id": ("The person's id.", schemas.PERSON_ID),
+    "token_name": ("The token's name.", schemas.ENTITY_ID),
 }
 HEADER_PARAMETERS = {
     "Idempotency-Key": (
@@ -223,6 +224,8 @@ def add_components(spec, shapes, default_org_id):
         "ActivityList": schemas.activities_schema,
         "SignInLink": schemas.sign_in_link_schema,
         "RemovedPerson": schemas.removed_person_schema,
+        "TokenList": schemas.tokens_schema,
+        "RevokedToken": schemas.revoked_token_schema,
     }.items():
         spec.components.schema(name, schema=schema)
     spec.components.schema("Health", HEALTH)

@@ -2,8 +2,9 @@
 coordinator adds a mentor and an activity the mentor leads, makes the mentor a
 sign-in link and shows its QR code; the link signs the mentor in, kept on the
 device; the mentor files a report by picking the activity; the coordinator
-finds it in the review queue by the mentor's name and approves it. Every page
-is checked with axe-core and shot (browser.py)."""
+finds it in the review queue by the mentor's name and approves it; revoking a
+token signs its device out. Every page is checked with axe-core and shot
+(browser.py)."""
 
 from test_browser_pages import flask, sign_in
 
@@ -92,3 +93,34 @@ def test_a_coordinator_adds_a_mentor_and_an_activity_and_shows_the_sign_in_code(
 def coordinator_link_again(web):
     """A new sign-in link for the coordinator, made on the server."""
     return next(word for word in flask(web.server, "token", "link", "carla") if "/login/" in word)
+
+
+def test_a_coordinator_revokes_a_lost_phone_s_token_and_the_phone_is_signed_out(web):
+    _, coordinator_link = flask(
+        web.server, "token", "create", "--name", "carla", "--role", "coordinator", "--link"
+    )
+    _, mentor_link = flask(
+        web.server, "token", "create", "--name", "mona", "--role", "mentor", "--mentor",
+        "usr_mona", "--link",
+    )  # fmt: skip
+    web.driver.set_window_size(*PHONE)
+    sign_in(web, mentor_link, "mentor")  # kept on the device, as a link's page proposes
+    assert web.wait_for("main h1").text == "My reports"
+    phone = web.driver.get_cookie("session")
+    web.driver.delete_all_cookies()
+    sign_in(web, coordinator_link, "coordinator")
+    web.wait_for("main h1")
+
+    web.open("/people")
+    web.check_page("people-list")
+    web.driver.get(web.driver.find_element("link text", "mona").get_attribute("href"))
+    assert "mona" in web.wait_for("main table").text
+    web.check_page("person-tokens")
+    web.click_to_leave("main table form button[type=submit]")
+
+    assert "mona's token mona is revoked" in web.wait_for(".flashes").text
+    assert "has no active token" in web.wait_for("main").text
+    web.driver.delete_all_cookies()
+    web.driver.add_cookie(phone)
+    web.open("/reports/mine")
+    assert "its token was revoked" in web.wait_for("main").text

@@ -39,8 +39,8 @@ FUNCTIONS = {
     "exports": {"summarise_reports"},
     "directory": {
         "list_people", "create_person", "get_person", "update_person", "remove_person",
-        "create_sign_in_link", "list_activities", "create_activity", "get_activity",
-        "update_activity", "archive_activity",
+        "create_sign_in_link", "list_tokens", "revoke_token", "list_activities",
+        "create_activity", "get_activity", "update_activity", "archive_activity",
     },
 }  # fmt: skip
 ENUMS = {
@@ -59,7 +59,8 @@ MODELS = {
     "StoredFields", "Summary", "SummaryGroup", "UpdatedReport",
     # The directory's.
     "Activity", "ActivityChanges", "ActivityList", "NewActivity", "NewPerson", "Person",
-    "PersonChanges", "PersonList", "RemovedPerson", "SignInLink",
+    "PersonChanges", "PersonList", "RemovedPerson", "RevokedToken", "SignInLink", "Token",
+    "TokenList",
 }  # fmt: skip
 # The page's section on the client, to the next section or the page's end.
 PAGE_SECTION = re.search(

@@ -71,7 +71,7 @@ def test_every_api_write_from_another_site_is_refused(app, client, make_report, 
 
         assert refused.status_code == 403, (method, pattern, refused.json)
     assert snapshot() == before
-    assert len(api_writes(app)) == 12  # the reports' 5, the directory's 7
+    assert len(api_writes(app)) == 13  # the reports' 5, the directory's 8
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,8 @@ OPERATIONS = [
     ("PUT", "/api/v1/people/{person_id}"),
     ("DELETE", "/api/v1/people/{person_id}"),
     ("POST", "/api/v1/people/{person_id}/sign-in-links"),
+    ("GET", "/api/v1/people/{person_id}/tokens"),
+    ("DELETE", "/api/v1/people/{person_id}/tokens/{token_name}"),
     ("GET", "/api/v1/activities"),
     ("POST", "/api/v1/activities"),
     ("GET", "/api/v1/activities/{activity_id}"),

@@ -33,6 +33,8 @@ OPERATIONS = {
     "/api/v1/people": {"get", "post"},
     "/api/v1/people/{person_id}": {"get", "put", "delete"},
     "/api/v1/people/{person_id}/sign-in-links": {"post"},
+    "/api/v1/people/{person_id}/tokens": {"get"},
+    "/api/v1/people/{person_id}/tokens/{token_name}": {"delete"},
     "/api/v1/activities": {"get", "post"},
     "/api/v1/activities/{activity_id}": {"get", "put", "delete"},
     "/healthz": {"get"},
@@ -60,6 +62,8 @@ OPERATION_IDS = {
     ("put", "/api/v1/people/{person_id}"): "updatePerson",
     ("delete", "/api/v1/people/{person_id}"): "removePerson",
     ("post", "/api/v1/people/{person_id}/sign-in-links"): "createSignInLink",
+    ("get", "/api/v1/people/{person_id}/tokens"): "listTokens",
+    ("delete", "/api/v1/people/{person_id}/tokens/{token_name}"): "revokeToken",
     ("get", "/api/v1/activities"): "listActivities",
     ("post", "/api/v1/activities"): "createActivity",
     ("get", "/api/v1/activities/{activity_id}"): "getActivity",
@@ -154,8 +158,8 @@ def test_every_contract_example_matches_its_own_schema(document):
     # The contract's seven responses and two request bodies, the CSV and NDJSON
     # exports of the three lists, the summary and its CSV, the deleted ids, the
     # review's three, the history and restore, the health check and GET /catalogue; the
-    # directory's six answers and two bodies of people, five and two of activities.
-    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1 + 1 + 8 + 7
+    # directory's eight answers and two bodies of people, five and two of activities.
+    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1 + 1 + 10 + 7
 
 
 def test_the_request_shapes_come_from_the_marshmallow_schemas(document):

@@ -1,7 +1,7 @@
 """People (`/api/v1/people`, reports/service/people.py): a coordinator adds,
-changes and removes them; a viewer reads them all; a mentor reads only its own
-person. A person's role is what its tokens may do; removing it revokes them and
-keeps its reports."""
+changes and removes them, and revokes their tokens; a viewer reads them all; a
+mentor reads only its own person. A person's role is what its tokens may do;
+removing it revokes them and keeps its reports."""
 
 import re
 import sqlite3
@@ -184,6 +184,7 @@ def test_a_viewer_reads_everyone_and_a_mentor_only_its_own_person(client, tokens
 @pytest.mark.parametrize("role", ["viewer", "mentor"])
 def test_a_viewer_or_a_mentor_changes_no_one(client, tokens, database, role):
     own = client.get(PEOPLE, headers=tokens["mentor"]).json["data"][0]["person_id"]
+    carla = person_of(client, tokens["coordinator"], "carla")["person_id"]
     before = stored(database, "person"), tokens_in_file(database)
     headers = tokens[role]
 
@@ -192,9 +193,12 @@ def test_a_viewer_or_a_mentor_changes_no_one(client, tokens, database, role):
         client.put(f"{PEOPLE}/{own}", json={"role": "coordinator"}, headers=headers),
         client.delete(f"{PEOPLE}/{own}", headers=headers),
         client.post(f"{PEOPLE}/{own}/sign-in-links", headers=headers),
+        client.delete(f"{PEOPLE}/{own}/tokens/mona", headers=headers),
+        client.delete(f"{PEOPLE}/{carla}/tokens/carla", headers=headers),
     ]
 
-    assert [answer.status_code for answer in answers] == [403] * 4
+    assert [answer.status_code for answer in answers] == [403] * 6
+    assert {answer.content_type for answer in answers} == {"application/problem+json"}
     assert (stored(database, "person"), tokens_in_file(database)) == before
 
 
@@ -204,6 +208,8 @@ def test_an_unknown_person_is_a_404(client):
         assert client.put(path, json={"name": "X"}).status_code == 404
         assert client.delete(path).status_code == 404
         assert client.post(f"{path}/sign-in-links").status_code == 404
+        assert client.get(f"{path}/tokens").status_code == 404
+        assert client.delete(f"{path}/tokens/anonymous").status_code == 404
 
 
 # Changing --------------------------------------------------------------------------
@@ -390,6 +396,103 @@ def test_a_removed_person_gets_no_link(client):
     assert client.post(f"{PEOPLE}/{person['person_id']}/sign-in-links").status_code == 404
 
 
+# Tokens ----------------------------------------------------------------------------
+
+
+def signed_in_by_link(app, client, headers, person_id):
+    """A browser signed in with a new sign-in link of the person (a new token)."""
+    made = client.post(f"{PEOPLE}/{person_id}/sign-in-links", headers=headers)
+    secret = LINK.fullmatch(made.json["url"])[1]
+    browser = app.test_client()
+    browser.post(f"/login/{secret}", data={"csrf_token": csrf_token(browser)})
+    assert browser.get("/").headers["Location"] == "/reports/mine"
+    return browser
+
+
+def token_names(client, headers, person_id):
+    listed = client.get(f"{PEOPLE}/{person_id}/tokens", headers=headers)
+    assert listed.status_code == 200, listed.json
+    return [token["name"] for token in listed.json["data"]]
+
+
+def test_a_person_s_tokens_in_force_are_listed_oldest_first_without_secrets(clock, client, tokens):
+    client.get(REPORTS, headers=tokens["mentor"])
+    mona = person_of(client, tokens["coordinator"], "mona")["person_id"]
+    clock.advance(minutes=5)
+    client.post(f"{PEOPLE}/{mona}/sign-in-links", headers=tokens["coordinator"])
+
+    listed = client.get(f"{PEOPLE}/{mona}/tokens", headers=tokens["viewer"])
+
+    assert listed.status_code == 200
+    assert listed.json == {
+        "data": [
+            {
+                "name": "mona",
+                "created_at": "2026-03-20T14:10:00Z",
+                "last_used_at": "2026-03-20T14:10:00Z",
+            },
+            {"name": "mona_2", "created_at": "2026-03-20T14:15:00Z", "last_used_at": None},
+        ]
+    }
+
+
+def test_a_mentor_lists_its_own_person_s_tokens_only(client, tokens):
+    mona = person_of(client, tokens["coordinator"], "mona")["person_id"]
+    carla = person_of(client, tokens["coordinator"], "carla")["person_id"]
+
+    assert token_names(client, tokens["mentor"], mona) == ["mona"]
+    hidden = client.get(f"{PEOPLE}/{carla}/tokens", headers=tokens["mentor"])
+    assert hidden.status_code == 404 and hidden.content_type == "application/problem+json"
+    assert hidden.json["detail"] == f"No person has the id {carla!r}."
+
+
+def test_revoking_a_token_refuses_it_signs_out_its_browsers_and_deletes_its_links(
+    app, client, tokens, database
+):
+    mona = person_of(client, tokens["coordinator"], "mona")["person_id"]
+    browser = signed_in_by_link(app, client, tokens["coordinator"], mona)  # token mona_2
+    with app.app_context():
+        unused = auth.create_sign_in_link("mona_2", 15)
+
+    revoked = client.delete(f"{PEOPLE}/{mona}/tokens/mona_2", headers=tokens["coordinator"])
+
+    assert revoked.status_code == 200
+    assert revoked.json == {"revoked": True, "name": "mona_2"}
+    assert browser.get("/").headers["Location"] == "/login"
+    assert "its token was revoked" in browser.get("/login").get_data(as_text=True)
+    stranger = app.test_client()
+    assert (
+        stranger.post(f"/login/{unused}", data={"csrf_token": csrf_token(stranger)}).status_code
+        == 400
+    )
+    assert stored(database, "sign_in_link") == []
+    # The person stays, with its other token.
+    assert token_names(client, tokens["coordinator"], mona) == ["mona"]
+    assert client.get(REPORTS, headers=tokens["mentor"]).status_code == 200
+
+
+def test_another_person_s_token_or_a_revoked_one_is_a_404_that_revokes_nothing(
+    client, tokens, database
+):
+    mona = person_of(client, tokens["coordinator"], "mona")["person_id"]
+    carla = person_of(client, tokens["coordinator"], "carla")["person_id"]
+    client.post(f"{PEOPLE}/{mona}/sign-in-links", headers=tokens["coordinator"])
+    client.delete(f"{PEOPLE}/{mona}/tokens/mona_2", headers=tokens["coordinator"])
+    before = tokens_in_file(database)
+
+    answers = [
+        client.delete(f"{PEOPLE}/{carla}/tokens/mona", headers=tokens["coordinator"]),
+        client.delete(f"{PEOPLE}/{mona}/tokens/mona_2", headers=tokens["coordinator"]),
+        client.delete(f"{PEOPLE}/{mona}/tokens/nobody", headers=tokens["coordinator"]),
+    ]
+
+    assert [answer.status_code for answer in answers] == [404] * 3
+    assert {answer.content_type for answer in answers} == {"application/problem+json"}
+    assert answers[0].json["detail"] == "carla has no token named 'mona' in force."
+    assert tokens_in_file(database) == before
+    assert client.get(REPORTS, headers=tokens["mentor"]).status_code == 200
+
+
 # Through the service directly ----------------------------------------------------------
 
 COORDINATOR = Caller("carla", "coordinator")
@@ -413,12 +516,19 @@ def test_the_service_refuses_a_viewer_or_a_mentor_every_change(app):
                     person["person_id"], 15, caller=caller
                 ),
                 lambda caller=caller: service.revoke_token("eve", caller=caller),
+                lambda caller=caller: service.revoke_token_of_person(
+                    person["person_id"], "eve", caller=caller
+                ),
             ):
                 with pytest.raises(Forbidden):
                     act()
         assert service.get_person(person["person_id"], caller=VIEWER)["name"] == "Eve"
+        eve_s = service.list_tokens(person["person_id"], caller=VIEWER)
+        assert [token["name"] for token in eve_s] == ["eve"]  # still in force
         with pytest.raises(NotFound):
             service.get_person(person["person_id"], caller=MONA)
+        with pytest.raises(NotFound):
+            service.list_tokens(person["person_id"], caller=MONA)
         assert service.list_people(caller=MONA) == []
 
 

@@ -85,8 +85,15 @@ def activity_of(mentor):
     return service.create_activity(new, caller=COORDINATOR)["activity_id"]
 
 
+def person_with_a_token(mentor):
+    """The person of peer mentor `mentor`, with the token a sign-in link made."""
+    person_id = person_of(mentor)
+    service.create_sign_in_link(person_id, 15, caller=COORDINATOR)
+    return person_id
+
+
 # What a directory action needs, made by a coordinator.
-DIRECTORY = {"person": person_of, "activity": activity_of}
+DIRECTORY = {"person": person_of, "activity": activity_of, "token": person_with_a_token}
 
 
 def add_a_person(caller, report_id, mentor):
@@ -94,13 +101,28 @@ def add_a_person(caller, report_id, mentor):
     return service.create_person(new, caller=caller)
 
 
+def its_token(person_id):
+    [token] = service.list_tokens(person_id, caller=COORDINATOR)
+    return token["name"]
+
+
+def revoke_its_token(caller, person_id, mentor):
+    return service.revoke_token_of_person(person_id, its_token(person_id), caller=caller)
+
+
+def revoke_its_token_by_name(caller, person_id, mentor):
+    """As `flask --app reports token revoke NAME` does."""
+    return service.revoke_token(its_token(person_id), caller=caller)
+
+
 def add_an_activity(caller, report_id, mentor):
     return service.create_activity({"name": "Job club", "mentors": []}, caller=caller)
 
 
 # Each action as (the report it needs: its status and review, or "trashed", or
-# "person" or "activity" for the mentor's person or an activity it leads, or
-# None for none; what it does, given the caller, the report's id and its peer mentor).
+# "person", "token" or "activity" for the mentor's person, that person with a
+# token, or an activity it leads, or None for none; what it does, given the
+# caller, the report's id and its peer mentor).
 ACTIONS = {
     "create": (None, create),
     "save a draft": ("draft", update(CORRECTION)),
@@ -135,6 +157,9 @@ ACTIONS = {
     "change a person": ("person", on_report(service.update_person, {"name": "Mo"})),
     "remove a person": ("person", on_report(service.remove_person)),
     "make a sign-in link": ("person", on_report(service.create_sign_in_link, 15)),
+    "list a person's tokens": ("token", on_report(service.list_tokens)),
+    "revoke a person's token": ("token", revoke_its_token),
+    "revoke a token by its name": ("token", revoke_its_token_by_name),
     "list activities": (
         None,
         lambda caller, report_id, mentor: service.list_activities(caller=caller),
@@ -179,6 +204,9 @@ RULES = {
     "change a person":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "remove a person":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "make a sign-in link":                  (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "list a person's tokens":               (OK,         OK,         NOT_LISTED, OK,     OK),
+    "revoke a person's token":              (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "revoke a token by its name":           (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "list activities":                      (OK,         OK,         OK,        OK,      OK),
     "read an activity":                     (OK,         OK,         NOT_LISTED, OK,     OK),
     "add an activity":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),

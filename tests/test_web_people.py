@@ -1,6 +1,7 @@
 """The People pages (reports/web/directory.py): a coordinator lists, adds,
-changes and removes people and makes a sign-in link, shown with its QR code;
-a mentor and a viewer get the 403 page, and a signed-out browser the sign-in
+changes and removes people, makes a sign-in link, shown with its QR code, and
+revokes a person's token, which signs out the browsers signed in with it; a
+mentor and a viewer get the 403 page, and a signed-out browser the sign-in
 page. A form that fails shows its errors by their fields and changes nothing."""
 
 import re
@@ -8,6 +9,9 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 import segno
+
+from reports import auth
+from reports.db import write
 
 from conftest import rows_in
 from web_helpers import csrf_token, text
@@ -43,6 +47,45 @@ def api_people(client, tokens):
     return client.get("/api/v1/people", headers=tokens["coordinator"]).json["data"]
 
 
+def sign_in_link(coordinator, location):
+    """The secret of a new sign-in link of the person at `location`."""
+    url = LINK.search(text(post(coordinator, f"{location}/sign-in-link"))).group(1)
+    return url.rsplit("/", 1)[1]
+
+
+def kept_signed_in(app, secret):
+    """A browser signed in with a sign-in link, "Keep me signed in" ticked."""
+    browser = app.test_client()
+    form = {"csrf_token": csrf_token(browser, f"/login/{secret}"), "keep": "yes"}
+    signed = browser.post(f"/login/{secret}", data=form)
+    assert signed.status_code == 302
+    assert "Max-Age=2592000" in " ".join(signed.headers.getlist("Set-Cookie"))
+    assert browser.get("/reports/mine").status_code == 200
+    return browser
+
+
+def signed_out_because_revoked(browser):
+    """Whether the browser's next page sends it to sign in, saying its token was revoked."""
+    answer = browser.get("/reports/mine")
+    return (
+        answer.status_code == 302
+        and answer.headers["Location"] == "/login"
+        and "its token was revoked" in text(browser.get("/login"))
+    )
+
+
+def queued_writes_done(app):
+    """Wait for the writes nobody waits on, such as a token's last use."""
+    with app.app_context():
+        write(lambda db: None)
+
+
+def cells_of(body, name):
+    """The cells of the table's row of `name`."""
+    row = re.search(rf"<tr>\s*<td[^>]*>(?:<a [^>]*>)?(?:<code>)?{name}<.*?</tr>", body, re.S)
+    return re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+
+
 def error_of(body, name):
     """The message right above field `name`, or None."""
     found = re.search(rf'<p class="error-message" id="{name}-error">.*?</span> (.*?)</p>', body)
@@ -71,11 +114,51 @@ def test_a_coordinator_lists_the_people_with_their_role_and_e_mail(browsers, cli
     }
 
 
+def test_the_list_shows_each_person_s_last_sign_in_and_active_tokens(clock, app, browsers, tokens):
+    coordinator = browsers["coordinator"]
+    nora = add(coordinator, name="Nora Berg")
+    add(coordinator, name="Ida Lund")
+    secret = sign_in_link(coordinator, nora)
+    sign_in_link(coordinator, nora)  # a second token, never used
+    clock.advance(minutes=5)
+    kept_signed_in(app, secret)
+    clock.advance(minutes=5)
+    post(coordinator, f"{nora}/tokens/nora_berg_2/revoke")
+    queued_writes_done(app)
+
+    body = text(coordinator.get(PEOPLE))
+
+    assert re.search(r"<th[^>]*>Last sign-in</th><th[^>]*>Active tokens</th>", body)
+    assert cells_of(body, "Nora Berg")[3:] == [
+        '<time datetime="2026-03-20T14:15:00Z">20 Mar 2026, 14:15</time>',
+        "1",
+    ]
+    assert cells_of(body, "Ida Lund")[3:] == ["Never", "0"]
+
+
+def test_a_revoked_token_s_last_use_is_still_the_person_s_last_sign_in(
+    clock, app, browsers, tokens
+):
+    coordinator = browsers["coordinator"]
+    nora = add(coordinator, name="Nora Berg")
+    kept_signed_in(app, sign_in_link(coordinator, nora))
+
+    post(coordinator, f"{nora}/tokens/nora_berg/revoke")
+
+    assert cells_of(text(coordinator.get(PEOPLE)), "Nora Berg")[3:] == [
+        '<time datetime="2026-03-20T14:10:00Z">20 Mar 2026, 14:10</time>',
+        "0",
+    ]
+
+
 @pytest.mark.parametrize("who", ["viewer", "mentor"])
 def test_a_mentor_and_a_viewer_get_the_403_page_and_change_nothing(
     browsers, client, tokens, stored, who
 ):
-    person_id = add(browsers["coordinator"], name="Nora Berg").rsplit("/", 1)[1]
+    location = add(browsers["coordinator"], name="Nora Berg")
+    person_id = location.rsplit("/", 1)[1]
+    sign_in_link(browsers["coordinator"], location)
+    mona = next(each for each in api_people(client, tokens) if each["name"] == "mona")
     before = stored()
     browser = browsers[who]
     token = csrf_token(browser, "/login")
@@ -88,6 +171,11 @@ def test_a_mentor_and_a_viewer_get_the_403_page_and_change_nothing(
         browser.post(f"{PEOPLE}/{person_id}", data={"csrf_token": token, "name": "Y"}),
         browser.post(f"{PEOPLE}/{person_id}/remove", data={"csrf_token": token}),
         browser.post(f"{PEOPLE}/{person_id}/sign-in-link", data={"csrf_token": token}),
+        # Another person's token, and the mentor's own.
+        browser.post(f"{PEOPLE}/{person_id}/tokens/nora_berg/revoke", data={"csrf_token": token}),
+        browser.post(
+            f"{PEOPLE}/{mona['person_id']}/tokens/mona/revoke", data={"csrf_token": token}
+        ),
     ]
 
     for answer in answers:
@@ -234,6 +322,15 @@ def test_the_last_coordinator_stays_with_the_reason_shown(browsers, client, toke
     assert stored() == before
 
 
+def test_removing_a_person_signs_out_its_kept_sessions(app, browsers, tokens):
+    location = add(browsers["coordinator"], name="Nora Berg")
+    nora = kept_signed_in(app, sign_in_link(browsers["coordinator"], location))
+
+    post(browsers["coordinator"], f"{location}/remove")
+
+    assert signed_out_because_revoked(nora)
+
+
 def test_an_unknown_person_is_a_404_page(browsers):
     for person_id in ("prs_00000000", "not-an-id"):
         answer = browsers["coordinator"].get(f"{PEOPLE}/{person_id}")
@@ -242,6 +339,7 @@ def test_an_unknown_person_is_a_404_page(browsers):
 
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(browsers, tokens, stored):
     location = add(browsers["coordinator"], name="Nora Berg")
+    sign_in_link(browsers["coordinator"], location)
     before = stored()
 
     for path, form in [
@@ -249,6 +347,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(browsers, 
         (location, {"name": "Ida", "role": "viewer"}),
         (f"{location}/remove", {}),
         (f"{location}/sign-in-link", {}),
+        (f"{location}/tokens/nora_berg/revoke", {}),
     ]:
         answer = browsers["coordinator"].post(path, data=form)
         assert answer.status_code == 400 and "This form has expired" in text(answer), path
@@ -291,3 +390,91 @@ def test_a_sign_in_link_is_at_the_address_the_coordinator_reached_or_at_public_u
 
     assert reached.group(1).startswith("http://localhost/login/")
     assert public.group(1).startswith("https://reports.example.org/login/")
+
+
+# Revoking a token ------------------------------------------------------------------------
+
+
+def test_a_person_s_page_lists_its_active_tokens_each_with_a_revoke_button(clock, browsers, tokens):
+    coordinator = browsers["coordinator"]
+    location = add(coordinator, name="Nora Berg")
+    assert "Nora Berg has no active token: a new sign-in link makes one." in text(
+        coordinator.get(location)
+    )
+    sign_in_link(coordinator, location)
+    clock.advance(minutes=30)
+    sign_in_link(coordinator, location)
+
+    body = text(coordinator.get(location))
+
+    assert [
+        cells[:3] for cells in (cells_of(body, name) for name in ("nora_berg", "nora_berg_2"))
+    ] == [
+        [
+            "<code>nora_berg</code>",
+            '<time datetime="2026-03-20T14:10:00Z">20 Mar 2026, 14:10</time>',
+            "Never",
+        ],
+        [
+            "<code>nora_berg_2</code>",
+            '<time datetime="2026-03-20T14:40:00Z">20 Mar 2026, 14:40</time>',
+            "Never",
+        ],
+    ]
+    for name in ("nora_berg", "nora_berg_2"):
+        form = re.search(
+            rf'<form method="post" action="{location}/tokens/{name}/revoke">.*?</form>', body, re.S
+        )
+        assert 'name="csrf_token"' in form.group(0)
+        assert f'Revoke<span class="visually-hidden"> {name}</span></button>' in form.group(0)
+
+
+def test_revoking_a_token_signs_out_its_kept_session_at_once_and_deletes_its_links(
+    app, browsers, tokens, database
+):
+    coordinator = browsers["coordinator"]
+    location = add(coordinator, name="Nora Berg")
+    nora = kept_signed_in(app, sign_in_link(coordinator, location))
+    unused = sign_in_link(coordinator, location)  # a second token's link
+    other_phone = kept_signed_in(app, sign_in_link(coordinator, location))
+    with app.app_context():  # a link of the first token too, as `token link` makes one
+        its_link = auth.create_sign_in_link("nora_berg", 15)
+
+    revoked = post(coordinator, f"{location}/tokens/nora_berg/revoke")
+
+    assert revoked.status_code == 303 and revoked.headers["Location"] == location
+    page = text(coordinator.get(location))
+    assert (
+        "Nora Berg&#39;s token nora_berg is revoked: it no longer works, the browsers signed "
+        "in with it are signed out, and its unused sign-in links are deleted."
+    ) in page
+    assert "<code>nora_berg</code>" not in page and "<code>nora_berg_2</code>" in page
+    assert signed_out_because_revoked(nora)
+    assert other_phone.get("/reports/mine").status_code == 200  # another token's session
+    assert app.test_client().get(f"/login/{its_link}").status_code == 400
+    assert app.test_client().get(f"/login/{unused}").status_code == 200
+    assert rows_in(database, "SELECT token_name FROM sign_in_link") == [[("nora_berg_2",)]]
+
+
+def test_a_token_not_of_the_person_or_revoked_already_is_a_404_page_that_changes_nothing(
+    browsers, client, tokens, stored
+):
+    coordinator = browsers["coordinator"]
+    location = add(coordinator, name="Nora Berg")
+    sign_in_link(coordinator, location)
+    post(coordinator, f"{location}/tokens/nora_berg/revoke")
+    before = stored()
+
+    for path in (
+        f"{location}/tokens/mona/revoke",  # another person's, named in a crafted address
+        f"{location}/tokens/nora_berg/revoke",  # revoked already
+        f"{location}/tokens/nobody/revoke",
+        f"{PEOPLE}/per_00000000/tokens/nora_berg/revoke",
+    ):
+        answer = post(coordinator, path)
+        assert answer.status_code == 404 and answer.mimetype == "text/html", path
+    assert "Nora Berg has no token named &#39;nora_berg&#39; in force." in text(
+        post(coordinator, f"{location}/tokens/nora_berg/revoke")
+    )
+    assert stored() == before
+    assert client.get("/api/v1/reports", headers=tokens["mentor"]).status_code == 200

@@ -12,10 +12,18 @@ PERSON_COLUMNS = """
 
 
 def people(db):
-    """Every person not removed, in the order they were added."""
+    """Every person not removed, in the order they were added, each with the
+    last use of any of its tokens (revoked ones too) and how many are in force."""
     return db.execute(
         f"""
-        SELECT {PERSON_COLUMNS}
+        SELECT {PERSON_COLUMNS},
+               (SELECT max(token.last_used_at)
+                  FROM api_token AS token
+                 WHERE token.person_id = person.person_id) AS last_used_at,
+               (SELECT count(*)
+                  FROM api_token AS token
+                 WHERE token.person_id = person.person_id
+                   AND token.revoked_at IS NULL) AS tokens_in_force
           FROM person INDEXED BY person_in_directory
          WHERE removed_at IS NULL
          ORDER BY created_at, rowid

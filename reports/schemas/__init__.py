@@ -28,7 +28,9 @@ from reports.schemas.directory import (
     person_changes_schema,
     person_schema,
     removed_person_schema,
+    revoked_token_schema,
     sign_in_link_schema,
+    tokens_schema,
 )
 from reports.schemas.form import (
     FIELD_NAMES,
@@ -104,7 +106,9 @@ __all__ = [
     "person_changes_schema",
     "person_schema",
     "removed_person_schema",
+    "revoked_token_schema",
     "sign_in_link_schema",
+    "tokens_schema",
     "DECIMAL",
     "ENTITY_ID",
     "ENTITY_ID_RULE",

@@ -163,6 +163,31 @@ class RemovedPersonSchema(Schema):
     person_id = ma.String()
 
 
+class TokenSchema(Schema):
+    """A person's token in force, as the API answers it: never its secret."""
+
+    name = ma.String(
+        metadata={"description": "The token's name, which the history names as who made a change."}
+    )
+    created_at = ma.String()
+    last_used_at = ma.String(
+        allow_none=True,
+        metadata={
+            "description": "When a request, or a page of a browser signed in with it, last "
+            "used it (noted at most once a minute); null if never."
+        },
+    )
+
+
+class TokensSchema(Schema):
+    data = ma.List(ma.Nested(TokenSchema))
+
+
+class RevokedTokenSchema(Schema):
+    revoked = ma.Boolean()
+    name = ma.String()
+
+
 class SignInLinkSchema(Schema):
     url = ma.String(metadata={"description": "Opened in a browser, it signs in once."})
     expires_at = ma.String(metadata={"description": "When it stops working, unused."})
@@ -192,3 +217,5 @@ activities_query_schema = ActivitiesQuerySchema()
 sign_in_link_schema = SignInLinkSchema()
 emailed_link_schema = EmailedLinkSchema()
 removed_person_schema = RemovedPersonSchema()
+tokens_schema = TokensSchema()
+revoked_token_schema = RevokedTokenSchema()

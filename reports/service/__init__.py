@@ -10,7 +10,7 @@ role itself.
     imports.py       `flask import`: rows validated and stored all together, or none
     housekeeping.py  the trash, keys, links and sessions purged for good, now and then
     health.py        the health check, and the stored reports the catalogue would refuse now
-    people.py        people: who uses the service, with the role its tokens act with
+    people.py        people: who uses the service, with the role its tokens act with; their tokens
     emailed_links.py a sign-in link e-mailed to the person whose address is asked for at /login
     activities.py    activities, and the mentors who lead them; archived, never deleted
     names.py         the directory's names of the ids that reports carry
@@ -72,8 +72,10 @@ from .people import (
     create_sign_in_link,
     get_person,
     list_people,
+    list_tokens,
     remove_person,
     revoke_token,
+    revoke_token_of_person,
     update_person,
 )
 from .roles import require_may
@@ -95,9 +97,11 @@ __all__ = [
     "get_person",
     "list_activities",
     "list_people",
+    "list_tokens",
     "people",
     "remove_person",
     "revoke_token",
+    "revoke_token_of_person",
     "update_activity",
     "update_person",
     "ImportFailed",

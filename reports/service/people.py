@@ -1,6 +1,6 @@
-"""People: who uses the service, with the role its tokens act with. A
-coordinator manages them; a viewer reads them all; a mentor reads its own person
-only (another is not found, as another mentor's report is not)."""
+"""People: who uses the service, with the role its tokens act with, and their
+tokens. A coordinator manages them; a viewer reads them all; a mentor reads its
+own person only (another is not found, as another mentor's report is not)."""
 
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
@@ -125,6 +125,15 @@ def add_token_and_link(db, person, minutes):
     return auth.add_sign_in_link(db, name, minutes)
 
 
+def list_tokens(person_id, *, caller):
+    """The person's tokens in force, oldest first: each one's name, when it was
+    made and when it was last used (never its secret)."""
+    require_may("read", caller)
+    db = get_db()
+    _seen_person(db, person_id, caller)
+    return [dict(row) for row in queries.tokens_of_person(db, person_id)]
+
+
 def revoke_token(name, *, caller):
     """Revoke the token `name`, whoever's it is, as `_revoke` does; again is
     fine, and keeps the first time. Returns when it was revoked."""
@@ -137,6 +146,22 @@ def revoke_token(name, *, caller):
         revoked_at = token["revoked_at"] or clock.timestamp()
         _revoke(db, name, revoked_at)
         return revoked_at
+
+    return write(revoke)
+
+
+def revoke_token_of_person(person_id, name, *, caller):
+    """Revoke the person's token `name`, as `_revoke` does; another person's
+    token, or one revoked already, is not found. Returns the person."""
+    require_may("manage people", caller)
+
+    def revoke(db):
+        person = _seen_person(db, person_id, caller)
+        token = queries.token_by_name(db, name)
+        if token is None or token["person_id"] != person_id or token["revoked_at"] is not None:
+            raise NotFound(f"{person['name']} has no token named {name!r} in force.")
+        _revoke(db, name, clock.timestamp())
+        return person
 
     return write(revoke)
 

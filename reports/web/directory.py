@@ -1,8 +1,9 @@
 """A coordinator's pages of the directory: people (adding, changing, removing,
-and a one-time sign-in link with its QR code) and activities (adding,
-renaming, their mentors, archiving). Only a coordinator has them: the pages ask
-the service's own rule before anything else, so that a mentor or a viewer, who
-may read the directory through the API, gets the 403 page the trash gives."""
+revoking a token, and a one-time sign-in link with its QR code) and activities
+(adding, renaming, their mentors, archiving). Only a coordinator has them: the
+pages ask the service's own rule before anything else, so that a mentor or a
+viewer, who may read the directory through the API, gets the 403 page the
+trash gives."""
 
 import segno
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -78,7 +79,12 @@ def person(person_id):
             return redirect(url_for("web.person", person_id=person_id), 303)
     values = {name: shown[name] or "" for name in PERSON_FIELDS} | typed
     page = render_template(
-        "web/person.html", person=shown, values=values, roles=ROLES, errors=errors
+        "web/person.html",
+        person=shown,
+        tokens=service.list_tokens(person_id, caller=g.caller),
+        values=values,
+        roles=ROLES,
+        errors=errors,
     )
     return page, status
 
@@ -97,6 +103,19 @@ def remove_person(person_id):
         return render_template("web/person_remove.html", person=shown, refusal=str(error)), 409
     flash(f"{shown['name']} is removed: their tokens no longer work. Their reports stay.")
     return redirect(url_for("web.people"), 303)
+
+
+@bp.post("/people/<person_id>/tokens/<token_name>/revoke")
+@login_required
+def revoke_token(person_id, token_name):
+    """Revoke one of the person's tokens, at once (a new sign-in link gives another)."""
+    service.require_may("manage people", g.caller)
+    shown = service.revoke_token_of_person(person_id, token_name, caller=g.caller)
+    flash(
+        f"{shown['name']}'s token {token_name} is revoked: it no longer works, the "
+        "browsers signed in with it are signed out, and its unused sign-in links are deleted."
+    )
+    return redirect(url_for("web.person", person_id=person_id), 303)
 
 
 @bp.post("/people/<person_id>/sign-in-link")
