@@ -19,6 +19,7 @@ from aiosmtpd.smtp import AuthResult
 from reports import auth, create_app, db, mail, service
 from reports.config import ConfigError
 
+from conftest import revoke_token
 from web_helpers import csrf_token, signed_in_as, text
 
 PUBLIC_URL = "http://reports.example.org"
@@ -272,7 +273,7 @@ def test_an_address_gets_one_email_in_5_minutes_however_often_asked(app, inbox, 
 def test_no_link_is_emailed_while_no_token_is_in_force(app, client, inbox):
     with app.app_context():
         auth.create_token("omar", "mentor", "usr_mentor_007", email="omar@example.org")
-        auth.revoke_token("omar")
+        revoke_token("omar")
 
     answer = ask(client, "omar@example.org")
 
