@@ -7,6 +7,7 @@ field. Every page is checked with axe-core and shot (browser.py)."""
 
 from reports import auth, create_app
 
+from browser import assert_accessible
 from conftest import CONTRACT_REPORT
 from serving import REPORTS
 
@@ -127,6 +128,7 @@ def test_each_role_s_header_and_targets_fit_a_phone(web):
         ("/trash", "coordinator-trash"),
     ):
         visit(web, path, name)
+    assert_more_opens(web)
     sign_out(web)
 
     sign_in_kept(web, links["victor"])
@@ -134,6 +136,31 @@ def test_each_role_s_header_and_targets_fit_a_phone(web):
         visit(web, path, name)
     nav = web.targets_at(*PHONE, "header nav a")
     assert [box["what"].split(">")[1].split("<")[0] for box in nav] == ["Reports", "Summary"]
+
+
+def assert_more_opens(web):
+    """A coordinator's row on a phone: its first pages, and "More" that opens
+    on the rest, every one a whole target in sight."""
+    row = web.targets_at(*PHONE, "header nav a, header nav summary")
+    assert [box["what"].split(">")[1].split("<")[0] for box in row] == [
+        "Reports", "New report", "Summary", "More",
+    ]  # fmt: skip
+    with web.sized(*PHONE):
+        web.driver.find_element("css selector", "header nav summary").click()
+    opened = web.targets_at(*PHONE, ".nav-more a")
+    assert [box["what"].split(">")[1].split("<")[0] for box in opened] == [
+        "Trash", "People", "Activities",
+    ]  # fmt: skip
+    for box in opened:
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE[0], box
+        assert box["height"] >= MIN_TARGET and box["width"] >= MIN_TARGET, box
+    web.screen_at("phone", "coordinator-more")
+    with web.sized(*PHONE):
+        assert_accessible(web.axe(), "the More menu, open, on a phone")
+    desk = web.targets_at(*DESK, "header nav a, header nav summary")
+    assert [box["what"].split(">")[1].split("<")[0] for box in desk] == [
+        "Reports", "New report", "Summary", "Trash", "People", "Activities",
+    ]  # fmt: skip
 
 
 def assert_fits_signed_out(web):
