@@ -2,13 +2,16 @@
 columns, written a chunk at a time, and read back, row by row, into what the
 importer validates.
 
-The columns follow the live catalogue: the report's own, then the catalogue's
-fields in order, then the fields the database remembers that the catalogue no
-longer has (reports keep their values, and the exports show them; an import
-refuses them, as they cannot be written any more), then the review's. A choices
-field is one cell of its values joined by "; " (no value holds a ; or a space,
-so the importer splits them back unambiguously). A decimal is the text it is
-stored as in CSV, and a number cell shown with its places in XLSX.
+The columns follow the live catalogue: the report's own (its ids, then the
+directory's names of its mentor and activity, empty where the directory has
+none; an import sets the names aside, as the directory keeps them, not the
+reports), then the catalogue's fields in order, then the fields the database
+remembers that the catalogue no longer has (reports keep their values, and the
+exports show them; an import refuses them, as they cannot be written any
+more), then the review's. A choices field is one cell of its values joined by
+"; " (no value holds a ; or a space, so the importer splits them back
+unambiguously). A decimal is the text it is stored as in CSV, and a number
+cell shown with its places in XLSX.
 
 A CSV starts with a byte-order mark, so that a spreadsheet opened with a
 double-click reads it as UTF-8; the importer reads it with or without one. In
@@ -36,8 +39,8 @@ from reports.json_provider import ndjson_line
 from reports.schemas import DECIMAL, dump_exported_report
 
 REPORT_COLUMNS = (
-    "report_id", "activity_id", "peer_mentor_id", "org_id", "status",
-    "submitted_at", "created_at", "updated_at",
+    "report_id", "activity_id", "peer_mentor_id", "org_id", "mentor_name", "activity_name",
+    "status", "submitted_at", "created_at", "updated_at",
 )  # fmt: skip
 # The review's columns, each with the key of the review object it holds.
 REVIEW_COLUMNS = {

@@ -38,8 +38,13 @@ def import_file(app, path, *options):
     return app.test_cli_runner().invoke(args=["import", str(path), *options])
 
 
-def every_report(app):
-    """Every report of an instance, with its review, in the order of their ids."""
+def every_report(app, headers=None):
+    """Every report of an instance, with its review, in the order of their ids;
+    `headers` carry a token once the instance has one."""
     client = app.test_client()
-    lines = client.get(f"{REPORTS}?format=ndjson&sort=created_at").data.decode().splitlines()
+    lines = (
+        client.get(f"{REPORTS}?format=ndjson&sort=created_at", headers=headers or {})
+        .data.decode()
+        .splitlines()
+    )
     return sorted(map(json.loads, lines), key=lambda report: report["report_id"])

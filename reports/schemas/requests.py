@@ -71,6 +71,10 @@ class ImportedReportSchema(NewReportSchema):
     id, times and review. What is not given is made as for a POST."""
 
     report_id = ma.String(validate=valid_report_id)
+    # An export's names of the mentor and activity: read past, whatever they
+    # say, as the directory keeps names, not the reports.
+    mentor_name = ma.Raw(allow_none=True)
+    activity_name = ma.Raw(allow_none=True)
     submitted_at = ma.String(allow_none=True, validate=valid_timestamp)
     created_at = ma.String(validate=valid_timestamp)
     updated_at = ma.String(validate=valid_timestamp)

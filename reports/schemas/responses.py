@@ -38,6 +38,16 @@ class ReportSchema(AnswerSchema):
     activity_id = EntityId()
     peer_mentor_id = EntityId()
     org_id = EntityId()
+    mentor_name = ma.String(
+        allow_none=True,
+        metadata={
+            "description": "The directory's name of the peer mentor; null where it has none."
+        },
+    )
+    activity_name = ma.String(
+        allow_none=True,
+        metadata={"description": "The directory's name of the activity; null where it has none."},
+    )
     status = enum_of("ReportStatus")
     fields = ma.Nested(ReportFieldsSchema)
     submitted_at = timestamp(allow_none=True)
@@ -214,8 +224,8 @@ created_report_schema = ReportSchema(
 )
 exported_report_schema = ReportSchema(
     only=(
-        "report_id", "activity_id", "peer_mentor_id", "org_id", "status", "fields",
-        "submitted_at", "created_at", "updated_at", "review",
+        "report_id", "activity_id", "peer_mentor_id", "org_id", "mentor_name", "activity_name",
+        "status", "fields", "submitted_at", "created_at", "updated_at", "review",
     )
 )  # fmt: skip
 updated_report_schema = ReportSchema(only=("report_id", "status", "submitted_at", "updated_at"))

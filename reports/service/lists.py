@@ -11,6 +11,7 @@ from reports.kept import kept_for_app
 from reports.schemas import shapes
 
 from .lifecycle import REVIEW_KEYS
+from .names import directory_names
 from .roles import require_may, seen_by
 
 # Reports an export reads in one snapshot.
@@ -125,11 +126,13 @@ def listed_reports(filters, page=1, limit=20, sort="-created_at", *, caller):
 
 def all_reports(filters, sort="-created_at", *, caller):
     """Every report matching `filters` that `caller` may see, whole and with its
-    review, one at a time, as an Export: it holds one of MAX_EXPORTS slots
+    review and the directory's `mentor_name` and `activity_name` (None where it
+    has none), one at a time, as an Export: it holds one of MAX_EXPORTS slots
     (limits.Busy at once when none is free) until it is closed."""
     filters = seen_by(caller, filters)
     kept = fields_no_longer_in_catalogue(get_db())
-    return Export(_reports_in_chunks(filters, sort), limits.take("export"), kept)
+    names = directory_names(caller=caller)
+    return Export(_reports_in_chunks(filters, sort, names), limits.take("export"), kept)
 
 
 def field_labels(*, caller):
@@ -168,12 +171,14 @@ class Export:
         self.slot.release()
 
 
-def _reports_in_chunks(filters, sort):
+def _reports_in_chunks(filters, sort, names):
     """The reports, EXPORT_CHUNK at a time, each chunk read in a snapshot of its
     own that ends before any of it is handed on: however slowly the client
     reads, no read transaction stays open to keep the WAL from being reset, and
     memory stays flat however many reports there are. A report changed during
-    the export is in it as it was when its chunk was read."""
+    the export is in it as it was when its chunk was read; its names are those
+    of `names` (service.Names), read once when the export began."""
+    of_mentor, of_activity = names.of_mentor, names.of_activity
     after = None
     while True:
         with snapshot() as db:
@@ -190,6 +195,8 @@ def _reports_in_chunks(filters, sort):
             values = tuple(row)
             report = dict(zip(report_names, values[:seq], strict=True))
             report["fields"] = json.loads(report["fields"])
+            report["mentor_name"] = of_mentor(report["peer_mentor_id"])
+            report["activity_name"] = of_activity(report["activity_id"])
             report["review"] = dict(zip(REVIEW_KEYS, values[seq + 2 :], strict=True))
             after = (values[seq + 1], values[seq])
             yield report
