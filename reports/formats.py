@@ -309,6 +309,8 @@ def export_response(export, reports, filename):
 
 
 SUMMARY_COUNTS = ("reports", "submitted", "drafts")
+# The column of a group's name (service.summary's `name`), by the groupings that have one.
+SUMMARY_NAMES = {"mentor": "mentor_name", "activity": "activity_name"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -362,17 +364,23 @@ def _count_of(name, value):
 
 def summary_columns(group_by, form=None):
     """The columns of a summary's spreadsheet: the group, named by what it is
-    (month, mentor, activity or org), then every figure of the JSON answer of
-    the catalogue `form` (the live one by default), each count of values as a
+    (month, mentor, activity or org), a mentor's or an activity's name (empty
+    where the directory has none), then every figure of the JSON answer of the
+    catalogue `form` (the live one by default), each count of values as a
     column of its own."""
-    return (group_by, *summary_figures(form or current_catalogue()).names)
+    named = (SUMMARY_NAMES[group_by],) if group_by in SUMMARY_NAMES else ()
+    return (group_by, *named, *summary_figures(form or current_catalogue()).names)
 
 
 def summary_response(export, group_by, groups, filename):
     """A summary's groups (of the live catalogue) as a CSV or XLSX file, `filename`."""
     figures = summary_figures(catalogue.live())
-    columns = (group_by, *figures.names)
-    rows = [[group["group"], *(value(group) for value in figures.values)] for group in groups]
+    columns = summary_columns(group_by, catalogue.live())
+    keys = ("group", "name") if group_by in SUMMARY_NAMES else ("group",)
+    rows = [
+        [*(group[key] for key in keys), *(value(group) for value in figures.values)]
+        for group in groups
+    ]
     if export == "xlsx":
         file = workbook.written_sheet("summary", columns, figures.kinds, rows, *_room())
         return file_response(file, filename)

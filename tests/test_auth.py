@@ -194,8 +194,11 @@ def test_a_mentor_s_spreadsheets_hold_only_its_own_reports(client, headers):
     other = client.get(f"{REPORTS}/by-mentor/{OTHER_MENTOR}?format=xlsx", headers=mentor)
 
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [own]
-    assert [row[:2] for row in summary.iter_rows(min_row=2, values_only=True)] == [(MENTOR, 1)]
-    assert csv_summary.data.decode("utf-8-sig").splitlines()[1].startswith(f"{MENTOR},1,")
+    # Its own group, with the name of the token's person, mona.
+    assert [row[:3] for row in summary.iter_rows(min_row=2, values_only=True)] == [
+        (MENTOR, "mona", 1)
+    ]
+    assert csv_summary.data.decode("utf-8-sig").splitlines()[1].startswith(f"{MENTOR},mona,1,")
     assert other.status_code == 403 and other.mimetype == "application/problem+json"
 
 

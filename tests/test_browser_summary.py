@@ -16,6 +16,8 @@ from conftest import CONTRACT_REPORT
 from serving import REPORTS
 from test_browser_pages import flask, sign_in
 
+PEOPLE = "/api/v1/people"
+
 ENGAGEMENT = ("high", "medium", "very_high", "high", "low")
 # (session date, attendance, mentor) of the reports: 14 months, one of them empty.
 SESSIONS = [
@@ -57,6 +59,10 @@ def test_a_coordinator_sees_the_charts_per_month_and_groups_by_mentor(web):
         body = {**CONTRACT_REPORT, "peer_mentor_id": mentor, "status": status, "fields": fields}
         created = server.request("POST", REPORTS, body, {"Authorization": f"Bearer {secret}"})
         assert created.status == 201, created
+    # One of the two mentors is in the directory: the summary per mentor names her.
+    mona = {"name": "Mona Hansen", "role": "mentor", "peer_mentor_id": "usr_mentor_042"}
+    added = server.request("POST", PEOPLE, mona, {"Authorization": f"Bearer {secret}"})
+    assert added.status == 201, added
     sign_in(web, link, "coordinator")
     web.wait_for("main h1")
 
@@ -85,7 +91,7 @@ def test_a_coordinator_sees_the_charts_per_month_and_groups_by_mentor(web):
     mentors = [
         cell.text for cell in web.driver.find_elements("css selector", "main tbody th[scope=row]")
     ]
-    assert mentors == ["usr_mentor_007", "usr_mentor_042"]
+    assert mentors == ["usr_mentor_007", "Mona Hansen\nusr_mentor_042"]
     web.check_page("summary-per-mentor")
 
     # The downloads hold the figures shown, per mentor.
@@ -106,11 +112,11 @@ def test_a_coordinator_sees_the_charts_per_month_and_groups_by_mentor(web):
     book = openpyxl.load_workbook(io.BytesIO(workbook.raw), read_only=True)
     try:
         (sheet,) = book.worksheets
-        header, *groups = sheet.iter_rows(max_col=2, values_only=True)
+        header, *groups = sheet.iter_rows(max_col=3, values_only=True)
     finally:
         book.close()
-    assert header == ("mentor", "reports")
-    assert groups == [("usr_mentor_007", 7), ("usr_mentor_042", 10)]
+    assert header == ("mentor", "mentor_name", "reports")
+    assert groups == [("usr_mentor_007", None, 7), ("usr_mentor_042", "Mona Hansen", 10)]
 
     web.driver.find_element("css selector", "main details.filters summary").click()
     web.driver.find_element("css selector", "input[name=group_by][value=month]").click()

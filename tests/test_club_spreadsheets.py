@@ -160,14 +160,17 @@ def test_the_ndjson_is_each_club_report_as_the_api_reads_it(club_client, club_re
 
 
 def summary_as_rows(summary, group_by):
-    """The JSON summary's groups as a spreadsheet's rows: {column: value}, each
-    count of values a column, decimals as their strings."""
+    """The JSON summary's groups as a spreadsheet's rows: {column: value}, a
+    group's name under the grouping's, each count of values a column, decimals
+    as their strings."""
     rows = []
     for group in summary["groups"]:
         row = {group_by: group["group"]}
         for name, value in group.items():
             if isinstance(value, dict):
                 row.update({f"{name}_{key}": count for key, count in value.items()})
+            elif name == "name":
+                row[f"{group_by}_name"] = value
             elif name != "group":
                 row[name] = value
         rows.append(row)
@@ -195,7 +198,7 @@ def test_the_club_s_summary_xlsx_has_typed_figures(club_client, club_reports):
     summary = club_client.get(f"{REPORTS}/summary?group_by=mentor").json
     header, rows = xlsx_of(club_client, f"{REPORTS}/summary?group_by=mentor&format=xlsx")
 
-    assert header == ["mentor", *CLUB_FIGURES]
+    assert header == ["mentor", "mentor_name", *CLUB_FIGURES]
     (row,) = rows
     (expected,) = summary_as_rows(summary, "mentor")
     assert {name: cell.value for name, cell in row.items()} == expected | {

@@ -1,8 +1,8 @@
 """The directory's names beside the ids that reports carry (reports/service/names.py):
-every export has `mentor_name` and `activity_name` right after the ids. A
-removed person and an archived activity keep their names; an id the directory
-does not know has none; a mentor sees no other mentor's name; an import reads
-the names past."""
+every export has `mentor_name` and `activity_name` right after the ids, and the
+summary per mentor or per activity a `name` for each group. A removed person
+and an archived activity keep their names; an id the directory does not know
+has none; a mentor sees no other mentor's name; an import reads the names past."""
 
 import csv
 import io
@@ -18,6 +18,7 @@ from conftest import CONTRACT_REPORT
 
 PEOPLE = "/api/v1/people"
 ACTIVITIES = "/api/v1/activities"
+SUMMARY = f"{REPORTS}/summary"
 MONA = CONTRACT_REPORT["peer_mentor_id"]  # the `tokens` fixture's mentor
 JOB_CLUB = CONTRACT_REPORT["activity_id"]
 OMAR, HOMEWORK = "usr_omar", "act_homework"
@@ -176,3 +177,51 @@ def test_an_import_reads_past_whatever_the_names_hold(client, tokens, named, sec
     assert result.exit_code == 0, result.output
     (imported,) = every_report(second_app)
     assert (imported["mentor_name"], imported["activity_name"]) == (None, None)
+
+
+# The summary ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("group_by", "names"),
+    [
+        ("mentor", {MONA: "Mona Hansen", OMAR: "Omar Haddad", STRANGER: None}),
+        ("activity", {JOB_CLUB: "Job club", HOMEWORK: "Homework café", UNLISTED: None}),
+    ],
+)
+def test_the_summary_per_mentor_or_activity_names_each_group_after_its_id(
+    client, tokens, named, group_by, names
+):
+    groups = sent(client, "GET", f"{SUMMARY}?group_by={group_by}", tokens["viewer"])["groups"]
+
+    assert {group["group"]: group["name"] for group in groups} == names
+    assert [list(group)[:3] for group in groups] == [["group", "name", "reports"]] * 3
+
+
+@pytest.mark.parametrize("group_by", ["month", "org"])
+def test_the_summary_per_month_or_organisation_has_no_names(client, tokens, named, group_by):
+    groups = sent(client, "GET", f"{SUMMARY}?group_by={group_by}", tokens["viewer"])["groups"]
+
+    assert groups and not [group for group in groups if "name" in group]
+
+
+def test_a_mentor_s_summary_names_its_own_mentor_and_activities_only(client, tokens, named):
+    mine = tokens["mentor"]
+
+    by_mentor = sent(client, "GET", f"{SUMMARY}?group_by=mentor", mine)["groups"]
+    by_activity = sent(client, "GET", f"{SUMMARY}?group_by=activity", mine)["groups"]
+
+    assert [(group["group"], group["name"]) for group in by_mentor] == [(MONA, "Mona Hansen")]
+    assert [(group["group"], group["name"]) for group in by_activity] == [(JOB_CLUB, "Job club")]
+
+
+def test_a_kept_summary_says_the_name_a_mentor_has_now(client, tokens, named):
+    coordinator = tokens["coordinator"]
+    before = sent(client, "GET", f"{SUMMARY}?group_by=mentor", coordinator)["groups"]
+    mona = person_id_of(client, coordinator, MONA)
+
+    sent(client, "PUT", f"{PEOPLE}/{mona}", coordinator, {"name": "Mona Berg"})
+
+    after = sent(client, "GET", f"{SUMMARY}?group_by=mentor", coordinator)["groups"]
+    assert [group["name"] for group in after if group["group"] == MONA] == ["Mona Berg"]
+    assert without(["name"], after) == without(["name"], before)

@@ -250,7 +250,12 @@ def summary_as_rows(summary, group_by):
     for group in summary["groups"]:
         figures = {name: value for name, value in group.items() if name != "engagement"}
         engagement = {f"engagement_{level}": count for level, count in group["engagement"].items()}
-        row = {**figures, **engagement, group_by: group["group"]}
+        row = {
+            **figures,
+            **engagement,
+            group_by: group["group"],
+            f"{group_by}_name": group.get("name"),
+        }
         rows.append({column: row[column] for column in formats.summary_columns(group_by)})
     return rows
 

@@ -608,7 +608,11 @@ def test_the_summary_filters_by_the_club_s_fields(pages, varied):
     body = text(pages["coordinator"].get("/summary?group_by=mentor&incident=true&mood=tense"))
 
     rows = summary_cells(body, "tbody")
-    assert [(row[0], row[1]) for row in rows] == [(OTHER_MENTOR, "1"), (MENTOR, "1")]
+    # Each mentor by the name of its token's person, then its id.
+    assert [(row[0], row[1]) for row in rows] == [
+        (f"otto {OTHER_MENTOR}", "1"),
+        (f"mona {MENTOR}", "1"),
+    ]
     form = Form(body)
     assert form.labels["activities"] == "Activities"
     assert ("tense", True) in form.options["mood"]
@@ -623,7 +627,8 @@ def test_a_mentor_s_summary_has_its_own_club_reports_only(pages, varied):
     mine = summary_cells(text(pages["mentor"].get("/summary?group_by=mentor")), "tbody")
     theirs = summary_cells(text(pages["other"].get("/summary?group_by=mentor")), "tbody")
 
-    assert [row[:2] for row in mine] == [[MENTOR, "3"]]
-    assert [row[:2] for row in theirs] == [[OTHER_MENTOR, "1"]]
+    assert [row[:2] for row in mine] == [[f"mona {MENTOR}", "3"]]
+    assert [row[:2] for row in theirs] == [[f"otto {OTHER_MENTOR}", "1"]]
     download = pages["other"].get("/summary.csv?group_by=mentor")
     assert MENTOR not in text(download) and OTHER_MENTOR in text(download)
+    assert "mona" not in text(download) and "otto" in text(download)

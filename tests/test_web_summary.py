@@ -21,6 +21,7 @@ from conftest import CONTRACT_REPORT
 from web_helpers import every_slot_taken, text
 
 SUMMARY = "/api/v1/reports/summary"
+ACTIVITIES = "/api/v1/activities"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
 OTHER_MENTOR = "usr_mentor_007"
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
@@ -108,7 +109,8 @@ def cells(body, section="tbody"):
 
 def api_rows(client, token, query):
     """The API's summary for `query`, as the page's table writes it: a month
-    ("2026-03" in the API) in words ("Mar 2026")."""
+    ("2026-03" in the API) in words ("Mar 2026"), a group with a name as the
+    name, then its id."""
     answer = client.get(SUMMARY, query_string=query, headers=token)
     assert answer.status_code == 200, answer.json
     in_words = query.get("group_by", "month") == "month"
@@ -118,7 +120,7 @@ def api_rows(client, token, query):
             if group["group"] is None
             else month_in_words(group["group"])
             if in_words
-            else group["group"],
+            else shown_with_name(group["group"], group.get("name")),
             *(str(group[name]) for name in ("reports", "submitted", "drafts", "attendance_total")),
             "–" if group["attendance_average"] is None else f"{group['attendance_average']:.2f}",
             str(group["duration_minutes_total"]),
@@ -127,6 +129,12 @@ def api_rows(client, token, query):
         ]
         for group in answer.json["groups"]
     ]
+
+
+def shown_with_name(group_id, name):
+    """How the table's first cell shows a mentor or an activity: its name, then
+    its id (in smaller text); only its id where the directory has no name."""
+    return group_id if not name else f"{name} {group_id}"
 
 
 def month_in_words(month):
@@ -147,7 +155,7 @@ def bars(body, series):
 
 def row_links(body):
     """{group label: the query of its link} of the table's rows."""
-    links = re.findall(r'<th scope="row"><a href="([^"]+)">([^<]+)</a></th>', body)
+    links = re.findall(r'<th scope="row"><a href="([^"]+)">([^<]+)</a>', body)
     return {
         html.unescape(label): parse_qs(urlsplit(html.unescape(href)).query) for href, label in links
     }
@@ -405,10 +413,41 @@ def test_each_group_links_to_its_reports_with_the_same_filters(browsers, varied)
         "session_date_to": ["2025-12-01"],
     }
     assert "No session date" not in everything
+    # Mona's link is her name (the `tokens` fixture's person); the other
+    # mentor, whom the directory does not know, is its id.
     assert row_links(by_mentor) == {
-        mentor: {"follow_up_needed": ["true"], "peer_mentor_id": [mentor]}
-        for mentor in (MENTOR, OTHER_MENTOR)
+        label: {"follow_up_needed": ["true"], "peer_mentor_id": [mentor]}
+        for label, mentor in (("mona", MENTOR), (OTHER_MENTOR, OTHER_MENTOR))
     }
+
+
+def first_cells(body):
+    """The markup of the first cell of each row of the table's body, its link's address left out."""
+    rows = re.search(r"<tbody>(.*?)</tbody>", body, re.DOTALL).group(1)
+    return [
+        re.sub(r'<a href="[^"]+">', "<a>", cell)
+        for cell in re.findall(r'<th scope="row">(.*?)</th>', rows, re.DOTALL)
+    ]
+
+
+def test_a_named_activity_or_mentor_is_its_name_with_its_id_after_it_in_smaller_text(
+    browsers, client, tokens, varied
+):
+    activity = {"name": "Job club", "activity_id": "act_a"}
+    assert client.post(ACTIVITIES, json=activity, headers=tokens["coordinator"]).status_code == 201
+
+    by_activity = first_cells(text(browsers["coordinator"].get("/summary?group_by=activity")))
+    by_mentor = first_cells(text(browsers["coordinator"].get("/summary?group_by=mentor")))
+
+    assert by_activity == [
+        '<a>Job club</a> <span class="meta"><code>act_a</code></span>',
+        "<a>act_b</a>",  # no name in the directory: its id alone
+        "<a>act_c</a>",
+    ]
+    assert by_mentor == [
+        f"<a>{OTHER_MENTOR}</a>",
+        f'<a>mona</a> <span class="meta"><code>{MENTOR}</code></span>',
+    ]
 
 
 # Who sees what ----------------------------------------------------------------------------
@@ -615,6 +654,8 @@ def test_a_summary_download_is_the_api_s_summary_of_the_groups_shown(
     machine = [str(row[group_by]) for row in downloaded]
     if group_by == "month":
         machine = [month_in_words(month) for month in machine]
+    names = [row.get(f"{group_by}_name") for row in downloaded]
+    machine = [shown_with_name(label, name) for label, name in zip(machine, names, strict=True)]
     assert machine == [row[0] for row in shown]
     assert [str(row["reports"]) for row in downloaded] == [row[1] for row in shown]
 
@@ -678,6 +719,17 @@ def test_hostile_filter_text_is_shown_escaped(browsers, new_report, name):
     page = browsers["coordinator"].get("/summary", query_string={name: HOSTILE})
 
     body = text(page)
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#34;&gt;&lt;img src=x" in body
+
+
+def test_a_hostile_name_from_the_directory_is_shown_escaped(browsers, client, tokens, add_report):
+    activity = {"name": HOSTILE, "activity_id": "act_hostile"}
+    assert client.post(ACTIVITIES, json=activity, headers=tokens["coordinator"]).status_code == 201
+    add_report(top={"activity_id": "act_hostile"})
+
+    body = text(browsers["coordinator"].get("/summary?group_by=activity"))
+
     assert "<script>alert" not in body and "<img src=x" not in body
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&#34;&gt;&lt;img src=x" in body
 

@@ -115,9 +115,19 @@ class SummaryGroupSchema(AnswerSchema):
         metadata={"description": "YYYY-MM of the session date, or the mentor, activity or "
                   "org id; null for reports without a session date."},
     )  # fmt: skip
+    name = ma.String(
+        allow_none=True,
+        metadata={"description": "Grouped by mentor or activity only: the directory's name "
+                  "of the mentor or activity, null where it has none."},
+    )  # fmt: skip
     reports = ma.Integer()
     submitted = ma.Integer()
     drafts = ma.Integer()
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        # A group of months or organisations has no name at all.
+        field_obj.required = field_name != "name"
 
 
 class SummarySchema(AnswerSchema):

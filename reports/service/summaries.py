@@ -7,15 +7,19 @@ from reports.db import snapshot
 from reports.kept import kept_for_app
 
 from .lists import generation_key
+from .names import Names, directory_names
 from .roles import seen_by
 
 SUMMARIES_KEPT = 32
 KEPT_GROUPS = 1000
+# The groupings whose groups the directory names, and how it names a group.
+NAMED_GROUPS = {"mentor": Names.of_mentor, "activity": Names.of_activity}
 
 
 def summary(filters, group_by, *, caller):
     """Per group of the matching reports that `caller` may see, the figures of
-    SummarySchema.
+    SummarySchema; grouped by mentor or activity, each group with the `name`
+    the directory gives it after its id (None where it gives none).
 
     Counting every report takes a while on a large database, and a summary is
     read far more often than the reports change: the last SUMMARIES_KEPT
@@ -23,7 +27,8 @@ def summary(filters, group_by, *, caller):
     write of a report or its review moves on) is the one it was computed at.
     One of more than KEPT_GROUPS groups is counted afresh each time, within
     the limit of MAX_SEARCHES: sending it costs more than counting it, and a
-    kept one could be asked for again and again without that limit."""
+    kept one could be asked for again and again without that limit. The names
+    are not kept with the figures: renaming changes no report."""
     filters = seen_by(caller, filters)
     kept = kept_for_app("reports.summaries", SUMMARIES_KEPT)
     with snapshot() as db:
@@ -36,7 +41,15 @@ def summary(filters, group_by, *, caller):
             if len(groups) <= KEPT_GROUPS:
                 kept.put(key, groups)
     counts = [figure.name for figure in catalogue.live().figures if figure.what == "counts"]
-    return [group | {name: dict(group[name]) for name in counts} for group in groups]
+    answer = [group | {name: dict(group[name]) for name in counts} for group in groups]
+    name_of = NAMED_GROUPS.get(group_by)
+    if name_of is None:
+        return answer
+    names = directory_names(caller=caller)
+    return [
+        {"group": group["group"], "name": name_of(names, group["group"]), **group}
+        for group in answer
+    ]
 
 
 def _summary_groups(rows, form):

@@ -299,13 +299,17 @@ def _form_context(values):
 
 
 def _row(group, group_by, values, columns):
-    """A group's figures as the table shows them, its label, and where its reports are listed."""
+    """A group's figures as the table shows them, its label (a mentor's or an
+    activity's name, with its id shown after it, or the id alone where the
+    directory has no name), and where its reports are listed."""
     label = group["group"] if group["group"] is not None else "No session date"
     if group_by == "month" and group["group"] is not None:
         label = human.month(group["group"])
+    name = group.get("name")
     return {
         **group,
-        "label": label,
+        "label": label if name is None else name,
+        "named_id": None if name is None else group["group"],
         "reports_url": _reports_url(group["group"], group_by, values),
         "cells": [_cell(column, group) for column in columns],
     }
