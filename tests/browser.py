@@ -161,7 +161,9 @@ class Browser:
         from selenium.webdriver.support.wait import WebDriverWait
 
         return WebDriverWait(self.driver, timeout).until(
-            expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)),
+            while_the_page_changes(
+                expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)), False
+            ),
             f"Nothing matching {css!r} was shown within {timeout} s on {self.driver.current_url}",
         )
 
@@ -174,7 +176,7 @@ class Browser:
         element = self.wait_for(css)
         element.click()
         WebDriverWait(self.driver, timeout).until(
-            expected_conditions.staleness_of(element),
+            while_the_page_changes(expected_conditions.staleness_of(element), True),
             f"The page at {self.driver.current_url} stayed after clicking {css!r}",
         )
 
@@ -309,6 +311,23 @@ class Browser:
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
         )
+
+
+def while_the_page_changes(condition, then):
+    """`condition`, answering `then` where ChromeDriver, asked about an element
+    while its page is being replaced, says the element's node "does not belong
+    to the document" rather than that it is stale."""
+    from selenium.common.exceptions import WebDriverException
+
+    def checked(driver):
+        try:
+            return condition(driver)
+        except WebDriverException as error:
+            if "does not belong to the document" not in str(error):
+                raise
+            return then
+
+    return checked
 
 
 def assert_targets_fit(boxes, width, min_size=24):

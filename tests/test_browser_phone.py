@@ -223,7 +223,7 @@ def test_the_report_form_s_submit_is_on_the_first_screen_and_covers_nothing(web)
     assert shot.stat().st_size > 0
 
     # A failed submit: the error summary is on the first screen, clear of the bar.
-    web.driver.find_element("css selector", "button[value=submit]").click()
+    web.click_to_leave("button[value=submit]")
     web.wait_for(".error-summary")
     with web.sized(*PHONE):
         web.driver.execute_script("window.scrollTo(0, 0)")
