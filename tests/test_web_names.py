@@ -3,6 +3,8 @@ the review queue, My reports, a report's page and its history, the trash and
 the header. An id the directory does not know is shown as itself, and a mentor
 sees no other mentor's name."""
 
+import re
+
 import pytest
 
 from conftest import CONTRACT_REPORT
@@ -89,3 +91,30 @@ def test_a_mentor_sees_no_other_mentors_name(browsers, named, new_report):
         page = browsers["mentor"].get(path)
         assert "Omar Haddad" not in text(page), path
         assert "usr_omar" not in text(page), path
+
+
+def test_the_tables_filters_pick_the_mentor_and_the_activity_by_name(browsers, named):
+    page = text(browsers["coordinator"].get("/reports"))
+    assert re.search(r'<label for="peer_mentor_id">Peer mentor</label>\s*<select', page)
+    assert f'<option value="{MENTOR}">Mona Hansen</option>' in page
+    assert '<option value="usr_omar">Omar Haddad</option>' in page
+    assert f'<option value="{ACTIVITY}">Job club Tuesday</option>' in page
+
+
+def test_a_filter_by_an_id_the_directory_lacks_keeps_it_as_a_choice(browsers, named, new_report):
+    new_report(peer_mentor_id="usr_stranger", status="submitted")
+    page = text(browsers["coordinator"].get("/reports?peer_mentor_id=usr_stranger"))
+    assert '<option value="usr_stranger" selected>usr_stranger</option>' in page
+    assert '<td data-label="Mentor">usr_stranger</td>' in page
+
+
+def test_a_mentors_activity_filter_offers_the_activities_it_leads_and_no_mentor(
+    browsers, client, tokens, named
+):
+    other = {"name": "Omar's club", "activity_id": "act_omar", "mentors": ["usr_omar"]}
+    added = client.post("/api/v1/activities", json=other, headers=tokens["coordinator"])
+    assert added.status_code == 201, added.json
+    page = text(browsers["mentor"].get("/reports"))
+    assert f'<option value="{ACTIVITY}">Job club Tuesday</option>' in page
+    assert "act_omar" not in page and "Omar" not in page
+    assert 'id="peer_mentor_id"' not in page

@@ -79,6 +79,35 @@ def person_name(token_name):
     return names().of_token(token_name) or token_name
 
 
+def told_apart(choices):
+    """(id, name) pairs as a select's or radios' (value, label): a name that
+    several ids share followed by its id."""
+    names = [name for _, name in choices]
+    return tuple((id, f"{name} ({id})" if names.count(name) > 1 else name) for id, name in choices)
+
+
+def directory_choices(given):
+    """The mentor and activity filters as choices of the directory's names, by
+    name (the ids stay the values, so a view's URL is the same), with an id
+    `given` that the directory lacks first; none of a kind the directory has
+    none of. A mentor picks among the activities it leads, and no mentor."""
+    if g.caller.owner is None:
+        known = {"peer_mentor_id": names().mentors, "activity_id": names().activities}
+    else:
+        led = service.list_activities(caller=g.caller)
+        known = {"activity_id": {each["activity_id"]: each["name"] for each in led}}
+    choices = {}
+    for name, named in known.items():
+        if not named:
+            continue
+        options = sorted(named.items(), key=lambda pair: (pair[1].casefold(), pair[0]))
+        current = given.get(name)
+        if current and current not in named:
+            options.insert(0, (current, current))
+        choices[name] = told_apart(options)
+    return choices
+
+
 # Times and dates for people ------------------------------------------------------------
 
 

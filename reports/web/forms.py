@@ -24,7 +24,13 @@ from reports.schemas import (
     shapes,
 )
 from reports.web import bp, login_required
-from reports.web.display import activity_name, first_messages, mentor_name, zone_in_words
+from reports.web.display import (
+    activity_name,
+    first_messages,
+    mentor_name,
+    told_apart,
+    zone_in_words,
+)
 
 # What each button of the form does to the report's status (None: leaves it).
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
@@ -181,7 +187,7 @@ def activity_input(activities, current=None):
         return IDS["activity_id"]
     kind = "radios" if len(choices) <= RADIOS_AT_MOST else "select"
     return Input(
-        "activity_id", "Activity", "", kind, options=_told_apart(choices), nothing="Choose one"
+        "activity_id", "Activity", "", kind, options=told_apart(choices), nothing="Choose one"
     )
 
 
@@ -192,15 +198,9 @@ def mentor_input(people):
     if not choices:
         return IDS["peer_mentor_id"]
     return Input(
-        "peer_mentor_id", "Peer mentor", "", "select", options=_told_apart(choices),
+        "peer_mentor_id", "Peer mentor", "", "select", options=told_apart(choices),
         nothing="Choose one",
     )  # fmt: skip
-
-
-def _told_apart(choices):
-    """(id, label) pairs, a name that several ids share followed by the id."""
-    names = [name for _, name in choices]
-    return tuple((id, f"{name} ({id})" if names.count(name) > 1 else name) for id, name in choices)
 
 
 @lru_cache(maxsize=16)

@@ -17,6 +17,7 @@ from reports.web import bp, login_required
 from reports.web.display import (
     REVIEW_FILTER_CHOICES,
     STATUS_CHOICES,
+    directory_choices,
     filter_choices,
     filters_of,
     url_with_query,
@@ -49,6 +50,8 @@ FIXED_LABELS = {
     "sort": "Sort by",
     "page": "Page",
 }
+# The labels of the mentor and activity filters picked by name (display.directory_choices).
+PICKED_LABELS = {"peer_mentor_id": "Peer mentor", "activity_id": "Activity"}
 DATE_HINTS = {"session_date_from": "On or after this day.", "session_date_to": "Before this day."}
 SEARCH_HINT = '"Quotes" for a phrase; mento* for words that start with mento.'
 DATE_FILTERS = ("session_date_from", "session_date_to")
@@ -201,6 +204,7 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
         return url_with_query("web.download_reports", kept, export=export)
 
     kept_sort = {"sort": given["sort"]} if "sort" in given and "sort" not in errors else {}
+    picked = directory_choices(given)
     page_context = {
         "clear_url": url_with_query("web.reports", kept_sort),
         "given": given,
@@ -217,9 +221,9 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
         "show_mentor": g.caller.owner is None,
         "form_filters": words.form_filters,
         "other_filters": [name for name in shapes().filters if name not in words.form_filters],
-        "labels": words.labels,
+        "labels": {**words.labels, **{name: PICKED_LABELS[name] for name in picked}},
         "hints": words.hints,
-        "choices": words.choices,
+        "choices": {**words.choices, **picked},
         "date_filters": DATE_FILTERS,
         "sort_labels": words.sort_labels,
         "sort_choices": words.sort_choices,
