@@ -170,14 +170,19 @@ class Browser:
     def click_to_leave(self, css, timeout=WAIT_SECONDS):
         """Click the element that matches `css`, and wait until its page is gone,
         so that what is looked for next is on the page it leads to."""
+        self.leave_by(self.wait_for(css), timeout)
+
+    def leave_by(self, element, timeout=WAIT_SECONDS):
+        """Click `element`, a link or a button that leads to another page, and
+        wait until its page is gone."""
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.wait import WebDriverWait
 
-        element = self.wait_for(css)
+        page = self.driver.current_url
         element.click()
         WebDriverWait(self.driver, timeout).until(
             while_the_page_changes(expected_conditions.staleness_of(element), True),
-            f"The page at {self.driver.current_url} stayed after clicking {css!r}",
+            f"The page at {page} stayed after the click",
         )
 
     def check_page(self, name, include=None):

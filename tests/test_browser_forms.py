@@ -20,10 +20,10 @@ def mentor_link(server):
 
 def test_a_mentor_files_a_report_fixes_an_error_and_submits_it(web):
     web.open(mentor_link(web.server))
-    web.wait_for("main form button[type=submit]").click()
+    web.leave_by(web.wait_for("main form button[type=submit]"))
     web.wait_for("main h1")
 
-    web.driver.find_element("css selector", "nav a[href='/reports/new']").click()
+    web.leave_by(web.driver.find_element("css selector", "nav a[href='/reports/new']"))
     web.wait_for("form.report-form")
     web.check_page("new-report")
     fill = web.driver.find_element
@@ -41,7 +41,7 @@ def test_a_mentor_files_a_report_fixes_an_error_and_submits_it(web):
     assert fill("id", "mentor_notes-counter").text == "9990 characters left"
     assert "mentor_notes-counter" in notes.get_attribute("aria-describedby")
     fill("id", "follow_up_needed").click()
-    fill("css selector", "button[value=submit]").click()
+    web.leave_by(fill("css selector", "button[value=submit]"))
 
     web.wait_for(".error-summary")
     error = fill("id", "attendance_count-error")
@@ -62,7 +62,7 @@ def test_a_mentor_files_a_report_fixes_an_error_and_submits_it(web):
     field = fill("id", "attendance_count")
     field.clear()
     field.send_keys("6")
-    fill("css selector", "button[value=submit]").click()
+    web.leave_by(fill("css selector", "button[value=submit]"))
 
     heading = web.wait_for("main h1")
     assert heading.text == "Budgeting"

@@ -32,12 +32,12 @@ def sign_in_with_token(web, secret, name):
     web.open("/login")
     web.wait_for("main form input[name=token]").send_keys(secret)
     web.check_page(f"{name}-login")
-    find(web, "main form button[type=submit]").click()
+    web.leave_by(find(web, "main form button[type=submit]"))
     web.wait_for("main h1")
 
 
 def sign_out(web):
-    find(web, "header form button[type=submit]").click()
+    web.leave_by(find(web, "header form button[type=submit]"))
     assert flash_text(web) == "Signed out."
 
 
@@ -70,7 +70,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     # The mentor opens its link, and files a draft with a mistake in it.
     sign_in(web, mentor_link, "journey-mentor")
     assert web.wait_for("main h1").text == "My reports"
-    find(web, "nav a[href='/reports/new']").click()
+    web.leave_by(find(web, "nav a[href='/reports/new']"))
     web.wait_for("form.report-form")
     find(web, "#activity_id").send_keys(CONTRACT_REPORT["activity_id"])
     find(web, "#org_id").send_keys(CONTRACT_REPORT["org_id"])
@@ -81,7 +81,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     )
     find(web, "#attendance_count").send_keys("-6")
     find(web, "#session_topic").send_keys(TOPIC)
-    find(web, "button[value=draft]").click()
+    web.leave_by(find(web, "button[value=draft]"))
     web.wait_for(".error-summary")
     assert "greater than or equal to 0" in find(web, "#attendance_count-error").text
     assert find(web, "#session_topic").get_attribute("value") == TOPIC
@@ -89,15 +89,15 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
 
     find(web, "#attendance_count").clear()
     find(web, "#attendance_count").send_keys("60")
-    find(web, "button[value=draft]").click()
+    web.leave_by(find(web, "button[value=draft]"))
     assert flash_text(web) == "Draft saved."
     assert find(web, "main h1").text == TOPIC
     report_path = web.driver.current_url.removeprefix(web.base_url)
 
     # ...and submits it from its edit form.
-    find(web, "main a[href$='/edit']").click()
+    web.leave_by(find(web, "main a[href$='/edit']"))
     web.wait_for("form.report-form")
-    find(web, "button[value=submit]").click()
+    web.leave_by(find(web, "button[value=submit]"))
     assert flash_text(web) == "Report submitted."
     web.check_page("journey-submitted")
     sign_out(web)
@@ -109,22 +109,22 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     assert TOPIC in queue.text
     assert "1 report waits for review" in find(web, "main").text
     web.check_page("journey-queue")
-    web.driver.find_element("link text", "All reports").click()
+    web.leave_by(web.driver.find_element("link text", "All reports"))
     web.wait_for(".report-table")
     find(web, "details.table-filters summary").click()
     Select(find(web, "select#status")).select_by_visible_text("Submitted")
     find(web, "input#q").send_keys("budgeting")
-    find(web, ".table-filters button[type=submit]").click()
+    web.leave_by(find(web, ".table-filters button[type=submit]"))
     web.wait_for(".report-table")
     assert "1 report" in find(web, "main").text
     web.check_page("journey-found")
-    web.driver.find_element("link text", TOPIC).click()
+    web.leave_by(web.driver.find_element("link text", TOPIC))
 
     # It has issues, and says which.
     web.wait_for("#review-form-heading")
     find(web, "label[for='review_state-has_issues']").click()
     find(web, "#comment").send_keys(COMMENT)
-    find(web, ".review-form button[type=submit]").click()
+    web.leave_by(find(web, ".review-form button[type=submit]"))
     assert flash_text(web) == "Review saved: Has issues."
     sign_out(web)
 
@@ -133,14 +133,14 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     flagged = find(web, ".report-list li.has-issues")
     assert COMMENT in flagged.text
     web.check_page("journey-has-issues")
-    flagged.find_element("link text", TOPIC).click()
+    web.leave_by(flagged.find_element("link text", TOPIC))
     web.wait_for("main h1")
-    find(web, "main a[href$='/edit']").click()
+    web.leave_by(find(web, "main a[href$='/edit']"))
     web.wait_for("form.report-form")
     assert "back for review" in find(web, "main").text
     find(web, "#attendance_count").clear()
     find(web, "#attendance_count").send_keys("8")
-    find(web, "button[value=correct]").click()
+    web.leave_by(find(web, "button[value=correct]"))
     assert flash_text(web).startswith("Correction saved.")
     sign_out(web)
 
@@ -149,7 +149,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     web.open(report_path)
     web.wait_for("#review-form-heading")
     find(web, "input[name=review_state][value=approved]").click()
-    find(web, ".review-form button[type=submit]").click()
+    web.leave_by(find(web, ".review-form button[type=submit]"))
     assert flash_text(web) == "Review saved: Approved."
     actions = [item.text.split(" by ")[0] for item in web.driver.find_elements(
         "css selector", ".timeline-head")]  # fmt: skip
@@ -157,16 +157,16 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     web.check_page("journey-approved")
     assert_prints_cleanly(web, "journey-approved")
 
-    web.driver.find_element("link text", "Delete this report").click()
-    web.wait_for("main form button[type=submit]").click()
+    web.leave_by(web.driver.find_element("link text", "Delete this report"))
+    web.leave_by(web.wait_for("main form button[type=submit]"))
     assert "is in the trash" in flash_text(web)
-    web.driver.find_element("link text", "Trash").click()
-    web.wait_for(".trash-list li button[type=submit]").click()
+    web.leave_by(web.driver.find_element("link text", "Trash"))
+    web.leave_by(web.wait_for(".trash-list li button[type=submit]"))
     assert "is restored" in flash_text(web)
     assert web.driver.current_url.endswith(report_path)
 
     # The CSV of the reports holds the report as corrected.
-    web.driver.find_element("link text", "Reports").click()
+    web.leave_by(web.driver.find_element("link text", "Reports"))
     href = web.driver.find_element("link text", "Download CSV").get_attribute("href")
     cookie = web.driver.get_cookie("session")
     download = web.server.request(
@@ -177,7 +177,7 @@ def test_a_report_goes_from_a_mentors_phone_to_approved_and_back_from_the_trash(
     assert row["session_topic"] == TOPIC and row["attendance_count"] == "8"
 
     # The summary counts it, in a chart.
-    web.driver.find_element("link text", "Summary").click()
+    web.leave_by(web.driver.find_element("link text", "Summary"))
     web.wait_for("main svg[role=img]")
     bars = web.driver.find_elements("css selector", "main rect.bar-reports")
     assert [bar.get_attribute("data-value") for bar in bars][-1] == "1"

@@ -70,12 +70,12 @@ def test_a_mentor_signs_in_with_its_link_and_finds_its_reports(web):
     assert link.text == HOSTILE_TOPIC
     assert not web.driver.execute_script("return window.__pageProblems || []")
 
-    link.click()
+    web.leave_by(link)
     web.wait_for("main h1")
     assert HOSTILE_TOPIC in web.driver.find_element("css selector", "main").text
     web.check_page("mentor-report")
 
-    web.wait_for("header form button[type=submit]").click()
+    web.leave_by(web.wait_for("header form button[type=submit]"))
     web.wait_for("main form input[name=token], main form input[type=password]")
     web.open(f"/reports/{report_id}")
     assert "/login" in web.driver.current_url or "Sign in" in web.driver.page_source

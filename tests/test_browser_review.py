@@ -36,14 +36,14 @@ def test_a_coordinator_reviews_deletes_and_restores_a_report(web):
 
     # Saving with no state chosen says so next to the radios, keeping the comment.
     web.driver.find_element("id", "comment").send_keys(COMMENT)
-    web.driver.find_element("css selector", ".review-form button[type=submit]").click()
+    web.leave_by(web.driver.find_element("css selector", ".review-form button[type=submit]"))
     summary = web.wait_for(".error-summary")
     assert "Choose approve, has issues or reject." in summary.text
     assert web.driver.find_element("id", "comment").get_attribute("value") == COMMENT
     web.check_page("review-error")
 
     web.driver.find_element("css selector", "label[for='review_state-has_issues']").click()
-    web.driver.find_element("css selector", ".review-form button[type=submit]").click()
+    web.leave_by(web.driver.find_element("css selector", ".review-form button[type=submit]"))
     flash = web.wait_for(".flashes")
     assert flash.text == "Review saved: Has issues."
     last = web.driver.find_elements("css selector", ".timeline > li")[-1]
@@ -52,20 +52,20 @@ def test_a_coordinator_reviews_deletes_and_restores_a_report(web):
     assert COMMENT in last.text
     web.check_page("reviewed-report")
 
-    web.driver.find_element("link text", "Delete this report").click()
+    web.leave_by(web.driver.find_element("link text", "Delete this report"))
     web.wait_for("main h1")
     assert web.driver.find_element("css selector", "main h1").text == "Delete this report?"
     web.check_page("delete-confirm")
-    web.driver.find_element("css selector", "main form button[type=submit]").click()
+    web.leave_by(web.driver.find_element("css selector", "main form button[type=submit]"))
     assert "is in the trash" in web.wait_for(".flashes").text
 
-    web.driver.find_element("link text", "Trash").click()
+    web.leave_by(web.driver.find_element("link text", "Trash"))
     web.wait_for(".trash-list")
     entry = web.driver.find_element("css selector", ".trash-list li")
     assert CONTRACT_REPORT["fields"]["session_topic"] in entry.text and "by carla" in entry.text
     web.check_page("trash")
 
-    entry.find_element("css selector", "button[type=submit]").click()
+    web.leave_by(entry.find_element("css selector", "button[type=submit]"))
     assert "is restored" in web.wait_for(".flashes").text
     assert web.driver.current_url.endswith(report_path)
     actions = [
@@ -75,6 +75,6 @@ def test_a_coordinator_reviews_deletes_and_restores_a_report(web):
     assert actions == ["Created", "Updated", "Reviewed", "Deleted", "Restored"]
     web.check_page("restored-report")
 
-    web.driver.find_element("link text", "Trash").click()
+    web.leave_by(web.driver.find_element("link text", "Trash"))
     assert "The trash is empty." in web.wait_for("main").text
     web.check_page("trash-empty")
