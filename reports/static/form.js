@@ -1,5 +1,8 @@
-// The report form: under each text with a limit, how many characters are left.
-// A convenience only: maxlength keeps the limit, and the server checks it.
+// The report form: under each text with a limit, how many characters are left
+// (a convenience only: maxlength keeps the limit, and the server checks it); and
+// everything typed kept in this browser as it is typed (offline.js), and put
+// back when the form is opened again after the page was left, the tab closed or
+// the browser stopped, with a notice and a Discard button.
 "use strict";
 
 (function () {
@@ -27,4 +30,111 @@
   }
 
   document.querySelectorAll("[data-counter][maxlength]").forEach(addCounter);
+})();
+
+(function () {
+  var form = document.querySelector("form[data-autosave]");
+  var kept = window.reportsKept;
+  if (!form || !kept) {
+    return;
+  }
+  var name = form.getAttribute("data-autosave");
+  // The CSRF token is the page's, not the report's; the rest (the version it was
+  // opened at, a new form's key) is kept, so that a form put back is the same form.
+  var NOT_KEPT = ["csrf_token", "action"];
+
+  function values() {
+    var pairs = [];
+    new FormData(form).forEach(function (value, key) {
+      if (NOT_KEPT.indexOf(key) < 0) {
+        pairs.push([key, value]);
+      }
+    });
+    return pairs;
+  }
+
+  function put(pairs) {
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (!element.name || NOT_KEPT.indexOf(element.name) >= 0) {
+        return;
+      }
+      var given = pairs
+        .filter(function (pair) {
+          return pair[0] === element.name;
+        })
+        .map(function (pair) {
+          return pair[1];
+        });
+      if (element.type === "checkbox" || element.type === "radio") {
+        element.checked = given.indexOf(element.value) >= 0;
+      } else if (element.tagName !== "BUTTON") {
+        element.value = given.length ? given[0] : "";
+      }
+      element.dispatchEvent(new Event("input", { bubbles: false }));
+    });
+  }
+
+  function when(savedAt) {
+    var saved = new Date(savedAt);
+    var time = saved.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (saved.toDateString() === new Date().toDateString()) {
+      return time;
+    }
+    return saved.toLocaleDateString([], { day: "numeric", month: "short" }) + ", " + time;
+  }
+
+  function showRestored(entry) {
+    var notice = document.createElement("div");
+    notice.className = "notice restored";
+    notice.id = "restored";
+    notice.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = "Restored what you typed at " + when(entry.savedAt) + ".";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button-secondary";
+    discard.textContent = "Discard";
+    discard.addEventListener("click", function () {
+      kept.remove(name).then(function () {
+        window.location.reload();
+      });
+    });
+    notice.appendChild(text);
+    notice.appendChild(discard);
+    form.insertAdjacentElement("beforebegin", notice);
+  }
+
+  function keep() {
+    var pairs = values();
+    var formKey = pairs.filter(function (pair) {
+      return pair[0] === "form_key";
+    })[0];
+    kept.put(name, {
+      values: pairs,
+      formKey: formKey ? formKey[1] : null,
+      savedAt: new Date().toISOString(),
+    });
+  }
+
+  kept.ready
+    .then(function () {
+      // A form the service answered with (an error, a conflict) shows what was
+      // sent already; a fresh one gets back what was typed, if it differs.
+      if (form.hasAttribute("data-shown-as-sent")) {
+        return;
+      }
+      return kept.get(name).then(function (entry) {
+        if (entry && JSON.stringify(entry.values) !== JSON.stringify(values())) {
+          put(entry.values);
+          showRestored(entry);
+        }
+      });
+    })
+    .catch(function () {
+      // Storage refused: the form works, keeping nothing.
+    })
+    .then(function () {
+      form.addEventListener("input", keep);
+      form.addEventListener("change", keep);
+    });
 })();

@@ -12,6 +12,10 @@ from reports import auth
 from reports.web import sessions
 
 bp = Blueprint("web", __name__)
+# The flash category that tells the next page what the browser is to forget of
+# what it kept (static/offline.js): "new:FORM_KEY" or "edit:REPORT_ID", a form
+# the service saved; "everything", at sign-out.
+FORGET_KEPT = "forget"
 
 ACCESS_BANNERS = {
     "open here": "This service has no token yet, so anyone on this machine can use it "

@@ -23,7 +23,7 @@ from reports.schemas import (
     load_new_report,
     shapes,
 )
-from reports.web import bp, login_required
+from reports.web import FORGET_KEPT, bp, login_required
 from reports.web.display import (
     activity_name,
     first_messages,
@@ -256,6 +256,7 @@ def new_report():
     if not FORM_KEY.fullmatch(form_key):
         form_key = secrets.token_urlsafe(16)
     page = {
+        "autosave": "new",
         "mode": "new",
         "ids": ids,
         "fixed": fixed,
@@ -282,6 +283,7 @@ def new_report():
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, status=422)
     flash("Report submitted." if status == "submitted" else "Draft saved.")
+    flash(f"new:{form_key}", FORGET_KEPT)
     return redirect(url_for("web.report", report_id=report["report_id"]), 303)
 
 
@@ -327,6 +329,7 @@ def edit_report(report_id):
         )
     else:
         flash("Draft saved.")
+    flash(f"edit:{report_id}", FORGET_KEPT)
     return redirect(url_for("web.report", report_id=report_id), 303)
 
 
@@ -349,6 +352,7 @@ def _edit_page(report):
         ids = []
         fixed.insert(0, ("Activity", activity_name(report["activity_id"])))
     return {
+        "autosave": f"edit:{report['report_id']}",
         "mode": "correct" if submitted else "edit",
         "report": report,
         "ids": ids,

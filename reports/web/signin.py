@@ -7,7 +7,7 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 from reports import auth, service, throttle
 from reports.schemas import emailed_link_schema
-from reports.web import bp, display, sessions
+from reports.web import FORGET_KEPT, bp, display, sessions
 from reports.words import counted
 
 TOKEN_FIELD = "token"
@@ -119,4 +119,5 @@ def _sign_in(caller, keep):
 def logout():
     if sessions.end():
         flash("Signed out.")
+        flash("everything", FORGET_KEPT)
     return redirect(url_for("web.login"))
