@@ -14,16 +14,20 @@ def forgotten(response):
     return FORGET.findall(text(response))
 
 
-def test_a_new_report_saved_is_forgotten_by_its_form_key(browsers):
-    mentor = browsers["mentor"]
-    form = {
-        "csrf_token": csrf_token(mentor, "/reports/new"),
-        "form_key": "k" * 22,
+def new_draft(client, form_key):
+    """A new report's form, filled in to be saved as a draft."""
+    return {
+        "csrf_token": csrf_token(client, "/reports/new"),
+        "form_key": form_key,
         "activity_id": "act_1",
         "org_id": "org_1",
         "action": "draft",
     }
-    saved = mentor.post("/reports/new", data=form)
+
+
+def test_a_new_report_saved_is_forgotten_by_its_form_key(browsers):
+    mentor = browsers["mentor"]
+    saved = mentor.post("/reports/new", data=new_draft(mentor, "k" * 22))
     assert saved.status_code == 303
     assert forgotten(mentor.get(saved.headers["Location"])) == [f"new:{'k' * 22}"]
 
@@ -73,3 +77,26 @@ def test_the_form_names_what_the_browser_keeps_it_under(browsers, new_report):
     report_id = new_report()
     edit = text(browsers["mentor"].get(f"/reports/{report_id}/edit"))
     assert f'data-autosave="edit:{report_id}"' in edit
+
+
+# The pages' script sends a form itself ----------------------------------------------
+
+
+def test_a_form_sent_by_the_pages_script_is_answered_with_where_to_go(browsers):
+    mentor = browsers["mentor"]
+    form = new_draft(mentor, "s" * 22)
+    saved = mentor.post("/reports/new", data=form, headers={"X-Reports-Script": "1"})
+    assert saved.status_code == 204 and saved.get_data() == b""
+    report_page = mentor.get(saved.headers["Location"])
+    # The messages wait for the page the script goes to.
+    assert "Draft saved." in text(report_page)
+    assert forgotten(report_page) == [f"new:{'s' * 22}"]
+
+
+def test_the_script_s_header_does_not_stand_in_for_the_csrf_token(browsers, client, tokens):
+    mentor = browsers["mentor"]
+    form = {"activity_id": "act_1", "org_id": "org_1", "action": "draft"}
+    refused = mentor.post("/reports/new", data=form, headers={"X-Reports-Script": "1"})
+    assert refused.status_code == 400
+    listed = client.get("/api/v1/reports", headers=tokens["coordinator"]).json
+    assert listed["pagination"]["total"] == 0

@@ -116,6 +116,68 @@
     });
   }
 
+  // A new form's key, made here: a form the browser shows from its cache,
+  // without a signal, would otherwise carry the same key every time, and two
+  // reports filed from it would be taken for one.
+  function freshFormKey() {
+    var input = form.querySelector('input[name="form_key"]');
+    if (input && name === "new" && !form.hasAttribute("data-shown-as-sent")) {
+      var bytes = crypto.getRandomValues(new Uint8Array(16));
+      input.value = btoa(String.fromCharCode.apply(null, bytes))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "");
+    }
+  }
+
+  // Save draft or Submit, sent by script so that a form the service cannot be
+  // reached with is kept in the outbox rather than lost to an error page.
+  function send(event) {
+    var button = event.submitter;
+    if (!button || !button.name || !window.fetch) {
+      return;
+    }
+    event.preventDefault();
+    if (form.classList.contains("sending")) {
+      return; // a second tap while the first is on its way
+    }
+    var body = new FormData(form);
+    body.append(button.name, button.value);
+    var values = [];
+    body.forEach(function (value, key) {
+      if (NOT_KEPT.indexOf(key) < 0 || key === "action") {
+        values.push([key, value]);
+      }
+    });
+    var url = form.getAttribute("action") || window.location.pathname;
+    form.classList.add("sending");
+    kept.post(url, body).then(function (result) {
+      if (result.kind === "saved") {
+        window.location.assign(result.location);
+      } else if (result.kind === "refused") {
+        // The service's answer (what is wrong, a conflict) as a page: the form sent as is.
+        var action = document.createElement("input");
+        action.type = "hidden";
+        action.name = button.name;
+        action.value = button.value;
+        form.appendChild(action);
+        HTMLFormElement.prototype.submit.call(form);
+      } else {
+        kept.queue(name, url, values).then(function () {
+          form.hidden = true;
+          var again = document.createElement("p");
+          again.className = "outbox-next";
+          var link = document.createElement("a");
+          link.href = "/reports/new";
+          link.textContent = "Start another report";
+          again.appendChild(link);
+          form.insertAdjacentElement("afterend", again);
+          window.scrollTo(0, 0);
+        });
+      }
+    });
+  }
+
   kept.ready
     .then(function () {
       // A form the service answered with (an error, a conflict) shows what was
@@ -127,6 +189,8 @@
         if (entry && JSON.stringify(entry.values) !== JSON.stringify(values())) {
           put(entry.values);
           showRestored(entry);
+        } else {
+          freshFormKey();
         }
       });
     })
@@ -136,5 +200,6 @@
     .then(function () {
       form.addEventListener("input", keep);
       form.addEventListener("change", keep);
+      form.addEventListener("submit", send);
     });
 })();

@@ -1,9 +1,15 @@
 // What this browser keeps of the report forms, so that nothing typed is lost to
-// a closed tab or a crash (form.js keeps each form as it is typed). On every
-// page: a form the service has saved is forgotten, everything is forgotten at
-// sign-out, and another person's forms when someone else signs in, so that a
-// shared phone shows nobody what another typed. Without IndexedDB nothing is
-// kept, and the pages work as they do without JavaScript.
+// a closed tab, a crash or a lost signal. Two stores: the forms as they are
+// typed (form.js keeps each), and the outbox, the forms saved or submitted while
+// the service could not be reached, sent as soon as it answers again (on every
+// page's load, when the browser is back online, and while a page is open, with
+// a growing pause between tries), oldest first, each with a fresh CSRF token and
+// the key the form was opened with, so that it makes one report however often
+// it is sent. On every page: a form the service has saved is forgotten,
+// everything is forgotten at sign-out, and another person's typed forms when
+// someone else signs in, so that a shared phone shows nobody what another
+// typed. Without IndexedDB nothing is kept, and the pages work as they do
+// without JavaScript.
 "use strict";
 
 (function () {
@@ -12,6 +18,12 @@
   }
   var DATABASE = "post-session-reports";
   var FORMS = "forms";
+  var OUTBOX = "outbox";
+  // The header with which a form is sent by script (reports/web/forms.py).
+  var SENT_BY_SCRIPT = "X-Reports-Script";
+  var TIMEOUT_MS = 15000;
+  var FIRST_RETRY_MS = 20000;
+  var LONGEST_RETRY_MS = 300000;
 
   function meta(name) {
     return Array.prototype.map.call(
@@ -28,9 +40,15 @@
   function open() {
     if (!opened) {
       opened = new Promise(function (resolve, reject) {
-        var request = indexedDB.open(DATABASE, 1);
+        var request = indexedDB.open(DATABASE, 2);
         request.onupgradeneeded = function () {
-          request.result.createObjectStore(FORMS, { keyPath: "key" });
+          var database = request.result;
+          if (!database.objectStoreNames.contains(FORMS)) {
+            database.createObjectStore(FORMS, { keyPath: "key" });
+          }
+          if (!database.objectStoreNames.contains(OUTBOX)) {
+            database.createObjectStore(OUTBOX, { keyPath: "id", autoIncrement: true });
+          }
         };
         request.onsuccess = function () {
           resolve(request.result);
@@ -43,12 +61,13 @@
     return opened;
   }
 
-  // One request on the forms' store; resolves with its result once its transaction is done.
-  function ask(mode, use) {
+  // One request on a store (the forms' unless named); resolves with its result
+  // once its transaction is done.
+  function ask(mode, use, storeName) {
     return open().then(function (database) {
       return new Promise(function (resolve, reject) {
-        var transaction = database.transaction(FORMS, mode);
-        var request = use(transaction.objectStore(FORMS));
+        var transaction = database.transaction(storeName || FORMS, mode);
+        var request = use(transaction.objectStore(storeName || FORMS));
         transaction.oncomplete = function () {
           resolve(request.result);
         };
@@ -91,6 +110,8 @@
     },
   };
 
+  // At sign-out: every typed form. The outbox stays, to be sent once its
+  // person signs in again; nobody else sees more of it than how many wait.
   function forgetEverything() {
     return ask("readwrite", function (store) {
       return store.clear();
@@ -128,6 +149,260 @@
     });
   }
 
+  // The outbox ---------------------------------------------------------------
+
+  function outbox() {
+    return ask(
+      "readonly",
+      function (store) {
+        return store.getAll();
+      },
+      OUTBOX
+    );
+  }
+
+  function mine(entries) {
+    return entries.filter(function (entry) {
+      return entry.person === person;
+    });
+  }
+
+  function removeSent(entry) {
+    return ask(
+      "readwrite",
+      function (store) {
+        return store.delete(entry.id);
+      },
+      OUTBOX
+    );
+  }
+
+  // What became of a form sent: "saved" (with the page to go to), "refused"
+  // (the service answered, and the form needs the person's eyes), "sign-in"
+  // (the session ended), or "unreachable" (no answer, a timeout, or a 5xx).
+  function outcome(kind, location) {
+    return { kind: kind, location: location || null };
+  }
+
+  function fetched(url, options) {
+    var control = new AbortController();
+    var timer = setTimeout(function () {
+      control.abort();
+    }, TIMEOUT_MS);
+    options.signal = control.signal;
+    options.credentials = "same-origin";
+    options.cache = "no-store";
+    return fetch(url, options).finally(function () {
+      clearTimeout(timer);
+    });
+  }
+
+  function signedOut(response) {
+    return response.redirected && new URL(response.url).pathname === "/login";
+  }
+
+  // POST `body` (FormData, the CSRF token in it) to `url` as the form would.
+  function post(url, body) {
+    return fetched(url, { method: "POST", body: body, headers: { [SENT_BY_SCRIPT]: "1" } }).then(
+      function (response) {
+        if (response.status === 204) {
+          return outcome("saved", response.headers.get("Location"));
+        }
+        if (signedOut(response) || response.status === 400) {
+          return outcome("sign-in");
+        }
+        return outcome(response.status >= 500 ? "unreachable" : "refused");
+      },
+      function () {
+        return outcome("unreachable");
+      }
+    );
+  }
+
+  // Send one entry of the outbox: its form's page for a fresh CSRF token, then the form.
+  function sendEntry(entry) {
+    return fetched(entry.url, { method: "GET" })
+      .then(
+        function (page) {
+          if (signedOut(page)) {
+            return outcome("sign-in");
+          }
+          if (page.status >= 500) {
+            return outcome("unreachable");
+          }
+          return page.text().then(function (html) {
+            var parsed = new DOMParser().parseFromString(html, "text/html");
+            var token = parsed.querySelector('form.report-form input[name="csrf_token"]');
+            if (!token) {
+              return outcome("refused");
+            }
+            var body = new FormData();
+            body.append("csrf_token", token.value);
+            entry.values.forEach(function (pair) {
+              body.append(pair[0], pair[1]);
+            });
+            return post(entry.url, body);
+          });
+        },
+        function () {
+          return outcome("unreachable");
+        }
+      )
+      .then(function (result) {
+        if (result.kind === "saved") {
+          return removeSent(entry).then(function () {
+            return result;
+          });
+        }
+        if (result.kind === "refused") {
+          // Back into the form, which shows the service's answer once sent from there.
+          return kept
+            .put(entry.form, {
+              values: entry.values,
+              formKey: entry.formKey,
+              savedAt: entry.savedAt,
+              refused: true,
+            })
+            .then(function () {
+              return removeSent(entry);
+            })
+            .then(function () {
+              return result;
+            });
+        }
+        return result;
+      });
+  }
+
+  var sending = null;
+  var pause = FIRST_RETRY_MS;
+  var retry = null;
+
+  // Send this person's outbox, oldest first, stopping at the first that cannot
+  // go; then say on the page what waits, and try again later if need be.
+  function sendAll() {
+    if (sending) {
+      return sending;
+    }
+    clearTimeout(retry);
+    var stopped = null;
+    sending = outbox()
+      .then(function (entries) {
+        var chain = Promise.resolve();
+        mine(entries).forEach(function (entry) {
+          chain = chain.then(function () {
+            if (stopped) {
+              return;
+            }
+            return sendEntry(entry).then(function (result) {
+              if (result.kind === "unreachable" || result.kind === "sign-in") {
+                stopped = result.kind;
+              }
+            });
+          });
+        });
+        return chain;
+      })
+      .then(function () {
+        if (stopped === "unreachable") {
+          retry = setTimeout(sendAll, pause);
+          pause = Math.min(pause * 2, LONGEST_RETRY_MS);
+        } else {
+          pause = FIRST_RETRY_MS;
+        }
+        return showWaiting(stopped);
+      })
+      .catch(function () {})
+      .then(function () {
+        sending = null;
+      });
+    return sending;
+  }
+
+  function queue(form, url, values) {
+    var formKey = values.filter(function (pair) {
+      return pair[0] === "form_key";
+    })[0];
+    var entry = {
+      person: person,
+      form: form,
+      url: url,
+      values: values,
+      formKey: formKey ? formKey[1] : null,
+      savedAt: new Date().toISOString(),
+    };
+    return ask(
+      "readwrite",
+      function (store) {
+        return store.add(entry);
+      },
+      OUTBOX
+    ).then(function () {
+      return kept.remove(form);
+    });
+  }
+
+  // The notice on every page of what waits in the outbox, and of kept forms
+  // that the service refused; none when nothing does.
+  function showWaiting(stopped) {
+    return Promise.all([outbox(), kept.all()]).then(function (found) {
+      var waiting = signedIn ? mine(found[0]) : found[0];
+      var refused = found[1].filter(function (entry) {
+        return entry.person === person && entry.refused;
+      });
+      var old = document.getElementById("outbox");
+      if (old) {
+        old.remove();
+      }
+      if (!waiting.length && !refused.length) {
+        return;
+      }
+      var notice = document.createElement("div");
+      notice.className = "notice outbox";
+      notice.id = "outbox";
+      notice.setAttribute("role", "status");
+      if (waiting.length) {
+        var line = document.createElement("p");
+        var count = waiting.length === 1 ? "1 report waits" : waiting.length + " reports wait";
+        if (stopped === "sign-in" || !signedIn) {
+          line.textContent = "Saved on this phone: " + count + " to be sent. ";
+          var link = document.createElement("a");
+          link.href = "/login";
+          link.textContent = "Sign in again to send them";
+          line.appendChild(link);
+        } else {
+          line.textContent =
+            "Saved on this phone. It will be sent when you are back online: " +
+            waiting.length +
+            " waiting.";
+        }
+        notice.appendChild(line);
+      }
+      refused.forEach(function (entry) {
+        var line = document.createElement("p");
+        var link = document.createElement("a");
+        link.href = entry.form === "new" ? "/reports/new" : "/reports/" + entry.form.slice(5) + "/edit";
+        link.textContent = "open it";
+        line.textContent = "A report kept on this phone was not taken as it was: ";
+        line.appendChild(link);
+        line.appendChild(document.createTextNode(" to see why."));
+        notice.appendChild(line);
+      });
+      var main = document.getElementById("main");
+      if (main) {
+        main.insertAdjacentElement("afterbegin", notice);
+      }
+    });
+  }
+
+  var signedIn = meta("reports-person").length > 0;
+  kept.post = post;
+  kept.queue = function (form, url, values) {
+    return queue(form, url, values).then(sendAll);
+  };
+  kept.sendAll = sendAll;
+  kept.outbox = outbox;
+
   var forget = meta("reports-forget");
   var done;
   if (forget.indexOf("everything") >= 0) {
@@ -141,4 +416,17 @@
     // A browser that refuses storage (a private window's quota, say) keeps nothing.
   });
   window.reportsKept = kept;
+  kept.ready.then(function () {
+    if (signedIn) {
+      sendAll();
+    } else {
+      showWaiting(null);
+    }
+  });
+  window.addEventListener("online", function () {
+    if (signedIn) {
+      pause = FIRST_RETRY_MS;
+      sendAll();
+    }
+  });
 })();

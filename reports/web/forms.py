@@ -45,6 +45,9 @@ STALE = (
     "What is saved now is below; the form keeps what you typed. Check it, then save again."
 )
 NEEDED = "Needed to submit the report."
+# The header with which the pages' script sends a form (no cross-site form can
+# send a header; the form's CSRF token is checked all the same).
+SENT_BY_SCRIPT = "X-Reports-Script"
 # An activity is picked with radio buttons from at most this many, else with a select.
 RADIOS_AT_MOST = 6
 NOT_LISTED = (
@@ -284,7 +287,7 @@ def new_report():
         return _form(page, request.form, errors=error.messages, status=422)
     flash("Report submitted." if status == "submitted" else "Draft saved.")
     flash(f"new:{form_key}", FORGET_KEPT)
-    return redirect(url_for("web.report", report_id=report["report_id"]), 303)
+    return _saved(url_for("web.report", report_id=report["report_id"]))
 
 
 @bp.route("/reports/<report_id>/edit", methods=("GET", "POST"))
@@ -330,7 +333,17 @@ def edit_report(report_id):
     else:
         flash("Draft saved.")
     flash(f"edit:{report_id}", FORGET_KEPT)
-    return redirect(url_for("web.report", report_id=report_id), 303)
+    return _saved(url_for("web.report", report_id=report_id))
+
+
+def _saved(url):
+    """The answer to a form the service saved: on to the report's page. To the
+    page's own script (static/form.js, offline.js), which sends the form itself
+    so as to keep it when the service cannot be reached, 204 with the page's
+    address: it goes there, and the next page shows the messages."""
+    if request.headers.get(SENT_BY_SCRIPT) == "1":
+        return "", 204, {"Location": url}
+    return redirect(url, 303)
 
 
 def _refused(report, reason):
