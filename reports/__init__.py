@@ -16,6 +16,7 @@ from reports import (
     docs,
     errors,
     headers,
+    installable,
     json_provider,
     mail,
     read_only,
@@ -51,7 +52,8 @@ def read_catalogue(app):
 
 
 def create_app(test_config=None, instance_path=None):
-    """Build the app: configuration, errors, CLI, the API and its /docs, and the web pages.
+    """Build the app: configuration, errors, CLI, the API and its /docs, the web
+    pages and what makes them an app a phone installs.
 
     The instance folder (the database, `config.py`, the catalogue) is
     `instance_path`, or `instance/` in the current folder. Configuration is
@@ -100,6 +102,7 @@ def create_app(test_config=None, instance_path=None):
     assert directory_api.bp is api.bp
     app.register_blueprint(api.bp)
     web.init_app(app)
+    installable.init_app(app)
     # Every form of the pages carries a CSRF token; the API takes bearer tokens,
     # which a browser never sends by itself.
     csrf.init_app(app)

@@ -36,8 +36,9 @@ from reports import clock, session_store
 from reports.auth import hash_secret
 from reports.words import counted
 
-# The paths that never use a session: the API (bearer tokens), /healthz and the icon.
-NO_SESSION = ("/api/", "/healthz", "/favicon.ico")
+# The paths that never use a session: the API (bearer tokens), /healthz, the
+# icon, the web app manifest and the service worker.
+NO_SESSION = ("/api/", "/healthz", "/favicon.ico", "/manifest.webmanifest", "/sw.js")
 SESSION_ID_BYTES = 32
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 # Where the session keeps the signed-in token's name, and where Flask-WTF looks
