@@ -37,6 +37,7 @@ SHELL = (
     "form.js",
     "table.js",
     "register.js",
+    "offline.js",
     "icons/icon.svg",
     "icons/icon-192.png",
     "icons/icon-512.png",

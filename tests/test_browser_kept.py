@@ -107,14 +107,37 @@ def test_a_form_the_service_saved_is_forgotten(web):
     assert not web.driver.find_elements("id", "restored")
 
 
-def test_signing_out_forgets_every_kept_form(web):
+def kept_pages(web):
+    """The addresses of the pages (not the static files) the service worker keeps."""
+    return web.driver.execute_async_script(
+        """
+        const done = arguments[0];
+        caches.keys()
+          .then((names) => Promise.all(names.map((name) => caches.open(name)
+            .then((cache) => cache.keys()))))
+          .then((lists) => done(lists.flat().map((request) => new URL(request.url).pathname)
+            .filter((path) => !path.startsWith("/static/"))));
+        """
+    )
+
+
+def test_signing_out_forgets_every_kept_form_and_page(web):
     links, _ = people(web.server)
     sign_in_kept(web, links["mona"])
+    wait_until(
+        web,
+        lambda: web.driver.execute_script("return Boolean(navigator.serviceWorker.controller)"),
+        "the service worker never took the page",
+    )
+    web.open("/reports/mine")
+    web.wait_for("main h1")
     type_a_report(web)
+    assert sorted(kept_pages(web)) == ["/reports/mine", "/reports/new"]
 
     web.click_to_leave("header form button[type=submit]")
     assert "Signed out." in web.wait_for(".flashes").text
     wait_until(web, lambda: kept_forms(web) == [], "a form is kept after signing out")
+    wait_until(web, lambda: kept_pages(web) == [], "a page is kept after signing out")
 
     # The next person on this phone finds an empty form.
     sign_in_kept(web, links["carla"])

@@ -142,7 +142,12 @@ def test_the_form_and_my_reports_open_while_the_service_is_down(web, tmp_path):
 
     server.stop()
     assert shows(web, "/reports/new") == "New report"
-    assert web.driver.find_element("name", "form_key").get_attribute("value") == new_form_key
+    # The page is the new release's copy; the form's key is made afresh each
+    # time it opens (form.js), so that two reports filed from it are two.
+    kept_form = kept(web, new_cache, "/reports/new")
+    kept_token = re.search(r'name="csrf_token" value="([^"]+)"', kept_form).group(1)
+    assert web.driver.find_element("name", "csrf_token").get_property("value") == kept_token
+    assert web.driver.find_element("name", "form_key").get_property("value") != new_form_key
 
     # Signed out, My reports leads to the sign-in page: what was kept of it goes.
     server.start()

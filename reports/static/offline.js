@@ -110,11 +110,45 @@
     },
   };
 
-  // At sign-out: every typed form. The outbox stays, to be sent once its
-  // person signs in again; nobody else sees more of it than how many wait.
+  // At sign-out: every typed form, and the pages the service worker kept as
+  // last seen (sw.js), which show the person's reports. The outbox stays, to be
+  // sent once its person signs in again; nobody else sees more of it than how
+  // many wait.
   function forgetEverything() {
-    return ask("readwrite", function (store) {
-      return store.clear();
+    return Promise.all([
+      ask("readwrite", function (store) {
+        return store.clear();
+      }),
+      forgetKeptPages(),
+    ]);
+  }
+
+  function forgetKeptPages() {
+    if (!window.caches) {
+      return Promise.resolve();
+    }
+    return caches.keys().then(function (names) {
+      return Promise.all(
+        names
+          .filter(function (name) {
+            return name.indexOf("reports-") === 0;
+          })
+          .map(function (name) {
+            return caches.open(name).then(function (cache) {
+              return cache.keys().then(function (requests) {
+                return Promise.all(
+                  requests
+                    .filter(function (request) {
+                      return new URL(request.url).pathname.indexOf("/static/") !== 0;
+                    })
+                    .map(function (request) {
+                      return cache.delete(request);
+                    })
+                );
+              });
+            });
+          })
+      );
     });
   }
 
