@@ -78,9 +78,8 @@ def test_a_report_filed_while_the_service_is_down_is_filed_once_when_it_is_back(
     web.server.stop()
     web.driver.find_element("css selector", "button[value=submit]").click()
     notice = web.wait_for("#outbox")
-    assert (
-        notice.text == "Saved on this phone. It will be sent when you are back online: 1 waiting."
-    )
+    waiting = "Saved on this phone. It will be sent when you are back online: 1 waiting."
+    assert notice.text == f"{waiting}\n{TOPIC} (to submit)"
     assert not web.driver.find_element("css selector", "form.report-form").is_displayed()
     web.keep_for_readme(web.screen_at("phone", "saved-on-this-phone"), "screenshot-outbox.png")
     assert len(outbox(web)) == 1
@@ -160,3 +159,110 @@ def fresh_link(web):
     app = create_app({"DATABASE": str(web.server.database), "SECRET_KEY": "x" * 16})
     with app.app_context():
         return f"/login/{auth.create_sign_in_link('mona', 15)}"
+
+
+@pytest.fixture
+def links(web):
+    """The people's sign-in links; `web.report_id` is Mona's submitted report."""
+    found, report_id = people(web.server)
+    web.report_id = report_id
+    return found
+
+
+def correct_offline(web, links, change_meanwhile):
+    """Mona opens her submitted report's form; `change_meanwhile` changes the
+    report on the service; the service goes down, and she saves a correction,
+    which the outbox keeps; the service comes back and the outbox is sent."""
+    report_id = web.report_id
+    sign_in_kept(web, links["mona"])
+    web.open(f"/reports/{report_id}/edit")
+    web.wait_for("#session_topic")
+    change_meanwhile(report_id)
+    web.server.stop()
+    topic = web.driver.find_element("id", "session_topic")
+    topic.clear()
+    topic.send_keys(TOPIC)
+    web.driver.find_element("css selector", "button[value=correct]").click()
+    web.wait_for("#outbox")
+    web.server.start()
+    WebDriverWait(web.driver, BACK_WITHIN).until(
+        lambda driver: outbox(web) == [], "the outbox was not sent within a minute"
+    )
+    return report_id
+
+
+def test_a_correction_of_a_report_changed_meanwhile_shows_both(web, links):
+    bearer = bearer_of(web)
+
+    def change(report_id):
+        changed = web.server.request(
+            "PUT", f"{REPORTS}/{report_id}", {"fields": {"attendance_count": 9}}, bearer
+        )
+        assert changed.status == 200, changed
+
+    report_id = correct_offline(web, links, change)
+    notice = web.wait_for("#outbox")
+    assert "A report kept on this phone was not taken as it was: open it to see why." in (
+        notice.text
+    )
+    web.leave_by(notice.find_element("link text", "open it"))
+    web.wait_for("#restored")
+    assert web.driver.find_element("id", "session_topic").get_property("value") == TOPIC
+    web.click_to_leave("button[value=correct]")
+    stale = web.wait_for("#notice")
+    assert "Someone changed this report after you opened this form" in stale.text
+    assert f"In your form: {TOPIC}" in stale.text
+    web.check_page("outbox-conflict")
+    # Nothing was overwritten: the service has the other change, not the typed one.
+    now = web.server.request("GET", f"{REPORTS}/{report_id}", None, bearer).json
+    assert now["fields"]["attendance_count"] == 9 and now["fields"]["session_topic"] != TOPIC
+
+
+def test_a_correction_of_a_report_locked_meanwhile_is_kept_to_copy(web, links):
+    bearer = bearer_of(web)
+
+    def approve(report_id):
+        approved = web.server.request(
+            "PUT", f"{REPORTS}/{report_id}/review", {"review_state": "approved"}, bearer
+        )
+        assert approved.status == 200, approved
+
+    report_id = correct_offline(web, links, approve)
+    notice = web.wait_for("#outbox")
+    web.leave_by(notice.find_element("link text", "open it"))
+    kept_text = web.wait_for("#kept-text")
+    assert "What you typed, kept on this phone" in kept_text.text
+    assert TOPIC in kept_text.text
+    web.check_page("outbox-locked")
+    kept_text.find_element("css selector", "button").click()
+    WebDriverWait(web.driver, 5).until(
+        lambda driver: not kept_text.is_displayed(), "the kept text stayed"
+    )
+    now = web.server.request("GET", f"{REPORTS}/{report_id}", None, bearer).json
+    assert now["fields"]["session_topic"] != TOPIC
+
+
+def test_signing_out_with_reports_not_sent_asks_first(web, links):
+    sign_in_kept(web, links["mona"])
+    fill_a_report(web)
+    web.server.stop()
+    web.driver.find_element("css selector", "button[value=submit]").click()
+    web.wait_for("#outbox")
+
+    web.driver.find_element("css selector", "header form button[type=submit]").click()
+    asked = web.wait_for("#sign-out-waiting")
+    assert asked.text.startswith("1 report is not sent yet")
+    web.check_page("sign-out-waiting")
+    asked.find_element("xpath", ".//button[text()='Stay signed in']").click()
+    assert not web.driver.find_elements("id", "sign-out-waiting")
+    assert len(outbox(web)) == 1
+
+    web.driver.find_element("css selector", "header form button[type=submit]").click()
+    web.wait_for("#sign-out-waiting").find_element(
+        "xpath", ".//button[text()='Discard it and sign out']"
+    ).click()
+    web.server.start()
+    web.open("/reports/mine")
+    web.wait_for("main h1")
+    assert outbox(web) == []
+    assert not web.driver.find_elements("id", "outbox")

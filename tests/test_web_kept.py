@@ -100,3 +100,19 @@ def test_the_script_s_header_does_not_stand_in_for_the_csrf_token(browsers, clie
     assert refused.status_code == 400
     listed = client.get("/api/v1/reports", headers=tokens["coordinator"]).json
     assert listed["pagination"]["total"] == 0
+
+
+def test_a_locked_reports_refusal_has_room_for_what_the_phone_kept(browsers, new_report, review):
+    report_id = new_report(status="submitted")
+    review(report_id, "approved")
+    refused = browsers["mentor"].get(f"/reports/{report_id}/edit")
+    assert refused.status_code == 403
+    page = text(refused)
+    assert f'data-kept-form="edit:{report_id}"' in page
+    labels = re.search(r"data-labels='([^']+)'", page).group(1)
+    assert '"session_topic":"Session topic"' in labels
+
+
+def test_each_page_names_the_field_that_titles_a_kept_report(browsers):
+    page = text(browsers["mentor"].get("/reports/mine"))
+    assert '<meta name="reports-title-field" content="session_topic">' in page

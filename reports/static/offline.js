@@ -411,6 +411,9 @@
             " waiting.";
         }
         notice.appendChild(line);
+        if (signedIn) {
+          notice.appendChild(listOf(waiting));
+        }
       }
       refused.forEach(function (entry) {
         var line = document.createElement("p");
@@ -427,6 +430,141 @@
         main.insertAdjacentElement("afterbegin", notice);
       }
     });
+  }
+
+  // What waits, each by its title (the catalogue's title field, as typed) and
+  // what it is to do: only this person's, and only on their own pages.
+  function listOf(entries) {
+    var titleField = meta("reports-title-field")[0];
+    var list = document.createElement("ul");
+    list.className = "outbox-list";
+    entries.forEach(function (entry) {
+      var title = entry.values.filter(function (pair) {
+        return pair[0] === titleField && pair[1];
+      })[0];
+      var action = entry.values.filter(function (pair) {
+        return pair[0] === "action";
+      })[0];
+      var item = document.createElement("li");
+      item.textContent =
+        (title ? title[1] : "Untitled report") +
+        " (" +
+        (action && action[1] === "draft" ? "to save as a draft" : "to submit") +
+        ")";
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  // On a page that refuses a form (a report locked meanwhile): what this phone
+  // kept of it, to copy from, and a button to discard it.
+  function showKeptText() {
+    var holder = document.querySelector("[data-kept-form]");
+    if (!holder) {
+      return Promise.resolve();
+    }
+    var form = holder.getAttribute("data-kept-form");
+    var labels = JSON.parse(holder.getAttribute("data-labels") || "{}");
+    return kept.get(form).then(function (entry) {
+      if (!entry) {
+        return;
+      }
+      var fields = holder.querySelector("dl");
+      entry.values.forEach(function (pair) {
+        if (!labels[pair[0]] || pair[1] === "") {
+          return; // the form's own keys (version, form_key, action), and empty fields
+        }
+        var row = document.createElement("div");
+        var name = document.createElement("dt");
+        var value = document.createElement("dd");
+        name.textContent = labels[pair[0]];
+        value.textContent = pair[1];
+        value.className = "long-text";
+        row.appendChild(name);
+        row.appendChild(value);
+        fields.appendChild(row);
+      });
+      holder.querySelector("button").addEventListener("click", function () {
+        kept.remove(form).then(function () {
+          holder.hidden = true;
+          return showWaiting(null);
+        });
+      });
+      holder.hidden = false;
+    });
+  }
+
+  // Signing out with reports not sent yet: they are sent first if they can be;
+  // else the page asks whether to discard them, or stay signed in to send them.
+  function guardSignOut() {
+    var signOut = document.querySelector('form[action="/logout"]');
+    if (!signOut) {
+      return;
+    }
+    signOut.addEventListener("submit", function (event) {
+      if (signOut.hasAttribute("data-confirmed")) {
+        return;
+      }
+      event.preventDefault();
+      sendAll()
+        .then(outbox)
+        .then(function (entries) {
+          var waiting = mine(entries);
+          if (!waiting.length) {
+            signOut.setAttribute("data-confirmed", "");
+            signOut.submit();
+          } else {
+            askBeforeSignOut(signOut, waiting);
+          }
+        });
+    });
+  }
+
+  function askBeforeSignOut(signOut, waiting) {
+    var old = document.getElementById("sign-out-waiting");
+    if (old) {
+      old.remove();
+    }
+    var notice = document.createElement("div");
+    notice.className = "notice";
+    notice.id = "sign-out-waiting";
+    notice.setAttribute("role", "alert");
+    var heading = document.createElement("h2");
+    heading.textContent =
+      (waiting.length === 1 ? "1 report is" : waiting.length + " reports are") + " not sent yet";
+    var text = document.createElement("p");
+    var them = waiting.length === 1 ? "it" : "them";
+    text.textContent =
+      "Send " + them + " first: stay signed in until the phone has a signal again. " +
+      "Or discard " + them + ": nobody who uses this phone next will see " + them + ".";
+    var stay = document.createElement("button");
+    stay.type = "button";
+    stay.textContent = "Stay signed in";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button-warning";
+    discard.textContent = waiting.length === 1 ? "Discard it and sign out" : "Discard them and sign out";
+    stay.addEventListener("click", function () {
+      notice.remove();
+    });
+    discard.addEventListener("click", function () {
+      Promise.all(waiting.map(removeSent))
+        .then(forgetEverything)
+        .then(function () {
+          signOut.setAttribute("data-confirmed", "");
+          signOut.submit();
+        });
+    });
+    notice.appendChild(heading);
+    notice.appendChild(text);
+    var buttons = document.createElement("div");
+    buttons.className = "actions";
+    buttons.appendChild(stay);
+    buttons.appendChild(discard);
+    notice.appendChild(buttons);
+    var main = document.getElementById("main");
+    main.insertAdjacentElement("afterbegin", notice);
+    stay.focus();
   }
 
   var signedIn = meta("reports-person").length > 0;
@@ -451,6 +589,8 @@
   });
   window.reportsKept = kept;
   kept.ready.then(function () {
+    guardSignOut();
+    showKeptText();
     if (signedIn) {
       sendAll();
     } else {

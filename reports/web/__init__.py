@@ -8,7 +8,7 @@ import functools
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
-from reports import auth
+from reports import auth, catalogue
 from reports.web import sessions
 
 bp = Blueprint("web", __name__)
@@ -72,6 +72,8 @@ def page_context():
         "signed_in": sessions.TOKEN_KEY in session,
         "access_banner": banner,
         "create_command": auth.CREATE_COMMAND,
+        # The field whose value names a report kept on the phone (static/offline.js).
+        "title_field": catalogue.live().title,
     }
 
 

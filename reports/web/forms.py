@@ -348,7 +348,14 @@ def _saved(url):
 
 def _refused(report, reason):
     """The page that says why this caller may not change the report."""
-    page = render_template("web/refused.html", title=CANNOT_CHANGE, report=report, reason=reason)
+    page = render_template(
+        "web/refused.html",
+        title=CANNOT_CHANGE,
+        report=report,
+        reason=reason,
+        kept_form=f"edit:{report['report_id']}",
+        labels=labels_of(catalogue.live()),
+    )
     return page, 403
 
 
