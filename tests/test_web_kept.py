@@ -116,3 +116,8 @@ def test_a_locked_reports_refusal_has_room_for_what_the_phone_kept(browsers, new
 def test_each_page_names_the_field_that_titles_a_kept_report(browsers):
     page = text(browsers["mentor"].get("/reports/mine"))
     assert '<meta name="reports-title-field" content="session_topic">' in page
+
+
+def test_without_a_token_the_anonymous_coordinator_s_forms_are_kept_as_its_own(client):
+    page = text(client.get("/reports/new"))
+    assert '<meta name="reports-person" content="anonymous">' in page
