@@ -73,6 +73,13 @@ def test_a_report_filed_while_the_service_is_down_is_filed_once_when_it_is_back(
     bearer = bearer_of(web)
     web.driver.set_window_size(*PHONE)
     sign_in_kept(web, links["mona"])
+    # My reports, once seen under the service worker, opens without the service.
+    WebDriverWait(web.driver, browser.WAIT_SECONDS).until(
+        lambda driver: driver.execute_script("return Boolean(navigator.serviceWorker.controller)"),
+        "the service worker never took the page",
+    )
+    web.open("/reports/mine")
+    web.wait_for("main h1")
     fill_a_report(web)
 
     web.server.stop()
@@ -83,6 +90,10 @@ def test_a_report_filed_while_the_service_is_down_is_filed_once_when_it_is_back(
     assert not web.driver.find_element("css selector", "form.report-form").is_displayed()
     web.keep_for_readme(web.screen_at("phone", "saved-on-this-phone"), "screenshot-outbox.png")
     assert len(outbox(web)) == 1
+    # My reports lists what waits.
+    web.open("/reports/mine")
+    assert web.wait_for("main h1").text == "My reports"
+    assert web.wait_for("#outbox").text == f"{waiting}\n{TOPIC} (to submit)"
     # The same entry three times over, as retries after answers that never came would send it.
     web.driver.execute_async_script(
         "const done = arguments[0];"
