@@ -145,7 +145,7 @@
     body.append(button.name, button.value);
     var values = [];
     body.forEach(function (value, key) {
-      if (NOT_KEPT.indexOf(key) < 0 || key === "action") {
+      if (key !== "csrf_token") {
         values.push([key, value]);
       }
     });

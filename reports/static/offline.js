@@ -572,7 +572,6 @@
   kept.queue = function (form, url, values) {
     return queue(form, url, values).then(sendAll);
   };
-  kept.sendAll = sendAll;
   kept.outbox = outbox;
 
   var forget = meta("reports-forget");
