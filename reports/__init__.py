@@ -18,6 +18,7 @@ from reports import (
     headers,
     installable,
     json_provider,
+    languages,
     mail,
     read_only,
     requestlog,
@@ -101,6 +102,7 @@ def create_app(test_config=None, instance_path=None):
     # directory_api's routes are on api.bp: importing it added them.
     assert directory_api.bp is api.bp
     app.register_blueprint(api.bp)
+    languages.init_app(app)
     web.init_app(app)
     installable.init_app(app)
     # Every form of the pages carries a CSRF token; the API takes bearer tokens,

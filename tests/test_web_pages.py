@@ -55,7 +55,7 @@ def test_every_page_for_every_role(browsers, new_report, page, who):
     assert response.status_code == expected
     assert response.mimetype == "text/html"
     body = text(response)
-    assert body.startswith("<!doctype html>") and '<html lang="en">' in body
+    assert body.startswith("<!doctype html>") and '<html lang="en" dir="ltr">' in body
     assert "<h1>" in body
 
 

@@ -5,10 +5,11 @@ One blueprint, `web`, at `/`; each module of this package adds the pages of
 one part of the service to it."""
 
 import functools
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
-from reports import auth, catalogue
+from reports import auth, catalogue, languages
 from reports.web import sessions
 
 bp = Blueprint("web", __name__)
@@ -74,7 +75,21 @@ def page_context():
         "create_command": auth.CREATE_COMMAND,
         # The field whose value names a report kept on the phone (static/offline.js).
         "title_field": catalogue.live().title,
+        "page_language": languages.current(),
+        "language_links": language_links(),
     }
+
+
+def language_links():
+    """The language menu: each offered language with this page's address, its
+    query kept, choosing that language."""
+    query = [
+        (name, value) for name, value in request.args.items(multi=True) if name != languages.CHOOSE
+    ]
+    return [
+        (code, f"{request.path}?{urlencode([*query, (languages.CHOOSE, code)])}")
+        for code in languages.offered()
+    ]
 
 
 # The app around the pages -------------------------------------------------------
