@@ -19,7 +19,7 @@ from flask import current_app, has_request_context, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from reports import clock, queries, throttle
+from reports import clock, languages, queries, throttle
 from reports.db import get_db, submit, write
 from reports.read_only import is_read_only
 from reports.schemas import ENTITY_ID_RULE, is_email, is_entity_id
@@ -69,6 +69,8 @@ class Caller:
     name: str
     role: str
     peer_mentor_id: str | None = None
+    # The language its person prefers, if they said (the pages' language).
+    language: str | None = None
 
     @property
     def owner(self):
@@ -78,7 +80,7 @@ class Caller:
     @classmethod
     def of(cls, token):
         """The caller a token's row (from the tokens table) acts as."""
-        return cls(token["name"], token["role"], token["peer_mentor_id"])
+        return cls(token["name"], token["role"], token["peer_mentor_id"], token["language"])
 
 
 ANONYMOUS = Caller("anonymous", "coordinator")
@@ -336,10 +338,11 @@ def caller_by_name(name):
     return Caller.of(token)
 
 
-def sign_in_url(secret):
+def sign_in_url(secret, language=None):
     """The one-time sign-in link of a secret, at PUBLIC_URL; else, asked for in a
     request, at the address that request reached (what the coordinator's browser
-    or script uses); else (a flask command) at HOST:PORT."""
+    or script uses); else (a flask command) at HOST:PORT. With the `language`
+    its person prefers, the link opens the pages in it (?lang=)."""
     config = current_app.config
     base = config["PUBLIC_URL"]
     if base is None and has_request_context():
@@ -351,7 +354,9 @@ def sign_in_url(secret):
         if ":" in host:
             host = f"[{host}]"
         base = f"http://{host}:{config['PORT']}"
-    return f"{base.rstrip('/')}/login/{secret}"
+    url = f"{base.rstrip('/')}/login/{secret}"
+    code = languages.known(language)
+    return url if code is None else f"{url}?{languages.CHOOSE}={code}"
 
 
 def create_sign_in_link(name, minutes):

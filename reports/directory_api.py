@@ -133,8 +133,11 @@ def create_sign_in_link(person_id):
     """
     minutes = current_app.config["LINK_MINUTES"]
     secret, expires_at = service.create_sign_in_link(person_id, minutes, caller=g.caller)
+    language = service.get_person(person_id, caller=g.caller)["language"]
     response = current_app.json.response(
-        sign_in_link_schema.dump({"url": auth.sign_in_url(secret), "expires_at": expires_at})
+        sign_in_link_schema.dump(
+            {"url": auth.sign_in_url(secret, language), "expires_at": expires_at}
+        )
     )
     response.status_code = 201
     return response

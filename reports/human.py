@@ -1,19 +1,32 @@
-"""Times, dates and months as the pages write them for people: "7 Dec 2026,
-07:04" in the organisation's zone (the setting TIME_ZONE), "7 Dec 2026",
-"Jun 2026". The API, the exports and the CSV keep their machine values; only
-the pages use these. The words are English for now: `month_name` is the one
-function that knows them, so that a translation can take its place."""
+"""Times, dates, months and numbers as the pages write them for people, in the
+page's language (Babel's data for it): "7 Dec 2026, 07:04" in the
+organisation's zone (the setting TIME_ZONE), "7 Dec 2026", "Jun 2026" in
+English; "7. des. 2026, 07:04" in Norwegian. The API, the exports and the CSV
+keep their machine values; only the pages and their charts use these."""
 
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+
+from reports import languages
+
 UTC_ZONE = "UTC"
+# English is written as in Britain, day before month: "7 Dec 2026".
+LOCALES = {"en": "en_GB"}
 
 
-def month_name(number):
+def locale(language=None):
+    """Babel's locale of `language`, by default the page's."""
+    code = language or languages.current()
+    return Locale.parse(LOCALES.get(code, code))
+
+
+def month_name(number, language=None):
     """The short name of month `number` (1 to 12): "Jun"."""
-    return MONTH_NAMES[number - 1]
+    return format_skeleton("MMM", date(2000, number, 1), locale=locale(language))
 
 
 def zone(name):
@@ -21,26 +34,38 @@ def zone(name):
     return ZoneInfo(name)
 
 
-def when(stamp, zone_name=UTC_ZONE):
+def when(stamp, zone_name=UTC_ZONE, language=None):
     """A UTC time as the API writes it (YYYY-MM-DDTHH:MM:SSZ) in the zone
     `zone_name`, for people: "7 Dec 2026, 07:04"."""
     moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    local = moment.astimezone(zone(zone_name))
-    return f"{day_of(local.date())}, {local:%H:%M}"
+    local = moment.astimezone(zone(zone_name)).replace(tzinfo=None)
+    written = locale(language)
+    both = written.datetime_formats.get("medium", "{1} {0}")
+    return both.format(
+        format_skeleton("Hm", local, locale=written),
+        format_skeleton("yMMMd", local, locale=written),
+    )
 
 
-def day(value):
+def day(value, language=None):
     """A date as the API writes it (YYYY-MM-DD), for people: "7 Dec 2026"."""
-    return day_of(date.fromisoformat(value))
+    return day_of(date.fromisoformat(value), language)
 
 
-def day_of(value):
-    return f"{value.day} {month_name(value.month)} {value.year}"
+def day_of(value, language=None):
+    return format_skeleton("yMMMd", value, locale=locale(language))
 
 
-def month(value):
+def month(value, language=None):
     """A month as the summary writes it (YYYY-MM), for people: "Jun 2026"."""
-    return f"{month_name(int(value[5:7]))} {int(value[:4])}"
+    return format_skeleton(
+        "yMMM", date(int(value[:4]), int(value[5:7]), 1), locale=locale(language)
+    )
+
+
+def number(value, language=None):
+    """A count or a decimal as the page's language writes it: "12,345.5", "12 345,5"."""
+    return format_decimal(value, locale=locale(language))
 
 
 def zone_in_words(zone_name):

@@ -8,8 +8,9 @@ a gettext catalogue, `<code>/LC_MESSAGES/messages.po`, shipped under
 the first time a page needs it, so no compiled file can drift from its `.po`.
 
 A request's language is the first of: `?lang=CODE` on a page's address, the
-language cookie (set by that choice), the signed-in person's preferred
-language, and the browser's Accept-Language; else English. The API, its
+signed-in person's preferred language (people's `language`, which that choice
+sets), the language cookie (which it sets too, for a browser nobody is signed
+in on), and the browser's Accept-Language; else English. The API, its
 problem details and the OpenAPI document stay in English whatever is asked.
 """
 
@@ -135,18 +136,20 @@ def known(code):
     return None
 
 
-def chosen():
-    """The language a page's address or cookie chose, or None."""
-    return known(request.args.get(CHOOSE)) or known(request.cookies.get(COOKIE))
+def in_english_only():
+    """Whether this request is the API's, which speaks English whatever is asked."""
+    return request.path.startswith("/api/")
 
 
 def for_request():
     """The language of this request (Flask-Babel's locale selector)."""
-    if not has_request_context() or request.path.startswith("/api/"):
+    if not has_request_context() or in_english_only():
         return SOURCE
-    person = g.get("preferred_language")
-    if (choice := chosen() or known(person)) is not None:
-        return choice
+    caller = g.get("caller")
+    preferred = caller.language if caller is not None else None
+    for choice in (request.args.get(CHOOSE), preferred, request.cookies.get(COOKIE)):
+        if (code := known(choice)) is not None:
+            return code
     browser = request.accept_languages
     choices = offered()
     for code, _quality in browser:
@@ -163,7 +166,7 @@ def current():
 
 def remember_choice(response):
     """A page whose address chose a language keeps the choice in a cookie."""
-    code = known(request.args.get(CHOOSE))
+    code = None if in_english_only() else known(request.args.get(CHOOSE))
     if code is not None and request.cookies.get(COOKIE) != code:
         response.set_cookie(
             COOKIE,

@@ -55,3 +55,16 @@ def test_the_filters_are_the_templates_own(app):
         '<time datetime="2026-03-20T14:10:00Z">20 Mar 2026, 14:10</time> '
         '<time datetime="2026-03-20">20 Mar 2026</time>'
     )
+
+
+def test_dates_and_months_are_written_as_the_language_writes_them():
+    assert human.when("2026-12-07T06:04:54Z", "Europe/Oslo", language="nb") == "7. des. 2026, 07:04"
+    assert human.day("2026-12-07", language="uk") == "7 груд. 2026\u202fр."
+    assert human.month("2026-12", language="ar") == "ديسمبر 2026"
+    assert human.month_name(12, language="nb") == "des"
+
+
+def test_numbers_are_written_as_the_language_writes_them():
+    assert human.number(12345.5) == "12,345.5"
+    assert human.number(12345.5, language="nb") == "12\xa0345,5"
+    assert human.number(12345, language="uk") == "12\xa0345"

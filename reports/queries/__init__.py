@@ -45,6 +45,7 @@ from reports.queries.directory import (
     remove_person,
     set_activity_archived,
     set_activity_mentors,
+    set_language_of_token_person,
     set_person_email,
     stop_leading,
     stored_peer_mentor_id,

@@ -6,7 +6,7 @@ and peer mentor id are the person's, as they are now."""
 MENTOR_ID = "CASE WHEN person.role = 'mentor' THEN person.peer_mentor_id END AS peer_mentor_id"
 # A token in force, as a caller is made from it: its role and peer mentor are its person's.
 TOKEN_IN_FORCE = f"""
-    SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
+    SELECT token.name, person.role, {MENTOR_ID}, person.language, token.last_used_at
       FROM api_token AS token
       JOIN person ON person.person_id = token.person_id
      WHERE token.revoked_at IS NULL"""
@@ -114,7 +114,7 @@ def sign_in_link_token(db, secret_hash, now):
     """The token in force that an unexpired link names, or None."""
     return db.execute(
         f"""
-        SELECT token.name, person.role, {MENTOR_ID}, token.last_used_at
+        SELECT token.name, person.role, {MENTOR_ID}, person.language, token.last_used_at
           FROM sign_in_link AS link
           JOIN api_token AS token ON token.name = link.token_name
           JOIN person ON person.person_id = token.person_id

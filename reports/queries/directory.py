@@ -101,6 +101,18 @@ def update_person(db, person):
     )
 
 
+def set_language_of_token_person(db, token_name, language):
+    """The preferred language of the person whose token this is."""
+    db.execute(
+        """
+        UPDATE person
+           SET language = :language
+         WHERE person_id = (SELECT person_id FROM api_token WHERE name = :token_name)
+        """,
+        {"token_name": token_name, "language": language},
+    )
+
+
 def set_person_email(db, person_id, email):
     db.execute(
         "UPDATE person SET email = :email WHERE person_id = :person_id",

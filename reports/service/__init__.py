@@ -76,6 +76,7 @@ from .people import (
     remove_person,
     revoke_token,
     revoke_token_of_person,
+    set_own_language,
     update_person,
 )
 from .roles import require_may
@@ -103,6 +104,7 @@ __all__ = [
     "revoke_token",
     "revoke_token_of_person",
     "update_activity",
+    "set_own_language",
     "update_person",
     "ImportFailed",
     "Unhealthy",

@@ -7,10 +7,11 @@ makes the link and sends it."""
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale, ngettext
+from flask_babel import lazy_gettext as _l
 
-from reports import auth, clock, mail, queries
+from reports import auth, clock, languages, mail, queries
 from reports.db import write
-from reports.words import counted
 
 from .people import add_token_and_link
 
@@ -23,17 +24,17 @@ PAUSE_MINUTES = 5
 PAUSE = timedelta(minutes=PAUSE_MINUTES)
 # When each address was last sent links (only the outbox's one thread uses it).
 LAST_SENT = "reports.sign_in_links_emailed"
-SUBJECT = "Your sign-in link to Post-Session Reports"
-MESSAGE = """Hello {name},
+SUBJECT = _l("Your sign-in link to Post-Session Reports")
+MESSAGE = _l("""Hello %(name)s,
 
 Here is your link to sign in to Post-Session Reports:
 
-{url}
+%(url)s
 
-It works once, within {minutes}.
+It works once, within %(minutes)s.
 
 If you did not ask for this, ignore this e-mail.
-"""
+""")
 
 
 def offers_links_by_email():
@@ -44,10 +45,11 @@ def offers_links_by_email():
 def ask_for_sign_in_link_by_email(address):
     """Have a sign-in link e-mailed to whoever has `address`, on the outbox's
     thread; returns at once, whoever has it."""
-    mail.later(lambda: email_sign_in_links(address))
+    asked_in = languages.current()
+    mail.later(lambda: email_sign_in_links(address, asked_in))
 
 
-def email_sign_in_links(address):
+def email_sign_in_links(address, asked_in=languages.SOURCE):
     """E-mail each person of ROLES_EMAILED who has `address` a one-time link of a
     new token of its own; nothing if links went to the address within PAUSE, or
     while no token is in force (an open service needs no sign-in, and a closed
@@ -75,12 +77,16 @@ def email_sign_in_links(address):
     if links:
         last_sent[key] = now
     for person, secret in links:
-        text = MESSAGE.format(
-            name=person["name"],
-            # At PUBLIC_URL: e-mail is on only with it set (reports/config.py).
-            url=auth.sign_in_url(secret),
-            minutes=counted(minutes, "minute"),
-        )
-        mail.send(person["email"], SUBJECT, text)
+        # In the person's language, else in the one of the page that asked.
+        language = languages.known(person["language"]) or asked_in
+        with force_locale(language):
+            subject = str(SUBJECT)
+            text = MESSAGE % {
+                "name": person["name"],
+                # At PUBLIC_URL: e-mail is on only with it set (reports/config.py).
+                "url": auth.sign_in_url(secret, person["language"]),
+                "minutes": ngettext("%(num)d minute", "%(num)d minutes", minutes),
+            }
+        mail.send(person["email"], subject, text)
         current_app.logger.info("E-mailed a sign-in link to person %s.", person["person_id"])
     return len(links)

@@ -80,6 +80,14 @@ def update_person(person_id, changes, *, caller):
     return write(update)
 
 
+def set_own_language(language, *, caller):
+    """The language the caller's person prefers, as chosen in the pages' menu:
+    anyone signed in as a person may set their own."""
+    if caller is auth.ANONYMOUS or caller.language == language:
+        return
+    write(lambda db: queries.set_language_of_token_person(db, caller.name, language))
+
+
 def remove_person(person_id, *, caller):
     """Remove a person: its tokens are revoked, their sessions ended and their
     unused sign-in links deleted, and it leads no activity. Its reports stay, and

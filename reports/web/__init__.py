@@ -4,12 +4,13 @@ parse the form, call `auth` and `service`, render. No SQL and no rule here.
 One blueprint, `web`, at `/`; each module of this package adds the pages of
 one part of the service to it."""
 
+import dataclasses
 import functools
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
-from reports import auth, catalogue, languages
+from reports import auth, catalogue, languages, read_only, service
 from reports.web import sessions
 
 bp = Blueprint("web", __name__)
@@ -48,9 +49,21 @@ def load_caller():
         if g.caller is None:
             sessions.end()
             flash(sessions.REVOKED)
+        else:
+            keep_language_chosen()
         return
     if auth.pages_open_to(request.environ):
         g.caller, g.access = auth.ANONYMOUS, auth.access_state()
+
+
+def keep_language_chosen():
+    """A person who chooses a language in the menu prefers it from then on, on
+    every device they sign in on (not on a read-only copy, which writes nothing)."""
+    code = languages.known(request.args.get(languages.CHOOSE))
+    if code is None or code == g.caller.language or read_only.is_read_only():
+        return
+    service.set_own_language(code, caller=g.caller)
+    g.caller = dataclasses.replace(g.caller, language=code)
 
 
 def login_required(view):

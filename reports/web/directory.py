@@ -127,7 +127,7 @@ def new_sign_in_link(person_id):
     shown = service.get_person(person_id, caller=g.caller)
     minutes = current_app.config["LINK_MINUTES"]
     secret, expires_at = service.create_sign_in_link(person_id, minutes, caller=g.caller)
-    url = auth.sign_in_url(secret)
+    url = auth.sign_in_url(secret, shown["language"])
     page = render_template(
         "web/sign_in_link.html",
         person=shown,
