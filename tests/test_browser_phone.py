@@ -16,6 +16,8 @@ DESK = (1280, 900)
 # About 15% of the phone's 740 px.
 MAX_HEADER = 111
 MIN_TARGET = 24
+# The header's pages, not its language menu.
+PAGES = "header nav:not(.languages)"
 TARGETS = ", ".join(
     (
         "header a",
@@ -81,19 +83,30 @@ def assert_fits(web, name):
     # At a desk, one row, each page's link whole within it.
     [row] = web.targets_at(*DESK, "header.site-header")
     assert row["height"] <= 3 * MIN_TARGET, (name, row)
-    for link in web.targets_at(*DESK, "header nav a"):
+    for link in web.targets_at(*DESK, f"{PAGES} a"):
         assert link["x"] + link["width"] <= DESK[0] and link["height"] >= MIN_TARGET, link
     with web.sized(*DESK):
         widths = web.driver.execute_script(
-            "const nav = document.querySelector('header nav');"
+            f"const nav = document.querySelector('{PAGES}');"
             "return [nav.scrollWidth, nav.clientWidth]"
         )
     assert widths[0] <= widths[1], (name, widths)  # nothing of it scrolled out of sight
+    # The language menu: beside the service's name, a whole target.
+    for width, height in (PHONE, DESK):
+        [service] = web.targets_at(width, height, "header .service-name")
+        [menu] = web.targets_at(width, height, "header .languages summary")
+        assert menu["width"] >= MIN_TARGET and menu["height"] >= MIN_TARGET, (name, menu)
+        assert abs(middle(menu) - middle(service)) < 4, (name, width, service, menu)
     for width, height in (PHONE, DESK):
         boxes = web.targets_at(width, height, TARGETS)
         assert any(box["what"].startswith("<button") for box in boxes), name
         small = [box for box in boxes if box["width"] < MIN_TARGET or box["height"] < MIN_TARGET]
         assert small == [], (name, width, small)
+
+
+def middle(box):
+    """How far down the page a box's middle is."""
+    return box["y"] + box["height"] / 2
 
 
 def visit(web, path, name, heading=None):
@@ -134,19 +147,19 @@ def test_each_role_s_header_and_targets_fit_a_phone(web):
     sign_in_kept(web, links["victor"])
     for path, name in (("/reports", "viewer-reports"), (f"/reports/{report_id}", "viewer-report")):
         visit(web, path, name)
-    nav = web.targets_at(*PHONE, "header nav a")
+    nav = web.targets_at(*PHONE, f"{PAGES} a")
     assert [box["what"].split(">")[1].split("<")[0] for box in nav] == ["Reports", "Summary"]
 
 
 def assert_more_opens(web):
     """A coordinator's row on a phone: its first pages, and "More" that opens
     on the rest, every one a whole target in sight."""
-    row = web.targets_at(*PHONE, "header nav a, header nav summary")
+    row = web.targets_at(*PHONE, f"{PAGES} a, {PAGES} summary")
     assert [box["what"].split(">")[1].split("<")[0] for box in row] == [
         "Reports", "New report", "Summary", "More",
     ]  # fmt: skip
     with web.sized(*PHONE):
-        web.driver.find_element("css selector", "header nav summary").click()
+        web.driver.find_element("css selector", f"{PAGES} summary").click()
     opened = web.targets_at(*PHONE, ".nav-more a")
     assert [box["what"].split(">")[1].split("<")[0] for box in opened] == [
         "Trash", "People", "Activities",
@@ -157,7 +170,7 @@ def assert_more_opens(web):
     web.screen_at("phone", "coordinator-more")
     with web.sized(*PHONE):
         assert_accessible(web.axe(), "the More menu, open, on a phone")
-    desk = web.targets_at(*DESK, "header nav a, header nav summary")
+    desk = web.targets_at(*DESK, f"{PAGES} a, {PAGES} summary")
     assert [box["what"].split(">")[1].split("<")[0] for box in desk] == [
         "Reports", "New report", "Summary", "Trash", "People", "Activities",
     ]  # fmt: skip
