@@ -65,10 +65,12 @@ def test_a_coordinator_adds_an_activity_with_mentors_picked_by_name(browsers, cl
         "archived": False,
     }
     listed = text(browsers["coordinator"].get(ACTIVITIES))
-    row = re.search(r'<a href="/activities/homework_club">Homework club</a>.*?</tr>', listed, re.S)
+    row = re.search(
+        r'<a href="/activities/homework_club" dir="auto">Homework club</a>.*?</tr>', listed, re.S
+    )
     assert row and "<code>homework_club</code>" in row.group(0)
     assert '<td data-label="Organisation">org_x</td>' in row.group(0)
-    assert '<td data-label="Mentors">mona</td>' in row.group(0)
+    assert '<td data-label="Mentors"><bdi>mona</bdi></td>' in row.group(0)
 
 
 @pytest.mark.parametrize(

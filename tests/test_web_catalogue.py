@@ -42,7 +42,9 @@ STORED = {
     "incident": False,
     "next_steps": "Ask the parents\nabout the trip",
 }
-TOPIC = re.compile(r'<td class="report-title"><a href="/reports/(rpt_[0-9a-f]{8})">([^<]*)</a>')
+TOPIC = re.compile(
+    r'<td class="report-title"><a href="/reports/(rpt_[0-9a-f]{8})" dir="auto">([^<]*)</a>'
+)
 
 
 class Form(HTMLParser):
@@ -376,20 +378,20 @@ def test_the_report_page_shows_each_club_field_by_its_label(pages, add):
 
     body = text(pages["viewer"].get(f"/reports/{report_id}"))
 
-    assert "<h1>Cooking night</h1>" in body
+    assert "<h1><bdi>Cooking night</bdi></h1>" in body
     shown = {
         label: re.sub(r"<[^>]+>", "", value)
         for label, value in re.findall(r"<dt>([^<]+)</dt>\s*<dd[^>]*>(.*?)</dd>", body)
     }
     assert shown["Held on"] == "20 Mar 2026"
-    assert '<dd class=""><time datetime="2026-03-20">20 Mar 2026</time></dd>' in body
+    assert '<dd class="" dir="auto"><time datetime="2026-03-20">20 Mar 2026</time></dd>' in body
     assert shown["Theme"] == "Cooking night"
     assert shown["Young people"] == "14"
     assert shown["Activities"] == "Cooking, Music"  # by their labels
     assert shown["Mood"] == "Lively"
     assert shown["Snack cost (EUR)"] == "23.50"
     assert shown["Incident"] == "Yes"
-    assert '<dd class="long-text">Two new members.\nBoth stayed.</dd>' in body
+    assert '<dd class="long-text" dir="auto">Two new members.\nBoth stayed.</dd>' in body
     assert "Session topic" not in body and "Attendance" not in body
     # Its history says which form it was written with.
     assert '<p class="timeline-version">Form version 2026-12</p>' in body
@@ -415,7 +417,7 @@ def test_the_delete_page_and_the_trash_name_a_report_by_its_title(pages, add):
     )
     assert deleted.status_code == 303
     assert "“Cooking night” is in the trash." in text(pages["mentor"].get("/reports/mine"))
-    assert "<strong>Cooking night</strong>" in text(pages["coordinator"].get("/trash"))
+    assert '<strong dir="auto">Cooking night</strong>' in text(pages["coordinator"].get("/trash"))
 
 
 @pytest.fixture
@@ -454,7 +456,7 @@ def test_a_field_no_longer_in_the_form_is_shown_under_its_remembered_label(chang
     assert f"<dt>Attendance {gone}</dt>" in body
     assert f"<dt>Participant engagement {gone}</dt>" in body
     assert f"<dt>Mentor&#39;s notes {gone}</dt>" in body
-    assert '<dd class="long-text">Line one.\nLine two.</dd>' in body
+    assert '<dd class="long-text" dir="auto">Line one.\nLine two.</dd>' in body
     assert re.search(r"<dt>Follow-up needed [^\n]*</dt>\s*<dd[^>]*>No</dd>", body)
     # The club's fields first, not given; it has no theme, so no title.
     assert body.index("<dt>Held on</dt>") < body.index("<dt>Session topic")

@@ -35,19 +35,21 @@ def named(client, tokens):
 def test_the_table_names_the_mentor_and_the_activity(browsers, named, new_report):
     new_report(status="submitted")
     page = text(browsers["coordinator"].get("/reports"))
-    assert '<td data-label="Mentor">Mona Hansen</td>' in page
-    assert '<td data-label="Activity">Job club Tuesday</td>' in page
+    assert '<td data-label="Mentor"><bdi>Mona Hansen</bdi></td>' in page
+    assert '<td data-label="Activity"><bdi>Job club Tuesday</bdi></td>' in page
 
 
 def test_an_id_the_directory_does_not_know_is_shown_as_itself(browsers, named, new_report):
     new_report(peer_mentor_id="usr_stranger", status="submitted")
     page = text(browsers["coordinator"].get("/reports"))
-    assert '<td data-label="Mentor">usr_stranger</td>' in page
+    assert '<td data-label="Mentor"><bdi>usr_stranger</bdi></td>' in page
 
 
 def test_the_review_queue_names_who_filed_each_report(browsers, named, new_report):
     new_report(status="submitted")
-    assert "by Mona Hansen · Job club Tuesday" in text(browsers["coordinator"].get("/"))
+    assert "by <bdi>Mona Hansen</bdi> · <bdi>Job club Tuesday</bdi>" in text(
+        browsers["coordinator"].get("/")
+    )
 
 
 def test_a_report_page_names_its_mentor_and_activity_beside_their_ids(browsers, named, new_report):
@@ -72,10 +74,10 @@ def test_the_history_names_who_changed_the_report_and_the_activities(
     )  # fmt: skip
     assert moved.status_code == 200
     page = text(browsers["coordinator"].get(f"/reports/{report_id}"))
-    assert "<strong>Updated</strong> by Mona Hansen" in page
+    assert "<strong>Updated</strong> by <bdi>Mona Hansen</bdi>" in page
     assert '<span class="change-label">Activity</span>' in page
-    assert '<span class="value">Job club Tuesday</span>' in page
-    assert '<span class="value">act_unknown</span>' in page
+    assert '<span class="value" dir="auto">Job club Tuesday</span>' in page
+    assert '<span class="value" dir="auto">act_unknown</span>' in page
 
 
 def test_the_header_names_the_person_signed_in(browsers, named):
@@ -105,7 +107,7 @@ def test_a_filter_by_an_id_the_directory_lacks_keeps_it_as_a_choice(browsers, na
     new_report(peer_mentor_id="usr_stranger", status="submitted")
     page = text(browsers["coordinator"].get("/reports?peer_mentor_id=usr_stranger"))
     assert '<option value="usr_stranger" selected>usr_stranger</option>' in page
-    assert '<td data-label="Mentor">usr_stranger</td>' in page
+    assert '<td data-label="Mentor"><bdi>usr_stranger</bdi></td>' in page
 
 
 def test_a_mentors_activity_filter_offers_the_activities_it_leads_and_no_mentor(

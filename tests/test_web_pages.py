@@ -294,7 +294,11 @@ def test_the_stylesheet_is_served_from_the_app(client):
 def queue_titles(body):
     """The titles of the reports the queue lists, in its order."""
     listed = re.search(r'<ol class="report-list queue-list">(.*?)</ol>', body, re.S)
-    return re.findall(r'<a href="/reports/rpt_\w+">([^<]+)</a>', listed.group(1)) if listed else []
+    return (
+        re.findall(r'<a href="/reports/rpt_\w+" dir="auto">([^<]+)</a>', listed.group(1))
+        if listed
+        else []
+    )
 
 
 def test_a_coordinator_s_start_page_is_the_queue_oldest_submitted_first(
@@ -321,7 +325,7 @@ def test_a_coordinator_s_start_page_is_the_queue_oldest_submitted_first(
     # Each with its mentor (by name), activity (an id the directory does not
     # know, as itself), session date and when it was submitted.
     assert (
-        f"by mona · {CONTRACT_REPORT['activity_id']} · session "
+        f"by <bdi>mona</bdi> · <bdi>{CONTRACT_REPORT['activity_id']}</bdi> · session "
         f'<time datetime="{CONTRACT_REPORT["fields"]["session_date"]}">'
     ) in body
     assert 'submitted <time datetime="2026-03-20T14:11:00Z">20 Mar 2026, 14:11</time>' in body

@@ -101,7 +101,8 @@ def test_a_coordinator_lists_the_people_with_their_role_and_e_mail(browsers, cli
     body = text(browsers["coordinator"].get(PEOPLE))
 
     rows = re.findall(
-        r"<tr>\s*<td[^>]*><a href=\"/people/(\w+)\">([^<]+)</a>.*?<td[^>]*>(\w+)</td>\s*"
+        r"<tr>\s*<td[^>]*><a href=\"/people/(\w+)\" dir=\"auto\">([^<]+)</a>"
+        r".*?<td[^>]*>(\w+)</td>\s*"
         r"<td[^>]*>([^<]+)</td>",
         body,
         re.S,
@@ -398,7 +399,7 @@ def test_a_sign_in_link_is_at_the_address_the_coordinator_reached_or_at_public_u
 def test_a_person_s_page_lists_its_active_tokens_each_with_a_revoke_button(clock, browsers, tokens):
     coordinator = browsers["coordinator"]
     location = add(coordinator, name="Nora Berg")
-    assert "Nora Berg has no active token: a new sign-in link makes one." in text(
+    assert "<bdi>Nora Berg</bdi> has no active token: a new sign-in link makes one." in text(
         coordinator.get(location)
     )
     sign_in_link(coordinator, location)

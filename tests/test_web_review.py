@@ -81,8 +81,11 @@ def test_a_coordinator_s_review_is_saved_and_shown(browsers, client, tokens, new
     }
     body = text(coordinator.get(saved.headers["Location"]))
     assert "Review saved: Has issues." in body
-    assert "Has issues, by carla at" in body
-    assert '<p class="comment">Attendance looks low:\nplease check the sign-in sheet.</p>' in body
+    assert "Has issues, by <bdi>carla</bdi> at" in body
+    assert (
+        '<p class="comment" dir="auto">Attendance looks low:\nplease check the sign-in sheet.</p>'
+        in body
+    )
 
 
 def test_the_review_form_offers_the_three_states_in_a_fieldset(browsers, new_report):
@@ -215,31 +218,32 @@ def test_the_history_is_a_timeline_of_who_did_what_when_with_each_change(
     assert '<time datetime="2026-03-20T14:11:00Z">20 Mar 2026, 14:11</time>' in shown
     # Each changed field by its label, before and after; a long text whole.
     assert re.search(
-        r'<span class="change-label">Attendance</span>.*?<span class="value">6</span>'
-        r'.*?<span class="value">9</span>',
+        r'<span class="change-label">Attendance</span>.*?<span class="value" dir="auto">6</span>'
+        r'.*?<span class="value" dir="auto">9</span>',
         shown,
         re.S,
     )
     assert re.search(
         r'<li class="change-long">\s*<span class="change-label">Mentor&#39;s notes</span>'
-        r".*?Before.*?<span class=\"value\">Group discussed CV writing.</span>"
-        r".*?After.*?<span class=\"value\">" + re.escape(long_notes) + "</span>",
+        r".*?Before.*?<span class=\"value\" dir=\"auto\">Group discussed CV writing.</span>"
+        r".*?After.*?<span class=\"value\" dir=\"auto\">" + re.escape(long_notes) + "</span>",
         shown,
         re.S,
     )
     assert re.search(
-        r'<span class="change-label">Status</span>.*?<span class="value">Draft</span>'
-        r'.*?<span class="value">Submitted</span>',
+        r'<span class="change-label">Status</span>.*?<span class="value" dir="auto">Draft</span>'
+        r'.*?<span class="value" dir="auto">Submitted</span>',
         shown,
         re.S,
     )
     assert re.search(
-        r'<span class="change-label">Review</span>.*?<span class="value">Not reviewed</span>'
-        r'.*?<span class="value">Has issues</span>',
+        r'<span class="change-label">Review</span>'
+        r'.*?<span class="value" dir="auto">Not reviewed</span>'
+        r'.*?<span class="value" dir="auto">Has issues</span>',
         shown,
         re.S,
     )
-    assert '<span class="comment">Count again, please.</span>' in shown
+    assert '<span class="comment" dir="auto">Count again, please.</span>' in shown
 
 
 def test_a_field_that_was_not_given_before_says_so(browsers, client, tokens, new_report):
@@ -254,7 +258,7 @@ def test_a_field_that_was_not_given_before_says_so(browsers, client, tokens, new
 
     assert re.search(
         r'<span class="change-label">Way forward</span>.*?<span class="empty">Not given</span>'
-        r'.*?<span class="value">Letters</span>',
+        r'.*?<span class="value" dir="auto">Letters</span>',
         shown,
         re.S,
     )
@@ -302,9 +306,10 @@ def test_a_coordinator_deletes_after_confirming_and_restores_from_the_trash(
     assert coordinator.get(f"/reports/{report_id}").status_code == 404
     trash = text(coordinator.get("/trash"))
     assert re.search(
-        r"<strong>Budgeting basics</strong>.*?"
-        rf"<code>{report_id}</code> · {OTHER_MENTOR} · act_7b4e9f2a.*?"
-        r'Deleted <time datetime="2026-03-20T15:10:00Z">20 Mar 2026, 15:10</time> by carla'
+        r'<strong dir="auto">Budgeting basics</strong>.*?'
+        rf"<code>{report_id}</code> · <bdi>{OTHER_MENTOR}</bdi> · <bdi>act_7b4e9f2a</bdi>.*?"
+        r'Deleted <time datetime="2026-03-20T15:10:00Z">20 Mar 2026, 15:10</time>'
+        r" by <bdi>carla</bdi>"
         r" · deleted for good after "
         r'<time datetime="2026-04-19T15:10:00Z">19 Apr 2026, 15:10</time>',
         trash,
@@ -318,8 +323,8 @@ def test_a_coordinator_deletes_after_confirming_and_restores_from_the_trash(
     assert restored.status_code == 303 and restored.headers["Location"] == f"/reports/{report_id}"
     body = text(coordinator.get(f"/reports/{report_id}"))
     assert "“Budgeting basics” is restored, with its review and its history." in body
-    assert "Approved, by carla at" in body  # its review came back with it
-    entries = re.findall(r'<p class="timeline-head"><strong>(\w+)</strong> by (\w+)', body)
+    assert "Approved, by <bdi>carla</bdi> at" in body  # its review came back with it
+    entries = re.findall(r'<p class="timeline-head"><strong>(\w+)</strong> by <bdi>(\w+)', body)
     assert entries[-2:] == [("Deleted", "carla"), ("Restored", "carla")]
     assert "The trash is empty." in text(coordinator.get("/trash"))
 
@@ -454,8 +459,11 @@ def test_the_trash_lists_the_most_recently_deleted_first(
 
     body = text(browsers["coordinator"].get("/trash"))
 
-    assert re.findall(r'<div class="trash-report">\s*<strong>(\w+)', body) == ["Second", "First"]
-    assert "by mona" in body and "by carla" in body
+    assert re.findall(r'<div class="trash-report">\s*<strong dir="auto">(\w+)', body) == [
+        "Second",
+        "First",
+    ]
+    assert "by <bdi>mona</bdi>" in body and "by <bdi>carla</bdi>" in body
     assert "Deleted reports stay here for 30 days, then are deleted for good." in body
 
 

@@ -155,7 +155,7 @@ def bars(body, series):
 
 def row_links(body):
     """{group label: the query of its link} of the table's rows."""
-    links = re.findall(r'<th scope="row"><a href="([^"]+)">([^<]+)</a>', body)
+    links = re.findall(r'<th scope="row"><a href="([^"]+)" dir="auto">([^<]+)</a>', body)
     return {
         html.unescape(label): parse_qs(urlsplit(html.unescape(href)).query) for href, label in links
     }
@@ -425,7 +425,7 @@ def first_cells(body):
     """The markup of the first cell of each row of the table's body, its link's address left out."""
     rows = re.search(r"<tbody>(.*?)</tbody>", body, re.DOTALL).group(1)
     return [
-        re.sub(r'<a href="[^"]+">', "<a>", cell)
+        re.sub(r'<a href="[^"]+" dir="auto">', "<a>", cell)
         for cell in re.findall(r'<th scope="row">(.*?)</th>', rows, re.DOTALL)
     ]
 

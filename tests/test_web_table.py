@@ -24,7 +24,9 @@ REPORTS = "/api/v1/reports"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]  # mona's
 OTHER_MENTOR = "usr_mentor_007"
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
-TOPIC = re.compile(r'<td class="report-title"><a href="/reports/(rpt_[0-9a-f]{8})">([^<]*)</a>')
+TOPIC = re.compile(
+    r'<td class="report-title"><a href="/reports/(rpt_[0-9a-f]{8})" dir="auto">([^<]*)</a>'
+)
 HREF = re.compile(r'href="([^"]+)"')
 
 
