@@ -2,10 +2,24 @@
 // (a convenience only: maxlength keeps the limit, and the server checks it); and
 // everything typed kept in this browser as it is typed (offline.js), and put
 // back when the form is opened again after the page was left, the tab closed or
-// the browser stopped, with a notice and a Discard button.
+// the browser stopped, with a notice and a Discard button. What it writes is in
+// the page's language: window.reportsTexts comes from offline.js, which every
+// page loads before this script.
 "use strict";
 
 (function () {
+  // What this part writes, in English; reports/web/script_texts.py has each, to translate.
+  var texts = window.reportsTexts({
+    "counter-left": {
+      "one": "%(count)s character left",
+      "other": "%(count)s characters left",
+    },
+    "counter-over": {
+      "one": "%(count)s character too many",
+      "other": "%(count)s characters too many",
+    },
+  });
+
   function addCounter(input) {
     var limit = Number(input.getAttribute("maxlength"));
     var counter = document.createElement("p");
@@ -20,8 +34,8 @@
       var left = limit - input.value.length;
       counter.textContent =
         left >= 0
-          ? left + (left === 1 ? " character" : " characters") + " left"
-          : -left + (left === -1 ? " character" : " characters") + " too many";
+          ? texts.say("counter-left", { count: left })
+          : texts.say("counter-over", { count: -left });
       counter.classList.toggle("counter-over", left < 0);
     }
 
@@ -38,6 +52,12 @@
   if (!form || !kept) {
     return;
   }
+  // What this part writes, in English; reports/web/script_texts.py has each, to translate.
+  var texts = window.reportsTexts({
+    "form-restored": "Restored what you typed at %(time)s.",
+    "form-discard": "Discard",
+    "form-start-another": "Start another report",
+  });
   var name = form.getAttribute("data-autosave");
   // The CSRF token is the page's, not the report's; the rest (the version it was
   // opened at, a new form's key) is kept, so that a form put back is the same form.
@@ -89,11 +109,11 @@
     notice.id = "restored";
     notice.setAttribute("role", "status");
     var text = document.createElement("p");
-    text.textContent = "Restored what you typed at " + when(entry.savedAt) + ".";
+    text.textContent = texts.say("form-restored", { time: when(entry.savedAt) });
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "button-secondary";
-    discard.textContent = "Discard";
+    discard.textContent = texts.say("form-discard");
     discard.addEventListener("click", function () {
       kept.remove(name).then(function () {
         window.location.reload();
@@ -169,7 +189,7 @@
           again.className = "outbox-next";
           var link = document.createElement("a");
           link.href = "/reports/new";
-          link.textContent = "Start another report";
+          link.textContent = texts.say("form-start-another");
           again.appendChild(link);
           form.insertAdjacentElement("afterend", again);
           window.scrollTo(0, 0);

@@ -12,10 +12,119 @@
 // without JavaScript.
 "use strict";
 
+// The texts the pages' scripts write, in the page's language: read once from
+// <meta name="reports-texts"> (reports/web/script_texts.py). A text that is not
+// there (on a page the service worker kept from an older release) is written in
+// English, as the script that asks for it has it. `window.reportsTexts(english)`
+// gives a script, for its own English texts by key:
+// - say(key, values), the text with each %(name)s filled in;
+// - fill(element, key, values), the same into `element`, where a value may be an
+//   element: a link inside a sentence, a title as typed in a <bdi>.
+// A counted text has a form for each plural category of its language, which
+// Intl.PluralRules picks for values.count.
+(function () {
+  // A text split at its placeholders, which the split keeps: "%(name)s" or "%%".
+  var PLACEHOLDER = /(%\(\w+\)[sd]|%%)/;
+  var given = {};
+  var element = document.querySelector('meta[name="reports-texts"]');
+  try {
+    given = element ? JSON.parse(element.content) : {};
+  } catch (error) {
+    given = {};
+  }
+  var pageLanguage = document.documentElement.lang.replace(/_/g, "-");
+  var rules = {};
+
+  function categoryOf(count, language) {
+    try {
+      rules[language] = rules[language] || new Intl.PluralRules(language);
+      return rules[language].select(count);
+    } catch (error) {
+      return "other"; // a language, or a browser, that Intl does not know
+    }
+  }
+
+  // A text, or a counted text's form for `count`; undefined if there is none.
+  function pick(text, count, language) {
+    if (text && typeof text === "object") {
+      text = text[categoryOf(count, language)] || text.other;
+    }
+    return typeof text === "string" ? text : undefined;
+  }
+
+  // The text's pieces, each placeholder replaced by its value (a placeholder
+  // without one stays as it is).
+  function pieces(text, values) {
+    return text.split(PLACEHOLDER).map(function (piece, index) {
+      if (index % 2 === 0) {
+        return piece;
+      }
+      if (piece === "%%") {
+        return "%";
+      }
+      var name = piece.slice(2, -2);
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : piece;
+    });
+  }
+
+  window.reportsTexts = function (english) {
+    function template(key, count) {
+      var text = pick(given[key], count, pageLanguage);
+      return text === undefined ? pick(english[key], count, "en") : text;
+    }
+
+    function say(key, values) {
+      values = values || {};
+      return pieces(template(key, values.count), values).map(String).join("");
+    }
+
+    function fill(element, key, values) {
+      values = values || {};
+      pieces(template(key, values.count), values).forEach(function (piece) {
+        element.appendChild(piece instanceof Node ? piece : document.createTextNode(String(piece)));
+      });
+      return element;
+    }
+
+    return { say: say, fill: fill };
+  };
+})();
+
 (function () {
   if (!window.indexedDB) {
     return;
   }
+  // What this script writes, in English; reports/web/script_texts.py has each,
+  // to translate.
+  var texts = window.reportsTexts({
+    "outbox-waiting": {
+      "one": "Saved on this phone. It will be sent when you are back online: %(count)s waiting.",
+      "other": "Saved on this phone. It will be sent when you are back online: %(count)s waiting.",
+    },
+    "outbox-sign-in": {
+      "one": "Saved on this phone: %(count)s report waits to be sent. %(link)s",
+      "other": "Saved on this phone: %(count)s reports wait to be sent. %(link)s",
+    },
+    "outbox-sign-in-link": "Sign in again to send them",
+    "outbox-refused": "A report kept on this phone was not taken as it was: %(link)s to see why.",
+    "outbox-refused-link": "open it",
+    "outbox-untitled": "Untitled report",
+    "outbox-to-draft": "%(title)s (to save as a draft)",
+    "outbox-to-submit": "%(title)s (to submit)",
+    "sign-out-heading": {
+      "one": "%(count)s report is not sent yet",
+      "other": "%(count)s reports are not sent yet",
+    },
+    "sign-out-text": {
+      "one": "Send it first: stay signed in until the phone has a signal again. Or discard it: nobody who uses this phone next will see it.",
+      "other": "Send them first: stay signed in until the phone has a signal again. Or discard them: nobody who uses this phone next will see them.",
+    },
+    "sign-out-stay": "Stay signed in",
+    "sign-out-discard": {
+      "one": "Discard it and sign out",
+      "other": "Discard them and sign out",
+    },
+  });
   var DATABASE = "post-session-reports";
   var FORMS = "forms";
   var OUTBOX = "outbox";
@@ -397,18 +506,13 @@
       notice.setAttribute("role", "status");
       if (waiting.length) {
         var line = document.createElement("p");
-        var count = waiting.length === 1 ? "1 report waits" : waiting.length + " reports wait";
         if (stopped === "sign-in" || !signedIn) {
-          line.textContent = "Saved on this phone: " + count + " to be sent. ";
           var link = document.createElement("a");
           link.href = "/login";
-          link.textContent = "Sign in again to send them";
-          line.appendChild(link);
+          link.textContent = texts.say("outbox-sign-in-link");
+          texts.fill(line, "outbox-sign-in", { count: waiting.length, link: link });
         } else {
-          line.textContent =
-            "Saved on this phone. It will be sent when you are back online: " +
-            waiting.length +
-            " waiting.";
+          texts.fill(line, "outbox-waiting", { count: waiting.length });
         }
         notice.appendChild(line);
         if (signedIn) {
@@ -419,11 +523,8 @@
         var line = document.createElement("p");
         var link = document.createElement("a");
         link.href = entry.form === "new" ? "/reports/new" : "/reports/" + entry.form.slice(5) + "/edit";
-        link.textContent = "open it";
-        line.textContent = "A report kept on this phone was not taken as it was: ";
-        line.appendChild(link);
-        line.appendChild(document.createTextNode(" to see why."));
-        notice.appendChild(line);
+        link.textContent = texts.say("outbox-refused-link");
+        notice.appendChild(texts.fill(line, "outbox-refused", { link: link }));
       });
       var main = document.getElementById("main");
       if (main) {
@@ -445,12 +546,15 @@
       var action = entry.values.filter(function (pair) {
         return pair[0] === "action";
       })[0];
+      // The title as typed, in its own direction.
+      var named = document.createElement("bdi");
+      named.textContent = title ? title[1] : texts.say("outbox-untitled");
       var item = document.createElement("li");
-      item.textContent =
-        (title ? title[1] : "Untitled report") +
-        " (" +
-        (action && action[1] === "draft" ? "to save as a draft" : "to submit") +
-        ")";
+      if (action && action[1] === "draft") {
+        texts.fill(item, "outbox-to-draft", { title: named });
+      } else {
+        texts.fill(item, "outbox-to-submit", { title: named });
+      }
       list.appendChild(item);
     });
     return list;
@@ -480,6 +584,7 @@
         name.textContent = labels[pair[0]];
         value.textContent = pair[1];
         value.className = "long-text";
+        value.dir = "auto";
         row.appendChild(name);
         row.appendChild(value);
         fields.appendChild(row);
@@ -529,21 +634,18 @@
     notice.className = "notice";
     notice.id = "sign-out-waiting";
     notice.setAttribute("role", "alert");
+    var count = { count: waiting.length };
     var heading = document.createElement("h2");
-    heading.textContent =
-      (waiting.length === 1 ? "1 report is" : waiting.length + " reports are") + " not sent yet";
+    heading.textContent = texts.say("sign-out-heading", count);
     var text = document.createElement("p");
-    var them = waiting.length === 1 ? "it" : "them";
-    text.textContent =
-      "Send " + them + " first: stay signed in until the phone has a signal again. " +
-      "Or discard " + them + ": nobody who uses this phone next will see " + them + ".";
+    text.textContent = texts.say("sign-out-text", count);
     var stay = document.createElement("button");
     stay.type = "button";
-    stay.textContent = "Stay signed in";
+    stay.textContent = texts.say("sign-out-stay");
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "button-warning";
-    discard.textContent = waiting.length === 1 ? "Discard it and sign out" : "Discard them and sign out";
+    discard.textContent = texts.say("sign-out-discard", count);
     stay.addEventListener("click", function () {
       notice.remove();
     });

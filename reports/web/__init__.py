@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
 from reports import auth, catalogue, languages, read_only, service
-from reports.web import sessions
+from reports.web import script_texts, sessions
 
 bp = Blueprint("web", __name__)
 # The flash category that tells the next page what the browser is to forget of
@@ -90,6 +90,8 @@ def page_context():
         "title_field": catalogue.live().title,
         "page_language": languages.current(),
         "language_links": language_links(),
+        # The texts the scripts write, in the page's language (called by base.html only).
+        "script_texts": script_texts.translated,
     }
 
 
