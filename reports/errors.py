@@ -55,8 +55,13 @@ def wants_a_page():
 
 
 def error_page(status, detail):
+    """The HTML page of an error: its status phrase and its detail, which are
+    the API's English, in the page's language."""
+    # Imported here: the pages' package imports this module.
+    from reports.web.messages import status_title, translated
+
     page = render_template(
-        "web/error.html", status=status, title=HTTPStatus(status).phrase, detail=detail
+        "web/error.html", status=status, title=status_title(status), detail=translated(detail)
     )
     return page, status
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
+from flask_babel import gettext as _
 
 from reports import languages
 
@@ -69,5 +70,6 @@ def number(value, language=None):
 
 
 def zone_in_words(zone_name):
-    """The zone as a hint says it: "Europe/Oslo time", or, for UTC, "universal time"."""
-    return "universal time" if zone_name == UTC_ZONE else f"{zone_name} time"
+    """The zone as a hint says it, in the page's language: "Europe/Oslo time",
+    or, for UTC, "universal time"."""
+    return _("universal time") if zone_name == UTC_ZONE else _("%(zone)s time", zone=zone_name)

@@ -10,7 +10,7 @@ import reports
 PACKAGE = Path(reports.__file__).parent
 # The modules of reports/web a page module may import: the package itself
 # (the blueprint) and the helpers the pages share.
-SHARED = {"reports.web", "reports.web.display", "reports.web.sessions"}
+SHARED = {"reports.web", "reports.web.display", "reports.web.messages", "reports.web.sessions"}
 # The packages that hold the SQL and the connections; a module of either is one too.
 DATA_LAYER = ("reports.queries", "reports.db")
 

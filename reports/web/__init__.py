@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 
 from reports import auth, catalogue, languages, read_only, service
 from reports.web import script_texts, sessions
+from reports.web.messages import _l
 
 bp = Blueprint("web", __name__)
 # The flash category that tells the next page what the browser is to forget of
@@ -20,16 +21,20 @@ bp = Blueprint("web", __name__)
 FORGET_KEPT = "forget"
 
 ACCESS_BANNERS = {
-    "open here": "This service has no token yet, so anyone on this machine can use it "
-    "as a coordinator, and no one else.",
-    "open to all": "No token is in force and ALLOW_OPEN is set, so anyone who can reach "
-    "this service can use it as a coordinator.",
+    "open here": _l(
+        "This service has no token yet, so anyone on this machine can use it "
+        "as a coordinator, and no one else."
+    ),
+    "open to all": _l(
+        "No token is in force and ALLOW_OPEN is set, so anyone who can reach "
+        "this service can use it as a coordinator."
+    ),
 }
 REVIEW_LABELS = {
-    None: "Not reviewed",
-    "approved": "Approved",
-    "has_issues": "Has issues",
-    "rejected": "Rejected",
+    None: _l("Not reviewed"),
+    "approved": _l("Approved"),
+    "has_issues": _l("Has issues"),
+    "rejected": _l("Rejected"),
 }
 
 
@@ -48,7 +53,7 @@ def load_caller():
         g.caller = auth.caller_by_name(name)
         if g.caller is None:
             sessions.end()
-            flash(sessions.REVOKED)
+            flash(str(sessions.REVOKED))
         else:
             keep_language_chosen()
         return

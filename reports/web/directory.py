@@ -7,6 +7,7 @@ trash gives."""
 
 import segno
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from marshmallow import ValidationError
 
@@ -19,11 +20,12 @@ from reports.schemas import (
     person_changes_schema,
 )
 from reports.web import bp, display, login_required
+from reports.web.messages import _l, translated
 
 ROLES = (
-    ("mentor", "Mentor", "files reports for its own peer mentor id"),
-    ("coordinator", "Coordinator", "reads, reviews and manages everything"),
-    ("viewer", "Viewer", "reads every report, changes nothing"),
+    ("mentor", _l("Mentor"), _l("files reports for its own peer mentor id")),
+    ("coordinator", _l("Coordinator"), _l("reads, reviews and manages everything")),
+    ("viewer", _l("Viewer"), _l("reads every report, changes nothing")),
 )
 PERSON_FIELDS = ("name", "role", "email", "language", "peer_mentor_id")
 # Optional text fields: left empty, they say "none".
@@ -47,9 +49,14 @@ def people():
         except ValidationError as error:
             errors, status = display.first_messages(error.messages), 422
         except Conflict as error:
-            errors, status = {"peer_mentor_id": str(error)}, 409
+            errors, status = {"peer_mentor_id": translated(error)}, 409
         else:
-            flash(f"{person['name']} is added. Make a sign-in link for them on this page.")
+            flash(
+                _(
+                    "%(name)s is added. Make a sign-in link for them on this page.",
+                    name=person["name"],
+                )
+            )
             return redirect(url_for("web.person", person_id=person["person_id"]), 303)
     everyone = service.list_people(caller=g.caller)
     page = render_template(
@@ -73,9 +80,9 @@ def person(person_id):
         except ValidationError as error:
             errors, status = display.first_messages(error.messages), 422
         except Conflict as error:  # the last coordinator
-            errors, status = {"role": str(error)}, 409
+            errors, status = {"role": translated(error)}, 409
         else:
-            flash(f"{changed['name']} is changed.")
+            flash(_("%(name)s is changed.", name=changed["name"]))
             return redirect(url_for("web.person", person_id=person_id), 303)
     values = {name: shown[name] or "" for name in PERSON_FIELDS} | typed
     page = render_template(
@@ -100,8 +107,14 @@ def remove_person(person_id):
     try:
         service.remove_person(person_id, caller=g.caller)
     except Conflict as error:  # the last coordinator
-        return render_template("web/person_remove.html", person=shown, refusal=str(error)), 409
-    flash(f"{shown['name']} is removed: their tokens no longer work. Their reports stay.")
+        page = render_template("web/person_remove.html", person=shown, refusal=translated(error))
+        return page, 409
+    flash(
+        _(
+            "%(name)s is removed: their tokens no longer work. Their reports stay.",
+            name=shown["name"],
+        )
+    )
     return redirect(url_for("web.people"), 303)
 
 
@@ -112,8 +125,12 @@ def revoke_token(person_id, token_name):
     service.require_may("manage people", g.caller)
     shown = service.revoke_token_of_person(person_id, token_name, caller=g.caller)
     flash(
-        f"{shown['name']}'s token {token_name} is revoked: it no longer works, the "
-        "browsers signed in with it are signed out, and its unused sign-in links are deleted."
+        _(
+            "%(name)s's token %(token)s is revoked: it no longer works, the browsers signed "
+            "in with it are signed out, and its unused sign-in links are deleted.",
+            name=shown["name"],
+            token=token_name,
+        )
     )
     return redirect(url_for("web.person", person_id=person_id), 303)
 
@@ -142,7 +159,7 @@ def qr_code(url):
     """The link as a QR code, an inline SVG drawn here (no script, no request)."""
     code = segno.make(url, error="m")
     svg = code.svg_inline(
-        scale=4, border=4, title="QR code of the sign-in link", dark="#000", omitsize=True
+        scale=4, border=4, title=_("QR code of the sign-in link"), dark="#000", omitsize=True
     )
     return Markup(svg)  # noqa: S704 - made by segno from the link, not from user text
 
@@ -184,9 +201,9 @@ def activities():
         except ValidationError as error:
             errors, status = display.first_messages(error.messages), 422
         except Conflict as error:
-            errors, status = {"activity_id": str(error)}, 409
+            errors, status = {"activity_id": translated(error)}, 409
         else:
-            flash(f"{activity['name']} is added.")
+            flash(_("%(name)s is added.", name=activity["name"]))
             return redirect(url_for("web.activities"), 303)
     page = render_template(
         "web/activities.html",
@@ -214,7 +231,7 @@ def activity(activity_id):
         except ValidationError as error:
             errors, status = display.first_messages(error.messages), 422
         else:
-            flash(f"{changed['name']} is changed.")
+            flash(_("%(name)s is changed.", name=changed["name"]))
             return redirect(url_for("web.activity", activity_id=activity_id), 303)
     values = {"name": shown["name"], "org_id": shown["org_id"] or ""}
     values["mentors"] = shown["mentors"]
@@ -236,8 +253,10 @@ def archive_activity(activity_id):
     service.require_may("manage activities", g.caller)
     archived = request.form.get("archived") != "no"
     changed = service.update_activity(activity_id, {"archived": archived}, caller=g.caller)
-    said = "archived: its reports stay" if archived else "back among the activities in use"
-    flash(f"{changed['name']} is {said}.")
+    if archived:
+        flash(_("%(name)s is archived: its reports stay.", name=changed["name"]))
+    else:
+        flash(_("%(name)s is back among the activities in use.", name=changed["name"]))
     return redirect(url_for("web.activity", activity_id=activity_id), 303)
 
 

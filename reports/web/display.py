@@ -7,35 +7,37 @@ module imports no page module."""
 from urllib.parse import urlencode
 
 from flask import current_app, g, render_template, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from marshmallow import validate
 
 from reports import catalogue, human, service
 from reports.schemas import REVIEW_STATES, STATUSES, review_request_schema, shapes
 from reports.web import REVIEW_LABELS
+from reports.web.messages import _l, translated
 
 # A value of a field no longer in the form that is longer than this, or of more
 # than one line, is shown in the long-text style.
 LONG_VALUE = 200
 # Each action of a report's history, in words.
 ACTIONS = {
-    "create": "Created",
-    "submit": "Submitted",
-    "update": "Updated",
-    "review": "Reviewed",
-    "delete": "Deleted",
-    "restore": "Restored",
+    "create": _l("Created"),
+    "submit": _l("Submitted"),
+    "update": _l("Updated"),
+    "review": _l("Reviewed"),
+    "delete": _l("Deleted"),
+    "restore": _l("Restored"),
 }
-STATUS_LABELS = {"draft": "Draft", "submitted": "Submitted"}
+STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
 # The review form's choices, in its order: the value, its label and its hint.
 REVIEW_CHOICES = (
-    ("approved", "Approve", "The report is done: its mentor can no longer change it."),
+    ("approved", _l("Approve"), _l("The report is done: its mentor can no longer change it.")),
     (
         "has_issues",
-        "Has issues",
-        "Send it back: its mentor sees your comment and can correct the report.",
+        _l("Has issues"),
+        _l("Send it back: its mentor sees your comment and can correct the report."),
     ),
-    ("rejected", "Reject", "The report is refused: its mentor can no longer change it."),
+    ("rejected", _l("Reject"), _l("The report is refused: its mentor can no longer change it.")),
 )
 COMMENT_MAX = next(
     validator.max
@@ -46,7 +48,7 @@ COMMENT_MAX = next(
 # its field's name rather than beside the other.
 SHORT_VALUE = 40
 # The choices of the filters' selects: a yes-or-no one, the status and the review.
-YES_NO = [("true", "Yes"), ("false", "No")]
+YES_NO = [("true", _l("Yes")), ("false", _l("No"))]
 STATUS_CHOICES = [(status, STATUS_LABELS[status]) for status in STATUSES]
 REVIEW_FILTER_CHOICES = [
     ("none", REVIEW_LABELS[None]),
@@ -197,12 +199,13 @@ def report_parts(report):
     """The report page's coordinator parts: the review form's state, whether
     (or why not) the caller may delete the report, and its history."""
     report_id = report["report_id"]
+    refused = service.change_refused(report_id, caller=g.caller)
     return {
         "review_errors": {},
         "review_typed": {},
         "review_choices": REVIEW_CHOICES,
         "comment_max": COMMENT_MAX,
-        "delete_refused": service.change_refused(report_id, caller=g.caller),
+        "delete_refused": None if refused is None else translated(refused),
         "timeline": timeline(service.history(report_id, caller=g.caller)),
     }
 
@@ -230,21 +233,26 @@ def _changes(detail, labels):
     or, no longer in it, by the label the database remembers."""
     changes = []
     if "status" in detail:
-        changes.append(_change("Status", STATUS_LABELS, detail["status"]))
+        changes.append(_change(_("Status"), STATUS_LABELS, detail["status"]))
     if "activity_id" in detail:
         before, after = (activity_name(detail["activity_id"][key]) for key in ("before", "after"))
-        changes.append(_shown_change("Activity", before, after))
+        changes.append(_shown_change(_("Activity"), before, after))
     for name, change in detail.get("fields", {}).items():
         before, after = (shown_value(name, change[key]) for key in ("before", "after"))
         changes.append(_shown_change(labels.get(name, name), before, after))
     if "review_state" in detail:
-        changes.append(_change("Review", REVIEW_LABELS, detail["review_state"]))
+        changes.append(_change(_("Review"), REVIEW_LABELS, detail["review_state"]))
     return changes
 
 
 def _change(label, labels, change):
-    before, after = (labels.get(change[key], change[key]) for key in ("before", "after"))
+    before, after = (_label(labels, change[key]) for key in ("before", "after"))
     return _shown_change(label, before, after)
+
+
+def _label(labels, value):
+    """A status's or review's label, in words; a value without one as it is."""
+    return str(labels[value]) if value in labels else value
 
 
 def _shown_change(label, before, after):
@@ -274,7 +282,7 @@ def shown_value(name, value):
         return None
     field = catalogue.live().by_name.get(name)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, list):
         labelled = [field.label_of(each) if field else each for each in value]
         return ", ".join(str(each) for each in labelled) if labelled else None
@@ -303,7 +311,11 @@ def filters_of(values):
 def way_forward_label(form):
     """The words of the has_way_forward filter."""
     label = form.by_name[form.way_forward].label if form.way_forward else "Way forward"
-    return "Has a way forward" if label == "Way forward" else f"{label} filled in"
+    return (
+        _l("Has a way forward")
+        if label == "Way forward"
+        else _l("%(label)s filled in", label=label)
+    )
 
 
 def url_with_query(endpoint, query, **values):
@@ -326,8 +338,9 @@ def url_with_query(endpoint, query, **values):
 
 def first_messages(messages):
     """A ValidationError's messages as one message per name: the first of each
-    name's list (or, nested, of its first name's), as a string."""
-    return {name: first_message(each) for name, each in messages.items()}
+    name's list (or, nested, of its first name's), as a string in the page's
+    language (the schemas' and the service's messages are the API's, in English)."""
+    return {name: translated(first_message(each)) for name, each in messages.items()}
 
 
 def first_message(messages):

@@ -11,6 +11,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
@@ -31,28 +33,39 @@ from reports.web.display import (
     told_apart,
     zone_in_words,
 )
+from reports.web.messages import N_, _l, later, translated
 
 # What each button of the form does to the report's status (None: leaves it).
 ACTIONS = {"draft": "draft", "submit": "submitted", "correct": None}
-DRAFT_BUTTONS = (("draft", "Save draft", False), ("submit", "Submit", True))
-CORRECTION_BUTTONS = (("correct", "Save correction", True),)
-CANNOT_CHANGE = "This report cannot be changed"
+DRAFT_BUTTONS = (("draft", _l("Save draft"), False), ("submit", _l("Submit"), True))
+CORRECTION_BUTTONS = (("correct", _l("Save correction"), True),)
+CANNOT_CHANGE = _l("This report cannot be changed")
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # What a form's key stands for: the form, whatever it held when it was sent.
 FORM_FINGERPRINT = "the new-report form"
-STALE = (
+STALE = _l(
     "Someone changed this report after you opened this form, so it was not saved. "
     "What is saved now is below; the form keeps what you typed. Check it, then save again."
 )
-NEEDED = "Needed to submit the report."
+NEEDED = _l("Needed to submit the report.")
 # The header with which the pages' script sends a form (no cross-site form can
 # send a header; the form's CSRF token is checked all the same).
 SENT_BY_SCRIPT = "X-Reports-Script"
 # An activity is picked with radio buttons from at most this many, else with a select.
 RADIOS_AT_MOST = 6
-NOT_LISTED = (
+NOT_LISTED = _l(
     "None of the directory's activities lists you as its mentor yet: type the activity's id, "
     "or ask your coordinator to add you to it."
+)
+# The titles and descriptions of the ids in the API's schema (NewReportSchema),
+# which the form shows as the inputs' labels and hints: marked here for translation.
+ID_WORDS = (
+    N_("Activity id"),
+    N_("The id of the activity the session was part of."),
+    N_("Peer mentor id"),
+    N_("The peer mentor who led the session."),
+    N_("Organisation id"),
+    N_("The organisation the report belongs to."),
 )
 
 
@@ -74,7 +87,7 @@ class Input:
     # A date that may not be after tomorrow (UTC).
     until_tomorrow: bool = False
     # A select's first option, which chooses nothing.
-    nothing: str = "Not given"
+    nothing: str = _l("Not given")
 
     def shown_hint(self):
         """The hint as the page shows it: a date's "(UTC)" (as the built-in
@@ -94,7 +107,6 @@ class Input:
 def input_of(each, required=False):
     """The input that asks for a catalogue field: its kind and limits from the
     field's kind and limits, its label and help from the field."""
-    hint = [each.help]
     attrs, options, kind = {}, (), each.kind
     if each.kind == "date":
         kind = "date"
@@ -103,35 +115,85 @@ def input_of(each, required=False):
     elif each.kind == "integer":
         kind = "number"
         attrs = _limits(each) | {"step": 1}
-        hint.append(f"A whole number{_range(each)}.")
     elif each.kind == "decimal":
         kind = "number"
         attrs = {"inputmode": "decimal", **_limits(each), "step": _step(each.places)}
-        if each.places:
-            places = "1 decimal place" if each.places == 1 else f"{each.places} decimal places"
-            hint.append(f"A number with {places}{_range(each)}.")
-        else:
-            hint.append(f"A whole number{_range(each)}.")
     elif each.kind in ("choice", "choices"):
         kind = "select" if each.kind == "choice" else "checkboxes"
         options = tuple((choice.value, choice.label) for choice in each.values)
-        if each.kind == "choices":
-            hint.append("Tick all that apply.")
     else:
         kind = "textarea" if each.multiline else "text"
         attrs = {"maxlength": each.max_length, "data-counter": ""}
-        hint.append(f"At most {each.max_length:,} characters.")
-    if required:
-        hint.append(NEEDED)
     return Input(
         each.name,
         each.label,
-        " ".join(part for part in hint if part),
+        later(hint_of, each, required),
         kind,
         attrs,
         options,
         field_kind=each.kind,
         until_tomorrow=each.kind == "date" and each.not_after_tomorrow,
+    )
+
+
+def hint_of(each, required=False):
+    """A catalogue field's hint, in the page's language: its help, what its
+    kind takes, and whether a report needs it to be submitted."""
+    hint = [each.help]
+    if each.kind in ("integer", "decimal"):
+        hint.append(_number_hint(each))
+    elif each.kind == "choices":
+        hint.append(_("Tick all that apply."))
+    elif each.kind == "text":
+        hint.append(
+            ngettext(
+                "At most %(count)s character.",
+                "At most %(count)s characters.",
+                each.max_length,
+                count=format_number(each.max_length),
+            )
+        )
+    if required:
+        hint.append(str(NEEDED))
+    return " ".join(part for part in hint if part)
+
+
+def _number_hint(each):
+    """What a number input takes: a whole number, or one of so many decimal
+    places, within the field's range."""
+    low, high, places = each.min, each.max, each.places if each.kind == "decimal" else 0
+    if not places:
+        if low is not None and high is not None:
+            return _("A whole number from %(min)s to %(max)s.", min=low, max=high)
+        if low is not None:
+            return _("A whole number of at least %(min)s.", min=low)
+        if high is not None:
+            return _("A whole number of at most %(max)s.", max=high)
+        return _("A whole number.")
+    if low is not None and high is not None:
+        return ngettext(
+            "A number with %(num)d decimal place from %(min)s to %(max)s.",
+            "A number with %(num)d decimal places from %(min)s to %(max)s.",
+            places,
+            min=low,
+            max=high,
+        )
+    if low is not None:
+        return ngettext(
+            "A number with %(num)d decimal place of at least %(min)s.",
+            "A number with %(num)d decimal places of at least %(min)s.",
+            places,
+            min=low,
+        )
+    if high is not None:
+        return ngettext(
+            "A number with %(num)d decimal place of at most %(max)s.",
+            "A number with %(num)d decimal places of at most %(max)s.",
+            places,
+            max=high,
+        )
+    return ngettext(
+        "A number with %(num)d decimal place.", "A number with %(num)d decimal places.", places
     )
 
 
@@ -141,16 +203,6 @@ def _limits(each):
     return {key: value for key, value in limits.items() if value is not None}
 
 
-def _range(each):
-    if each.min is not None and each.max is not None:
-        return f" from {each.min} to {each.max}"
-    if each.min is not None:
-        return f" of at least {each.min}"
-    if each.max is not None:
-        return f" of at most {each.max}"
-    return ""
-
-
 def _step(places):
     """The step of a number input of `places` decimal places: 1, 0.1, 0.01 ..."""
     return f"{Decimal(1).scaleb(-places):f}" if places else "1"
@@ -158,10 +210,11 @@ def _step(places):
 
 def id_input(name, schema_field):
     """The input of an id: a text of at most 64 characters, with no spelling and no capitals."""
+    description = schema_field.metadata.get("description", "")
     return Input(
         name,
-        schema_field.metadata["title"],
-        schema_field.metadata.get("description", ""),
+        _l(schema_field.metadata["title"]),
+        _l(description) if description else "",
         "text",
         {
             "maxlength": schema_field.metadata["maxLength"],
@@ -190,7 +243,12 @@ def activity_input(activities, current=None):
         return IDS["activity_id"]
     kind = "radios" if len(choices) <= RADIOS_AT_MOST else "select"
     return Input(
-        "activity_id", "Activity", "", kind, options=told_apart(choices), nothing="Choose one"
+        "activity_id",
+        _("Activity"),
+        "",
+        kind,
+        options=told_apart(choices),
+        nothing=_("Choose one"),
     )
 
 
@@ -201,8 +259,8 @@ def mentor_input(people):
     if not choices:
         return IDS["peer_mentor_id"]
     return Input(
-        "peer_mentor_id", "Peer mentor", "", "select", options=told_apart(choices),
-        nothing="Choose one",
+        "peer_mentor_id", _("Peer mentor"), "", "select", options=told_apart(choices),
+        nothing=_("Choose one"),
     )  # fmt: skip
 
 
@@ -245,12 +303,12 @@ def new_report():
         ids.append(mentor_input(service.list_people(caller=g.caller)))
         fixed = []
     else:
-        fixed = [("Peer mentor", mentor_name(g.caller.owner))]
+        fixed = [(_("Peer mentor"), mentor_name(g.caller.owner))]
         if not activities:
             ids[0] = replace(ids[0], hint=f"{ids[0].hint} {NOT_LISTED}")
     org_of = {each["activity_id"]: each["org_id"] for each in activities if each["org_id"]}
     if default_org_id and not activities:
-        fixed.append(("Organisation", default_org_id))
+        fixed.append((_("Organisation"), default_org_id))
     elif not default_org_id and (not activities or len(org_of) < len(activities)):
         ids.append(IDS["org_id"])
     # One form makes one report, however often it is sent (a double tap, or a
@@ -285,7 +343,7 @@ def new_report():
         report = service.create_report(new, default_org_id, once, caller=g.caller)
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, status=422)
-    flash("Report submitted." if status == "submitted" else "Draft saved.")
+    flash(_("Report submitted.") if status == "submitted" else _("Draft saved."))
     flash(f"new:{form_key}", FORGET_KEPT)
     return _saved(url_for("web.report", report_id=report["report_id"]))
 
@@ -319,19 +377,19 @@ def edit_report(report_id):
     except ValidationError as error:
         return _form(page, request.form, errors=error.messages, version=version, status=422)
     except Conflict as error:
-        return _form(page, request.form, notice=str(error), version=version, status=409)
+        return _form(page, request.form, notice=translated(error), version=version, status=409)
     except PreconditionFailed:
         return _stale(report_id)
     if updated["status"] == "submitted" and report["status"] == "draft":
-        flash("Report submitted.")
+        flash(_("Report submitted."))
     elif updated["status"] == "submitted":
         flash(
-            "Correction saved. It goes back to your coordinator for review."
+            _("Correction saved. It goes back to your coordinator for review.")
             if page["reopens_review"]
-            else "Correction saved."
+            else _("Correction saved.")
         )
     else:
-        flash("Draft saved.")
+        flash(_("Draft saved."))
     flash(f"edit:{report_id}", FORGET_KEPT)
     return _saved(url_for("web.report", report_id=report_id))
 
@@ -352,9 +410,9 @@ def _refused(report, reason):
         "web/refused.html",
         title=CANNOT_CHANGE,
         report=report,
-        reason=reason,
+        reason=translated(reason),
         kept_form=f"edit:{report['report_id']}",
-        labels=labels_of(catalogue.live()),
+        labels={name: str(label) for name, label in labels_of(catalogue.live()).items()},
     )
     return page, 403
 
@@ -363,14 +421,14 @@ def _edit_page(report):
     submitted = report["status"] == "submitted"
     activities = service.list_activities(archived=False, caller=g.caller)
     fixed = [
-        ("Peer mentor", mentor_name(report["peer_mentor_id"])),
-        ("Organisation", report["org_id"]),
+        (_("Peer mentor"), mentor_name(report["peer_mentor_id"])),
+        (_("Organisation"), report["org_id"]),
     ]
     if activities:
         ids = [activity_input(activities, current=report["activity_id"])]
     else:  # nothing to pick from: the activity stays as filed
         ids = []
-        fixed.insert(0, ("Activity", activity_name(report["activity_id"])))
+        fixed.insert(0, (_("Activity"), activity_name(report["activity_id"])))
     return {
         "autosave": f"edit:{report['report_id']}",
         "mode": "correct" if submitted else "edit",
@@ -422,7 +480,10 @@ def _form(page, values, errors=None, notice=None, differences=None, version=None
         needed=needed_to_submit(form),
         values=shown,
         errors=errors,
-        summary={name: f"{labels.get(name, name)}: {message}" for name, message in errors.items()},
+        summary={
+            name: _("%(label)s: %(message)s", label=labels.get(name, name), message=message)
+            for name, message in errors.items()
+        },
         notice=notice,
         differences=differences,
         version=version,
@@ -436,7 +497,7 @@ def _form(page, values, errors=None, notice=None, differences=None, version=None
 def _status(allowed):
     action = request.form.get("action")
     if action not in allowed:
-        raise BadRequest("Choose one of the form's buttons to save the report.")
+        raise BadRequest(_("Choose one of the form's buttons to save the report."))
     return ACTIONS[action]
 
 
@@ -554,12 +615,12 @@ def _shown(report):
 def _readable(each, value):
     """A form value in words, for the list of what someone else changed."""
     if each.kind == "checkbox":
-        return "Yes" if value == "true" else "No"
+        return _("Yes") if value == "true" else _("No")
     if each.kind == "select":
-        return dict(each.options).get(value, value) or "Not given"
+        return dict(each.options).get(value, value) or _("Not given")
     if each.kind == "checkboxes":
-        return ", ".join(dict(each.options).get(one, one) for one in value) or "Not given"
-    return value or "Not given"
+        return ", ".join(dict(each.options).get(one, one) for one in value) or _("Not given")
+    return value or _("Not given")
 
 
 def _by_input(messages, inputs):

@@ -3,6 +3,7 @@ review queue), "My reports", one report. The reports table is in table.py; what
 a report's page shows, in display.py."""
 
 from flask import g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden
 
 from reports import service
@@ -53,8 +54,11 @@ def my_reports():
     """A mentor's reports: drafts first, then submitted ones with their review."""
     if g.caller.role != "mentor":
         raise Forbidden(
-            "“My reports” is a mentor's page: your token is a "
-            f"{g.caller.role} token. All reports are under Reports."
+            _(
+                "“My reports” is a mentor's page: your token is a %(role)s token. "
+                "All reports are under Reports.",
+                role=g.caller.role,
+            )
         )
     drafts, draft_total = service.listed_reports(
         {"status": "draft"}, limit=MINE_LIMIT, caller=g.caller

@@ -3,6 +3,8 @@ deleting with a confirmation, and restoring from the trash. The review form and
 the history as a timeline are drawn with the report's page, in display.py."""
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -10,8 +12,9 @@ from reports import catalogue, service
 from reports.errors import Conflict, ReportNotFound
 from reports.schemas import review_request_schema
 from reports.web import REVIEW_LABELS, bp, display, login_required
+from reports.web.messages import _l, translated
 
-REVIEW_STATE_MISSING = "Choose approve, has issues or reject."
+REVIEW_STATE_MISSING = _l("Choose approve, has issues or reject.")
 
 
 # Reviewing -------------------------------------------------------------------------
@@ -37,11 +40,11 @@ def review_report(report_id):
         report = service.get_report(report_id, caller=g.caller)
         return render_template(
             "web/refused.html",
-            title="This report cannot be reviewed",
+            title=_("This report cannot be reviewed"),
             report=report,
-            reason=str(error),
+            reason=translated(error),
         ), 409
-    flash(f"Review saved: {REVIEW_LABELS[reviewed['review_state']]}.")
+    flash(_("Review saved: %(review)s.", review=REVIEW_LABELS[reviewed["review_state"]]))
     return redirect(url_for("web.report", report_id=report_id), 303)
 
 
@@ -49,8 +52,8 @@ def _first_messages(messages):
     """One message per field, in the page's words where the schema's are too terse."""
     shown = display.first_messages(messages)
     required = review_request_schema.fields["review_state"].error_messages["required"]
-    if shown.get("review_state") == required:
-        shown["review_state"] = REVIEW_STATE_MISSING
+    if display.first_message(messages.get("review_state", "")) == required:
+        shown["review_state"] = str(REVIEW_STATE_MISSING)
     return shown
 
 
@@ -77,9 +80,14 @@ def delete_report(report_id):
             trash_days=days,
         )
     service.delete_report(report_id, caller=g.caller)
+    days = current_app.config["TRASH_DAYS"]
     flash(
-        f"{_title(report)} is in the trash. A coordinator can restore it for "
-        f"{current_app.config['TRASH_DAYS']} days."
+        ngettext(
+            "%(report)s is in the trash. A coordinator can restore it for %(num)d day.",
+            "%(report)s is in the trash. A coordinator can restore it for %(num)d days.",
+            days,
+            report=_title(report),
+        )
     )
     start = "web.my_reports" if g.caller.role == "mentor" else "web.reports"
     return redirect(url_for(start), 303)
@@ -100,15 +108,21 @@ def restore_report(report_id):
     try:
         restored = service.restore_report(report_id, caller=g.caller)
     except ReportNotFound:
+        days = current_app.config["TRASH_DAYS"]
         raise NotFound(
-            f"No report with the id {report_id!r} is in the trash: it may have been "
-            "restored already, or deleted for good after "
-            f"{current_app.config['TRASH_DAYS']} days there."
+            ngettext(
+                "No report with the id %(id)s is in the trash: it may have been restored "
+                "already, or deleted for good after %(num)d day there.",
+                "No report with the id %(id)s is in the trash: it may have been restored "
+                "already, or deleted for good after %(num)d days there.",
+                days,
+                id=repr(report_id),
+            )
         ) from None
-    flash(f"{_title(restored)} is restored, with its review and its history.")
+    flash(_("%(report)s is restored, with its review and its history.", report=_title(restored)))
     return redirect(url_for("web.report", report_id=report_id), 303)
 
 
 def _title(report):
     title = display.report_title(report)
-    return f"“{title}”" if title else f"Report {report['report_id']}"
+    return _("“%(title)s”", title=title) if title else _("Report %(id)s", id=report["report_id"])

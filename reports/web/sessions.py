@@ -30,11 +30,12 @@ from datetime import timedelta
 from flask import current_app, flash, g, session
 from flask.sessions import SessionInterface as FlaskSessionInterface
 from flask.sessions import SessionMixin
+from flask_babel import format_number, ngettext
 from itsdangerous import BadSignature, Signer
 
 from reports import clock, session_store
 from reports.auth import hash_secret
-from reports.words import counted
+from reports.web.messages import _l
 
 # The paths that never use a session: the API (bearer tokens), /healthz, the
 # icon, the web app manifest and the service worker.
@@ -47,7 +48,7 @@ TOKEN_KEY = "token"
 CSRF_KEY = "csrf_token"
 # What a session signed in by a token since revoked holds (see reports/session_store.py).
 REVOKED_KEY = "revoked"
-REVOKED = "Your sign-in has ended: its token was revoked. Sign in again."
+REVOKED = _l("Your sign-in has ended: its token was revoked. Sign in again.")
 # A session's use is noted at most this often, so that a page view stays a read.
 SEEN_GRAIN = timedelta(minutes=1)
 # What a session kept on its device holds (True), and its record's ends_at:
@@ -196,7 +197,7 @@ def load():
         store.delete(current.id_hash)
         current.renew()
         if record["token_name"] is not None or REVOKED_KEY in data:
-            flash(ended)
+            flash(str(ended))
         return
     current.update(data)
     if record["token_name"] is not None:
@@ -292,13 +293,29 @@ def _why_ended(record, data, now):
     """What to tell the browser of a session that has ended by `now`, or None."""
     if REVOKED_KEY in data:
         return REVOKED
+    config = current_app.config
     if record["ends_at"] <= now:
-        hours = current_app.config["SESSION_MAX_HOURS"]
-        return f"You were signed out: a sign-in lasts {counted(hours, 'hour')}. Sign in again."
+        hours = config["SESSION_MAX_HOURS"]
+        return ngettext(
+            "You were signed out: a sign-in lasts %(count)s hour. Sign in again.",
+            "You were signed out: a sign-in lasts %(count)s hours. Sign in again.",
+            hours,
+            count=format_number(hours),
+        )
     if record["idle_until"] <= now and data.get(KEPT_KEY) is True:
-        days = current_app.config["SESSION_KEPT_DAYS"]
-        return f"You were signed out after {counted(days, 'day')} without use. Sign in again."
+        days = config["SESSION_KEPT_DAYS"]
+        return ngettext(
+            "You were signed out after %(count)s day without use. Sign in again.",
+            "You were signed out after %(count)s days without use. Sign in again.",
+            days,
+            count=format_number(days),
+        )
     if record["idle_until"] <= now:
-        minutes = current_app.config["SESSION_IDLE_MINUTES"]
-        return f"You were signed out after {counted(minutes, 'minute')} without use. Sign in again."
+        minutes = config["SESSION_IDLE_MINUTES"]
+        return ngettext(
+            "You were signed out after %(count)s minute without use. Sign in again.",
+            "You were signed out after %(count)s minutes without use. Sign in again.",
+            minutes,
+            count=format_number(minutes),
+        )
     return None

@@ -2,13 +2,15 @@
 asked for by e-mail; and signing out."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from reports import auth, service, throttle
 from reports.schemas import emailed_link_schema
 from reports.web import FORGET_KEPT, bp, display, sessions
-from reports.words import counted
+from reports.web.messages import translated
 
 TOKEN_FIELD = "token"
 EMAIL_FIELD = "email"
@@ -30,15 +32,16 @@ def login():
         if caller is not None:
             return _sign_in(caller, keep)
         if not typed.strip():
-            errors[TOKEN_FIELD] = "Enter your token"
+            errors[TOKEN_FIELD] = _("Enter your token")
         else:
-            errors[TOKEN_FIELD] = (
+            errors[TOKEN_FIELD] = _(
                 "This token is not one in force: check that you pasted all of it, "
                 "or ask your coordinator for a new one"
             )
             refused = _counted_wrong(throttle.AT_LOGIN)
             if refused is not None:
-                errors[TOKEN_FIELD], headers = refused.description, refused.get_headers()
+                errors[TOKEN_FIELD] = translated(refused.description)
+                headers = refused.get_headers()
     status = (429 if headers else 400) if errors else 200
     return _login_page(errors, typed=typed, keep=keep), status, headers
 
@@ -58,17 +61,23 @@ def login_email():
         except ValidationError as error:
             errors = display.first_messages(error.messages)
         except TooManyRequests as refused:
-            errors, headers = {EMAIL_FIELD: refused.description}, refused.get_headers()
+            errors = {EMAIL_FIELD: translated(refused.description)}
+            headers = refused.get_headers()
         else:
             service.ask_for_sign_in_link_by_email(address)
             return render_template(
                 "web/link_emailed.html",
                 email=address,
-                minutes=counted(current_app.config["LINK_MINUTES"], "minute"),
-                pause=counted(service.emailed_links.PAUSE_MINUTES, "minute"),
+                minutes=_minutes(current_app.config["LINK_MINUTES"]),
+                pause=_minutes(service.emailed_links.PAUSE_MINUTES),
             )
     status = (429 if headers else 422) if errors else 200
     return _login_page(errors, email=typed), status, headers
+
+
+def _minutes(number):
+    """ "15 minutes", in the page's language."""
+    return ngettext("%(count)s minute", "%(count)s minutes", number, count=format_number(number))
 
 
 def _login_page(errors, typed="", keep=False, email=""):
@@ -94,7 +103,7 @@ def login_link(secret):
         return render_template("web/link.html")
     refused = _counted_wrong(throttle.BY_LINK)
     if refused is not None:
-        page = render_template("web/link_used.html", refused=refused.description)
+        page = render_template("web/link_used.html", refused=translated(refused.description))
         return page, 429, refused.get_headers()
     return render_template("web/link_used.html"), 400
 
@@ -111,13 +120,13 @@ def _counted_wrong(where):
 
 def _sign_in(caller, keep):
     sessions.begin(caller.name, kept=keep)
-    flash(f"Signed in as {caller.name}.")
+    flash(_("Signed in as %(name)s.", name=caller.name))
     return redirect(url_for("web.index"))
 
 
 @bp.post("/logout")
 def logout():
     if sessions.end():
-        flash("Signed out.")
+        flash(_("Signed out."))
         flash("everything", FORGET_KEPT)
     return redirect(url_for("web.login"))

@@ -11,6 +11,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from flask import g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError
 
 from reports import catalogue, chart, clock, formats, human, limits, service
@@ -26,8 +28,14 @@ from reports.web.display import (
     url_with_query,
     way_forward_label,
 )
+from reports.web.messages import _l, later, lazy_ngettext
 
-GROUPINGS = {"month": "Month", "mentor": "Mentor", "activity": "Activity", "org": "Organisation"}
+GROUPINGS = {
+    "month": _l("Month"),
+    "mentor": _l("Mentor"),
+    "activity": _l("Activity"),
+    "org": _l("Organisation"),
+}
 # The filter a group of each grouping is, on the reports table.
 GROUP_FILTERS = {"mentor": "peer_mentor_id", "activity": "activity_id", "org": "org_id"}
 # The fields in the order of the form, which its error summary follows: the
@@ -43,10 +51,19 @@ FORM_END = ("has_way_forward", "q", "submitted_from", "submitted_to", "updated_s
 # The groups the page shows at a time; the downloads hold them all.
 GROUPS_PER_PAGE = 50
 # The words of a figure's column, and of a bar's units on a chart.
-FIGURE_HEADERS = {"total": "Total", "average": "Average", "count": "Yes"}
-# The units of a chart's bars, by the figure it shows; a figure not named here
-# is shown as a number alone.
-CHART_UNITS = {"reports": ("report", "reports"), "attendance_total": ("person", "people")}
+FIGURE_HEADERS = {"total": _l("Total"), "average": _l("Average"), "count": _l("Yes")}
+# The units of a chart's bars, by the figure it shows (the word for one, and
+# for more); a figure not named here is shown as a number alone.
+CHART_UNITS = {
+    "reports": (
+        lazy_ngettext("report", "reports", 1),
+        lazy_ngettext("report", "reports", 2),
+    ),
+    "attendance_total": (
+        lazy_ngettext("person", "people", 1),
+        lazy_ngettext("person", "people", 2),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,7 @@ def layout(form):
         form_order=names,
         query_names=("group_by", *shapes_of(form).filters),
         has_way_forward=way_forward_label(form),
-        explained=" ".join(explained),
+        explained=later(_joined, tuple(explained)),
         chart_figure=totals[0] if totals else None,
     )
 
@@ -127,16 +144,23 @@ def _fields_with_figures(form):
 
 def _explained(field, whats):
     """What the column or columns of a field's figures are, in a sentence."""
+    label = field.label
     if whats == ["count"]:
-        return f"{field.label}: the reports that say yes."
+        return _l("%(label)s: the reports that say yes.", label=label)
+    if whats == ["counts"] and field.kind == "choice":
+        return _l("%(label)s: how many reports have each value.", label=label)
     if whats == ["counts"]:
-        verb = "have" if field.kind == "choice" else "include"
-        return f"{field.label}: how many reports {verb} each value."
+        return _l("%(label)s: how many reports include each value.", label=label)
     if whats == ["total"]:
-        return f"{field.label}: the total over the reports that give it."
+        return _l("%(label)s: the total over the reports that give it.", label=label)
     if whats == ["average"]:
-        return f"{field.label}: the average over the reports that give it."
-    return f"{field.label}: the total over the reports that give it, and their average."
+        return _l("%(label)s: the average over the reports that give it.", label=label)
+    return _l("%(label)s: the total over the reports that give it, and their average.", label=label)
+
+
+def _joined(texts):
+    """Texts, each shown in the page's language, one after the other."""
+    return " ".join(str(text) for text in texts)
 
 
 def _layout():
@@ -205,9 +229,9 @@ def _page_number(errors):
     if not given:
         return 1
     if len(given) > 1:
-        errors["page"] = "Give the page once."
+        errors["page"] = _("Give the page once.")
     elif not given[0].isascii() or not given[0].isdigit() or int(given[0]) < 1:
-        errors["page"] = "The page must be a whole number from 1."
+        errors["page"] = _("The page must be a whole number from 1.")
     else:
         return int(given[0])
     return None
@@ -268,7 +292,7 @@ def _query_values():
         if given:
             values[name] = given[0]
         if len(given) > 1:
-            errors[name] = "Give this filter once."
+            errors[name] = _("Give this filter once.")
     return values, errors
 
 
@@ -302,7 +326,7 @@ def _row(group, group_by, values, columns):
     """A group's figures as the table shows them, its label (a mentor's or an
     activity's name, with its id shown after it, or the id alone where the
     directory has no name), and where its reports are listed."""
-    label = group["group"] if group["group"] is not None else "No session date"
+    label = group["group"] if group["group"] is not None else _("No session date")
     if group_by == "month" and group["group"] is not None:
         label = human.month(group["group"])
     name = group.get("name")
@@ -380,7 +404,7 @@ def _charts(groups):
     if not months:
         return None
     undated = sum(group["reports"] for group in groups if group["group"] is None)
-    shown = [("reports", "reports", "Reports")]
+    shown = [("reports", "reports", None)]
     figure = _layout().chart_figure
     if figure is not None:
         key = figure.name.removesuffix("_total")
@@ -388,43 +412,67 @@ def _charts(groups):
     charts = []
     for key, name, label in shown:
         series = chart.month_series({month: group[name] for month, group in months.items()})
-        units = CHART_UNITS.get(name)
         charts.append(
             {
                 "key": key,
-                "title": f"{label} per month",
-                "description": _description(series, units),
+                "title": _("Reports per month")
+                if label is None
+                else _("%(label)s per month", label=label),
+                "description": _description(series, name),
                 "chart": chart.monthly_chart(series),
-                "units": units,
+                "units": CHART_UNITS.get(name),
             }
         )
     shown_from = charts[0]["chart"].bars[0].label
     left_out = sum(group["reports"] for month, group in months.items() if month < shown_from)
-    heading = " and ".join(
-        [shown[0][2], *(label[:1].lower() + label[1:] for _, _, label in shown[1:])]
-    )
+    if len(shown) == 1:
+        heading = _("Reports per month")
+    else:
+        label = shown[1][2]
+        heading = _("Reports and %(label)s per month", label=label[:1].lower() + label[1:])
     return {
         "charts": charts,
-        "heading": f"{heading} per month",
+        "heading": heading,
         "undated": undated,
         "left_out": left_out,
         "shown_from": human.month(shown_from),
     }
 
 
-def _description(series, units):
-    """What a chart shows, in a sentence: its months, total and highest month."""
+def _description(series, name):
+    """What a chart of the figure `name` shows, in a sentence: its months, total
+    and highest month."""
     total = sum(value for _, value in series)
     highest_month, highest = max(series, key=lambda item: item[1])
-    months = _counted(len(series), ("month", "months"))
+    months = ngettext("%(num)d month", "%(num)d months", len(series))
+    amount = _amount(total, name)
     first, last = human.month(series[0][0]), human.month(series[-1][0])
-    span = first if len(series) == 1 else f"from {first} to {last}"
-    counted = _counted(total, units) if units else str(total)
-    text = f"{counted} in {months}, {span}."
-    if len(series) > 1:
-        text += f" The most, {highest}, in {human.month(highest_month)}."
-    return text + " Each month's figure is in the table."
+    if len(series) == 1:
+        text = [
+            _("%(amount)s in %(months)s, %(first)s.", amount=amount, months=months, first=first)
+        ]
+    else:
+        text = [
+            _(
+                "%(amount)s in %(months)s, from %(first)s to %(last)s.",
+                amount=amount,
+                months=months,
+                first=first,
+                last=last,
+            ),
+            _(
+                "The most, %(highest)s, in %(month)s.",
+                highest=highest,
+                month=human.month(highest_month),
+            ),
+        ]
+    return " ".join([*text, _("Each month's figure is in the table.")])
 
 
-def _counted(number, units):
-    return f"{number} {units[0] if number == 1 else units[1]}"
+def _amount(number, name):
+    """A chart's figure with its units (see CHART_UNITS), or alone."""
+    if name == "reports":
+        return ngettext("%(num)d report", "%(num)d reports", number)
+    if name == "attendance_total":
+        return ngettext("%(num)d person", "%(num)d people", number)
+    return str(number)

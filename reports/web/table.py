@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import g, redirect, render_template, request
+from flask_babel import format_number
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
 from reports import catalogue, clock, formats, limits, service
@@ -23,6 +25,7 @@ from reports.web.display import (
     url_with_query,
     way_forward_label,
 )
+from reports.web.messages import _l, later, translated
 
 PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
@@ -38,26 +41,29 @@ FIXED_FORM_FILTERS = (
     "session_date_from", "session_date_to",
 )  # fmt: skip
 FIXED_LABELS = {
-    "q": "Search",
-    "status": "Status",
-    "review_state": "Review",
-    "peer_mentor_id": "Peer mentor id",
-    "activity_id": "Activity id",
-    "org_id": "Organisation id",
-    "submitted_from": "Submitted from",
-    "submitted_to": "Submitted before",
-    "updated_since": "Changed since",
-    "sort": "Sort by",
-    "page": "Page",
+    "q": _l("Search"),
+    "status": _l("Status"),
+    "review_state": _l("Review"),
+    "peer_mentor_id": _l("Peer mentor id"),
+    "activity_id": _l("Activity id"),
+    "org_id": _l("Organisation id"),
+    "submitted_from": _l("Submitted from"),
+    "submitted_to": _l("Submitted before"),
+    "updated_since": _l("Changed since"),
+    "sort": _l("Sort by"),
+    "page": _l("Page"),
 }
 # The labels of the mentor and activity filters picked by name (display.directory_choices).
-PICKED_LABELS = {"peer_mentor_id": "Peer mentor", "activity_id": "Activity"}
-DATE_HINTS = {"session_date_from": "On or after this day.", "session_date_to": "Before this day."}
-SEARCH_HINT = '"Quotes" for a phrase; mento* for words that start with mento.'
+PICKED_LABELS = {"peer_mentor_id": _l("Peer mentor"), "activity_id": _l("Activity")}
+DATE_HINTS = {
+    "session_date_from": _l("On or after this day."),
+    "session_date_to": _l("Before this day."),
+}
+SEARCH_HINT = _l('"Quotes" for a phrase; mento* for words that start with mento.')
 DATE_FILTERS = ("session_date_from", "session_date_to")
 FIXED_CHOICES = {"status": STATUS_CHOICES, "review_state": REVIEW_FILTER_CHOICES}
 # The table's sortable columns, by the API's sort names (the session date's is its field's label).
-SORT_LABELS = {"submitted_at": "Submitted", "created_at": "Created"}
+SORT_LABELS = {"submitted_at": _l("Submitted"), "created_at": _l("Created")}
 
 
 @dataclass(frozen=True)
@@ -72,12 +78,20 @@ class TableForm:
     sort_choices: list
 
 
-def in_words(labels, last="or"):
-    """["a", "b", "c"] as "a, b or c"."""
-    labels = list(labels)
+def in_words(labels):
+    """["a", "b", "c"] as "a, b or c", in the page's language."""
+    labels = [str(label) for label in labels]
     if len(labels) < 2:
         return "".join(labels)
-    return f"{', '.join(labels[:-1])} {last} {labels[-1]}"
+    return _("%(first)s or %(last)s", first=", ".join(labels[:-1]), last=labels[-1])
+
+
+def search_hint(searched):
+    """The search's hint: the labels of the fields it searches, and how to ask."""
+    if not searched:
+        return str(SEARCH_HINT)
+    every = _("Every word must appear in %(fields)s.", fields=in_words(searched))
+    return f"{every} {SEARCH_HINT}"
 
 
 @lru_cache(maxsize=16)
@@ -85,26 +99,28 @@ def table_form(form):
     """The filter form and sort choices of the catalogue `form`."""
     session_date = form.by_name[form.session_date].label
     filters = {field.name: field for field in form.filters}
-    searched = in_words(form.by_name[name].label for name in form.searchable)
+    searched = tuple(form.by_name[name].label for name in form.searchable)
     labels = {
         **FIXED_LABELS,
-        "session_date_from": f"{session_date} from",
-        "session_date_to": f"{session_date} to",
+        "session_date_from": _l("%(label)s from", label=session_date),
+        "session_date_to": _l("%(label)s to", label=session_date),
         "has_way_forward": way_forward_label(form),
         **{name: field.label for name, field in filters.items()},
     }
-    search_hint = f"Every word must appear in {searched}. " if searched else ""
     sort_labels = {"session_date": session_date, **SORT_LABELS}
     return TableForm(
         form_filters=(*FIXED_FORM_FILTERS, *filters),
         labels=labels,
-        hints={"q": search_hint + SEARCH_HINT, **DATE_HINTS},
+        hints={"q": later(search_hint, searched), **DATE_HINTS},
         choices={**FIXED_CHOICES, **{n: filter_choices(f) for n, f in filters.items()}},
         sort_labels=sort_labels,
         sort_choices=[
-            (f"{sign}{name}", f"{sort_labels[name]}, {order}")
+            choice
             for name in SORTS
-            for sign, order in (("-", "newest first"), ("", "oldest first"))
+            for choice in (
+                (f"-{name}", _l("%(label)s, newest first", label=sort_labels[name])),
+                (name, _l("%(label)s, oldest first", label=sort_labels[name])),
+            )
         ],
     )
 
@@ -171,10 +187,13 @@ def _tidy_url(endpoint, **values):
 
 
 def _too_deep(page):
-    return (
-        f"Page {page} is deeper than the table goes: it shows the first {DEEPEST_PAGE} pages "
-        f"({DEEPEST_PAGE * PAGE_SIZE:,} reports) of a view. Narrow the filters, turn the sort "
-        "round, download the view, or page through the API with its cursor."
+    return _(
+        "Page %(page)s is deeper than the table goes: it shows the first %(pages)s pages "
+        "(%(reports)s reports) of a view. Narrow the filters, turn the sort round, download "
+        "the view, or page through the API with its cursor.",
+        page=page,
+        pages=DEEPEST_PAGE,
+        reports=format_number(DEEPEST_PAGE * PAGE_SIZE),
     )
 
 
@@ -189,7 +208,7 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
     and no table (422)."""
     errors = {}
     for name, field_messages in (messages or {}).items():
-        errors[name] = " ".join(field_messages)
+        errors[name] = " ".join(translated(message) for message in field_messages)
     words = table_form(catalogue.live())
     sort = sort or given.get("sort", DEFAULT_SORT)
     filters = filters_of(given)
