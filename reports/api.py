@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.routing import BaseConverter
 
-from reports import auth, catalogue, clock, formats, openapi, requestlog, service
+from reports import auth, catalogue, clock, formats, languages, openapi, requestlog, service
 from reports.errors import RETRY_AFTER_SECONDS
 from reports.openapi_operations import answer, described
 from reports.read_only import SAFE_METHODS
@@ -430,6 +430,8 @@ def restore_report(report_id):
 
 EXPORTS = formats.MIMETYPES
 SUMMARY_EXPORTS = {name: EXPORTS[name] for name in ("csv", "xlsx")}
+# The exports that may start with a row of labels (`labels`).
+LABELLED_EXPORTS = ("csv", "xlsx")
 # How an export's file name says which list it holds.
 LIST_NAMES = {"activity_id": "by-activity", "peer_mentor_id": "by-mentor"}
 PAGE_ONLY = ("page", "limit", "cursor")
@@ -470,13 +472,14 @@ def _page(dump_item, **path_filters):
     query = loads.load(args)
     filters = _filters(query, path_filters)
     export = _export_format(query)
+    language = _labels_language(query, export)
     if export is not None:
         paged = {name: [NOT_PAGED] for name in PAGE_ONLY if name in args}
         if paged:
             raise ValidationError(paged)
         held = [f"{LIST_NAMES[name]}-{value}" for name, value in path_filters.items()]
         filename = "-".join(["reports", *held, clock.today()]) + f".{export}"
-        return _export(export, filters, query["sort"], filename)
+        return _export(export, filters, query["sort"], filename, language)
 
     cursor = query.get("cursor")
     page = cursor["page"] if cursor else query["page"]
@@ -520,9 +523,25 @@ def _export_format(query, offered=EXPORTS):
     return next((name for name, mimetype in offered.items() if mimetype == best), None)
 
 
-def _export(export, filters, sort, filename):
+def _labels_language(query, export):
+    """The language of the row of labels a csv or xlsx export asks for with
+    `labels`, as the catalogue writes its code; None when it asks for none."""
+    if "labels" not in query:
+        return None
+    if export not in LABELLED_EXPORTS:
+        raise ValidationError({"labels": ["Only with format csv or xlsx."]})
+    written = catalogue.live().languages
+    code = languages.language_code(query["labels"])
+    if code not in written:
+        raise ValidationError(
+            {"labels": [f"Not a language of the report form, which has {', '.join(written)}."]}
+        )
+    return code
+
+
+def _export(export, filters, sort, filename, language=None):
     reports = service.all_reports(filters, sort, caller=g.caller)
-    response = formats.export_response(export, reports, filename)
+    response = formats.export_response(export, reports, filename, language)
     response.vary.add("Accept")
     return response
 

@@ -1,7 +1,14 @@
 """The field catalogue: the report form an organisation defines in one TOML
 file, read and checked once at start. Every part of the service that knows a
 report's fields (validation, the search index, the filters, the summary, the
-spreadsheets, the web form, the OpenAPI document) is built from it."""
+spreadsheets, the web form, the OpenAPI document) is built from it.
+
+A field's label and help, and each choice's label, are written in the
+catalogue's default language, or in several: each is kept as {language: text}.
+`label` and `help` give a text in the language of the page being made, or in
+the default language where it has none; outside a page (the API, the OpenAPI
+document, a command, the start) always in the default language.
+`label_in(code)` names the language."""
 
 import os
 import re
@@ -11,7 +18,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from importlib import resources
 
-from flask import current_app
+from flask import current_app, has_request_context, request
+
+from reports import languages
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -23,6 +32,10 @@ LARGEST_INTEGER = 2**53  # what a JSON client reads exactly, and SQLite sums wit
 LARGEST_DECIMAL = Decimal(10) ** 12
 # A text longer than this is written in a text area unless the file says otherwise.
 LONG_TEXT = 200
+# The longest label or help, in each of its languages.
+MAX_LABEL = 500
+# The language of a text written as a plain string, unless the file says another.
+DEFAULT_LANGUAGE = "en"
 
 # What each kind of field may say about itself, beyond what every field says.
 COMMON_KEYS = {"name", "kind", "label", "help", "required"}
@@ -55,8 +68,9 @@ FILTER_NAMES = (
 LAST_FILTER_NAMES = ("has_way_forward", "review_state", "q")
 # A list's page and order.
 PAGING_NAMES = ("page", "limit", "cursor", "sort")
-# A download's format, the summary's grouping, and the deleted reports' start.
-OPTION_NAMES = ("format", "group_by", "since")
+# A download's format and the language of its row of labels, the summary's
+# grouping, and the deleted reports' start.
+OPTION_NAMES = ("format", "labels", "group_by", "since")
 # Every query parameter of the API: no field of the catalogue may take one.
 QUERY_NAMES = (*FILTER_NAMES, *LAST_FILTER_NAMES, *PAGING_NAMES, *OPTION_NAMES)
 # Names the search index keeps for itself.
@@ -72,10 +86,37 @@ class CatalogueError(ValueError):
     """The catalogue file cannot be used: one line naming the file, the field and why."""
 
 
-@dataclass(frozen=True)
+def text_in(texts, code):
+    """The text of `texts` ({language: text}, the default language's first) in
+    the language `code`, or in the default language when it has none or `code`
+    is None; "" when `texts` is empty."""
+    return texts.get(code) or next(iter(texts.values()), "")
+
+
+def page_language():
+    """The language of the page being made, or None outside a page: on the API,
+    in a command, at the start."""
+    if has_request_context() and not request.path.startswith("/api/"):
+        return languages.current()
+    return None
+
+
+@dataclass(frozen=True, eq=False)
 class Choice:
     value: str
-    label: str
+    labels: dict  # {language: label}, the default language's first
+
+    @property
+    def label(self):
+        """The label in the page's language (see page_language), else the default."""
+        return text_in(self.labels, page_language())
+
+    @property
+    def default_label(self):
+        return text_in(self.labels, None)
+
+    def label_in(self, code):
+        return text_in(self.labels, code)
 
 
 @dataclass(frozen=True)
@@ -91,8 +132,8 @@ class Figure:
 class Field:
     name: str
     kind: str
-    label: str
-    help: str = ""
+    labels: dict  # {language: label}, the default language's first
+    helps: dict  # as labels; empty when it has none
     required: bool = False
     searchable: bool = False
     min_length: int | None = None
@@ -109,6 +150,40 @@ class Field:
     def is_filter(self):
         return self.kind in FILTER_KINDS
 
+    @property
+    def label(self):
+        """The label in the page's language (see page_language), else the default."""
+        return text_in(self.labels, page_language())
+
+    @property
+    def help(self):
+        """The help in the page's language (see page_language), else the default;
+        "" when the field has none."""
+        return text_in(self.helps, page_language())
+
+    @property
+    def default_label(self):
+        return text_in(self.labels, None)
+
+    @property
+    def default_help(self):
+        return text_in(self.helps, None)
+
+    def label_in(self, code):
+        return text_in(self.labels, code)
+
+    def help_in(self, code):
+        return text_in(self.helps, code)
+
+    def texts(self):
+        """(what, {language: text}) of each of the field's texts: its label, its
+        help if it has one, and each choice's label."""
+        found = [("`label`", self.labels)]
+        if self.helps:
+            found.append(("`help`", self.helps))
+        found += [(f"the label of the value {each.value!r}", each.labels) for each in self.values]
+        return found
+
     def label_of(self, value):
         """The label of one of a choice field's values (the value, if unknown)."""
         return next((each.label for each in self.values if each.value == value), value)
@@ -122,6 +197,25 @@ class Catalogue:
     way_forward: str | None
     title: str | None
     source: str
+    default_language: str = DEFAULT_LANGUAGE
+
+    @cached_property
+    def languages(self):
+        """The languages its texts are written in: the default first, then the
+        others in the order the file first gives them."""
+        codes = [code for each in self.fields for _, texts in each.texts() for code in texts]
+        return tuple(dict.fromkeys([self.default_language, *codes]))
+
+    def lacking(self, codes):
+        """(field, what, [the languages of `codes` it lacks]) for each text that
+        lacks any of them, in the catalogue's order."""
+        found = []
+        for each in self.fields:
+            for what, texts in each.texts():
+                missing = [code for code in codes if code not in texts]
+                if missing:
+                    found.append((each, what, missing))
+        return found
 
     @cached_property
     def names(self):
@@ -217,16 +311,24 @@ class Reader:
 
     def __init__(self, source):
         self.source = source
+        self.default_language = DEFAULT_LANGUAGE
 
     def fail(self, reason, field=None):
         where = f"field {field!r}: " if field else ""
         raise CatalogueError(f"{self.source}: {where}{reason}")
 
     def catalogue(self, data):
-        self.only_keys(data, {"version", "roles", "fields"}, "the file")
+        self.only_keys(data, {"version", "default_language", "roles", "fields"}, "the file")
         version = data.get("version")
         if not isinstance(version, str) or not 1 <= len(version) <= 40 or not version.isprintable():
             self.fail('`version` must be a string of 1 to 40 characters, such as "1".')
+        default = data.get("default_language", DEFAULT_LANGUAGE)
+        self.default_language = isinstance(default, str) and languages.language_code(default)
+        if not self.default_language:
+            self.fail(
+                f'`default_language` must be a language\'s code, such as "en" or "nb", '
+                f"not {default!r}."
+            )
         entries = data.get("fields")
         if not isinstance(entries, list) or not entries:
             self.fail("it must have at least one [[fields]] table.")
@@ -240,7 +342,13 @@ class Reader:
             fields.append(field)
         self.check_figures(fields)
         roles = self.roles(data.get("roles"), {field.name: field for field in fields})
-        return Catalogue(version=version, fields=tuple(fields), source=self.source, **roles)
+        return Catalogue(
+            version=version,
+            fields=tuple(fields),
+            source=self.source,
+            default_language=self.default_language,
+            **roles,
+        )
 
     def only_keys(self, table, allowed, what, field=None):
         if not isinstance(table, dict):
@@ -265,9 +373,9 @@ class Reader:
         if kind not in KINDS:
             self.fail(f"unknown kind {kind!r}; a kind is one of {', '.join(KINDS)}.", name)
         self.only_keys(entry, COMMON_KEYS | KIND_KEYS[kind], f"a {kind} field", name)
-        label = self.text(entry, "label", name, required=True)
         values = dict(
-            help=self.text(entry, "help", name) or "",
+            labels=self.texts(entry.get("label"), "`label`", name, required=True),
+            helps=self.texts(entry.get("help"), "`help`", name),
             required=self.flag(entry, "required", name),
         )
         if kind == "text":
@@ -278,17 +386,44 @@ class Reader:
             values["not_after_tomorrow"] = self.flag(entry, "not_after_tomorrow", name)
         elif kind in ("choice", "choices"):
             values["values"] = self.choices(entry.get("values"), name)
-        field = Field(name=name, kind=kind, label=label, **values)
+        field = Field(name=name, kind=kind, **values)
         figures = self.summary(entry.get("summary"), field)
         object.__setattr__(field, "figures", figures)
         return field
 
-    def text(self, entry, key, name, required=False):
-        value = entry.get(key)
+    def texts(self, value, what, name, required=False):
+        """A text (`what` names it) as {language: text}, the default language's
+        first: a string is the default language's text; a table gives a text
+        per language, the default language's among them. {} for a text that
+        is not required and not given."""
         if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip() or len(value) > 500:
-            self.fail(f"`{key}` must be a text of 1 to 500 characters.", name)
+            return {}
+        if not isinstance(value, dict):
+            return {self.default_language: self.text(value, what, name)}
+        texts = {}
+        for code, text in value.items():
+            language = languages.language_code(code)
+            if language is None:
+                self.fail(f"{what} is given in {code!r}, which is not a language's code.", name)
+            if language in texts:
+                self.fail(f"{what} is given twice in {language}.", name)
+            texts[language] = self.text(text, f"{what} in {code}", name)
+        default = self.default_language
+        if default not in texts:
+            self.fail(
+                f"{what} has no text in {default}, the default language: each table of "
+                "texts gives it.",
+                name,
+            )
+        return {default: texts.pop(default), **texts}
+
+    def text(self, value, what, name):
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_LABEL:
+            self.fail(
+                f"{what} must be a text of 1 to {MAX_LABEL} characters, or a table of "
+                "such texts by language.",
+                name,
+            )
         return value
 
     def flag(self, entry, key, name):
@@ -365,7 +500,8 @@ class Reader:
                 )
             if any(choice.value == value for choice in choices):
                 self.fail(f"the value {value!r} is listed twice.", name)
-            choices.append(Choice(value, self.text(entry, "label", name, required=True)))
+            what = f"the label of the value {value!r}"
+            choices.append(Choice(value, self.texts(entry.get("label"), what, name, required=True)))
         return tuple(choices)
 
     def summary(self, summary, field):

@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from werkzeug.exceptions import NotFound
 
-from reports import auth, catalogue, db, formats, requestlog, service, workbook
+from reports import auth, catalogue, db, formats, languages, requestlog, service, workbook
 from reports.config import ConfigError
 from reports.read_only import refuse_if_read_only
 from reports.serve import serve_command
@@ -413,7 +413,9 @@ def check_command():
 
 
 report_form = AppGroup(
-    "catalogue", help="See the live report form; check that the stored reports fit it."
+    "catalogue",
+    help="See the live report form; check that it speaks every language of the pages, "
+    "and that the stored reports fit it.",
 )
 
 
@@ -423,7 +425,10 @@ def show_catalogue_command():
     live = catalogue.live()
     click.echo(f"Catalogue: {live.source}, version {live.version}, {len(live.fields)} fields.")
     rows = [("NAME", "KIND", "LABEL", "RULES")]
-    rows += [(field.name, field.kind, field.label, _rules_of(field, live)) for field in live.fields]
+    rows += [
+        (field.name, field.kind, field.default_label, _rules_of(field, live))
+        for field in live.fields
+    ]
     _echo_table(rows)
 
 
@@ -446,8 +451,13 @@ def check_catalogue_command():
     value of a field it no longer has (which is kept), a value outside its rules
     now (but for a date's not_after_tomorrow, a rule of the day it is written),
     a field it requires missing from a submitted report. Nothing is changed.
-    Exit status 1 if there is any."""
+    Exit status 1 if there is any.
+
+    First, a warning (which changes no exit status) for each label or help
+    that lacks a language the pages are offered in."""
     live = catalogue.live()
+    for warning in _missing_languages(live, languages.offered(current_app)):
+        click.echo(warning, err=True)
     problems = reports = 0
     for report_id, misfits in service.catalogue_misfits(live):
         reports += 1
@@ -461,6 +471,17 @@ def check_catalogue_command():
             "Nothing was changed."
         )
     click.echo(f"Every report fits the catalogue (version {live.version}).")
+
+
+def _missing_languages(live, offered):
+    """A warning for each text of `live` that lacks any of the `offered` languages."""
+    default = live.default_language
+    for field, what, missing in live.lacking(offered):
+        those = "a page in it shows" if len(missing) == 1 else "pages in those languages show"
+        yield (
+            f"Warning: field {field.name!r}: {what} has no text in {', '.join(missing)}; "
+            f"{those} the {default} text."
+        )
 
 
 replica = AppGroup(

@@ -193,7 +193,7 @@ def example_value(field):
         return field.values[0].value
     if field.kind == "choices":
         return [field.values[0].value]
-    return field.label.strip().ljust(field.min_length or 0, ".")[: field.max_length]
+    return field.default_label.strip().ljust(field.min_length or 0, ".")[: field.max_length]
 
 
 def example_figure(figure, value):

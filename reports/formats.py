@@ -13,6 +13,12 @@ more), then the review's. A choices field is one cell of its values joined by
 unambiguously). A decimal is the text it is stored as in CSV, and a number
 cell shown with its places in XLSX.
 
+An export may start with a row of the fields' labels in a language of the
+catalogue (`labels`), above the columns' names, for people to read: empty
+above the columns that are not the catalogue's fields. The importer reads past
+such a row: the first row of a file that is not a row of columns' names, when
+the second one is.
+
 A CSV starts with a byte-order mark, so that a spreadsheet opened with a
 double-click reads it as UTF-8; the importer reads it with or without one. In
 CSV, a text that a spreadsheet could run as a formula is written with an
@@ -23,6 +29,7 @@ review.
 
 import csv
 import io
+import itertools
 import json
 import os
 import re
@@ -210,6 +217,20 @@ def unknown_columns(header, columns):
     return "; ".join(reasons) or None
 
 
+def labels_row(columns, form, language):
+    """The cells of the row of labels above the columns' names of an export:
+    each of the catalogue `form`'s fields' label in `language` (its default
+    language's where it has none); None above any other column."""
+    fields = form.by_name
+    return [fields[name].label_in(language) if name in fields else None for name in columns.names]
+
+
+def is_header(cells, columns):
+    """Whether a row's `cells` name columns of `columns` (ReportColumns), each of
+    them: the row of the columns' names, not a row of labels above it."""
+    return bool(cells) and all(cell in columns.names for cell in cells)
+
+
 def csv_cells(values):
     """The CSV cells of a row's values: None as an empty cell, text as itself
     unless a spreadsheet could run it as a formula (see _neutralised), numbers
@@ -253,12 +274,15 @@ def restored(cell):
     return QUOTED_PARTS.sub("", cell) if "'" in cell else cell
 
 
-def csv_chunks(columns, rows):
+def csv_chunks(columns, rows, labels=None):
     """The CSV of `rows` (the values of each row, in the order of `columns`), a
-    byte-order mark and the header first, as UTF-8 chunks of a few hundred rows."""
+    byte-order mark and the header first (under the row of `labels`, if given),
+    as UTF-8 chunks of a few hundred rows."""
     buffer = io.StringIO()
     buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)  # RFC 4180: CRLF, quotes where needed
+    if labels is not None:
+        writer.writerow(csv_cells(labels))
     writer.writerow(columns)
     for count, values in enumerate(rows, start=1):
         writer.writerow(csv_cells(values))
@@ -280,27 +304,32 @@ def ndjson_chunks(reports):
         yield b"".join(lines)
 
 
-def export_response(export, reports, filename):
+def export_response(export, reports, filename, language=None):
     """The response that holds `reports` (an Export of service.all_reports) as
-    `export`, saved by a browser as `filename`. CSV and NDJSON stream as the
+    `export`, saved by a browser as `filename`; a CSV or XLSX file with a first
+    row of the fields' labels in `language`, if given. CSV and NDJSON stream as the
     client reads; the Export is closed, and its slot given back, also when the
     client goes away before the end. An XLSX workbook is a zip that is whole
     only once its last row is in, so it is written to a temporary file first
     (the Export's slot is given back when its last report is read) and then
     sent."""
     columns = export_columns(reports)
+    labels = None if language is None else labels_row(columns, catalogue.live(), language)
     if export == "xlsx":
         with closing(reports):
             rows = (export_values(report, columns) for report in reports)
             try:
-                file = workbook.written_sheet(SHEET, columns.names, columns.kinds, rows, *_room())
+                file = workbook.written_sheet(
+                    SHEET, columns.names, columns.kinds, rows, *_room(), labels=labels
+                )
             except workbook.TooManyRows as error:
                 raise ValidationError(
                     {"format": [f"{error} Narrow the export with filters, or ask for csv."]}
                 ) from None
         return file_response(file, filename)
     if export == "csv":
-        chunks = csv_chunks(columns.names, (export_values(report, columns) for report in reports))
+        rows = (export_values(report, columns) for report in reports)
+        chunks = csv_chunks(columns.names, rows, labels)
     else:
         chunks = ndjson_chunks(reports)
     response = Response(stream_with_context(chunks), mimetype=MIMETYPES[export])
@@ -421,17 +450,24 @@ class FormatError(ValueError):
 
 def read_csv(lines, columns=None):
     """(line number, report as the API writes it) for each row of an export CSV
-    of `columns` (ReportColumns; the live catalogue's by default). Cells keep
-    their text; integer and boolean fields become numbers and booleans where
-    they read as such, or stay text for validation to refuse."""
+    of `columns` (ReportColumns; the live catalogue's by default), read past a
+    row of labels above its header. Cells keep their text; integer and boolean
+    fields become numbers and booleans where they read as such, or stay text
+    for validation to refuse."""
     columns = columns or report_columns(current_catalogue())
     rows = _csv_rows(lines)
-    _, header = next(rows, (1, None))
+    line, header = next(rows, (1, None))
     if header is None:
         return
+    if not is_header(header, columns):
+        second = next(rows, None)
+        if second is not None and is_header(second[1], columns):
+            line, header = second
+        elif second is not None:
+            rows = itertools.chain([second], rows)
     unknown = unknown_columns(header, columns)
     if unknown:
-        raise FormatError(f"line 1: {unknown}")
+        raise FormatError(f"line {line}: {unknown}")
     kinds = [columns.kinds.get(name, "text") for name in header]
     for number, cells in rows:
         if len(cells) != len(header):
@@ -472,13 +508,18 @@ def _typed(kind, cell):
 def read_xlsx(path, columns=None):
     """While the block runs: how many rows the sheet of an export's workbook of
     `columns` (ReportColumns; the live catalogue's by default) says it has, and
-    (row number, report as the API writes it) for each of them."""
+    (row number, report as the API writes it) for each of them, read past a row
+    of labels above its header."""
     columns = columns or report_columns(current_catalogue())
     limits = current_app.config if has_app_context() else None
-    with workbook.read_sheet(path, SHEET, columns.kinds, limits) as sheet:
+
+    def names_columns(cells):
+        return is_header(cells, columns)
+
+    with workbook.read_sheet(path, SHEET, columns.kinds, limits, names_columns) as sheet:
         unknown = unknown_columns(sheet.header, columns)
         if unknown:
-            raise FormatError(f"row 1: {unknown}")
+            raise FormatError(f"row {sheet.header_row}: {unknown}")
         yield sheet.size, _xlsx_reports(sheet.header, sheet.rows, columns)
 
 

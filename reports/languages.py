@@ -64,6 +64,15 @@ def _is_language(code):
     return True
 
 
+def language_code(code):
+    """`code` as Babel writes a language's code ("pt-BR" is "pt_BR", "NB" is
+    "nb"), or None when it names no language Babel knows."""
+    try:
+        return str(Locale.parse(code.replace("-", "_")))
+    except (ValueError, TypeError, AttributeError, UnknownLocaleError):
+        return None
+
+
 def offered(app=None):
     """The codes of the languages the pages are offered in: English first, then
     the others by code."""

@@ -11,6 +11,7 @@ has no time zones), a decimal kind of its places (see decimal_kind), and
 An empty cell is None; an empty text is a text cell that holds nothing.
 """
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -90,11 +91,12 @@ def _number_format(kind):
     return "0." + "0" * places if places else "0"
 
 
-def written_sheet(name, columns, kinds, rows, folder, min_free_mb=0):
+def written_sheet(name, columns, kinds, rows, folder, min_free_mb=0, labels=None):
     """A temporary file, open at its start, that holds the XLSX workbook of one
-    sheet `name`: a bold, frozen header of `columns`, then each of `rows` (the
-    values of a row, in the order of `columns`) in typed cells, columns as wide
-    as their widest cell up to a limit, and an autofilter over them all.
+    sheet `name`: a bold, frozen header of `columns` (under a bold row of
+    `labels`, a text or None above each column, if given), then each of `rows`
+    (the values of a row, in the order of `columns`) in typed cells, columns as
+    wide as their widest cell up to a limit, and an autofilter over them all.
 
     The workbook and its parts are written in `folder` (the database's, on
     disk, so that a large one takes disk, not memory), the parts in a hidden
@@ -114,7 +116,7 @@ def written_sheet(name, columns, kinds, rows, folder, min_free_mb=0):
     try:
         with tempfile.TemporaryDirectory(prefix=".xlsx-", dir=folder) as parts:
             kinds = [kinds.get(column, "text") for column in columns]
-            _write(file, parts, name, columns, kinds, rows, min_free_mb)
+            _write(file, parts, name, columns, kinds, rows, min_free_mb, labels)
     except (OSError, xlsxwriter.exceptions.FileCreateError) as error:
         file.close()
         raise NoRoom(error) from None
@@ -125,7 +127,7 @@ def written_sheet(name, columns, kinds, rows, folder, min_free_mb=0):
     return file
 
 
-def _write(file, parts, name, columns, kinds, rows, min_free_mb):
+def _write(file, parts, name, columns, kinds, rows, min_free_mb, labels):
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -144,16 +146,24 @@ def _write(file, parts, name, columns, kinds, rows, min_free_mb):
         for kind in set(kinds)
         if _number_format(kind)
     }
-    sheet.write_row(0, 0, columns, book.add_format({"bold": True}))
+    bold = book.add_format({"bold": True})
+    header = 0 if labels is None else 1
+    for number, label in enumerate(labels or ()):
+        if label is not None:
+            sheet.write_string(0, number, label, bold)
+    sheet.write_row(header, 0, columns, bold)
     writers = [_cell_writer(sheet, kind, formats.get(kind)) for kind in kinds]
     # Room for the autofilter's button beside each column's name.
     widths = [
         max(len(column) + 3, WIDTHS.get("decimal" if kind.startswith(DECIMAL) else kind, 0))
         for column, kind in zip(columns, kinds, strict=True)
     ]
+    for number, label in enumerate(labels or ()):
+        if label is not None:
+            widths[number] = max(widths[number], min(len(label), WIDEST))
     texts = [number for number, kind in enumerate(kinds) if kind == "text"]
     try:
-        last = _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb)
+        last = _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb, header)
         # Closing writes the sheet's XML out of its rows, then zips it: room
         # for about twice the rows written.
         _keep_room(parts, min_free_mb, 2 * _size_of(parts))
@@ -162,16 +172,16 @@ def _write(file, parts, name, columns, kinds, rows, min_free_mb):
         raise
     for number, width in enumerate(widths):
         sheet.set_column(number, number, width)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, last, len(columns) - 1)
+    sheet.freeze_panes(header + 1, 0)
+    sheet.autofilter(header, 0, last, len(columns) - 1)
     book.close()
 
 
-def _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb):
-    """Write the rows under the header, widening the text columns to fit them;
-    returns the number of the last row."""
-    last = 0
-    for last, values in enumerate(rows, start=1):
+def _write_rows(sheet, writers, widths, texts, rows, parts, min_free_mb, header=0):
+    """Write the rows under the header (the row numbered `header`), widening
+    the text columns to fit them; returns the number of the last row."""
+    last = header
+    for last, values in enumerate(rows, start=header + 1):
         if last == MAX_ROWS:
             raise TooManyRows()
         if last % ROOM_CHECKED_EVERY == 0:
@@ -263,11 +273,13 @@ def _time_serial(value):
 
 
 @contextmanager
-def read_sheet(path, name, kinds, limits=None):
+def read_sheet(path, name, kinds, limits=None, is_header=None):
     """The sheet `name` of a workbook, or its first sheet when it has none of
     that name, open as a Sheet while the block runs. `limits` holds the
     IMPORT_MAX_* settings (their defaults when None): a workbook past them, or a
-    row past ROW_BYTES or ROW_MARKUP, is refused with TooLarge."""
+    row past ROW_BYTES or ROW_MARKUP, is refused with TooLarge. Its header is
+    its first row; with `is_header` (which tells a header's cells), the second
+    when the first is not one and the second is: a row of labels above it."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -289,18 +301,30 @@ def read_sheet(path, name, kinds, limits=None):
         except (InvalidFileException, *UNREADABLE) as error:
             raise NotAWorkbook(f"not an XLSX workbook ({error})") from None
         rows = _numbered(sheet.iter_rows(values_only=True), xml)
-        _, first = next(rows, (1, ()))
-        header = [_api_value("text", cell) for cell in first]
-        while header and header[-1] is None:
-            header.pop()
+        header_row, first = next(rows, (1, ()))
+        header = _header(first)
+        if is_header is not None and not is_header(header):
+            second = next(rows, None)
+            if second is not None and is_header(_header(second[1])):
+                header_row, header = second[0], _header(second[1])
+            elif second is not None:
+                rows = itertools.chain([second], rows)
         column_kinds = [kinds.get(column, "text") for column in header]
-        yield Sheet(size, header, _values(rows, column_kinds))
+        yield Sheet(size, header, _values(rows, column_kinds), header_row)
     finally:
         if xml is not None:
             xml.close()
         if book is not None:
             book.close()
         file.close()
+
+
+def _header(cells):
+    """A header row's cells as texts, without the empty cells at its end."""
+    header = [_api_value("text", cell) for cell in cells]
+    while header and header[-1] is None:
+        header.pop()
+    return header
 
 
 def check_sizes(archive, limits):
@@ -389,13 +413,14 @@ class _RowLimits:
 class Sheet:
     """A sheet being read: how many rows it says it has (0 when it does not
     say; only a hint, as every row is read), its header, and (row number,
-    values) for each row under the header, empty rows left out. Each value is
-    in its column's API form where the cell has the column's type, else as the
-    cell holds it, for validation to refuse."""
+    values) for each row under the header, empty rows left out, and the
+    header's row number. Each value is in its column's API form where the cell
+    has the column's type, else as the cell holds it, for validation to refuse."""
 
     size: int
     header: list
     rows: Iterator
+    header_row: int = 1
 
 
 def _values(rows, kinds):

@@ -32,7 +32,7 @@ CLUB_FIELDS = [
     "held_on", "theme", "young_people", "activities", "mood", "snack_cost", "incident",
     "next_steps", "notes",
 ]  # fmt: skip
-EVERY_FIELD_HAS = ["name", "kind", "label", "help", "required"]
+EVERY_FIELD_HAS = ["name", "kind", "label", "labels", "help", "helps", "required"]
 
 
 def by_name(answer):
@@ -70,8 +70,10 @@ def test_the_built_in_catalogue_is_its_nine_fields_in_order_with_its_roles(clien
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     answer = response.json
-    assert list(answer) == ["version", "roles", "fields"]
+    assert list(answer) == ["version", "default_language", "languages", "roles", "fields"]
     assert answer["version"] == "1"
+    assert answer["default_language"] == "en"
+    assert answer["languages"] == ["en", "nb", "ar", "uk"]
     assert answer["roles"] == {
         "session_date": "session_date",
         "way_forward": "way_forward",
@@ -87,7 +89,19 @@ def test_a_built_in_field_says_its_label_help_rules_and_figures(client):
         "name": "attendance_count",
         "kind": "integer",
         "label": "Attendance",
+        "labels": {
+            "en": "Attendance",
+            "nb": "Oppmøte",
+            "ar": "الحضور",
+            "uk": "Відвідуваність",
+        },
         "help": "How many participants came.",
+        "helps": {
+            "en": "How many participants came.",
+            "nb": "Hvor mange deltakere som kom.",
+            "ar": "عدد المشاركين الذين حضروا.",
+            "uk": "Скільки учасників прийшло.",
+        },
         "required": True,
         "min": 0,
         "max": 1000,
@@ -96,6 +110,7 @@ def test_a_built_in_field_says_its_label_help_rules_and_figures(client):
     assert fields["participant_engagement"]["values"][3] == {
         "value": "very_high",
         "label": "Very high",
+        "labels": {"en": "Very high", "nb": "Svært høyt", "ar": "مرتفع جدًا", "uk": "Дуже висока"},
     }
     assert fields["follow_up_needed"]["summary"] == {"count": "follow_ups_needed"}
 
@@ -105,6 +120,7 @@ def test_the_club_catalogue_gives_each_kind_its_own_keys(club_client):
     fields = by_name(answer)
 
     assert answer["version"] == "2026-12"
+    assert (answer["default_language"], answer["languages"]) == ("en", ["en"])
     assert answer["roles"] == {
         "session_date": "held_on",
         "way_forward": "next_steps",
@@ -117,7 +133,9 @@ def test_the_club_catalogue_gives_each_kind_its_own_keys(club_client):
         "name": "theme",
         "kind": "text",
         "label": "Theme",
+        "labels": {"en": "Theme"},
         "help": "What the evening was about, in a line.",
+        "helps": {"en": "What the evening was about, in a line."},
         "required": True,
         "min_length": 3,
         "max_length": 80,
@@ -142,9 +160,9 @@ def test_choice_fields_list_their_values_and_labels(club_client):
 
     assert fields["mood"]["kind"] == "choice"
     assert fields["mood"]["values"] == [
-        {"value": "calm", "label": "Calm"},
-        {"value": "lively", "label": "Lively"},
-        {"value": "tense", "label": "Tense"},
+        {"value": "calm", "label": "Calm", "labels": {"en": "Calm"}},
+        {"value": "lively", "label": "Lively", "labels": {"en": "Lively"}},
+        {"value": "tense", "label": "Tense", "labels": {"en": "Tense"}},
     ]
     assert fields["mood"]["summary"] == {"counts": "moods"}
     assert fields["activities"]["kind"] == "choices"

@@ -51,7 +51,8 @@ ENUMS = {
 # component's name and the member's), without one named after a path.
 MODELS = {
     "ActivityReport", "ActivityReportPage", "Catalogue", "CatalogueField",
-    "CatalogueFieldSummary", "CatalogueRoles", "Choice", "CreatedReport", "Deleted",
+    "CatalogueFieldHelps", "CatalogueFieldLabels", "CatalogueFieldSummary", "CatalogueRoles",
+    "Choice", "ChoiceLabels", "CreatedReport", "Deleted",
     "DeletedReport", "DeletedReports", "EngagementCounts", "Health", "History",
     "MentorReport", "MentorReportPage", "NewReport", "OpenApiDocument", "Pagination",
     "Problem", "ProblemErrors", "Report", "ReportChanges", "ReportFields", "ReportPage",

@@ -564,7 +564,7 @@ def test_the_form_offers_the_api_s_summary_filters_in_the_order_of_its_errors(ap
 
     with app.app_context():
         taken = set(shapes().SummaryQuerySchema().fields) - {"format"}  # the download's links
-        order = summary.layout(catalogue.live()).form_order
+        order = summary.layout(catalogue.live(), None).form_order
     assert sorted(names) == sorted(taken)
     assert names == order
 

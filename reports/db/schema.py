@@ -146,7 +146,9 @@ def fit_to_catalogue(db, form, progress=print_progress):
             # Its triggers, if a migration dropped them.
             queries.create_search_index(db, form.searchable)
         queries.limit_field_count(db, len(form.fields))
-        queries.remember_catalogue_fields(db, [(field.name, field.label) for field in form.fields])
+        queries.remember_catalogue_fields(
+            db, [(field.name, field.default_label) for field in form.fields]
+        )
         queries.save_catalogue_layout(db, wanted)
         db.execute("COMMIT")
     except BaseException:

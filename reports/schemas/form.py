@@ -19,9 +19,10 @@ from reports.schemas.values import (
 
 def schema_field(field):
     """The marshmallow field that checks a catalogue field's value; its metadata
-    `title` is the field's label and `description` its help, on the report form
-    (reports/web/forms.py) as in the OpenAPI document."""
-    metadata = {"title": field.label, "description": field.help}
+    `title` is the field's label and `description` its help, in the catalogue's
+    default language, as the OpenAPI document gives them (the report form,
+    reports/web/forms.py, shows them in the page's language)."""
+    metadata = {"title": field.default_label, "description": field.default_help}
     if field.kind == "text":
         return Text(
             max_length=field.max_length,
@@ -73,7 +74,7 @@ def stored_field(field):
     """The shape of a catalogue field's value as a report shows it: its type,
     without today's limits, which a value written under an earlier catalogue
     need not keep."""
-    metadata = {"title": field.label, "description": field.help}
+    metadata = {"title": field.default_label, "description": field.default_help}
     if field.kind in ("text", "choice"):
         return ma.String(metadata=metadata)
     if field.kind == "integer":
@@ -99,12 +100,12 @@ def stored_fields_schema_class(catalogue):
 def filter_field(field):
     """The query parameter that filters on a boolean or choice field."""
     if field.kind == "boolean":
-        return QueryBoolean(metadata={"description": f"{field.label}: true or false."})
+        return QueryBoolean(metadata={"description": f"{field.default_label}: true or false."})
     described = "is" if field.kind == "choice" else "includes"
     return ma.String(
         validate=validate.OneOf([choice.value for choice in field.values]),
         metadata={
-            "description": f"Reports whose {field.label} {described} this value.",
+            "description": f"Reports whose {field.default_label} {described} this value.",
             ENUM_NAME: enum_name(field),
         },
     )

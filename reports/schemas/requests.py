@@ -1,5 +1,7 @@
 """What a client sends: the bodies of the writes and the query strings of the reads."""
 
+import re
+
 from marshmallow import ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
@@ -119,6 +121,8 @@ class ReportChangesSchema(RequestSchema):
 # catalogue's boolean and choice fields are filters too, between these two.
 FIXED_FILTERS, LAST_FILTERS = catalogue.FILTER_NAMES, catalogue.LAST_FILTER_NAMES
 RANGES = (("session_date_from", "session_date_to"), ("submitted_from", "submitted_to"))
+# A language's code as the catalogue writes it (nb, pt_BR), or as a browser does (pt-BR).
+LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,3}")
 
 
 class FilterSchema(RequestSchema):
@@ -190,6 +194,16 @@ class PageQuerySchema(RequestSchema):
         "ExportFormat",
         metadata={
             "description": "csv, ndjson or xlsx: every matching report, not a page (as Accept)."
+        },
+    )
+    labels = ma.String(
+        validate=validate.Regexp(
+            LANGUAGE_CODE, error="Must be a language's code, such as en, nb, ar or uk."
+        ),
+        metadata={
+            "description": "With a csv or xlsx export only: a first row of the fields' "
+            "labels in this language, one of the catalogue's `languages`, above the "
+            "columns' names."
         },
     )
 

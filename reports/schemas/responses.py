@@ -140,14 +140,41 @@ class DeletedReportSchema(AnswerSchema):
     deleted_at = timestamp()
 
 
+def in_each_language(what):
+    """A member that maps each language a text is written in to its text."""
+    return ma.Dict(
+        keys=ma.String(),
+        values=ma.String(),
+        required=True,
+        metadata={
+            "description": f"The {what} in each language it is written in, by the "
+            "language's code; the default language's among them."
+        },
+    )
+
+
+def in_default_language(what):
+    """A member that gives a text in the catalogue's default language."""
+    return ma.String(
+        attribute=f"default_{what}",
+        required=True,
+        metadata={"description": f"The {what} in the catalogue's default language."},
+    )
+
+
 class ChoiceSchema(AnswerSchema):
     value = ma.String()
-    label = ma.String()
+    label = in_default_language("label")
+    labels = in_each_language("label")
 
 
 def for_kinds(*kinds, description=""):
     """The metadata of a key that only fields of these kinds have."""
     return {"description": f"{description} Given for {' and '.join(kinds)} fields.".strip()}
+
+
+# The members that give each of a field's texts in every language.
+TRANSLATED_KEYS = {"labels", "helps"}
 
 
 class CatalogueFieldSchema(Schema):
@@ -157,8 +184,10 @@ class CatalogueFieldSchema(Schema):
         required=True, metadata={"description": "The field's key in a report's `fields`."}
     )
     kind = enum_of("FieldKind", required=True)
-    label = ma.String(required=True)
-    help = ma.String(required=True)
+    label = in_default_language("label")
+    labels = in_each_language("label")
+    help = in_default_language("help")
+    helps = in_each_language("help")
     required = ma.Boolean(
         required=True, metadata={"description": "Whether a report needs it to be submitted."}
     )
@@ -184,7 +213,7 @@ class CatalogueFieldSchema(Schema):
 
     @post_dump(pass_original=True)
     def only_its_kind(self, data, field, **kwargs):
-        keys = catalogue.COMMON_KEYS | catalogue.KIND_KEYS[field.kind]
+        keys = catalogue.COMMON_KEYS | TRANSLATED_KEYS | catalogue.KIND_KEYS[field.kind]
         if not field.figures:
             keys = keys - {"summary"}
         return {key: value for key, value in data.items() if key in keys}
@@ -206,13 +235,32 @@ class CatalogueSchema(AnswerSchema):
     """The report form: GET /api/v1/catalogue, for clients that build forms from it."""
 
     version = ma.String(metadata={"description": "Recorded with each report written under it."})
+    default_language = ma.String(
+        metadata={
+            "description": "The language of every `label` and `help`, and of a text "
+            "that lacks the language asked for."
+        }
+    )
+    languages = ma.List(
+        ma.String(),
+        metadata={
+            "description": "Every language its texts are written in (the keys of "
+            "`labels` and `helps`), the default language first."
+        },
+    )
     roles = ma.Nested(CatalogueRolesSchema)
     fields = ma.List(ma.Nested(CatalogueFieldSchema))
 
     @pre_dump
     def with_roles(self, form, **kwargs):
         # A Catalogue holds its roles as attributes of its own.
-        return {"version": form.version, "roles": form, "fields": form.fields}
+        return {
+            "version": form.version,
+            "default_language": form.default_language,
+            "languages": form.languages,
+            "roles": form,
+            "fields": form.fields,
+        }
 
 
 def page_schema(name, item_schema):

@@ -83,7 +83,9 @@ def summary_group_schema(catalogue):
             name = "".join(part.capitalize() for part in figure.name.split("_")) + "Counts"
             figures[figure.name] = ma.Nested(
                 AnswerSchema.from_dict(counts, name=name),
-                metadata={"description": f"How many reports have each {field.label} value."},
+                metadata={
+                    "description": f"How many reports have each {field.default_label} value."
+                },
             )
         elif field.kind == "decimal":
             figures[figure.name] = DecimalText(

@@ -310,12 +310,10 @@ def filters_of(values):
 
 def way_forward_label(form):
     """The words of the has_way_forward filter."""
-    label = form.by_name[form.way_forward].label if form.way_forward else "Way forward"
-    return (
-        _l("Has a way forward")
-        if label == "Way forward"
-        else _l("%(label)s filled in", label=label)
-    )
+    field = form.by_name[form.way_forward] if form.way_forward else None
+    if field is None or field.default_label == "Way forward":
+        return _l("Has a way forward")
+    return _l("%(label)s filled in", label=field.label)
 
 
 def url_with_query(endpoint, query, **values):

@@ -264,27 +264,32 @@ def mentor_input(people):
     )  # fmt: skip
 
 
+# Each of these is kept per catalogue and page language (catalogue.page_language),
+# as the catalogue's labels and help are in the page's language.
+
+
 @lru_cache(maxsize=16)
-def catalogue_inputs(form):
+def catalogue_inputs(form, language):
     """The inputs of a catalogue's fields, in its order."""
     return tuple(input_of(each, each.name in form.required) for each in form.fields)
 
 
 @lru_cache(maxsize=16)
-def labels_of(form):
+def labels_of(form, language):
     """Every input's label by its name: the ids', then the catalogue's."""
-    return {each.name: each.label for each in (*IDS.values(), *catalogue_inputs(form))}
+    inputs = (*IDS.values(), *catalogue_inputs(form, language))
+    return {each.name: each.label for each in inputs}
 
 
 @lru_cache(maxsize=16)
-def needed_to_submit(form):
+def needed_to_submit(form, language):
     """The labels of the fields a report must have to be submitted, as a list in words."""
     return ", ".join(form.by_name[name].label for name in form.required)
 
 
 def _catalogue():
     """The inputs of the live catalogue's fields."""
-    return catalogue_inputs(catalogue.live())
+    return catalogue_inputs(catalogue.live(), catalogue.page_language())
 
 
 # Pages ---------------------------------------------------------------------------------
@@ -412,7 +417,10 @@ def _refused(report, reason):
         report=report,
         reason=translated(reason),
         kept_form=f"edit:{report['report_id']}",
-        labels={name: str(label) for name, label in labels_of(catalogue.live()).items()},
+        labels={
+            name: str(label)
+            for name, label in labels_of(catalogue.live(), catalogue.page_language()).items()
+        },
     )
     return page, 403
 
@@ -464,20 +472,20 @@ def _stale(report_id):
 
 
 def _form(page, values, errors=None, notice=None, differences=None, version=None, status=200):
-    form = catalogue.live()
-    fields = catalogue_inputs(form)
+    form, language = catalogue.live(), catalogue.page_language()
+    fields = catalogue_inputs(form, language)
     inputs = [*page["ids"], *fields]
     errors = _by_input(errors or {}, inputs)
     if "_schema" in errors:  # of no one input
         notice = errors.pop("_schema")
     shown = {each.name: _value(values, each) for each in inputs}
-    labels = labels_of(form) | {each.name: each.label for each in page["ids"]}
+    labels = labels_of(form, language) | {each.name: each.label for each in page["ids"]}
     page_html = render_template(
         "web/form.html",
         **page,
         inputs=page["ids"],
         catalogue=fields,
-        needed=needed_to_submit(form),
+        needed=needed_to_submit(form, language),
         values=shown,
         errors=errors,
         summary={

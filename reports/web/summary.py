@@ -104,8 +104,10 @@ class Layout:
 
 
 @lru_cache(maxsize=16)
-def layout(form):
-    """The summary page of the catalogue `form`: its columns, filters and chart."""
+def layout(form, language):
+    """The summary page of the catalogue `form`: its columns, filters and chart,
+    with the catalogue's texts in the page's `language` (catalogue.page_language):
+    a layout per language."""
     groups, explained = [], []
     for field in _fields_with_figures(form):
         figures = [figure for figure in form.figures if figure.field is field]
@@ -164,7 +166,7 @@ def _joined(texts):
 
 
 def _layout():
-    return layout(catalogue.live())
+    return layout(catalogue.live(), catalogue.page_language())
 
 
 @bp.get("/summary")

@@ -95,8 +95,9 @@ def search_hint(searched):
 
 
 @lru_cache(maxsize=16)
-def table_form(form):
-    """The filter form and sort choices of the catalogue `form`."""
+def table_form(form, language):
+    """The filter form and sort choices of the catalogue `form`, with its texts
+    in the page's `language` (catalogue.page_language): one per language."""
     session_date = form.by_name[form.session_date].label
     filters = {field.name: field for field in form.filters}
     searched = tuple(form.by_name[name].label for name in form.searchable)
@@ -209,7 +210,7 @@ def _table(given, messages=None, reports=(), total=0, page=1, sort=None):
     errors = {}
     for name, field_messages in (messages or {}).items():
         errors[name] = " ".join(translated(message) for message in field_messages)
-    words = table_form(catalogue.live())
+    words = table_form(catalogue.live(), catalogue.page_language())
     sort = sort or given.get("sort", DEFAULT_SORT)
     filters = filters_of(given)
 
