@@ -211,7 +211,7 @@ def test_a_known_address_gets_one_email_whose_link_signs_in_once(app, client, in
     used = browser.post(path, data={"csrf_token": csrf_token(browser, path)})
     assert used.status_code == 302 and signed_in_as(browser) == "omar_2"
     mine = browser.get("/reports/mine")
-    assert mine.status_code == 200 and "Signed in as <strong>omar</strong>" in text(mine)
+    assert mine.status_code == 200 and "Signed in as <strong><bdi>omar</bdi></strong>" in text(mine)
     assert browser.get(path).status_code == 400  # used up
 
 

@@ -47,7 +47,11 @@ def error_of(body, name):
 
 def test_a_coordinator_adds_an_activity_with_mentors_picked_by_name(browsers, client, tokens):
     form = text(browsers["coordinator"].get(ACTIVITIES))
-    assert re.search(rf'value="{MONA}"[^>]*>\s*<label for="mentor-\d+">mona \({MONA}\)', form)
+    assert re.search(
+        rf'value="{MONA}"[^>]*>\s*<label for="mentor-\d+">'
+        rf'<bdi>mona</bdi> \(<bdi dir="ltr">{MONA}</bdi>\)',
+        form,
+    )
 
     add(
         browsers["coordinator"],
@@ -69,7 +73,7 @@ def test_a_coordinator_adds_an_activity_with_mentors_picked_by_name(browsers, cl
         r'<a href="/activities/homework_club" dir="auto">Homework club</a>.*?</tr>', listed, re.S
     )
     assert row and "<code>homework_club</code>" in row.group(0)
-    assert '<td data-label="Organisation">org_x</td>' in row.group(0)
+    assert '<td data-label="Organisation"><bdi dir="ltr">org_x</bdi></td>' in row.group(0)
     assert '<td data-label="Mentors"><bdi>mona</bdi></td>' in row.group(0)
 
 

@@ -410,7 +410,7 @@ def test_the_delete_page_and_the_trash_name_a_report_by_its_title(pages, add):
     report_id = add(status="draft")
 
     delete = text(pages["mentor"].get(f"/reports/{report_id}/delete"))
-    assert "<dt>Theme</dt><dd>Cooking night</dd>" in delete
+    assert '<dt>Theme</dt><dd dir="auto">Cooking night</dd>' in delete
     deleted = pages["mentor"].post(
         f"/reports/{report_id}/delete",
         data={"csrf_token": csrf_token(pages["mentor"], f"/reports/{report_id}/delete")},

@@ -188,4 +188,4 @@ def test_with_a_default_org_id_and_no_activities_the_organisation_is_shown(datab
     )
     client = app.test_client()
     sign_in(client, secret_of(tokens["mentor"]))
-    assert "<dt>Organisation</dt><dd>org_home</dd>" in text(client.get("/reports/new"))
+    assert '<dt>Organisation</dt><dd dir="auto">org_home</dd>' in text(client.get("/reports/new"))

@@ -55,13 +55,18 @@ def test_the_review_queue_names_who_filed_each_report(browsers, named, new_repor
 def test_a_report_page_names_its_mentor_and_activity_beside_their_ids(browsers, named, new_report):
     report_id = new_report()
     page = text(browsers["coordinator"].get(f"/reports/{report_id}"))
-    assert f'<dd>Mona Hansen <span class="meta"><code>{MENTOR}</code></span></dd>' in page
-    assert f'<dd>Job club Tuesday <span class="meta"><code>{ACTIVITY}</code></span></dd>' in page
+    assert (
+        f'<dd><bdi>Mona Hansen</bdi> <span class="meta"><code>{MENTOR}</code></span></dd>' in page
+    )
+    assert (
+        f'<dd><bdi>Job club Tuesday</bdi> <span class="meta"><code>{ACTIVITY}</code></span></dd>'
+        in page
+    )
 
 
 def test_my_reports_names_the_activity(browsers, named, new_report):
     new_report()
-    assert "Job club Tuesday · started" in text(browsers["mentor"].get("/reports/mine"))
+    assert "<bdi>Job club Tuesday</bdi> · started" in text(browsers["mentor"].get("/reports/mine"))
 
 
 def test_the_history_names_who_changed_the_report_and_the_activities(
@@ -81,7 +86,7 @@ def test_the_history_names_who_changed_the_report_and_the_activities(
 
 
 def test_the_header_names_the_person_signed_in(browsers, named):
-    assert "Signed in as <strong>Mona Hansen</strong> (mentor)" in text(
+    assert "Signed in as <strong><bdi>Mona Hansen</bdi></strong> (mentor)" in text(
         browsers["mentor"].get("/reports/mine")
     )
 

@@ -62,7 +62,7 @@ def test_every_page_for_every_role(browsers, new_report, page, who):
 def test_the_pages_show_who_is_signed_in_with_a_sign_out_button(browsers):
     body = text(browsers["viewer"].get("/reports"))
 
-    assert "Signed in as <strong>victor</strong> (viewer)" in body
+    assert "Signed in as <strong><bdi>victor</bdi></strong> (viewer)" in body
     assert re.search(
         r'<form method="post" action="/logout">\s*<input type="hidden" name="csrf_token"', body
     )
