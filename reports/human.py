@@ -5,12 +5,14 @@ English; "7. des. 2026, 07:04" in Norwegian. The API, the exports and the CSV
 keep their machine values; only the pages and their charts use these."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from reports import languages
 
@@ -65,7 +67,13 @@ def month(value, language=None):
 
 
 def number(value, language=None):
-    """A count or a decimal as the page's language writes it: "12,345.5", "12 345,5"."""
+    """A count or a decimal as the page's language writes it: "12,345.5",
+    "12 345,5"; a decimal (or its string) with as many places as it has."""
+    if isinstance(value, str | Decimal):
+        value = Decimal(value)
+        places = max(0, -value.as_tuple().exponent)
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+        return format_decimal(value, format=pattern, locale=locale(language))
     return format_decimal(value, locale=locale(language))
 
 
@@ -73,3 +81,8 @@ def zone_in_words(zone_name):
     """The zone as a hint says it, in the page's language: "Europe/Oslo time",
     or, for UTC, "universal time"."""
     return _("universal time") if zone_name == UTC_ZONE else _("%(zone)s time", zone=zone_name)
+
+
+def minutes(count, language=None):
+    """A number of minutes in words: "15 minutes", "1 minute"."""
+    return ngettext("%(count)s minute", "%(count)s minutes", count, count=number(count, language))

@@ -22,7 +22,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import escape
 
@@ -169,7 +169,7 @@ def for_request():
 
 def current():
     """The code of the page's language (English outside a request)."""
-    locale = get_locale() if has_request_context() else None
+    locale = get_locale() if has_app_context() else None
     return str(locale) if locale is not None else SOURCE
 
 

@@ -229,6 +229,10 @@ class Browser:
         """A PNG of the page as shown now, the whole page unless `full_page` is false."""
         metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
         command = {"format": "png"}
+        if full_page and self.driver.execute_script("return document.dir") == "rtl":
+            # Chromium shifts a right-to-left page sideways when it captures
+            # beyond the viewport: the viewport is made as tall as the page instead.
+            return self._taller_screenshot(name, metrics)
         if full_page:
             content = metrics["cssContentSize"]
             command["captureBeyondViewport"] = True
@@ -240,6 +244,19 @@ class Browser:
                 "scale": 1,
             }
         shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", command)
+        path = self.shots / f"{name}.png"
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def _taller_screenshot(self, name, metrics):
+        width = metrics["cssLayoutViewport"]["clientWidth"]
+        height = min(metrics["cssContentSize"]["height"], MAX_SHOT_HEIGHT)
+        shown = metrics["cssLayoutViewport"]["clientHeight"]
+        self._set_viewport(width, int(height))
+        try:
+            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+        finally:
+            self._set_viewport(width, shown)
         path = self.shots / f"{name}.png"
         path.write_bytes(base64.b64decode(shot["data"]))
         return path

@@ -7,10 +7,10 @@ makes the link and sends it."""
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from reports import auth, clock, languages, mail, queries
+from reports import auth, clock, human, languages, mail, queries
 from reports.db import write
 
 from .people import add_token_and_link
@@ -85,7 +85,7 @@ def email_sign_in_links(address, asked_in=languages.SOURCE):
                 "name": person["name"],
                 # At PUBLIC_URL: e-mail is on only with it set (reports/config.py).
                 "url": auth.sign_in_url(secret, person["language"]),
-                "minutes": ngettext("%(num)d minute", "%(num)d minutes", minutes),
+                "minutes": human.minutes(minutes),
             }
         mail.send(person["email"], subject, text)
         current_app.logger.info("E-mailed a sign-in link to person %s.", person["person_id"])

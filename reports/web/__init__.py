@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
-from reports import auth, catalogue, languages, read_only, service
+from reports import auth, catalogue, human, languages, read_only, service
 from reports.web import script_texts, sessions
 from reports.web.messages import _l
 
@@ -163,6 +163,8 @@ def init_app(app):
     # Every time and date a page shows, for people: {{ report.created_at | when }}.
     app.jinja_env.filters["when"] = display.when
     app.jinja_env.filters["day"] = display.day
+    # Counts as the page's language writes them: {{ row.reports | number }}.
+    app.jinja_env.filters["number"] = human.number
     # Ids by the directory's names: {{ report.peer_mentor_id | mentor }}.
     app.jinja_env.filters["mentor"] = display.mentor_name
     app.jinja_env.filters["activity"] = display.activity_name

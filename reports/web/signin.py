@@ -2,12 +2,11 @@
 asked for by e-mail; and signing out."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound, TooManyRequests
 
-from reports import auth, service, throttle
+from reports import auth, human, service, throttle
 from reports.schemas import emailed_link_schema
 from reports.web import FORGET_KEPT, bp, display, sessions
 from reports.web.messages import translated
@@ -68,16 +67,11 @@ def login_email():
             return render_template(
                 "web/link_emailed.html",
                 email=address,
-                minutes=_minutes(current_app.config["LINK_MINUTES"]),
-                pause=_minutes(service.emailed_links.PAUSE_MINUTES),
+                minutes=human.minutes(current_app.config["LINK_MINUTES"]),
+                pause=human.minutes(service.emailed_links.PAUSE_MINUTES),
             )
     status = (429 if headers else 422) if errors else 200
     return _login_page(errors, email=typed), status, headers
-
-
-def _minutes(number):
-    """ "15 minutes", in the page's language."""
-    return ngettext("%(count)s minute", "%(count)s minutes", number, count=format_number(number))
 
 
 def _login_page(errors, typed="", keep=False, email=""):

@@ -347,12 +347,12 @@ def _cell(column, group):
     figure = column.figure
     value = group[figure.name]
     if figure.what == "counts":
-        return str(value[column.value])
+        return human.number(value[column.value])
     if value is None:
         return "–"
     if figure.what == "average" and figure.field.kind == "integer":
-        return f"{value:.2f}"
-    return str(value)
+        return human.number(f"{value:.2f}")
+    return human.number(value if isinstance(value, int) else str(value))
 
 
 def _reports_url(group, group_by, values):
@@ -391,11 +391,11 @@ def _total(column, groups):
     if figure.what == "average":
         return "–"
     if figure.what == "counts":
-        return str(sum(group[figure.name][column.value] for group in groups))
+        return human.number(sum(group[figure.name][column.value] for group in groups))
     if figure.field.kind == "decimal":
         places = Decimal(1).scaleb(-figure.field.places)
-        return str(sum(Decimal(group[figure.name]) for group in groups).quantize(places))
-    return str(sum(group[figure.name] for group in groups))
+        return human.number(sum(Decimal(group[figure.name]) for group in groups).quantize(places))
+    return human.number(sum(group[figure.name] for group in groups))
 
 
 def _charts(groups):
