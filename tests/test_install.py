@@ -145,12 +145,16 @@ def test_the_installed_console_script_serves_pages_styles_docs_and_the_api(insta
     command = [str(installed / "post-session-reports"), "serve"]
     with Server(empty_folder, command=command, checkout_on_path=False) as server:
         page = server.request("GET", "/reports")
+        arabic = server.request("GET", "/reports?lang=ar")
         style = server.request("GET", "/static/style.css")
         docs = server.request("GET", "/docs")
         created = server.request("POST", "/api/v1/reports", CONTRACT_REPORT)
         listed = server.request("GET", "/api/v1/reports")
 
     assert page.status == 200 and b'lang="en"' in page.raw, page
+    # The shipped catalogues are in the wheel, and compiled where it is installed.
+    assert arabic.status == 200 and '<html lang="ar" dir="rtl">' in arabic.raw.decode(), arabic
+    assert "تقارير ما بعد الجلسة" in arabic.raw.decode(), arabic
     assert style.status == 200 and style.content_type.startswith("text/css"), style
     assert docs.status == 200 and b"swagger" in docs.raw.lower(), docs
     assert created.status == 201, created

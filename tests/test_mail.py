@@ -18,6 +18,7 @@ from aiosmtpd.smtp import AuthResult
 
 from reports import auth, create_app, db, mail, service
 from reports.config import ConfigError
+from reports.db import get_db
 
 from conftest import revoke_token
 from web_helpers import csrf_token, signed_in_as, text
@@ -195,6 +196,35 @@ def test_the_login_page_offers_a_link_by_email_in_a_form_of_its_own(client, toke
     for attribute in ('type="email"', 'autocomplete="email"', 'inputmode="email"'):
         assert attribute in field
     assert 'name="csrf_token"' in form and "E-mail me a sign-in link" in form
+
+
+def test_the_email_is_in_the_persons_language_and_its_link_opens_the_pages_in_it(
+    app, client, inbox, tokens
+):
+    with app.app_context():
+        auth.create_token("olena", "mentor", "usr_mentor_008", email="olena@example.org")
+        get_db().execute("UPDATE person SET language = 'uk' WHERE email = 'olena@example.org'")
+
+    ask(client, "olena@example.org")
+
+    [message] = inbox.to("olena@example.org")
+    assert message["Subject"] == "Ваше посилання для входу в «Звіти після зустрічей»"
+    body = message.get_content()
+    assert body.startswith("Вітаємо, olena!")
+    assert "15 хвилин" in body
+    assert re.search(r"/login/[A-Za-z0-9_-]{43}\?lang=uk$", body, re.MULTILINE)
+
+
+def test_the_email_of_a_person_without_a_language_is_in_the_language_it_was_asked_in(
+    app, client, inbox, omar
+):
+    client.get("/login?lang=nb")
+
+    ask(client, "omar@example.org")
+
+    [message] = inbox.to(omar)
+    assert "Hello" not in message.get_content()
+    assert message["Subject"] != "Your sign-in link to Post-Session Reports"
 
 
 def test_a_known_address_gets_one_email_whose_link_signs_in_once(app, client, inbox, omar):

@@ -596,3 +596,16 @@ def test_token_create_refuses_what_it_cannot_do_in_one_line(
     assert result.exit_code == 1
     assert says in result.output and len(result.output.strip().splitlines()) == 1, result.output
     assert stored(database, "person") == before and stored(database, "api_token") == []
+
+
+def test_a_link_for_a_person_with_a_language_opens_the_pages_in_it(app, client, tokens):
+    person = add(client, tokens["coordinator"], name="Olena", role="mentor", language="uk")
+
+    made = client.post(
+        f"{PEOPLE}/{person['person_id']}/sign-in-links", headers=tokens["coordinator"]
+    )
+
+    assert made.json["url"].endswith("?lang=uk")
+    secret = LINK.fullmatch(made.json["url"].removesuffix("?lang=uk"))[1]
+    page = app.test_client().get(f"/login/{secret}?lang=uk")
+    assert '<html lang="uk" dir="ltr">' in page.get_data(as_text=True)
