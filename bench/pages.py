@@ -55,6 +55,13 @@ PAGES = [
     ("trash", "/trash", "coordinator", "web.trash"),
     ("CSV of one activity", "/reports.csv?activity_id={activity}", "coordinator",
      "web.download_reports"),
+    # The same pages in Arabic, right to left, last: choosing a language with
+    # ?lang= keeps it for the pages after (a cookie, the person's preference).
+    ("reports in Arabic", "/reports?lang=ar", "coordinator", "web.reports"),
+    ("my reports in Arabic", "/reports/mine?lang=ar", "mentor", "web.my_reports"),
+    ("a report in Arabic", "/reports/{report}?lang=ar", "coordinator", "web.report"),
+    ("new report in Arabic", "/reports/new?lang=ar", "mentor", "web.new_report"),
+    ("summary in Arabic", "/summary?lang=ar", "coordinator", "web.summary"),
 ]  # fmt: skip
 
 BUDGET_MS = 50

@@ -474,13 +474,14 @@ def check_catalogue_command():
 
 
 def _missing_languages(live, offered):
-    """A warning for each text of `live` that lacks any of the `offered` languages."""
-    default = live.default_language
+    """One warning for each field with a text that lacks any of the `offered` languages."""
+    lacks = {}
     for field, what, missing in live.lacking(offered):
-        those = "a page in it shows" if len(missing) == 1 else "pages in those languages show"
+        lacks.setdefault(field.name, []).append(f"{what} in {', '.join(missing)}")
+    for name, texts in lacks.items():
         yield (
-            f"Warning: field {field.name!r}: {what} has no text in {', '.join(missing)}; "
-            f"{those} the {default} text."
+            f"Warning: field {name!r} has no text for {'; '.join(texts)}: a page in a "
+            f"language it lacks shows the {live.default_language} text."
         )
 
 

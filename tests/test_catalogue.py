@@ -54,7 +54,9 @@ def check(app):
     """`flask --app reports catalogue check` on `app`: (exit code, output lines)."""
     result = app.test_cli_runner().invoke(args=["catalogue", "check"])
     assert "Traceback" not in result.output
-    return result.exit_code, result.output.splitlines()
+    lines = result.output.splitlines()
+    # Its warnings of texts that lack a language: tests/test_catalogue_languages.py.
+    return result.exit_code, [line for line in lines if not line.startswith("Warning: field ")]
 
 
 def search(client, words):

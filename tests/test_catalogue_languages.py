@@ -60,9 +60,10 @@ def written(tmp_path, text, name="catalogue.toml"):
 
 def app_with(tmp_path, catalogue_path=None, offered=SHIPPED):
     """An app (the built-in catalogue unless `catalogue_path`) whose pages are
-    offered in `offered`: an empty catalogue of translations for each but
-    English, in its instance folder. Its test client checks every answer
-    against the OpenAPI document."""
+    offered in `offered` besides the shipped languages: an empty catalogue of
+    translations for each but English, in its instance folder (which takes a
+    shipped one's place). Its test client checks every answer against the
+    OpenAPI document."""
     instance = tmp_path / "instance"
     for code in offered:
         if code != "en":
@@ -333,7 +334,7 @@ def check(app):
     return result
 
 
-def test_check_warns_of_each_text_that_lacks_a_language_of_the_pages(tmp_path):
+def test_check_warns_once_of_each_field_whose_texts_lack_a_language_of_the_pages(tmp_path):
     app = app_with(tmp_path, written(tmp_path, NORWEGIAN), offered=("en", "nb", "uk"))
 
     result = check(app)
@@ -341,15 +342,11 @@ def test_check_warns_of_each_text_that_lacks_a_language_of_the_pages(tmp_path):
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["Every report fits the catalogue (version nb-1)."]
     assert result.stderr.splitlines() == [
-        "Warning: field 'dato': `label` has no text in uk; a page in it shows the nb text.",
-        "Warning: field 'dato': `help` has no text in en, uk; pages in those languages show "
-        "the nb text.",
-        "Warning: field 'stemning': `label` has no text in en, uk; pages in those languages "
-        "show the nb text.",
-        "Warning: field 'stemning': the label of the value 'rolig' has no text in uk; a page "
-        "in it shows the nb text.",
-        "Warning: field 'stemning': the label of the value 'livlig' has no text in en, uk; "
-        "pages in those languages show the nb text.",
+        "Warning: field 'dato' has no text for `label` in ar, uk; `help` in en, ar, uk: a page "
+        "in a language it lacks shows the nb text.",
+        "Warning: field 'stemning' has no text for `label` in en, ar, uk; the label of the "
+        "value 'rolig' in ar, uk; the label of the value 'livlig' in en, ar, uk: a page in a "
+        "language it lacks shows the nb text.",
     ]
 
 

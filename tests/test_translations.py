@@ -3,6 +3,8 @@ for every text the code and the templates mark, with its placeholders kept and
 its plural forms right; and the template they are made from is current."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,15 @@ def test_the_catalogue_files_are_in_the_package():
         setup = file.read()
     assert "translations/*/LC_MESSAGES/*.po" in setup
     assert os.path.isfile(TRANSLATIONS / "babel.cfg")
+
+
+def test_the_documented_extract_command_makes_the_template(marked, tmp_path):
+    with open(ROOT / "docs" / "languages.md") as file:
+        [command] = [line for line in file if line.startswith("pybabel extract ")]
+    output = tmp_path / "messages.pot"
+    arguments = command.split()[1:]
+    arguments[arguments.index("-o") + 1] = str(output)
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run([pybabel, *arguments], cwd=ROOT, check=True, capture_output=True, timeout=120)
+    with open(output, "rb") as file:
+        assert ids(read_po(file)) == marked
