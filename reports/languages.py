@@ -121,6 +121,11 @@ class Languages(Babel):
         return self.catalogues
 
 
+def catalogues(app=None):
+    """The app's catalogues (its Flask-Babel domain)."""
+    return (app or current_app).extensions["babel"].instance.catalogues
+
+
 def name_of(code):
     """A language's name in that language, as its speakers write it at the
     start of a line: "Norsk bokmål", "العربية"."""
@@ -199,7 +204,7 @@ def init_app(app):
     others = sorted(code for code in files if code != SOURCE)
     app.extensions["languages"] = {"offered": [SOURCE, *others]}
     Languages(files).init_app(app, default_locale=SOURCE, locale_selector=for_request)
-    translations = app.extensions["babel"].instance.catalogues.get_translations
+    translations = catalogues(app).get_translations
     app.jinja_env.install_gettext_callables(
         gettext=_escaped(lambda text: translations().ugettext(text)),
         ngettext=_escaped(lambda one, many, n: translations().ungettext(one, many, n)),

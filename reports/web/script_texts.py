@@ -95,8 +95,15 @@ def samples(code):
 def translated():
     """Every text of the scripts in the page's language: a text, or a counted
     text's forms by plural category."""
+    return translated_in(languages.current(), languages.catalogues())
+
+
+@functools.lru_cache(maxsize=32)
+def translated_in(code, catalogues):
+    """translated() in the language `code`, as the app's `catalogues` say it,
+    made once: the same on every page in that language."""
     texts = {key: str(text) for key, text in TEXTS.items()}
-    forms = {category: counted(number) for category, number in samples(languages.current()).items()}
+    forms = {category: counted(number) for category, number in samples(code).items()}
     for key in counted(1):
         texts[key] = {category: said[key] for category, said in forms.items()}
     return texts
