@@ -73,6 +73,16 @@ INTERNALS = (
         "response_headers, content_length, set_close_on_finish() and write().",
         "reports/serve.py, listen, ProblemChannel, ProblemErrorTask",
     ),
+    Internal(
+        "flask-babel",
+        "Babel.domain_instance, Domain.get_translations(), speaklater.LazyString",
+        "Flask-Babel looks every text up through its Babel's domain_instance, whose "
+        "get_translations() gives the request's translations: the app's domain compiles each "
+        "language's catalogue from its .po file. A lazy text is a speaklater.LazyString, which "
+        "a template takes as markup (its __html__): the pages' lazy texts subclass it to be "
+        "escaped.",
+        "reports/languages.py, Languages, Catalogues; reports/web/messages.py, Lazy",
+    ),
 )
 
 # Names that start with _ but that their library documents for use: the

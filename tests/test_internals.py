@@ -18,6 +18,7 @@ import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
+import flask_babel
 import openpyxl
 import pytest
 import xlsxwriter
@@ -35,7 +36,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 import reports
-from reports import internals, serve, workbook
+from reports import internals, languages, serve, workbook
 from reports.internals import DOCUMENTED, INTERNALS
 
 PACKAGE = Path(reports.__file__).parent
@@ -229,7 +230,25 @@ def _answer_to(server, request):
     return answer
 
 
+def check_flask_babel_looks_texts_up_through_the_apps_domain(app, tmp_path):
+    from flask import render_template_string
+    from flask_babel import gettext
+    from flask_babel.speaklater import LazyString
+
+    from reports.web.messages import _l
+
+    with app.test_request_context("/login?lang=nb"):
+        assert flask_babel.get_babel(app).instance.domain_instance is languages.catalogues(app)
+        assert gettext("Sign in") == "Logg inn"
+        assert hasattr(LazyString, "__html__")
+        shown = render_template_string("{{ text }}", text=_l("%(name)s", name="<b>"))
+        assert shown == "&lt;b&gt;"
+
+
 CHECKS = {
+    "Babel.domain_instance, Domain.get_translations(), speaklater.LazyString": (
+        check_flask_babel_looks_texts_up_through_the_apps_domain
+    ),
     "Worksheet._opt_close()": check_xlsxwriter_closes_a_sheets_rows_file,
     "ReadOnlyWorksheet._get_source()": check_openpyxl_reads_a_sheet_through_what_it_is_given,
     "ExcelReader.read_strings()": check_openpyxl_reads_the_shared_strings_the_import_measures,
