@@ -3,13 +3,11 @@ menu that chooses it, a person's preference, an organisation's own catalogue,
 escaping, and the API, which stays English."""
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 
-from reports import create_app, db, languages
+from reports import languages
 from reports.db import get_db
 
-from web_helpers import secret_of, sign_in, text
+from web_helpers import add_catalogue, app_in, secret_of, sign_in, text
 
 # The person of the mentor token "mona" (conftest's `tokens`).
 MONA = "person_id = (SELECT person_id FROM api_token WHERE name = 'mona')"
@@ -17,31 +15,11 @@ MONA = "person_id = (SELECT person_id FROM api_token WHERE name = 'mona')"
 POLISH = {"Post-Session Reports": "Raporty po spotkaniach", "Sign in": "Zaloguj się"}
 
 
-def add_catalogue(instance, code, messages, fuzzy=()):
-    """A catalogue of `messages` (English: translation) as an organisation adds one."""
-    catalogue = Catalog(locale=code)
-    for english, translation in messages.items():
-        catalogue.add(english, translation, flags=("fuzzy",) if english in fuzzy else ())
-    folder = instance / "translations" / code / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with open(folder / "messages.po", "wb") as file:
-        write_po(file, catalogue)
-
-
 @pytest.fixture
 def instance(tmp_path):
     folder = tmp_path / "instance"
     folder.mkdir()
     return folder
-
-
-def app_in(instance, database):
-    app = create_app(
-        {"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"},
-        instance_path=str(instance),
-    )
-    db.init_db(database)
-    return app
 
 
 @pytest.fixture

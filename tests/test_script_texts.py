@@ -8,12 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 
-from reports import create_app, db
-
-from web_helpers import text
+from web_helpers import add_catalogue, app_in, text
 
 STATIC = Path(__file__).parent.parent / "reports" / "static"
 SCRIPTS = ("offline.js", "form.js")
@@ -80,19 +76,8 @@ TRANSLATED = {
 @pytest.fixture
 def russian(tmp_path):
     """The app with a Russian catalogue of two of the scripts' texts, in its instance folder."""
-    catalogue = Catalog(locale="ru")
-    for english, translation in TRANSLATED.items():
-        catalogue.add(english, translation)
-    folder = tmp_path / "instance" / "translations" / "ru" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with open(folder / "messages.po", "wb") as file:
-        write_po(file, catalogue)
-    database = str(tmp_path / "reports.sqlite")
-    app = create_app(
-        {"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"},
-        instance_path=str(tmp_path / "instance"),
-    )
-    db.init_db(database)
+    add_catalogue(tmp_path / "instance", "ru", TRANSLATED)
+    app = app_in(tmp_path / "instance", str(tmp_path / "reports.sqlite"))
     return app.test_client()
 
 

@@ -11,8 +11,6 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from marshmallow import ValidationError, fields, validate
@@ -20,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge, TooManyRequests
 
 import reports
-from reports import catalogue, create_app, db, errors, limits, read_only, throttle
+from reports import catalogue, errors, limits, read_only, throttle
 from reports.db import get_db
 from reports.errors import ReportNotFound
 from reports.schemas import (
@@ -41,7 +39,7 @@ from reports.web.messages import _l, found, status_title, translated
 
 from conformance import ConformingClient
 from conftest import YOUTH_CLUB
-from web_helpers import text
+from web_helpers import add_catalogue, app_in, text
 
 PACKAGE = Path(reports.__file__).parent
 # A few of the messages, in Norwegian: enough to see a translation happen.
@@ -62,19 +60,8 @@ NORWEGIAN = {
 @pytest.fixture
 def norwegian_app(tmp_path):
     """The app with a Norwegian catalogue of NORWEGIAN in its instance folder."""
-    folder = tmp_path / "instance" / "translations" / "nb" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    translations = Catalog(locale="nb", fuzzy=False)
-    for msgid, msgstr in NORWEGIAN.items():
-        translations.add(msgid, msgstr)
-    with open(folder / "messages.po", "wb") as file:
-        write_po(file, translations)
-    database = str(tmp_path / "reports.sqlite")
-    app = create_app(
-        {"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"},
-        instance_path=str(tmp_path / "instance"),
-    )
-    db.init_db(database)
+    add_catalogue(tmp_path / "instance", "nb", NORWEGIAN)
+    app = app_in(tmp_path / "instance", str(tmp_path / "reports.sqlite"))
     app.test_client_class = ConformingClient
     return app
 

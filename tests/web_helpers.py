@@ -1,10 +1,14 @@
 """What the tests of the pages share: a form's CSRF token, signing a test
-client in, and the pages' own markers."""
+client in, the pages' own markers, and an app with a catalogue of
+translations of its own."""
 
 import re
 from contextlib import contextmanager
 
-from reports import auth, limits, queries
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
+
+from reports import auth, create_app, db, limits, queries
 from reports.db import get_db
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -53,3 +57,25 @@ def signed_in_as(client):
     with client.application.app_context():
         record = queries.web_session(get_db(), auth.hash_secret(cookie.value.split(".")[0]))
     return None if record is None else record["token_name"]
+
+
+def add_catalogue(instance, code, messages, fuzzy=()):
+    """A catalogue of `messages` (English, or (singular, plural), to its
+    translation) in the instance folder `instance`, as an organisation adds one."""
+    catalogue = Catalog(locale=code, fuzzy=False)
+    for english, translation in messages.items():
+        catalogue.add(english, translation, flags=("fuzzy",) if english in fuzzy else ())
+    folder = instance / "translations" / code / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with open(folder / "messages.po", "wb") as file:
+        write_po(file, catalogue)
+
+
+def app_in(instance, database):
+    """An app of the instance folder `instance`, on a new database."""
+    app = create_app(
+        {"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"},
+        instance_path=str(instance),
+    )
+    db.init_db(database)
+    return app
