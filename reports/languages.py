@@ -126,6 +126,12 @@ def catalogues(app=None):
     return (app or current_app).extensions["babel"].instance.catalogues
 
 
+def tags(app=None):
+    """The offered languages as (BCP 47 tag, code) pairs: "pt-BR" for "pt_BR",
+    the tag being how a person's language is written."""
+    return [(code.replace("_", "-"), code) for code in offered(app)]
+
+
 def name_of(code):
     """A language's name in that language, as its speakers write it at the
     start of a line: "Norsk bokmål", "العربية"."""
@@ -214,5 +220,7 @@ def init_app(app):
         ),
         newstyle=True,
     )
-    app.jinja_env.globals.update(language_name=name_of, language_direction=direction_of)
+    app.jinja_env.globals.update(
+        language_name=name_of, language_direction=direction_of, person_languages=tags
+    )
     app.after_request(remember_choice)

@@ -481,3 +481,39 @@ def test_a_token_not_of_the_person_or_revoked_already_is_a_404_page_that_changes
     )
     assert stored() == before
     assert client.get("/api/v1/reports", headers=tokens["mentor"]).status_code == 200
+
+
+def language_choices(page):
+    start = page.index('<select id="language"')
+    return re.findall(
+        r'<option value="([^"]*)"[^>]*?( selected)?>([^<]*)</option>',
+        page[start : page.index("</select>", start)],
+    )
+
+
+def test_a_persons_language_is_picked_among_the_pages_languages_by_name(browsers, client, tokens):
+    assert language_choices(text(browsers["coordinator"].get("/people"))) == [
+        ("", "", "Not set"),
+        ("en", "", "English"),
+        ("ar", "", "العربية"),
+        ("nb", "", "Norsk bokmål"),
+        ("uk", "", "Українська"),
+    ]
+    location = add(browsers["coordinator"], name="Nora Berg", language="nb")
+    assert ("nb", " selected", "Norsk bokmål") in language_choices(
+        text(browsers["coordinator"].get(location))
+    )
+
+
+def test_a_language_the_pages_are_not_in_stays_a_persons_choice(browsers, client, tokens):
+    location = add(browsers["coordinator"], name="Nora Berg")
+    person_id = location.rsplit("/", 1)[1]
+    changed = client.put(
+        f"/api/v1/people/{person_id}", json={"language": "pt-BR"}, headers=tokens["coordinator"]
+    )
+    assert changed.status_code == 200, changed.json
+
+    choices = language_choices(text(browsers["coordinator"].get(location)))
+
+    assert choices[-1] == ("pt-BR", " selected", "pt-BR")
+    assert [value for value, selected, _ in choices if selected] == ["pt-BR"]
