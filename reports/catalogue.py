@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property
 from importlib import resources
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context
 
 from reports import languages
 
@@ -96,7 +96,7 @@ def text_in(texts, code):
 def page_language():
     """The language of the page being made, or None outside a page: on the API,
     in a command, at the start."""
-    if has_request_context() and not request.path.startswith("/api/"):
+    if has_request_context() and not languages.in_english_only():
         return languages.current()
     return None
 

@@ -4,6 +4,7 @@ organisation's zone (the setting TIME_ZONE), "7 Dec 2026", "Jun 2026" in
 English; "7. des. 2026, 07:04" in Norwegian. The API, the exports and the CSV
 keep their machine values; only the pages and their charts use these."""
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,7 +24,11 @@ LOCALES = {"en": "en_GB"}
 
 def locale(language=None):
     """Babel's locale of `language`, by default the page's."""
-    code = language or languages.current()
+    return _locale_of(language or languages.current())
+
+
+@functools.cache
+def _locale_of(code):
     return Locale.parse(LOCALES.get(code, code))
 
 

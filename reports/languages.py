@@ -51,17 +51,9 @@ def catalogue_files(app):
             continue
         for code in sorted(os.listdir(directory)):
             path = CATALOGUE_PATH.format(directory=directory, code=code)
-            if code not in found and os.path.isfile(path) and _is_language(code):
+            if code not in found and os.path.isfile(path) and language_code(code) == code:
                 found[code] = path
     return found
-
-
-def _is_language(code):
-    try:
-        Locale.parse(code)
-    except (ValueError, UnknownLocaleError):
-        return False
-    return True
 
 
 def language_code(code):

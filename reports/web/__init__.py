@@ -30,6 +30,13 @@ ACCESS_BANNERS = {
         "this service can use it as a coordinator."
     ),
 }
+# A role and a status in the middle of a sentence ("Signed in as Mona (mentor)").
+ROLE_WORDS = {
+    "coordinator": _l("coordinator"),
+    "mentor": _l("mentor"),
+    "viewer": _l("viewer"),
+}
+STATUS_WORDS = {"draft": _l("draft"), "submitted": _l("submitted")}
 REVIEW_LABELS = {
     None: _l("Not reviewed"),
     "approved": _l("Approved"),
@@ -159,7 +166,13 @@ def init_app(app):
         # take more than Flask-WTF's default hour to write.
         WTF_CSRF_TIME_LIMIT=None,
     )
-    app.jinja_env.globals["review_labels"] = REVIEW_LABELS
+    # The words of a stored value; one they lack is shown as it is: roles.get(role, role).
+    app.jinja_env.globals.update(
+        review_labels=REVIEW_LABELS,
+        status_labels=display.STATUS_LABELS,
+        status_words=STATUS_WORDS,
+        role_words=ROLE_WORDS,
+    )
     # Every time and date a page shows, for people: {{ report.created_at | when }}.
     app.jinja_env.filters["when"] = display.when
     app.jinja_env.filters["day"] = display.day

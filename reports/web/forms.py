@@ -11,12 +11,12 @@ from decimal import Decimal
 from functools import lru_cache
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
-from reports import catalogue, service
+from reports import catalogue, human, service
 from reports.errors import Conflict, PreconditionFailed
 from reports.schemas import (
     QUERY_INTEGER,
@@ -150,7 +150,7 @@ def hint_of(each, required=False):
                 "At most %(count)s character.",
                 "At most %(count)s characters.",
                 each.max_length,
-                count=format_number(each.max_length),
+                count=human.number(each.max_length),
             )
         )
     if required:

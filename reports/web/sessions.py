@@ -30,10 +30,10 @@ from datetime import timedelta
 from flask import current_app, flash, g, session
 from flask.sessions import SessionInterface as FlaskSessionInterface
 from flask.sessions import SessionMixin
-from flask_babel import format_number, ngettext
+from flask_babel import ngettext
 from itsdangerous import BadSignature, Signer
 
-from reports import clock, session_store
+from reports import clock, human, session_store
 from reports.auth import hash_secret
 from reports.web.messages import _l
 
@@ -300,7 +300,7 @@ def _why_ended(record, data, now):
             "You were signed out: a sign-in lasts %(count)s hour. Sign in again.",
             "You were signed out: a sign-in lasts %(count)s hours. Sign in again.",
             hours,
-            count=format_number(hours),
+            count=human.number(hours),
         )
     if record["idle_until"] <= now and data.get(KEPT_KEY) is True:
         days = config["SESSION_KEPT_DAYS"]
@@ -308,7 +308,7 @@ def _why_ended(record, data, now):
             "You were signed out after %(count)s day without use. Sign in again.",
             "You were signed out after %(count)s days without use. Sign in again.",
             days,
-            count=format_number(days),
+            count=human.number(days),
         )
     if record["idle_until"] <= now:
         minutes = config["SESSION_IDLE_MINUTES"]
@@ -316,6 +316,6 @@ def _why_ended(record, data, now):
             "You were signed out after %(count)s minute without use. Sign in again.",
             "You were signed out after %(count)s minutes without use. Sign in again.",
             minutes,
-            count=format_number(minutes),
+            count=human.number(minutes),
         )
     return None

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import g, redirect, render_template, request
-from flask_babel import format_number
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
-from reports import catalogue, clock, formats, limits, service
+from reports import catalogue, clock, formats, human, limits, service
 from reports.schemas import SORTS, shapes, single_valued
 from reports.web import bp, login_required
 from reports.web.display import (
@@ -194,7 +193,7 @@ def _too_deep(page):
         "the view, or page through the API with its cursor.",
         page=page,
         pages=DEEPEST_PAGE,
-        reports=format_number(DEEPEST_PAGE * PAGE_SIZE),
+        reports=human.number(DEEPEST_PAGE * PAGE_SIZE),
     )
 
 
