@@ -214,6 +214,9 @@ CREATE TABLE IF NOT EXISTS person (
     removed_at     TEXT
                    CHECK (removed_at IS NULL OR
                           strftime('%Y-%m-%dT%H:%M:%SZ', julianday(removed_at)) IS removed_at),
+    -- Which e-mails the person gets: each as it happens, a daily digest of the
+    -- reports submitted instead, or none (a sign-in link it asks for still comes).
+    notify         TEXT NOT NULL DEFAULT 'each' CHECK (notify IN ('each', 'digest', 'off')),
     CHECK (role <> 'mentor' OR peer_mentor_id IS NOT NULL),
     CHECK (removed_at IS NULL OR (email IS NULL AND language IS NULL))
 );
@@ -422,3 +425,93 @@ CREATE TABLE IF NOT EXISTS activity_mentor (
 ) WITHOUT ROWID;
 
 CREATE INDEX IF NOT EXISTS activity_mentor_by_mentor ON activity_mentor (peer_mentor_id);
+
+-- The outbox: every change of a report, written in the transaction of the
+-- change, so that there is never one without the other. The dispatcher
+-- (reports/dispatcher.py) delivers them to the webhooks and turns them into
+-- e-mail; GET /api/v1/events reads them as a feed. event_id is the feed's
+-- cursor and each webhook's place in it, and is never given twice.
+CREATE TABLE IF NOT EXISTS event (
+    event_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The webhook-id of every delivery of it, retries included.
+    message_id  TEXT NOT NULL UNIQUE CHECK (message_id GLOB 'msg_*'),
+    type        TEXT NOT NULL CHECK (type IN ('report.created', 'report.updated',
+                                              'report.submitted', 'report.deleted',
+                                              'report.restored', 'report.reviewed',
+                                              'report.purged')),
+    report_id   TEXT NOT NULL,
+    occurred_at TEXT NOT NULL
+                CHECK (strftime('%Y-%m-%dT%H:%M:%SZ', julianday(occurred_at)) IS occurred_at),
+    -- The report as GET /api/v1/reports/<id> answered then (with its review,
+    -- for report.reviewed); only its id once it is purged.
+    data        TEXT NOT NULL CHECK (json_valid(data)),
+    -- 0 for an imported report's: told to the webhooks and the feed, e-mailed to no one.
+    emailed     INTEGER NOT NULL DEFAULT 1 CHECK (emailed IN (0, 1))
+);
+
+CREATE INDEX IF NOT EXISTS event_of_report ON event (report_id);
+CREATE INDEX IF NOT EXISTS event_by_time ON event (occurred_at);
+
+-- Where events are posted, signed with the endpoint's secret (Standard
+-- Webhooks). Each endpoint gets every event after delivered_up_to, in order,
+-- of the types it asked for (null: every type); a failed delivery is tried
+-- again at next_attempt_at, and after the last retry the endpoint is failing
+-- until `webhook retry` resumes it.
+CREATE TABLE IF NOT EXISTS webhook (
+    webhook_id      INTEGER PRIMARY KEY,
+    url             TEXT NOT NULL UNIQUE CHECK (length(url) BETWEEN 8 AND 2000),
+    secret          TEXT NOT NULL CHECK (secret GLOB 'whsec_*'),
+    events          TEXT CHECK (events IS NULL OR json_valid(events)),
+    allow_private   INTEGER NOT NULL DEFAULT 0 CHECK (allow_private IN (0, 1)),
+    state           TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'failing')),
+    delivered_up_to INTEGER NOT NULL,
+    failures        INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+    next_attempt_at TEXT,
+    created_at      TEXT NOT NULL
+);
+
+-- Each try to deliver an event (or a test) to a webhook: its answer's status,
+-- or why there was none. The last WEBHOOK_ATTEMPTS_KEPT of each are kept.
+CREATE TABLE IF NOT EXISTS webhook_attempt (
+    attempt_id   INTEGER PRIMARY KEY,
+    webhook_id   INTEGER NOT NULL,
+    message_id   TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    attempted_at TEXT NOT NULL,
+    status       INTEGER,
+    error        TEXT,
+    milliseconds INTEGER NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS webhook_attempt_of_webhook ON webhook_attempt (webhook_id, attempt_id);
+
+-- E-mail waiting to be sent: made from the events (a report submitted, to each
+-- coordinator; a review that asks for more, to the report's mentor), from a
+-- sign-in link asked for at /login, and from a webhook that is failing. Sent
+-- at send_after, tried again on the webhooks' schedule, deleted once sent.
+-- Only while e-mail is on (SMTP_HOST): without it nothing queues here.
+CREATE TABLE IF NOT EXISTS mail (
+    mail_id    INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('submitted', 'reviewed', 'sign_in_link',
+                                             'webhook_failing')),
+    -- The person it goes to; null for a sign-in link, which goes to an address.
+    person_id  TEXT,
+    event_id   INTEGER,
+    report_id  TEXT,
+    -- Part of a daily digest (a coordinator who asked for one).
+    digest     INTEGER NOT NULL DEFAULT 0 CHECK (digest IN (0, 1)),
+    detail     TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    send_after TEXT NOT NULL,
+    failures   INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0)
+);
+
+CREATE INDEX IF NOT EXISTS mail_by_time ON mail (send_after);
+CREATE INDEX IF NOT EXISTS mail_of_report ON mail (report_id);
+
+-- How far the dispatcher has turned the events into e-mail: set to the newest
+-- event when e-mail is turned on, and forgotten when it is turned off, so that
+-- it never mails what happened while it was off.
+CREATE TABLE IF NOT EXISTS mail_cursor (
+    only     INTEGER PRIMARY KEY CHECK (only = 1),
+    event_id INTEGER NOT NULL
+);

@@ -17,9 +17,9 @@ from reports import (
     errors,
     headers,
     installable,
+    integrations_cli,
     json_provider,
     languages,
-    mail,
     read_only,
     requestlog,
     throttle,
@@ -97,8 +97,8 @@ def create_app(test_config=None, instance_path=None):
     # Before CSRFProtect's check: on a read-only copy a write is refused whatever it sends.
     read_only.init_app(app)
     throttle.init_app(app)
-    mail.init_app(app)
     cli.init_app(app)
+    integrations_cli.init_app(app)
     # directory_api's routes are on api.bp: importing it added them.
     assert directory_api.bp is api.bp
     app.register_blueprint(api.bp)

@@ -237,6 +237,7 @@ def create_token(name, role, peer_mentor_id=None, email=None):
                     "peer_mentor_id": peer_mentor_id,
                     "email": email,
                     "language": None,
+                    "notify": "each",
                     "created_at": clock.timestamp(),
                 },
             )

@@ -170,7 +170,7 @@ def list_tokens_command():
     if len(rows) == 1:
         click.echo(f"No tokens: {ACCESS[state]}")
         return
-    _echo_table(rows)
+    echo_table(rows)
     if state != "guarded":
         click.echo(f"No token is in force: {ACCESS[state]}", err=True)
 
@@ -186,7 +186,7 @@ ACCESS = {
 }
 
 
-def _echo_table(rows):
+def echo_table(rows):
     """Rows of text in columns as wide as their widest cell; the first row heads them."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
@@ -353,7 +353,7 @@ def list_trash_command():
     columns = ("report_id", "peer_mentor_id", "deleted_at", "deleted_by", "purged_after")
     rows = [("REPORT", "MENTOR", "DELETED", "BY", "PURGED AFTER")]
     rows += [tuple(entry[column] for column in columns) for entry in entries]
-    _echo_table(rows)
+    echo_table(rows)
 
 
 @trash.command("purge")
@@ -429,7 +429,7 @@ def show_catalogue_command():
         (field.name, field.kind, field.default_label, _rules_of(field, live))
         for field in live.fields
     ]
-    _echo_table(rows)
+    echo_table(rows)
 
 
 def _rules_of(field, live):

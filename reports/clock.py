@@ -29,3 +29,8 @@ def timestamp():
 def today():
     """Today's date in UTC, as YYYY-MM-DD."""
     return now().date().isoformat()
+
+
+def parse(written):
+    """A time as `stamp` writes it, as an aware UTC datetime."""
+    return datetime.strptime(written, TIMESTAMP_FORMAT).replace(tzinfo=UTC)

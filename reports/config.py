@@ -39,12 +39,20 @@ DEFAULTS = {
     "REPLICATED": False,
     "TIME_ZONE": "UTC",
     "SMTP_HOST": None,
-    "SMTP_PORT": 25,
-    "SMTP_STARTTLS": False,
-    "SMTP_USERNAME": None,
+    "SMTP_PORT": None,
+    "SMTP_TLS": "starttls",
+    "SMTP_USER": None,
     "SMTP_PASSWORD": None,
     "MAIL_FROM": None,
+    "EVENTS_DAYS": 30,
+    # Seconds between a failed delivery (a webhook's, or an e-mail's) and each
+    # next try, as Standard Webhooks suggests; after the last, a webhook is failing.
+    "RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
 }
+# The port of each SMTP_TLS, where SMTP_PORT is not set.
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+# Settings that were renamed: a deployment still setting one is told the new name.
+RENAMED = {"SMTP_USERNAME": "SMTP_USER", "SMTP_STARTTLS": "SMTP_TLS"}
 
 
 class ConfigError(ValueError):
@@ -78,8 +86,9 @@ def check_config(config):
     for name in ("HOST", "DATABASE"):
         if not isinstance(config[name], str) or not config[name]:
             raise ConfigError(f"{name} must be a non-empty string, not {config[name]!r}.")
-    _whole_number(config, "SMTP_PORT", 1, 65535)
-    for name in ("ALLOW_OPEN", "SECURE_COOKIES", "REPLICATED", "READ_ONLY", "SMTP_STARTTLS"):
+    _whole_number(config, "EVENTS_DAYS", 1, 36500)
+    _retry_schedule(config)
+    for name in ("ALLOW_OPEN", "SECURE_COOKIES", "REPLICATED", "READ_ONLY"):
         if type(config[name]) not in (bool, int) or config[name] not in (0, 1):
             raise ConfigError(f"{name} must be 1 or 0, not {config[name]!r}.")
         config[name] = bool(config[name])
@@ -113,6 +122,20 @@ def _whole_number(config, name, low, high):
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
 
 
+def _retry_schedule(config):
+    schedule = config["RETRY_SCHEDULE"]
+    if not (
+        isinstance(schedule, list | tuple)
+        and 1 <= len(schedule) <= 20
+        and all(type(each) is int and 1 <= each <= 604_800 for each in schedule)
+    ):
+        raise ConfigError(
+            "RETRY_SCHEDULE must be a list of 1 to 20 numbers of seconds, each from 1 to "
+            f"604800, such as [5, 300, 1800], not {schedule!r}."
+        )
+    config["RETRY_SCHEDULE"] = list(schedule)
+
+
 def _time_zone(config):
     name = config["TIME_ZONE"]
     try:
@@ -129,8 +152,16 @@ def _mail(config):
     """E-mail is on with SMTP_HOST; then it needs MAIL_FROM, and PUBLIC_URL for
     the links it carries: the address a request reached is the asker's to
     choose (its Host), and a link e-mailed there would hand its secret to them."""
-    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM"):
+    for old, new in RENAMED.items():
+        if old in config:
+            raise ConfigError(f"{old} is now {new}: see docs/configuration.md.")
+    for name in ("SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "MAIL_FROM"):
         _text(config, name)
+    if config["SMTP_TLS"] not in SMTP_PORTS:
+        raise ConfigError(f"SMTP_TLS must be starttls, ssl or none, not {config['SMTP_TLS']!r}.")
+    if config["SMTP_PORT"] is None:
+        config["SMTP_PORT"] = SMTP_PORTS[config["SMTP_TLS"]]
+    _whole_number(config, "SMTP_PORT", 1, 65535)
     if config["SMTP_HOST"] is None:
         return
     sender = config["MAIL_FROM"]
@@ -144,12 +175,12 @@ def _mail(config):
             "PUBLIC_URL must be set when SMTP_HOST is: the sign-in links an e-mail carries "
             "point there, never at an address a request names."
         )
-    if (config["SMTP_USERNAME"] is None) != (config["SMTP_PASSWORD"] is None):
-        raise ConfigError("SMTP_USERNAME and SMTP_PASSWORD must be set together, or neither.")
-    if config["SMTP_USERNAME"] is not None and not config["SMTP_STARTTLS"]:
+    if (config["SMTP_USER"] is None) != (config["SMTP_PASSWORD"] is None):
+        raise ConfigError("SMTP_USER and SMTP_PASSWORD must be set together, or neither.")
+    if config["SMTP_USER"] is not None and config["SMTP_TLS"] == "none":
         raise ConfigError(
-            "SMTP_USERNAME needs SMTP_STARTTLS = 1, so that the password never crosses "
-            "the network unencrypted (port 587 usually takes STARTTLS)."
+            "SMTP_USER needs SMTP_TLS = starttls or ssl, so that the password never crosses "
+            "the network unencrypted."
         )
 
 

@@ -29,7 +29,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
-from reports import auth, db, service
+from reports import auth, db, dispatcher, service
 from reports.config import ConfigError
 from reports.errors import PROBLEM_JSON
 from reports.read_only import is_read_only
@@ -87,7 +87,8 @@ def start(app, own_server=True):
     """What a server does before it serves: create or migrate the database (the
     only start that may create one, and it says so), and start the housekeeping
     that purges the trash and forgets expired keys. Returns the Event that stops
-    the housekeeping; exits with one line when the database cannot be opened.
+    the housekeeping and the dispatcher of the outbox (reports/dispatcher.py);
+    exits with one line when the database cannot be opened.
 
     Under another server than the service's own (`own_server` false), which may
     clear the headers that tell a proxied request apart, the API is never open
@@ -105,7 +106,10 @@ def start(app, own_server=True):
         print(f"Created a new database at {path}.", flush=True)
     if not own_server:
         warn_of_no_open_api_elsewhere(app)
-    return service.start_housekeeping(app)
+    dispatcher.prepare(app)
+    stopped = service.start_housekeeping(app)
+    dispatcher.start(app, stopped)
+    return stopped
 
 
 def warn_of_no_open_api_elsewhere(app):

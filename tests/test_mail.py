@@ -2,25 +2,21 @@
 sign-in link asked for by e-mail at /login (reports/service/emailed_links.py):
 the answer is the same whoever has the address, and the link signs in once."""
 
-import email
-import email.policy
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
-import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
-from reports import auth, create_app, db, mail, service
+from reports import auth, create_app, db, dispatcher, mail, service
 from reports.config import ConfigError
 from reports.db import get_db
 
 from conftest import revoke_token
+from peers import Inbox, free_port, smtp_server
 from web_helpers import csrf_token, signed_in_as, text
 
 PUBLIC_URL = "http://reports.example.org"
@@ -29,51 +25,18 @@ MAIL_FROM = "Post-Session Reports <reports@example.org>"
 SENT = "If a person here has that address, a sign-in link is on its way to it."
 
 
-class Inbox:
-    """What an SMTP server on this machine received: each message, parsed, with
-    its envelope's recipients; and who signed in to send it."""
-
-    def __init__(self):
-        self.messages = []
-        self.logins = []
-        self.held = threading.Event()
-        self.held.set()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.held.wait()
-        lines = envelope.content.replace(b"\r\n", b"\n")  # as a mail client reads them
-        message = email.message_from_bytes(lines, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, message))
-        return "250 OK"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data):
-        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        return AuthResult(success=True)
-
-    def to(self, address):
-        return [message for recipients, message in self.messages if recipients == [address]]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def inbox():
     """A real SMTP server (aiosmtpd) on 127.0.0.1, and what it receives."""
     received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    received.port = controller.port
+    controller = smtp_server(received)
     yield received
     received.held.set()
     controller.stop()
 
 
 def mail_settings(port):
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "MAIL_FROM": MAIL_FROM}
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TLS": "none", "MAIL_FROM": MAIL_FROM}
 
 
 def sending_to(database, port, **settings):
@@ -101,9 +64,9 @@ def omar(app, tokens):
 
 
 def ask(client, address):
-    """Ask for a sign-in link by e-mail, and wait until the outbox has done it."""
+    """Ask for a sign-in link by e-mail, and wait until the dispatcher has done it."""
     answer = client.post("/login/email", data={"email": address, "csrf_token": csrf_token(client)})
-    mail.wait_until_sent(client.application)
+    dispatcher.run_until_idle(client.application)
     return answer
 
 
@@ -162,8 +125,8 @@ def test_with_starttls_the_login_and_the_message_cross_an_encrypted_connection(d
     app = sending_to(
         database,
         tls_inbox.port,
-        SMTP_STARTTLS=1,
-        SMTP_USERNAME="reports",
+        SMTP_TLS="starttls",
+        SMTP_USER="reports",
         SMTP_PASSWORD="a mail password",
     )
 
@@ -176,7 +139,7 @@ def test_with_starttls_the_login_and_the_message_cross_an_encrypted_connection(d
 
 def test_the_smtp_server_s_certificate_is_checked(database, tls_inbox, monkeypatch):
     monkeypatch.setattr(mail, "tls_context", ssl.create_default_context)
-    app = sending_to(database, tls_inbox.port, SMTP_STARTTLS=1)
+    app = sending_to(database, tls_inbox.port, SMTP_TLS="starttls")
 
     with app.app_context(), pytest.raises(ssl.SSLCertVerificationError):
         mail.send("ana@example.org", "Hello", "One line.\n")
@@ -261,7 +224,7 @@ def test_the_answer_does_not_wait_for_the_mail_server(app, client, inbox, omar):
 
     assert answer.status_code == 200 and inbox.messages == []
     inbox.held.set()
-    mail.wait_until_sent(app)
+    dispatcher.run_until_idle(app)
     assert len(inbox.to(omar)) == 1
 
 
@@ -332,7 +295,7 @@ def test_an_invalid_address_is_refused_next_to_the_field(client, inbox, omar, ty
 
 def test_an_ask_without_the_csrf_token_is_refused(client, inbox, omar):
     refused = client.post("/login/email", data={"email": omar})
-    mail.wait_until_sent(client.application)
+    dispatcher.run_until_idle(client.application)
 
     assert refused.status_code == 400 and refused.mimetype == "text/html"
     assert inbox.messages == []
@@ -362,7 +325,7 @@ def test_a_mail_server_that_cannot_be_reached_is_logged_and_the_answer_is_the_sa
     answer = ask(app.test_client(), omar)
 
     assert answer.status_code == 200 and SENT in text(answer)
-    assert "An e-mail could not be sent." in caplog.text
+    assert "An e-mail (sign_in_link) could not be sent; it is tried again in 5 s" in caplog.text
 
 
 # Without e-mail ------------------------------------------------------------------
@@ -389,10 +352,12 @@ def test_without_smtp_host_there_is_no_form_and_the_ask_is_a_404(database, token
         ({"MAIL_FROM": "a@example.org\nBcc: b@example.org"}, "MAIL_FROM must be"),
         ({"PUBLIC_URL": None}, "PUBLIC_URL must be set when SMTP_HOST is"),
         ({"SMTP_PORT": 0}, "SMTP_PORT must be"),
-        ({"SMTP_STARTTLS": 2}, "SMTP_STARTTLS must be"),
+        ({"SMTP_TLS": "yes"}, "SMTP_TLS must be starttls, ssl or none"),
+        ({"SMTP_STARTTLS": 1}, "SMTP_STARTTLS is now SMTP_TLS"),
+        ({"SMTP_USERNAME": "reports"}, "SMTP_USERNAME is now SMTP_USER"),
         ({"SMTP_HOST": ""}, "SMTP_HOST must be"),
         ({"SMTP_PASSWORD": "hunter2-secret"}, "set together"),
-        ({"SMTP_USERNAME": "reports", "SMTP_PASSWORD": "hunter2-secret"}, "SMTP_STARTTLS = 1"),
+        ({"SMTP_USER": "reports", "SMTP_PASSWORD": "hunter2-secret"}, "SMTP_TLS = starttls or ssl"),
         ({"SMTP_PASSWORD": True}, "SMTP_PASSWORD must be"),
     ],
 )
@@ -407,14 +372,13 @@ def test_a_mail_setting_the_service_cannot_send_with_stops_the_start(database, s
 
 def test_mail_settings_come_from_the_environment_as_text(database, monkeypatch):
     monkeypatch.setenv("REPORTS_SMTP_HOST", "mail.example.org")
-    monkeypatch.setenv("REPORTS_SMTP_PORT", "587")
-    monkeypatch.setenv("REPORTS_SMTP_STARTTLS", "1")
-    monkeypatch.setenv("REPORTS_SMTP_USERNAME", "reports")
+    monkeypatch.setenv("REPORTS_SMTP_TLS", "ssl")
+    monkeypatch.setenv("REPORTS_SMTP_USER", "reports")
     monkeypatch.setenv("REPORTS_SMTP_PASSWORD", "123456")
     monkeypatch.setenv("REPORTS_MAIL_FROM", "reports@example.org")
     monkeypatch.setenv("REPORTS_PUBLIC_URL", PUBLIC_URL)
 
     config = create_app({"DATABASE": database}).config
 
-    assert (config["SMTP_HOST"], config["SMTP_PORT"]) == ("mail.example.org", 587)
-    assert config["SMTP_STARTTLS"] is True and config["SMTP_PASSWORD"] == "123456"
+    assert (config["SMTP_HOST"], config["SMTP_PORT"]) == ("mail.example.org", 465)
+    assert config["SMTP_TLS"] == "ssl" and config["SMTP_PASSWORD"] == "123456"

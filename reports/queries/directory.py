@@ -4,7 +4,7 @@ lead each activity."""
 PERSON_COLUMNS = """
     person_id, name, role,
     CASE WHEN role = 'mentor' THEN peer_mentor_id END AS peer_mentor_id,
-    email, language, created_at
+    email, language, notify, created_at
 """
 
 
@@ -82,8 +82,10 @@ def person_id_taken(db, person_id):
 def insert_person(db, person):
     db.execute(
         """
-        INSERT INTO person (person_id, name, role, peer_mentor_id, email, language, created_at)
-        VALUES (:person_id, :name, :role, :peer_mentor_id, :email, :language, :created_at)
+        INSERT INTO person
+               (person_id, name, role, peer_mentor_id, email, language, notify, created_at)
+        VALUES (:person_id, :name, :role, :peer_mentor_id, :email, :language, :notify,
+                :created_at)
         """,
         person,
     )
@@ -94,7 +96,7 @@ def update_person(db, person):
         """
         UPDATE person
            SET name = :name, role = :role, peer_mentor_id = :peer_mentor_id, email = :email,
-               language = :language
+               language = :language, notify = :notify
          WHERE person_id = :person_id AND removed_at IS NULL
         """,
         person,

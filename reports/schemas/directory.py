@@ -39,6 +39,19 @@ def language_field(**kwargs):
     )
 
 
+def notify_field(**kwargs):
+    return enum_of(
+        "Notify",
+        metadata={
+            "description": "Which e-mails the person gets: `each` as it happens (a "
+            "coordinator, of every report submitted; a mentor, of a review that asks for "
+            "more), `digest` (a coordinator: one e-mail a day of the reports submitted), "
+            "or `off` (none; a sign-in link it asks for still comes)."
+        },
+        **kwargs,
+    )
+
+
 class NewPersonSchema(RequestSchema):
     """The body of POST /api/v1/people."""
 
@@ -52,6 +65,7 @@ class NewPersonSchema(RequestSchema):
     )
     email = email_field(allow_none=True, load_default=None)
     language = language_field(allow_none=True, load_default=None)
+    notify = notify_field(load_default="each")
 
     @validates_schema
     def only_a_mentor_has_a_peer_mentor_id(self, data, **kwargs):
@@ -73,11 +87,12 @@ class PersonChangesSchema(RequestSchema):
     )
     email = email_field(allow_none=True)
     language = language_field(allow_none=True)
+    notify = notify_field()
 
     @validates_schema
     def names_a_change(self, data, **kwargs):
         if not data:
-            raise ValidationError("Give `name`, `role`, `email` or `language`.")
+            raise ValidationError("Give `name`, `role`, `email`, `language` or `notify`.")
 
 
 class PersonSchema(Schema):
@@ -93,6 +108,7 @@ class PersonSchema(Schema):
     )
     email = ma.String(allow_none=True)
     language = ma.String(allow_none=True)
+    notify = notify_field()
     created_at = ma.String()
 
 

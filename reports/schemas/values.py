@@ -26,6 +26,16 @@ ENUMS = {
     "RevisionAction": ("create", "update", "submit", "review", "delete", "restore"),
     "FieldKind": tuple(catalogue.KINDS),
     "Role": ("coordinator", "viewer", "mentor"),
+    "Notify": ("each", "digest", "off"),
+    "EventType": (
+        "report.created",
+        "report.updated",
+        "report.submitted",
+        "report.deleted",
+        "report.restored",
+        "report.reviewed",
+        "report.purged",
+    ),
 }
 ENUM_NAME = "x-enum-name"
 

@@ -14,6 +14,9 @@ role itself.
     emailed_links.py a sign-in link e-mailed to the person whose address is asked for at /login
     activities.py    activities, and the mentors who lead them; archived, never deleted
     names.py         the directory's names of the ids that reports carry
+    events.py        the outbox's events, written with each change of a report; their feed
+    webhooks.py      the webhooks: added, listed, resumed, tested; each delivery and its retries
+    notifications.py who is e-mailed about what, the e-mails, and sending what waits
 
 What callers use is imported here, so that they call `service.create_report`
 and the like; a test that patches a module's setting or helper patches it in
@@ -22,15 +25,18 @@ the module that looks it up (`service.lists.WALK_COST`)."""
 from . import (
     activities,
     emailed_links,
+    events,
     health,
     housekeeping,
     imports,
     lifecycle,
     lists,
     names,
+    notifications,
     people,
     roles,
     summaries,
+    webhooks,
 )
 from .activities import (
     archive_activity,
@@ -40,6 +46,7 @@ from .activities import (
     update_activity,
 )
 from .emailed_links import ask_for_sign_in_link_by_email, offers_links_by_email
+from .events import events_after
 from .health import Unhealthy, catalogue_misfits, check_health
 from .housekeeping import purge, start_housekeeping
 from .imports import ImportFailed, import_reports
@@ -67,6 +74,7 @@ from .lists import (
     page_of_reports,
 )
 from .names import Names, directory_names
+from .notifications import notify_choice, person_of_unsubscribe_token, set_notify_choice
 from .people import (
     create_person,
     create_sign_in_link,
@@ -81,6 +89,16 @@ from .people import (
 )
 from .roles import require_may
 from .summaries import summary
+from .webhooks import (
+    WebhookError,
+    add_webhook,
+    all_webhooks,
+    find_webhook,
+    remove_webhook,
+    retry_webhook,
+    send_test_to_webhook,
+    webhook_deliveries,
+)
 
 __all__ = [
     "Names",
@@ -141,4 +159,19 @@ __all__ = [
     "summary",
     "trashed_reports",
     "update_report",
+    "events",
+    "events_after",
+    "notifications",
+    "notify_choice",
+    "person_of_unsubscribe_token",
+    "set_notify_choice",
+    "webhooks",
+    "WebhookError",
+    "add_webhook",
+    "all_webhooks",
+    "find_webhook",
+    "remove_webhook",
+    "retry_webhook",
+    "send_test_to_webhook",
+    "webhook_deliveries",
 ]

@@ -1,9 +1,10 @@
 """A sign-in link e-mailed to the person whose address is asked for at /login,
 the one way in that needs no coordinator. The answer is the same, and takes
 the same time, whether the address is a person's or not: the page only puts
-the ask on the outbox (reports/mail.py), whose thread looks the address up,
-makes the link and sends it."""
+the ask in the outbox's mail table, and the dispatcher (reports/dispatcher.py)
+looks the address up, makes the link and sends it."""
 
+import json
 from datetime import timedelta
 
 from flask import current_app
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from reports import auth, clock, human, languages, mail, queries
 from reports.db import write
 
+from .events import wake_dispatcher
 from .people import add_token_and_link
 
 # Whose link is e-mailed: a person of any role, not removed, who has the address
@@ -22,7 +24,7 @@ ROLES_EMAILED = auth.ROLES
 # However often an address is asked for, at most one e-mail goes to it this often.
 PAUSE_MINUTES = 5
 PAUSE = timedelta(minutes=PAUSE_MINUTES)
-# When each address was last sent links (only the outbox's one thread uses it).
+# When each address was last sent links (only the dispatcher's one thread uses it).
 LAST_SENT = "reports.sign_in_links_emailed"
 SUBJECT = _l("Your sign-in link to Post-Session Reports")
 MESSAGE = _l("""Hello %(name)s,
@@ -42,11 +44,35 @@ def offers_links_by_email():
     return mail.is_on()
 
 
+# At most this many asks wait at once: a flood of them holds no more room than this.
+ASKS_WAITING = 100
+
+
 def ask_for_sign_in_link_by_email(address):
-    """Have a sign-in link e-mailed to whoever has `address`, on the outbox's
-    thread; returns at once, whoever has it."""
-    asked_in = languages.current()
-    mail.later(lambda: email_sign_in_links(address, asked_in))
+    """Have a sign-in link e-mailed to whoever has `address`, by the dispatcher;
+    returns at once, whoever has it. An address already waiting is not
+    asked for twice."""
+    ask = {
+        "kind": "sign_in_link",
+        "person_id": None,
+        "event_id": None,
+        "report_id": None,
+        "digest": 0,
+        "detail": json.dumps({"address": address, "language": languages.current()}),
+        "send_after": clock.timestamp(),
+    }
+
+    def queue(db):
+        if queries.sign_in_link_waiting_for(db, address):
+            return True
+        if queries.mail_waiting(db, "sign_in_link") >= ASKS_WAITING:
+            return False
+        queries.insert_mail(db, ask)
+        return True
+
+    if not write(queue):
+        current_app.logger.warning("%s sign-in links wait: an ask is dropped.", ASKS_WAITING)
+    wake_dispatcher()
 
 
 def email_sign_in_links(address, asked_in=languages.SOURCE):
@@ -74,8 +100,6 @@ def email_sign_in_links(address, asked_in=languages.SOURCE):
         return [(person, add_token_and_link(db, person, minutes)[0]) for person in people]
 
     links = write(create)
-    if links:
-        last_sent[key] = now
     for person, secret in links:
         # In the person's language, else in the one of the page that asked.
         language = languages.known(person["language"]) or asked_in
@@ -89,4 +113,6 @@ def email_sign_in_links(address, asked_in=languages.SOURCE):
             }
         mail.send(person["email"], subject, text)
         current_app.logger.info("E-mailed a sign-in link to person %s.", person["person_id"])
+    if links:
+        last_sent[key] = now
     return len(links)

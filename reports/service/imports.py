@@ -101,7 +101,9 @@ def _insert_imported(db, report, form):
         report["report_id"] = lifecycle.insert_with_fresh_id(db, row)
     else:
         queries.insert_report(db, row)
-    lifecycle.record_change(db, report, "create", IMPORTER, at=clock.timestamp())
+    # Imported reports are told to the webhooks and the feed, but e-mailed to no one:
+    # an import of a year's reports is not a year of news.
+    lifecycle.record_change(db, report, "create", IMPORTER, at=clock.timestamp(), emailed=False)
     review = report["review"]
     if review is not None:
         queries.save_review(db, {"report_id": report["report_id"], **review})
@@ -111,5 +113,12 @@ def _insert_imported(db, report, form):
         }
         reviewer = Caller(review["reviewed_by"], "coordinator")
         lifecycle.record_change(
-            db, report, "review", reviewer, at=review["reviewed_at"], detail=detail
+            db,
+            report,
+            "review",
+            reviewer,
+            at=review["reviewed_at"],
+            detail=detail,
+            review={"report_id": report["report_id"], **review},
+            emailed=False,
         )

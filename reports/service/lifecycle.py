@@ -13,6 +13,7 @@ from reports.db import get_db, snapshot, write
 from reports.errors import Conflict, PreconditionFailed, ReportNotFound
 from reports.schemas import is_report_id
 
+from .events import record_events
 from .roles import existing_report, require_may
 
 ID_ATTEMPTS = 16
@@ -245,7 +246,7 @@ def review_report(report_id, review_state, comment="", *, caller):
             },
             "comment": comment,
         }
-        record_change(db, report, "review", caller, detail=detail)
+        record_change(db, report, "review", caller, detail=detail, review=reviewed)
         return reviewed
 
     return write(review)
@@ -282,7 +283,10 @@ def last_catalogue_version(revisions):
     return next((version for version in reversed(versions) if version is not None), None)
 
 
-def record_change(db, report, action, caller, at=None, detail=None):
+def record_change(db, report, action, caller, at=None, detail=None, review=None, emailed=True):
+    """Write the change into the report's history, and its events into the
+    outbox, in the transaction of the change."""
+    at = at or (report["updated_at"] if action != "delete" else clock.timestamp())
     change_id = queries.insert_report_change(
         db,
         {
@@ -291,12 +295,13 @@ def record_change(db, report, action, caller, at=None, detail=None):
             "version": report["version"],
             "action": action,
             "actor": caller.name,
-            "changed_at": at or (report["updated_at"] if action != "delete" else clock.timestamp()),
+            "changed_at": at,
             "catalogue_version": report["catalogue_version"] if action in WRITES_FIELDS else None,
         },
     )
     if detail:
         queries.insert_change_detail(db, change_id, json.dumps(detail, ensure_ascii=False))
+    record_events(db, report, action, at, detail, review, emailed)
 
 
 def _differences(before, after, form):

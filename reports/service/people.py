@@ -50,6 +50,7 @@ def create_person(new, *, caller):
                 "peer_mentor_id": peer_mentor_id,
                 "email": new["email"],
                 "language": new["language"],
+                "notify": new.get("notify", "each"),
                 "created_at": clock.timestamp(),
             },
         )

@@ -21,6 +21,10 @@ MAY = {
     # changes it; who reads which of it is held there.
     "manage people": require_coordinator,
     "manage activities": require_coordinator,
+    # The outbox: its events as a feed, its webhooks and their deliveries
+    # (reports/service/events.py, webhooks.py).
+    "events": require_coordinator,
+    "manage webhooks": require_coordinator,
 }
 
 

@@ -1,0 +1,103 @@
+"""The dispatcher: a thread of the serving process that delivers the outbox.
+
+Every change of a report is written as an event in the transaction of the
+change (reports/service/events.py). This thread turns them into e-mail
+(while e-mail is on), sends the e-mail that is due, and posts to each webhook
+the events it has not had, in order; a failure is tried again on
+RETRY_SCHEDULE. What it has done is in the database, so a restart, even after
+`kill -9`, goes on where it stopped: delivery is at least once.
+
+Of several serving processes on one database, one dispatches at a time: the
+one that holds the lock of the file beside it (DATABASE + LOCK_SUFFIX), which
+the system releases when its process ends, however it ends."""
+
+import fcntl
+import os
+import threading
+
+from reports import mail, queries
+from reports.db import write
+from reports.service import notifications
+from reports.service import webhooks as webhook_service
+from reports.service.events import WAKE
+
+LOCK_SUFFIX = "-dispatcher.lock"
+# How often the thread looks for something to do when it found nothing.
+POLL_SECONDS = 0.25
+# At most this many events, e-mails or deliveries at each step of a round, so
+# that e-mail and every webhook each get their turn.
+BATCH = 50
+
+
+def prepare(app):
+    """At the server's start: with e-mail on, the e-mail is made from the
+    events from now on (from where it stopped, if it was on before); with it
+    off, nothing waits for e-mail and nothing is kept for it."""
+    on = mail.is_on(app)
+
+    def keep_or_forget(db):
+        if not on:
+            queries.forget_mail(db)
+        elif queries.mail_cursor(db) is None:
+            queries.set_mail_cursor(db, queries.last_event_id(db))
+
+    with app.app_context():
+        write(keep_or_forget)
+
+
+def start(app, stopped):
+    """Start the dispatcher's thread; it stops when `stopped` is set."""
+    wake = app.extensions.setdefault(WAKE, threading.Event())
+    thread = threading.Thread(
+        target=_dispatch_until_stopped, args=(app, stopped, wake), name="dispatcher", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _dispatch_until_stopped(app, stopped, wake):
+    lock = None
+    while not stopped.is_set():
+        busy = False
+        try:
+            if lock is None:
+                lock = take_lock(app.config["DATABASE"])
+            if lock is not None:
+                busy = dispatch_once(app)
+        except Exception:
+            app.logger.exception("The dispatcher failed; it tries again in a moment.")
+        if not busy:
+            wake.wait(POLL_SECONDS)
+            wake.clear()
+    if lock is not None:
+        os.close(lock)
+
+
+def take_lock(database):
+    """The lock of the database's dispatcher, if no other process holds it:
+    an open file descriptor to keep, or None."""
+    descriptor = os.open(database + LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return None
+    return descriptor
+
+
+def dispatch_once(app):
+    """One round: e-mail made from new events and sent, and each webhook's
+    due events delivered. Returns whether it did anything (then there may be
+    more to do at once)."""
+    with app.app_context():
+        made = notifications.make_mail(BATCH) if mail.is_on() else 0
+        sent = notifications.send_due_mail(BATCH) if mail.is_on() else 0
+        delivered = webhook_service.deliver_due(BATCH)
+    return bool(made or sent or delivered)
+
+
+def run_until_idle(app, rounds=100):
+    """Dispatch until nothing is left to do now (for tests and commands)."""
+    for _ in range(rounds):
+        if not dispatch_once(app):
+            return
