@@ -22,8 +22,13 @@ from reports.service import webhooks as webhook_service
 from reports.service.events import WAKE
 
 LOCK_SUFFIX = "-dispatcher.lock"
-# How often the thread looks for something to do when it found nothing.
+# How often the thread looks for something to do when it found nothing; after
+# an error (the database gone, say), it waits longer, so as not to flood the log.
 POLL_SECONDS = 0.25
+PAUSE_AFTER_ERROR_SECONDS = 5
+# How long a stopping server waits for a delivery under way to be recorded.
+STOP_SECONDS = 5
+THREAD = "reports.dispatcher"
 # At most this many events, e-mails or deliveries at each step of a round, so
 # that e-mail and every webhook each get their turn.
 BATCH = 50
@@ -52,22 +57,37 @@ def start(app, stopped):
         target=_dispatch_until_stopped, args=(app, stopped, wake), name="dispatcher", daemon=True
     )
     thread.start()
+    app.extensions[THREAD] = thread
     return thread
+
+
+def stop(app, stopped):
+    """Stop the dispatcher (`stopped` is the Event it was started with), waiting
+    up to STOP_SECONDS for what it is doing; what it could not record is
+    delivered again after the next start (at least once)."""
+    stopped.set()
+    app.extensions[WAKE].set()
+    thread = app.extensions.pop(THREAD, None)
+    if thread is not None:
+        thread.join(STOP_SECONDS)
 
 
 def _dispatch_until_stopped(app, stopped, wake):
     lock = None
     while not stopped.is_set():
-        busy = False
+        busy, pause = False, POLL_SECONDS
         try:
             if lock is None:
                 lock = take_lock(app.config["DATABASE"])
             if lock is not None:
                 busy = dispatch_once(app)
         except Exception:
-            app.logger.exception("The dispatcher failed; it tries again in a moment.")
+            app.logger.exception(
+                "The dispatcher failed; it tries again in %s s.", PAUSE_AFTER_ERROR_SECONDS
+            )
+            pause = PAUSE_AFTER_ERROR_SECONDS
         if not busy:
-            wake.wait(POLL_SECONDS)
+            wake.wait(pause)
             wake.clear()
     if lock is not None:
         os.close(lock)

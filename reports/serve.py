@@ -75,6 +75,7 @@ def serve(app):
     watchdog = Watchdog(config["SEND_TIMEOUT"], config["RECEIVE_TIMEOUT"])
     serve_until_stopped(server, socket_map, watchdog)
     housekeeping.set()
+    dispatcher.stop(app, housekeeping)
     if not is_read_only(app):
         try:
             db.close_database(config["DATABASE"], config["REPLICATED"])

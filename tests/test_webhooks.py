@@ -247,6 +247,25 @@ def test_an_event_waits_for_the_one_before_it(app, database, client, runner):
     ]
 
 
+def test_a_delivery_after_a_retry_starts_the_schedule_afresh(app, database, client, runner):
+    receiver = Receiver(answers=[500, 200, 500])
+    try:
+        add(runner, receiver.url)
+        client.post(REPORTS, json=CONTRACT_REPORT)
+        client.post(REPORTS, json=CONTRACT_REPORT)
+        deliver(app)
+        retry_now(app, database)
+
+        deliver(app)  # the first event, at its retry; then the second fails once
+    finally:
+        receiver.stop()
+
+    assert [each["status"] for each in receiver.deliveries] == [500, 200, 500]
+    with app.app_context():
+        [webhook] = service.all_webhooks(caller=OPERATOR)
+    assert (webhook["state"], webhook["failures"]) == ("active", 1)
+
+
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(app, client, runner):
     receiver = Receiver(answers=[302])
     try:

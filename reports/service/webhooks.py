@@ -158,18 +158,17 @@ def _deliver_in_order(webhook, limit):
             if not is_delivered(attempt):
                 _failed(webhook, attempt)
                 return attempts
-            write(
-                lambda db, place=place: queries.mark_webhook_delivered(
-                    db, webhook["webhook_id"], place
-                )
-            )
+            _mark_delivered(webhook, place)
             if attempts >= limit:
                 return attempts
         # What was skipped is delivered too: the webhook did not ask for it.
-        write(
-            lambda db, place=place: queries.mark_webhook_delivered(db, webhook["webhook_id"], place)
-        )
+        _mark_delivered(webhook, place)
     return attempts
+
+
+def _mark_delivered(webhook, event_id):
+    write(lambda db: queries.mark_webhook_delivered(db, webhook["webhook_id"], event_id))
+    webhook["failures"] = 0
 
 
 def _failed(webhook, attempt):
