@@ -61,11 +61,16 @@ def smtp_server(inbox, **options):
 class Receiver:
     """An HTTP server on 127.0.0.1 that takes webhook deliveries: each POST's
     headers and body, in the order they came, answered with the next status
-    of `answers` (200 once they run out)."""
+    of `answers` (200 once they run out). On `port` if given (one a webhook
+    was added for before its receiver listened, or that it listened on
+    before). While `held` is clear, a delivery is recorded as it arrives,
+    with no status, and answered only once `held` is set."""
 
-    def __init__(self, answers=()):
+    def __init__(self, answers=(), port=0):
         self.deliveries = []
         self.answers = list(answers)
+        self.held = threading.Event()
+        self.held.set()
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
         receiver = self
@@ -73,11 +78,14 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                delivery = {"headers": dict(self.headers.items()), "body": body, "status": None}
+                with receiver.lock:
+                    receiver.deliveries.append(delivery)
+                    receiver.arrived.notify_all()
+                receiver.held.wait()
                 with receiver.lock:
                     status = receiver.answers.pop(0) if receiver.answers else 200
-                    receiver.deliveries.append(
-                        {"headers": dict(self.headers.items()), "body": body, "status": status}
-                    )
+                    delivery["status"] = status
                     receiver.arrived.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -86,7 +94,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/hooks"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -96,17 +104,26 @@ class Receiver:
         return [
             json.loads(each["body"])
             for each in self.deliveries
-            if not delivered_only or 200 <= each["status"] < 300
+            if not delivered_only or answered_2xx(each)
         ]
 
     def wait_for(self, count, timeout=20):
         """Wait until `count` deliveries got a 2xx; returns whether they did."""
         with self.arrived:
             return self.arrived.wait_for(
-                lambda: len([d for d in self.deliveries if 200 <= d["status"] < 300]) >= count,
-                timeout,
+                lambda: len([d for d in self.deliveries if answered_2xx(d)]) >= count, timeout
             )
 
+    def wait_for_arrivals(self, count, timeout=20):
+        """Wait until `count` deliveries arrived, answered or not; returns whether they did."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.deliveries) >= count, timeout)
+
     def stop(self):
+        self.held.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def answered_2xx(delivery):
+    return delivery["status"] is not None and 200 <= delivery["status"] < 300
