@@ -12,8 +12,10 @@ one that holds the lock of the file beside it (DATABASE + LOCK_SUFFIX), which
 the system releases when its process ends, however it ends."""
 
 import fcntl
+import functools
 import os
 import threading
+import time
 
 from reports import mail, queries
 from reports.db import write
@@ -29,6 +31,7 @@ PAUSE_AFTER_ERROR_SECONDS = 5
 # How long a stopping server waits for a delivery under way to be recorded.
 STOP_SECONDS = 5
 THREAD = "reports.dispatcher"
+WORKERS = "reports.dispatcher.workers"
 # At most this many events, e-mails or deliveries at each step of a round, so
 # that e-mail and every webhook each get their turn.
 BATCH = 50
@@ -67,20 +70,25 @@ def stop(app, stopped):
     delivered again after the next start (at least once)."""
     stopped.set()
     app.extensions[WAKE].set()
+    deadline = time.monotonic() + STOP_SECONDS
     thread = app.extensions.pop(THREAD, None)
     if thread is not None:
         thread.join(STOP_SECONDS)
+    workers = app.extensions.pop(WORKERS, None)
+    if workers is not None:
+        workers.join(max(0, deadline - time.monotonic()))
 
 
 def _dispatch_until_stopped(app, stopped, wake):
     lock = None
+    workers = app.extensions[WORKERS] = Workers(app)
     while not stopped.is_set():
         busy, pause = False, POLL_SECONDS
         try:
             if lock is None:
                 lock = take_lock(app.config["DATABASE"])
             if lock is not None:
-                busy = dispatch_once(app)
+                busy = dispatch_once(app, workers)
         except Exception:
             app.logger.exception(
                 "The dispatcher failed; it tries again in %s s.", PAUSE_AFTER_ERROR_SECONDS
@@ -105,15 +113,60 @@ def take_lock(database):
     return descriptor
 
 
-def dispatch_once(app):
-    """One round: e-mail made from new events and sent, and each webhook's
-    due events delivered. Returns whether it did anything (then there may be
-    more to do at once)."""
+def dispatch_once(app, workers=None):
+    """One round: e-mail made from new events, then the e-mail that is due
+    sent, and each webhook's due events delivered. With `workers` (the
+    thread's), the e-mail and each webhook are sent on a thread of their own,
+    one at a time each, so that an endpoint that hangs delays no other; without,
+    here, one after another. Returns whether it did anything (then there may
+    be more to do at once)."""
     with app.app_context():
         made = notifications.make_mail(BATCH) if mail.is_on() else 0
-        sent = notifications.send_due_mail(BATCH) if mail.is_on() else 0
-        delivered = webhook_service.deliver_due(BATCH)
-    return bool(made or sent or delivered)
+        jobs = [
+            (
+                ("webhook", webhook_id),
+                functools.partial(webhook_service.deliver_to, webhook_id, BATCH),
+            )
+            for webhook_id in webhook_service.webhooks_with_events_due()
+        ]
+        if mail.is_on() and notifications.mail_is_due():
+            jobs.append((("mail",), functools.partial(notifications.send_due_mail, BATCH)))
+        if workers is None:
+            return bool(made) | any([job() for _, job in jobs])
+    for key, job in jobs:
+        workers.start(key, job)
+    return bool(made)
+
+
+class Workers:
+    """The dispatcher's delivery threads: one per key (the e-mail, each
+    webhook), at most one at a time each, each job in an app context."""
+
+    def __init__(self, app):
+        self.app = app
+        self.running = {}
+
+    def start(self, key, job):
+        running = self.running.get(key)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(
+            target=self._run, args=(job,), name=f"delivery {key}", daemon=True
+        )
+        self.running[key] = thread
+        thread.start()
+
+    def _run(self, job):
+        try:
+            with self.app.app_context():
+                job()
+        except Exception:
+            self.app.logger.exception("A delivery failed; it is tried again at the next round.")
+
+    def join(self, timeout):
+        deadline = time.monotonic() + timeout
+        for thread in list(self.running.values()):
+            thread.join(max(0, deadline - time.monotonic()))
 
 
 def run_until_idle(app, rounds=100):

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -457,3 +458,27 @@ def wait_until_listening(port, seconds=10):
         except OSError:
             assert time.monotonic() < deadline, "the receiver did not start"
             time.sleep(0.05)
+
+
+# The dispatcher's thread ---------------------------------------------------------------
+
+
+def test_an_endpoint_that_hangs_delays_no_other(app, client, runner):
+    hanging, other = Receiver(), Receiver()
+    hanging.held.clear()  # it takes the request and answers only when let go
+    stopped = threading.Event()
+    try:
+        add(runner, hanging.url)
+        add(runner, other.url)
+        dispatcher.start(app, stopped)
+        client.post(REPORTS, json=CONTRACT_REPORT)
+        assert hanging.wait_for_arrivals(1, timeout=10)
+
+        client.post(REPORTS, json=CONTRACT_REPORT)
+
+        assert other.wait_for(2, timeout=5)
+        assert len(hanging.deliveries) == 1
+    finally:
+        dispatcher.stop(app, stopped)
+        hanging.stop()
+        other.stop()

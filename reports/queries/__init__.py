@@ -106,6 +106,7 @@ from reports.queries.outbox import (
     last_event_id,
     mail_cursor,
     mail_due,
+    mail_is_due,
     mail_waiting,
     mark_mail_failed,
     mark_webhook_delivered,

@@ -125,12 +125,15 @@ def webhook_by_url(db, url):
 
 
 def webhooks_due(db, now):
-    """The webhooks not failing whose next try is due, each with its secret."""
+    """The webhooks not failing, whose next try is due, that have events after
+    their place (of any type: those they did not ask for are passed over)."""
     return db.execute(
         f"""
-        SELECT {WEBHOOK_COLUMNS}, secret
+        SELECT {WEBHOOK_COLUMNS}
           FROM webhook
          WHERE state = 'active' AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+           AND delivered_up_to < (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
+                                   WHERE name = 'event')
          ORDER BY webhook_id
         """,
         {"now": now},
@@ -275,6 +278,12 @@ def sign_in_link_waiting_for(db, address):
                           AND json_extract(detail, '$.address') = :address COLLATE NOCASE)
         """,
         {"address": address},
+    ).fetchone()[0]
+
+
+def mail_is_due(db, now):
+    return db.execute(
+        "SELECT EXISTS (SELECT 1 FROM mail WHERE send_after <= :now)", {"now": now}
     ).fetchone()[0]
 
 

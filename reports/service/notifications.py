@@ -236,6 +236,10 @@ def make_mail(limit):
     return write(make)
 
 
+def mail_is_due():
+    return bool(queries.mail_is_due(get_db(), clock.timestamp()))
+
+
 def send_due_mail(limit):
     """Send the e-mail that is due, a digest as one e-mail per person; returns
     how many e-mails were tried. One that fails is tried again on

@@ -132,13 +132,20 @@ def is_delivered(attempt):
     return attempt["status"] is not None and 200 <= attempt["status"] < 300
 
 
-def deliver_due(limit):
-    """Deliver the events due to each webhook, in order, each endpoint until
-    one fails or `limit` are delivered; returns how many attempts were made."""
-    attempts = 0
-    for row in queries.webhooks_due(get_db(), clock.timestamp()):
-        attempts += _deliver_in_order(dict(row), limit)
-    return attempts
+def webhooks_with_events_due():
+    """The ids of the webhooks not failing that have events to get now."""
+    rows = queries.webhooks_due(get_db(), clock.timestamp())
+    return [row["webhook_id"] for row in rows]
+
+
+def deliver_to(webhook_id, limit):
+    """Deliver the webhook's due events, in order, until one fails or `limit`
+    are delivered; returns how many attempts were made. The webhook is read
+    afresh: it may have been delivered to, resumed or removed meanwhile."""
+    row = queries.webhook_by_id(get_db(), webhook_id)
+    if row is None or webhook_id not in webhooks_with_events_due():
+        return 0
+    return _deliver_in_order(dict(row), limit)
 
 
 def _deliver_in_order(webhook, limit):

@@ -105,7 +105,7 @@ MESSAGES = (
     N_("%(count)s parameters given more than once in all; the first %(listed)s are listed."),
     N_("Only a mentor has a peer mentor id."),
     N_("Must be a language tag such as en, nb, ar or uk (BCP 47)."),
-    N_("Give `name`, `role`, `email` or `language`."),
+    N_("Give `name`, `role`, `email`, `language` or `notify`."),
     N_("Give `name`, `org_id`, `mentors` or `archived`."),
     N_("Enter your e-mail address"),
     N_("Enter an e-mail address such as name@example.org"),
