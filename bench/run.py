@@ -57,6 +57,14 @@ streams only the whole CSV, NDJSON and XLSX exports, each from a server of its
 own started for it, so that each peak RSS is that export's; prints its rows,
 size, time, peak RSS and the RSS the server had before it, and writes them to
 bench/results-exports-N.json. Needs no wrk.
+
+    python bench/run.py --reports 10000 --outbox --repeat 3
+
+measures POST alone, each row on a server of its own (bench/outbox.py): with
+no webhook, and with a webhook whose endpoint never answers (with a thousand
+events waiting for it, and with e-mail to an SMTP port that never answers
+too); prints each row's req/s and p50 against no webhook's in the same
+round, and writes bench/results-outbox-N.json. Needs wrk.
 """
 
 import argparse
@@ -83,6 +91,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import contention
+import outbox
 import pages
 
 from reports import auth, create_app, db
@@ -492,7 +501,15 @@ def main():
         help="flood the server with each heavy page and search of bench/contention.py while "
              "probing a report by id and /healthz",
     )  # fmt: skip
-    parser.add_argument("--repeat", type=int, default=1, help="with --contention, runs a flood")
+    parser.add_argument(
+        "--outbox", action="store_true",
+        help="POST alone, with no webhook and with a webhook and mail server that never answer "
+             "(bench/outbox.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--repeat", type=int, default=1,
+        help="with --contention, runs of each flood; with --outbox, rounds",
+    )  # fmt: skip
     pages_options = parser.add_argument_group("the web pages (bench/pages.py)")
     pages_options.add_argument(
         "--pages", action="store_true", help="time the web pages, one client, instead"
@@ -521,6 +538,8 @@ def main():
         sys.exit("wrk is missing: apt-get install wrk")
     if args.contention:
         sys.exit(run_contention(args))
+    if args.outbox:
+        sys.exit(run_outbox(args))
     sys.exit(run_profile(args) if args.profile else run_endpoints(args))
 
 
@@ -781,6 +800,22 @@ def run_contention(args):
     print(f"\nWritten to {output}")
     if not contention.passed(results):
         print("FAIL: a flood took the probe by id over its goal")
+        return 1
+    return 0
+
+
+def run_outbox(args):
+    """The outbox's run: its table, written to bench/results-outbox-N.json; 1 if
+    a row had answers other than 2xx."""
+    results = outbox.measure(sys.modules[__name__], args)
+    results.update(reports=args.reports, connections=args.connections,
+                   duration_s=args.duration)  # fmt: skip
+    output = Path(args.output or BENCH / f"results-outbox-{args.reports}.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    outbox.print_table(results)
+    print(f"\nWritten to {output}")
+    if outbox.failed(results):
+        print("A row had answers other than 2xx: see its non-2xx")
         return 1
     return 0
 

@@ -11,6 +11,7 @@ import io
 import json
 import pstats
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -413,3 +414,46 @@ def test_a_contention_run_fails_when_the_probe_by_id_misses_a_flood_s_goal(capsy
     output = capsys.readouterr().out
     assert "search                         3     900       12" in output
     assert output.count("FAIL") == 3 and "20.0x" in output
+
+
+def test_the_outbox_run_s_dead_peer_accepts_and_never_answers():
+    """The endpoint and the SMTP port of `--outbox`: a connection is taken,
+    and nothing ever comes back (no HTTP answer, no SMTP greeting)."""
+    outbox = bench_run().outbox
+    silent = outbox.Silent()
+    try:
+        with socket.create_connection(("127.0.0.1", silent.port), timeout=5) as client:
+            client.sendall(b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            client.settimeout(1)
+            with pytest.raises(TimeoutError):
+                client.recv(1)
+        assert silent.accepted == 1
+    finally:
+        silent.close()
+
+
+def test_the_outbox_run_s_dead_row_starts_with_the_webhook_the_e_mail_and_events_waiting(data):
+    """`--outbox`'s row with events pending: the webhook (to this machine) has
+    had none of them, and each report submitted is e-mail to the coordinator
+    once the dispatcher makes it."""
+    from reports import create_app, db, service
+    from reports.cli import OPERATOR
+    from reports.service import notifications
+
+    outbox = bench_run().outbox
+    database, ids = bench_run().seeded_database(REPORTS, data, "outbox.sqlite")
+    setup = outbox.Setup("dead", webhook=True, smtp=True, pending=20)
+    settings = outbox.prepare(database, ids, setup, webhook_port=9, smtp_port=2525)
+    assert outbox.dispatcher_state(database) == {
+        "webhook_tries": 0, "longest_try_ms": None, "last_error": None,
+        "undelivered_events": 20, "mail_waiting": 0, "mail_failed": 0,
+    }  # fmt: skip
+    app = create_app({"DATABASE": str(database), **settings})
+    with app.app_context():
+        (webhook,) = service.all_webhooks(caller=OPERATOR)
+        assert (webhook["url"], webhook["allow_private"]) == ("http://127.0.0.1:9/hook", True)
+        assert (app.config["SMTP_HOST"], app.config["SMTP_PORT"]) == ("127.0.0.1", 2525)
+        notifications.make_mail(100)
+    db.close_database(str(database))
+    # Each report was created submitted: two events, one e-mail.
+    assert outbox.dispatcher_state(database)["mail_waiting"] == 10
