@@ -517,3 +517,56 @@ def test_a_language_the_pages_are_not_in_stays_a_persons_choice(browsers, client
 
     assert choices[-1] == ("pt-BR", " selected", "pt-BR")
     assert [value for value, selected, _ in choices if selected] == ["pt-BR"]
+
+
+def notify_choices(body):
+    """(value, " selected" or "", label) of each choice of the e-mails' select."""
+    select = re.search(r'<select id="notify" name="notify".*?</select>', body, re.S).group(0)
+    return re.findall(r'<option value="(\w*)"( selected)?>([^<]+)</option>', select)
+
+
+def test_a_coordinator_chooses_which_e_mails_a_person_gets_beside_the_language(
+    browsers, client, tokens
+):
+    coordinator = browsers["coordinator"]
+    assert notify_choices(text(coordinator.get(PEOPLE))) == [
+        ("each", " selected", "Each e-mail, as it happens"),
+        ("digest", "", "A daily digest"),
+        ("off", "", "None"),
+    ]
+    location = add(coordinator, name="Nora Berg", role="coordinator", notify="digest")
+    assert ("digest", " selected", "A daily digest") in notify_choices(
+        text(coordinator.get(location))
+    )
+
+    changed = post(coordinator, location, name="Nora Berg", role="coordinator", notify="off")
+
+    assert changed.status_code == 303
+    (nora,) = [each for each in api_people(client, tokens) if each["name"] == "Nora Berg"]
+    assert nora["notify"] == "off"
+    assert ("off", " selected", "None") in notify_choices(text(coordinator.get(location)))
+
+
+def test_a_change_without_a_choice_of_e_mails_keeps_it(browsers, client, tokens):
+    location = add(browsers["coordinator"], name="Nora Berg", notify="off")
+
+    changed = post(browsers["coordinator"], location, name="Nora Dahl", role="mentor")
+
+    assert changed.status_code == 303
+    (nora,) = [each for each in api_people(client, tokens) if each["name"] == "Nora Dahl"]
+    assert nora["notify"] == "off"
+
+
+def test_a_choice_of_e_mails_not_offered_is_shown_by_its_field_and_changes_nothing(
+    browsers, stored
+):
+    location = add(browsers["coordinator"], name="Nora Berg")
+    before = stored()
+
+    answer = post(
+        browsers["coordinator"], location, name="Nora Berg", role="mentor", notify="weekly"
+    )
+
+    assert answer.status_code == 422
+    assert error_of(text(answer), "notify") == "Must be one of: each, digest, off."
+    assert stored() == before

@@ -37,6 +37,12 @@ ROLE_WORDS = {
     "viewer": _l("viewer"),
 }
 STATUS_WORDS = {"draft": _l("draft"), "submitted": _l("submitted")}
+# A person's choice of e-mails (person.notify), in the forms' order.
+NOTIFY_LABELS = {
+    "each": _l("Each e-mail, as it happens"),
+    "digest": _l("A daily digest"),
+    "off": _l("None"),
+}
 REVIEW_LABELS = {
     None: _l("Not reviewed"),
     "approved": _l("Approved"),
@@ -172,6 +178,7 @@ def init_app(app):
         status_labels=display.STATUS_LABELS,
         status_words=STATUS_WORDS,
         role_words=ROLE_WORDS,
+        notify_labels=NOTIFY_LABELS,
     )
     # Every time and date a page shows, for people: {{ report.created_at | when }}.
     app.jinja_env.filters["when"] = display.when

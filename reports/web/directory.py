@@ -27,7 +27,7 @@ ROLES = (
     ("coordinator", _l("Coordinator"), _l("reads, reviews and manages everything")),
     ("viewer", _l("Viewer"), _l("reads every report, changes nothing")),
 )
-PERSON_FIELDS = ("name", "role", "email", "language", "peer_mentor_id")
+PERSON_FIELDS = ("name", "role", "email", "language", "notify", "peer_mentor_id")
 # Optional text fields: left empty, they say "none".
 CLEARED_WHEN_EMPTY = ("email", "language")
 
@@ -166,13 +166,14 @@ def qr_code(url):
 
 def _person_form(typed):
     """The form's values as the schema reads them: an empty e-mail address or
-    language is none; an empty peer mentor id is not given."""
+    language is none; an empty choice of e-mails or peer mentor id is not given."""
     form = {name: value for name, value in typed.items() if value is not None}
     for name in CLEARED_WHEN_EMPTY:
         if form.get(name) == "":
             form[name] = None
-    if form.get("peer_mentor_id") == "":
-        del form["peer_mentor_id"]
+    for name in ("notify", "peer_mentor_id"):
+        if form.get(name) == "":
+            del form[name]
     return form
 
 
