@@ -109,6 +109,9 @@ def create_app(test_config=None, instance_path=None):
     # which a browser never sends by itself.
     csrf.init_app(app)
     csrf.exempt(api.bp)
+    # RFC 8058's one-click unsubscribe, which a mail provider POSTs: its signed
+    # token is the credential (reports/web/notifications.py).
+    csrf.exempt(web.notifications.notifications_off)
     app.register_blueprint(docs.bp)
     app.add_url_rule("/healthz", "healthz", api.healthz)
     return app

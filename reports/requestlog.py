@@ -149,14 +149,20 @@ def start_request():
 
 
 # A sign-in link's path holds its secret, which must not be readable in a log
-# before the link is used.
+# before the link is used; so does the link of a person's choice of e-mails,
+# which changes it.
 SIGN_IN_LINK = re.compile(r"^/login/.+")
+NOTIFICATIONS_LINK = re.compile(r"^/notifications/[^/]+")
 
 
 def logged_path():
-    """The request's path as the logs write it: a sign-in link's secret left out."""
+    """The request's path as the logs write it: a link's secret left out."""
     path = request.path
-    return SIGN_IN_LINK.sub("/login/…", path) if path.startswith("/login/") else path
+    if path.startswith("/login/"):
+        return SIGN_IN_LINK.sub("/login/…", path)
+    if path.startswith("/notifications/"):
+        return NOTIFICATIONS_LINK.sub("/notifications/…", path)
+    return path
 
 
 def end_request(response):

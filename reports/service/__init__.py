@@ -74,7 +74,12 @@ from .lists import (
     page_of_reports,
 )
 from .names import Names, directory_names
-from .notifications import notify_choice, person_of_unsubscribe_token, set_notify_choice
+from .notifications import (
+    notify_choice,
+    person_of_link,
+    person_of_unsubscribe_token,
+    set_notify_choice,
+)
 from .people import (
     create_person,
     create_sign_in_link,
@@ -163,6 +168,7 @@ __all__ = [
     "events_after",
     "notifications",
     "notify_choice",
+    "person_of_link",
     "person_of_unsubscribe_token",
     "set_notify_choice",
     "webhooks",

@@ -203,6 +203,17 @@ def _serializer():
     return URLSafeSerializer(session_store.secret_key(current_app), salt=UNSUBSCRIBE_SALT)
 
 
+def person_of_link(token):
+    """The person whose link to choose e-mails holds `token`, as e-mail knows
+    it (name, role, language, address, choice); None for a token not made
+    here, or of a person removed, or without an address, since."""
+    person_id = person_of_unsubscribe_token(token)
+    if person_id is None:
+        return None
+    person = queries.person_to_tell(get_db(), person_id)
+    return None if person is None else dict(person)
+
+
 def notify_choice(person_id):
     """The person's choice of e-mails, or None if it is no person (any more)."""
     person = queries.person_to_tell(get_db(), person_id)

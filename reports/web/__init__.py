@@ -198,6 +198,7 @@ def init_app(app):
 from reports.web import (  # noqa: E402,F401
     directory,
     forms,
+    notifications,
     pages,
     reviewing,
     signin,
