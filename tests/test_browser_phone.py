@@ -162,7 +162,7 @@ def assert_more_opens(web):
         web.driver.find_element("css selector", f"{PAGES} summary").click()
     opened = web.targets_at(*PHONE, ".nav-more a")
     assert [box["what"].split(">")[1].split("<")[0] for box in opened] == [
-        "Trash", "People", "Activities",
+        "Trash", "People", "Activities", "Integrations",
     ]  # fmt: skip
     for box in opened:
         assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE[0], box
@@ -172,7 +172,7 @@ def assert_more_opens(web):
         assert_accessible(web.axe(), "the More menu, open, on a phone")
     desk = web.targets_at(*DESK, f"{PAGES} a, {PAGES} summary")
     assert [box["what"].split(">")[1].split("<")[0] for box in desk] == [
-        "Reports", "New report", "Summary", "Trash", "People", "Activities",
+        "Reports", "New report", "Summary", "Trash", "People", "Activities", "Integrations",
     ]  # fmt: skip
 
 

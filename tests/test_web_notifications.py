@@ -10,13 +10,13 @@ import re
 
 import pytest
 from itsdangerous import URLSafeSerializer
-from peers import Inbox, smtp_server
-from test_requestlog import Captured
 
 from reports import auth, create_app, db, dispatcher, service
 from reports.service import notifications
 
 from conftest import CONTRACT_REPORT
+from peers import Inbox, smtp_server
+from test_requestlog import Captured
 from web_helpers import csrf_token, text
 
 PEOPLE = "/api/v1/people"

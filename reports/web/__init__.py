@@ -198,6 +198,7 @@ def init_app(app):
 from reports.web import (  # noqa: E402,F401
     directory,
     forms,
+    integrations,
     notifications,
     pages,
     reviewing,

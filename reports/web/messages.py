@@ -139,6 +139,7 @@ MESSAGES = (
     N_("Name each mentor once."),
     N_("%(name)s is the only coordinator: make someone else a coordinator first."),
     N_("No person has the id %(id)s."),
+    N_("No webhook %(id)s: `webhook list` shows them."),
     # The error pages' (reports/errors.py, limits.py, read_only.py, throttle.py).
     N_("The request is not valid; `errors` says what to fix."),
     N_(
