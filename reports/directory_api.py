@@ -51,7 +51,8 @@ def create_person():
 
     A mentor's `peer_mentor_id` is made from its name unless given (`usr_` and the
     name in ASCII, with `_2` if taken); a given one that is another person's is
-    a 409. A person has no token until a sign-in link is made for it.
+    a 409. `notify` is `each` unless given. A person has no token until a
+    sign-in link is made for it.
     """
     service.require_may("manage people", g.caller)  # before the body is read
     new = new_person_schema.load(json_object_body())
@@ -88,10 +89,10 @@ def get_person(person_id):
 def update_person(person_id):
     """Change a person (coordinators)
 
-    Each of `name`, `role`, `email` and `language` given replaces what is there
-    (`null` clears an e-mail address or a language). A new role rules what the
-    person's tokens may do from their next request. The last coordinator stays
-    one (409).
+    Each of `name`, `role`, `email`, `language` and `notify` given replaces what
+    is there (`null` clears an e-mail address or a language). A new role rules
+    what the person's tokens may do from their next request. The last
+    coordinator stays one (409).
     """
     service.require_may("manage people", g.caller)
     changes = person_changes_schema.load(json_object_body())

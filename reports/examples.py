@@ -143,6 +143,7 @@ PERSON_EXAMPLE = {
     "peer_mentor_id": "usr_mona_hansen",
     "email": "mona@example.org",
     "language": "nb",
+    "notify": "each",
     "created_at": "2026-03-01T09:00:00Z",
 }
 ACTIVITY_EXAMPLE = {
@@ -156,7 +157,7 @@ DIRECTORY_EXAMPLES = {
     "person": PERSON_EXAMPLE,
     "new_person": {"name": "Mona Hansen", "role": "mentor", "email": "mona@example.org",
                    "language": "nb"},
-    "person_changes": {"name": "Mona Hansen-Berg", "language": "en"},
+    "person_changes": {"name": "Mona Hansen-Berg", "language": "en", "notify": "off"},
     "people": {"data": [PERSON_EXAMPLE]},
     "removed_person": {"removed": True, "person_id": "per_3e8a1f02"},
     "activity": ACTIVITY_EXAMPLE,

@@ -20,7 +20,10 @@ from web_helpers import csrf_token
 PEOPLE = "/api/v1/people"
 REPORTS = "/api/v1/reports"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]
-PERSON_KEYS = ["person_id", "name", "role", "peer_mentor_id", "email", "language", "created_at"]
+PERSON_KEYS = [
+    "person_id", "name", "role", "peer_mentor_id", "email", "language", "notify", "created_at",
+]  # fmt: skip
+NOTIFY_REFUSED = "Must be one of: each, digest, off."
 # At the address the client reached (the test client's), PUBLIC_URL being unset.
 LINK = re.compile(r"^http://localhost/login/([A-Za-z0-9_-]{43})$")
 
@@ -80,6 +83,16 @@ def test_a_coordinator_adds_a_mentor_whose_peer_mentor_id_is_made_from_the_name(
     assert (person["email"], person["language"]) == ("mona@example.org", "nb")
     assert response.headers["Location"] == f"{PEOPLE}/{person['person_id']}"
     assert client.get(response.headers["Location"], headers=tokens["viewer"]).json == person
+
+
+def test_a_person_gets_each_e_mail_as_it_happens_unless_told_otherwise(client):
+    told = add(client, name="Carla", role="coordinator", email="carla@example.org")
+    chosen = add(client, name="Dina", role="coordinator", email="dina@example.org",
+                 notify="digest")  # fmt: skip
+
+    assert (told["notify"], chosen["notify"]) == ("each", "digest")
+    assert client.get(f"{PEOPLE}/{told['person_id']}").json["notify"] == "each"
+    assert [person["notify"] for person in client.get(PEOPLE).json["data"]] == ["each", "digest"]
 
 
 def test_two_people_of_one_name_get_distinct_ids(client):
@@ -225,6 +238,46 @@ def test_a_change_replaces_what_it_names_and_keeps_the_rest(client):
     assert changed.status_code == 200
     assert changed.json == {**person, "name": "Mona Berg", "language": None}
     assert client.put(f"{PEOPLE}/{person['person_id']}", json={}).status_code == 422
+
+
+def test_a_coordinator_chooses_which_e_mails_a_person_gets(client):
+    person = add(client, name="Carla", role="coordinator", email="carla@example.org")
+    path = f"{PEOPLE}/{person['person_id']}"
+
+    changed = client.put(path, json={"notify": "digest"})
+
+    assert changed.status_code == 200
+    assert changed.json == {**person, "notify": "digest"}
+    assert client.get(path).json == changed.json
+    assert client.put(path, json={"name": "Carla Berg"}).json["notify"] == "digest"
+    assert client.put(path, json={"notify": "off"}).json["notify"] == "off"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize(
+    ("notify", "message"),
+    [
+        ("weekly", NOTIFY_REFUSED),
+        ("Each", NOTIFY_REFUSED),
+        ("", NOTIFY_REFUSED),
+        (1, "Not a valid string."),
+        (None, "Field may not be null."),
+    ],
+)
+def test_a_notify_other_than_each_digest_or_off_is_a_422_naming_it(
+    client, database, method, notify, message
+):
+    person = add(client, name="Carla", role="coordinator", email="carla@example.org")
+    before = stored(database, "person")
+
+    if method == "POST":
+        response = client.post(PEOPLE, json={"name": "Dina", "role": "viewer", "notify": notify})
+    else:
+        response = client.put(f"{PEOPLE}/{person['person_id']}", json={"notify": notify})
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"notify": [message]}
+    assert stored(database, "person") == before
 
 
 def test_a_new_role_is_what_the_person_s_tokens_may_do_from_their_next_request(client, tokens):
