@@ -35,6 +35,8 @@ from reports.schemas import (
     dump_report_summary,
     dump_updated_report,
     encode_cursor,
+    event_page_schema,
+    events_query_schema,
     history_schema,
     is_entity_id,
     load_new_report,
@@ -343,6 +345,44 @@ def list_deleted_reports():
     query = deleted_query_schema.load(single_valued(request.args))
     deleted = service.deleted_reports(query.get("since"), caller=g.caller)
     return deleted_page_schema.dump({"data": deleted})
+
+
+@bp.get("/events")
+@described(
+    "listEvents",
+    "sync",
+    query="EventsQuery",
+    answers={
+        200: answer(
+            "The events after `after`, oldest first.",
+            "EventPage",
+            example="events",
+            headers=("Link",),
+        )
+    },
+    errors=(403, 422),
+)
+def list_events():
+    """List the changes of reports as events, oldest first (coordinators)
+
+    The outbox that webhooks are sent from, as a feed for a script that polls:
+    each create, update, submit, review, delete, restore and purge of a report,
+    in the order they were made. Ask again `after` the `next_after` of the last
+    answer to get only what happened since, each event once; while `has_more`,
+    more wait already (and `Link` names the next page). An event is kept for
+    EVENTS_DAYS, and longer while a webhook has not had it.
+    """
+    service.require_may("events", g.caller)  # before the query is read
+    query = events_query_schema.load(single_valued(request.args))
+    events, following, more = service.events_after(query["after"], query["limit"], caller=g.caller)
+    pagination = {"limit": query["limit"], "next_after": following, "has_more": more}
+    response = jsonify(event_page_schema.dump({"data": events, "pagination": pagination}))
+    if more:
+        url = f"{request.script_root}{request.path}?" + urlencode(
+            {"after": following, "limit": query["limit"]}
+        )
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response
 
 
 @bp.get("/reports/<report_id>/review")

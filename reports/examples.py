@@ -209,8 +209,33 @@ def example_figure(figure, value):
     return value
 
 
+def events_example(report):
+    """A page of the events feed: the report example submitted, then reviewed."""
+    reviewed = {**report, "updated_at": REVIEW_EXAMPLE["reviewed_at"], "review": REVIEW_EXAMPLE}
+    return {
+        "data": [
+            {
+                "id": "msg_5f1c0a9e3b7d2468ace13579",
+                "cursor": "41",
+                "type": "report.submitted",
+                "timestamp": report["submitted_at"],
+                "data": report,
+            },
+            {
+                "id": "msg_0b8e6d4c2a1f3e5d7c9b8a60",
+                "cursor": "42",
+                "type": "report.reviewed",
+                "timestamp": REVIEW_EXAMPLE["reviewed_at"],
+                "data": reviewed,
+            },
+        ],
+        "pagination": {"limit": 100, "next_after": "42", "has_more": False},
+    }
+
+
 def examples_of(form):
     """Every example of the document of catalogue `form`, by name."""
+    of_fields = examples_of_fields(form)
     return {
         "created": CREATED_EXAMPLE,
         "updated": UPDATED_EXAMPLE,
@@ -227,7 +252,8 @@ def examples_of(form):
         "list_ndjson": LIST_NDJSON,
         "summary_csv": SUMMARY_CSV,
         **DIRECTORY_EXAMPLES,
-        **examples_of_fields(form),
+        **of_fields,
+        "events": events_example(of_fields["report"]),
     }
 
 

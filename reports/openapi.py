@@ -23,8 +23,8 @@ TAGS = {
     "reports": "File, read, correct, list and delete reports, and bring them back "
     "from the trash. Every list is also a CSV, NDJSON or XLSX file, with `format`.",
     "review": "Coordinators' reviews of submitted reports, and each report's history.",
-    "sync": "Keep another system in step: the lists' `updated_since`, and the reports "
-    "deleted since a time.",
+    "sync": "Keep another system in step: the lists' `updated_since`, the reports "
+    "deleted since a time, and every change of a report as an event, in order.",
     "exports": "The summary's counts and totals per group, as JSON or a spreadsheet.",
     "directory": "The people who use the service, with their roles, and the activities "
     "reports are filed under, with the mentors who lead them. Coordinators manage them; "
@@ -213,6 +213,7 @@ def add_components(spec, shapes, default_org_id):
         "History": schemas.history_schema,
         "Summary": shapes.summary,
         "DeletedReports": schemas.deleted_page_schema,
+        "EventPage": schemas.event_page_schema,
         "Catalogue": schemas.catalogue_schema,
         "Person": schemas.person_schema,
         "NewPerson": schemas.new_person_schema,
@@ -228,6 +229,12 @@ def add_components(spec, shapes, default_org_id):
         "RevokedToken": schemas.revoked_token_schema,
     }.items():
         spec.components.schema(name, schema=schema)
+    # The shapes of an event's `data`, which its schema names (schemas.EVENT_DATA).
+    event_report = shapes.EventReportSchema(only=schemas.event_report_schema.only)
+    for name, schema in zip(
+        schemas.EVENT_DATA, (event_report, schemas.purged_report_schema), strict=True
+    ):
+        spec.components.schema(name, schema=schema)
     spec.components.schema("Health", HEALTH)
     spec.components.schema("OpenApiDocument", OPEN_API_DOCUMENT)
 
@@ -239,6 +246,7 @@ def add_query_parameters(spec, converter, shapes):
         "ListQuery": shapes.ListQuerySchema,
         "SummaryQuery": shapes.SummaryQuerySchema,
         "DeletedQuery": schemas.DeletedQuerySchema,
+        "EventsQuery": schemas.EventsQuerySchema,
         "ActivitiesQuery": schemas.ActivitiesQuerySchema,
     }
     registered = {}

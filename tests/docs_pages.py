@@ -20,8 +20,8 @@ FENCED = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```[ \t]*$", re.DOTALL | re.M
 TRANSCRIPT = re.compile(r"\$ ((?:curl|flask|cat) [^\n]*)\n(.*)", re.DOTALL)
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 REPORT_ID = re.compile(r"rpt_[0-9a-f]{8}")
-# The ids the service makes at random, which a transcript's answer shows.
-MADE_IDS = ("report_id", "person_id")
+# The ids the service makes at random, which a transcript's answer shows (`id`: an event's).
+MADE_IDS = ("report_id", "person_id", "id")
 # What a token command prints that differs on every run: a secret, a link's secret.
 SECRET = re.compile(r"psr_[A-Za-z0-9_-]+|(?<=/login/)[A-Za-z0-9_-]+")
 LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")

@@ -35,7 +35,7 @@ FUNCTIONS = {
         "list_reports_by_activity", "list_reports_by_mentor", "restore_report",
     },
     "review": {"get_review", "review_report", "get_history"},
-    "sync": {"list_deleted_reports"},
+    "sync": {"list_deleted_reports", "list_events"},
     "exports": {"summarise_reports"},
     "directory": {
         "list_people", "create_person", "get_person", "update_person", "remove_person",
@@ -46,6 +46,7 @@ FUNCTIONS = {
 ENUMS = {
     "ReportStatus", "ReviewState", "ReviewFilter", "ParticipantEngagement", "Sort",
     "ExportFormat", "SummaryFormat", "GroupBy", "RevisionAction", "FieldKind", "Role",
+    "Notify", "EventType",
 }  # fmt: skip
 # The models of the components (and, for an object a component holds, the
 # component's name and the member's), without one named after a path.
@@ -53,7 +54,8 @@ MODELS = {
     "ActivityReport", "ActivityReportPage", "Catalogue", "CatalogueField",
     "CatalogueFieldHelps", "CatalogueFieldLabels", "CatalogueFieldSummary", "CatalogueRoles",
     "Choice", "ChoiceLabels", "CreatedReport", "Deleted",
-    "DeletedReport", "DeletedReports", "EngagementCounts", "Health", "History",
+    "DeletedReport", "DeletedReports", "EngagementCounts", "Event", "EventPage",
+    "EventPagination", "EventReport", "Health", "History", "PurgedReport",
     "MentorReport", "MentorReportPage", "NewReport", "OpenApiDocument", "Pagination",
     "Problem", "ProblemErrors", "Report", "ReportChanges", "ReportFields", "ReportPage",
     "ReportSummary", "Review", "ReviewRequest", "Revision", "RevisionChanges",
@@ -328,6 +330,39 @@ def test_following_the_link_cursor_walks_every_report_of_a_mentor_once(generated
 
     assert made <= set(seen)
     assert len(seen) == len(set(seen))
+
+
+def test_a_script_polls_the_events_after_its_cursor_through_the_generated_client(
+    generated, client_of
+):
+    list_events = generated.module("api.sync.list_events")
+    create = generated.module("api.reports.create_report")
+    models = generated.module("models")
+    carla = client_of("coordinator")
+    after = "0"
+    while True:  # to the end of what happened before
+        page = list_events.sync(client=carla, after=after, limit=1000)
+        after = page.pagination.next_after
+        if not page.pagination.has_more:
+            break
+
+    fields = models.ReportFields.from_dict(
+        {"session_date": "2026-03-20", "attendance_count": 6, "session_topic": "CV writing"}
+    )
+    submitted = models.NewReport(**REPORT, status=models.ReportStatus.SUBMITTED, fields=fields)
+    made = create.sync(client=carla, body=submitted)
+    assert isinstance(made, models.CreatedReport)
+    page = list_events.sync(client=carla, after=after)
+
+    assert isinstance(page, models.EventPage)
+    assert [event.type_ for event in page.data] == [
+        models.EventType.REPORT_CREATED, models.EventType.REPORT_SUBMITTED
+    ]  # fmt: skip
+    assert all(isinstance(event.data, models.EventReport) for event in page.data)
+    assert {event.data.report_id for event in page.data} == {made.report_id}
+    assert list_events.sync(client=carla, after=page.pagination.next_after).data == []
+    refused = list_events.sync_detailed(client=client_of("mentor"), after=after)
+    assert refused.status_code == 403 and isinstance(refused.parsed, models.Problem)
 
 
 def test_another_mentor_s_client_gets_nothing_of_this_mentor_s(generated, client_of):

@@ -50,6 +50,7 @@ OPERATIONS = [
     ("GET", "/api/v1/reports/by-mentor/{mentor_id}"),
     ("GET", "/api/v1/reports/summary"),
     ("GET", "/api/v1/reports/deleted"),
+    ("GET", "/api/v1/events"),
     ("GET", "/api/v1/reports/{report_id}/review"),
     ("PUT", "/api/v1/reports/{report_id}/review"),
     ("GET", "/api/v1/reports/{report_id}/history"),

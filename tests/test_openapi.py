@@ -26,6 +26,7 @@ OPERATIONS = {
     "/api/v1/reports/by-mentor/{mentor_id}": {"get"},
     "/api/v1/reports/summary": {"get"},
     "/api/v1/reports/deleted": {"get"},
+    "/api/v1/events": {"get"},
     "/api/v1/reports/{report_id}/review": {"get", "put"},
     "/api/v1/reports/{report_id}/history": {"get"},
     "/api/v1/reports/{report_id}/restore": {"post"},
@@ -51,6 +52,7 @@ OPERATION_IDS = {
     ("get", "/api/v1/reports/by-mentor/{mentor_id}"): "listReportsByMentor",
     ("get", "/api/v1/reports/summary"): "summariseReports",
     ("get", "/api/v1/reports/deleted"): "listDeletedReports",
+    ("get", "/api/v1/events"): "listEvents",
     ("get", "/api/v1/reports/{report_id}/review"): "getReview",
     ("put", "/api/v1/reports/{report_id}/review"): "reviewReport",
     ("get", "/api/v1/reports/{report_id}/history"): "getHistory",
@@ -158,8 +160,9 @@ def test_every_contract_example_matches_its_own_schema(document):
     # The contract's seven responses and two request bodies, the CSV and NDJSON
     # exports of the three lists, the summary and its CSV, the deleted ids, the
     # review's three, the history and restore, the health check and GET /catalogue; the
-    # directory's eight answers and two bodies of people, five and two of activities.
-    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1 + 1 + 10 + 7
+    # directory's eight answers and two bodies of people, five and two of activities; the
+    # events feed.
+    assert checked == 9 + 3 * 2 + 2 + 1 + 3 + 2 + 1 + 1 + 10 + 7 + 1
 
 
 def test_the_request_shapes_come_from_the_marshmallow_schemas(document):

@@ -2,7 +2,7 @@
 
 - values.py     what one value may be: the enums, the id, date and time rules,
                 the validators and the custom fields
-- cursor.py     the keyset cursor of a list's pages
+- cursor.py     the keyset cursor of a list's pages, and the events feed's cursor
 - loading.py    how a request is loaded: unknown keys, repeated query
                 parameters, the query strings' loads kept
 - form.py       the report form's fields as marshmallow fields, from a catalogue,
@@ -39,15 +39,20 @@ from reports.schemas.form import (
 )
 from reports.schemas.loading import LoadedQueries, single_valued
 from reports.schemas.requests import (
+    EVENTS_LIMIT,
+    EVENTS_MAX_LIMIT,
     UNCHANGEABLE,
     DeletedQuerySchema,
+    EventsQuerySchema,
     NewReportSchema,
     deleted_query_schema,
+    events_query_schema,
     page_queries,
     page_query_schema,
     review_request_schema,
 )
 from reports.schemas.responses import (
+    EVENT_DATA,
     ProblemSchema,
     activity_report_schema,
     catalogue_schema,
@@ -61,9 +66,12 @@ from reports.schemas.responses import (
     dump_report,
     dump_report_summary,
     dump_updated_report,
+    event_page_schema,
+    event_report_schema,
     history_schema,
     mentor_report_schema,
     page_schema,
+    purged_report_schema,
     report_schema,
     report_summary_schema,
     review_schema,
@@ -114,6 +122,9 @@ __all__ = [
     "ENTITY_ID_RULE",
     "ENUMS",
     "ENUM_NAME",
+    "EVENT_DATA",
+    "EVENTS_LIMIT",
+    "EVENTS_MAX_LIMIT",
     "FIELD_NAMES",
     "FILTERS",
     "PERSON_ID",
@@ -126,6 +137,7 @@ __all__ = [
     "UNCHANGEABLE",
     "CalendarDate",
     "DeletedQuerySchema",
+    "EventsQuerySchema",
     "LoadedQueries",
     "NewReportSchema",
     "ProblemSchema",
@@ -144,6 +156,9 @@ __all__ = [
     "dump_report_summary",
     "dump_updated_report",
     "encode_cursor",
+    "event_page_schema",
+    "event_report_schema",
+    "events_query_schema",
     "history_schema",
     "is_entity_id",
     "is_report_id",
@@ -153,6 +168,7 @@ __all__ = [
     "page_query_schema",
     "page_schema",
     "plain_text",
+    "purged_report_schema",
     "report_schema",
     "report_summary_schema",
     "review_request_schema",

@@ -1,4 +1,5 @@
-"""The keyset cursor of a list's pages: written by encode_cursor, loaded by Cursor."""
+"""The keyset cursor of a list's pages, written by encode_cursor and loaded by
+Cursor; and the place in the outbox's feed, loaded by EventCursor."""
 
 import base64
 import binascii
@@ -17,6 +18,8 @@ from reports.schemas.values import (
 )
 
 CURSOR_KEY = re.compile(rf"|{ISO_DATE.pattern}|{TIMESTAMP.pattern}")
+# At most as many digits as the largest id SQLite gives.
+EVENT_CURSOR = re.compile(r"[0-9]{1,19}")
 
 
 def encode_cursor(sort, key, report_id, page):
@@ -49,3 +52,17 @@ class Cursor(ma.String):
         ):
             raise ValidationError("Not a valid cursor: follow the `Link` of the page before.")
         return {"sort": sort, "key": key, "report_id": report_id, "page": page}
+
+
+class EventCursor(ma.String):
+    """A place in the outbox's feed, as its events' `cursor` write it: ASCII
+    digits, loaded as the integer they write. 0 is before the oldest event kept."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not (EVENT_CURSOR.fullmatch(text) and int(text) <= MAX_SQLITE_INTEGER):
+            raise ValidationError(
+                "Not a valid cursor: give 0, or a cursor the feed answered (`next_after`, "
+                "or an event's `cursor`)."
+            )
+        return int(text)

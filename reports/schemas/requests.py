@@ -6,7 +6,7 @@ from marshmallow import ValidationError, validate, validates_schema
 from marshmallow import fields as ma
 
 from reports import catalogue, search
-from reports.schemas.cursor import Cursor
+from reports.schemas.cursor import EVENT_CURSOR, Cursor, EventCursor
 from reports.schemas.form import ReportFieldsSchema
 from reports.schemas.loading import LoadedQueries, RequestSchema
 from reports.schemas.values import (
@@ -242,6 +242,28 @@ class DeletedQuerySchema(RequestSchema):
     since = QueryTime(metadata={"description": "Deleted at or after this time."})
 
 
+# How many events a page of the feed holds, unless `limit` says, and at most.
+EVENTS_LIMIT, EVENTS_MAX_LIMIT = 100, 1000
+
+
+class EventsQuerySchema(RequestSchema):
+    """The query string of GET /api/v1/events."""
+
+    after = EventCursor(
+        load_default=0,
+        metadata={
+            "description": "The events after this cursor: the last `next_after` (or the "
+            "`cursor` of the last event handled); 0, unless given, for every event kept.",
+            "pattern": f"^{EVENT_CURSOR.pattern}$",
+        },
+    )
+    limit = QueryInteger(
+        load_default=EVENTS_LIMIT,
+        validate=validate.Range(min=1, max=EVENTS_MAX_LIMIT),
+        metadata={"description": "Events per page."},
+    )
+
+
 class ReviewRequestSchema(RequestSchema):
     """The body of PUT /api/v1/reports/<report_id>/review."""
 
@@ -252,4 +274,5 @@ class ReviewRequestSchema(RequestSchema):
 page_query_schema = PageQuerySchema()
 page_queries = LoadedQueries(page_query_schema)
 deleted_query_schema = DeletedQuerySchema()
+events_query_schema = EventsQuerySchema()
 review_request_schema = ReviewRequestSchema()

@@ -4,8 +4,10 @@ from marshmallow import Schema, post_dump, pre_dump
 from marshmallow import fields as ma
 
 from reports import catalogue
+from reports.schemas.cursor import EVENT_CURSOR
 from reports.schemas.form import FIELD_NAMES, ReportFieldsSchema
 from reports.schemas.values import (
+    MESSAGE_ID,
     REPORT_ID,
     TIMESTAMP,
     Bound,
@@ -15,11 +17,12 @@ from reports.schemas.values import (
 )
 
 
-def timestamp(**kwargs):
+def timestamp(description=None, **kwargs):
     """A UTC time as the API writes it: YYYY-MM-DDTHH:MM:SSZ."""
-    return ma.String(
-        metadata={"format": "date-time", "pattern": f"^{TIMESTAMP.pattern}$"}, **kwargs
-    )
+    metadata = {"format": "date-time", "pattern": f"^{TIMESTAMP.pattern}$"}
+    if description is not None:
+        metadata["description"] = description
+    return ma.String(metadata=metadata, **kwargs)
 
 
 class AnswerSchema(Schema):
@@ -91,6 +94,73 @@ class ReviewSchema(AnswerSchema):
     comment = ma.String(allow_none=True)
     reviewed_by = ma.String(allow_none=True, metadata={"description": "The token's name."})
     reviewed_at = timestamp(allow_none=True)
+
+
+class EventReportSchema(ReportSchema):
+    """A report as an event of the outbox tells it: as GET /api/v1/reports/<report_id>
+    answers it, and for report.reviewed with its review."""
+
+    review = ma.Nested(
+        ReviewSchema, metadata={"description": "Given for report.reviewed only: the review."}
+    )
+
+    def on_bind_field(self, field_name, field_obj):
+        super().on_bind_field(field_name, field_obj)
+        field_obj.required = field_name != "review"
+
+
+class PurgedReportSchema(AnswerSchema):
+    """A purged report as its events tell it: its id alone."""
+
+    report_id = ma.String(metadata={"pattern": f"^{REPORT_ID.pattern}$"})
+
+
+# The components of the two shapes of an event's `data`, which the OpenAPI document
+# names after these schemas (reports/openapi.py).
+EVENT_DATA = ("EventReport", "PurgedReport")
+
+
+class EventSchema(AnswerSchema):
+    """An event of the outbox: a change of a report, as the feed gives it. A webhook
+    gets the same `type`, `timestamp` and `data`, with `id` as its webhook-id."""
+
+    id = ma.String(
+        metadata={
+            "pattern": f"^{MESSAGE_ID.pattern}$",
+            "description": "The event's id: the `webhook-id` of its deliveries to webhooks.",
+        }
+    )
+    cursor = ma.String(
+        metadata={
+            "pattern": f"^{EVENT_CURSOR.pattern}$",
+            "description": "Its place in the feed: `after` it come the events that follow it.",
+        }
+    )
+    type = enum_of("EventType")
+    timestamp = timestamp("When the change was made.")
+    data = ma.Raw(
+        metadata={
+            "description": "The report as GET /api/v1/reports/<report_id> answered it once "
+            "the change was made (a deleted one, as it was when deleted), with its `review` "
+            "for report.reviewed; for report.purged, and for every earlier event of a purged "
+            "report, its `report_id` alone.",
+            "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in EVENT_DATA],
+        }
+    )
+
+
+class EventPaginationSchema(AnswerSchema):
+    limit = ma.Integer()
+    next_after = ma.String(
+        metadata={
+            "pattern": f"^{EVENT_CURSOR.pattern}$",
+            "description": "The `after` to ask next: the last event's `cursor`, or the "
+            "`after` asked when there was none.",
+        }
+    )
+    has_more = ma.Boolean(
+        metadata={"description": "Whether more events wait after `next_after` already."}
+    )
 
 
 class RevisionSchema(AnswerSchema):
@@ -318,6 +388,12 @@ deleted_page_schema = AnswerSchema.from_dict(
     {"data": ma.List(ma.Nested(DeletedReportSchema))}, name="DeletedReports"
 )()
 catalogue_schema = CatalogueSchema()
+event_report_schema = EventReportSchema(only=(*report_schema.only, "review"))
+purged_report_schema = PurgedReportSchema()
+event_page_schema = AnswerSchema.from_dict(
+    {"data": ma.List(ma.Nested(EventSchema)), "pagination": ma.Nested(EventPaginationSchema)},
+    name="EventPage",
+)()
 
 
 def stored_form_dumper(schema):

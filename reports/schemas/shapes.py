@@ -23,6 +23,7 @@ from reports.schemas.requests import (
 )
 from reports.schemas.responses import (
     AnswerSchema,
+    EventReportSchema,
     ReportSchema,
     SummaryGroupSchema,
     SummarySchema,
@@ -48,18 +49,9 @@ class Shapes:
         self.ReportChangesSchema = _with(ReportChangesSchema, fields=ma.Nested(fields))
         self.ListQuerySchema = _with(ListQuerySchema, **self.filters_of_fields)
         self.SummaryQuerySchema = _with(SummaryQuerySchema, **self.filters_of_fields)
-        self.ReportSchema = _with(
-            ReportSchema,
-            fields=ma.Nested(
-                stored_fields_schema_class(catalogue),
-                metadata={
-                    "description": "The fields that are set, in catalogue order, then those "
-                    "of fields no longer in the catalogue, as they were stored. A value "
-                    "stored before the catalogue changed is shown as it was stored."
-                },
-            ),
-            field_count=ma.Integer(metadata={"minimum": 0, "maximum": len(catalogue.fields)}),
-        )
+        stored = stored_fields_schema_class(catalogue)
+        self.ReportSchema = _with(ReportSchema, **stored_report_fields(catalogue, stored))
+        self.EventReportSchema = _with(EventReportSchema, **stored_report_fields(catalogue, stored))
         self.new_report = self.NewReportSchema()
         self.imported_report = self.ImportedReportSchema()
         self.report_changes = self.ReportChangesSchema()
@@ -71,6 +63,21 @@ class Shapes:
             SummarySchema, groups=ma.List(ma.Nested(self.SummaryGroupSchema))
         )
         self.summary = self.SummarySchema()
+
+
+def stored_report_fields(catalogue, stored_fields_schema):
+    """The members of a report as the API shows it that the catalogue decides."""
+    return {
+        "fields": ma.Nested(
+            stored_fields_schema,
+            metadata={
+                "description": "The fields that are set, in catalogue order, then those "
+                "of fields no longer in the catalogue, as they were stored. A value "
+                "stored before the catalogue changed is shown as it was stored."
+            },
+        ),
+        "field_count": ma.Integer(metadata={"minimum": 0, "maximum": len(catalogue.fields)}),
+    }
 
 
 def summary_group_schema(catalogue):

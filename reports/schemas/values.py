@@ -57,6 +57,8 @@ ENTITY_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _ . : -"
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 QUERY_INTEGER = re.compile(r"-?[0-9]+")
 PERSON_ID = re.compile(r"per_[0-9a-f]{8}")
+# An event's id (reports/service/events.py), which Standard Webhooks calls a message's.
+MESSAGE_ID = re.compile(r"msg_[0-9a-f]{24}")
 # A language as a short BCP 47 tag: en, nb, ar, uk, pt-BR, zh-Hant.
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Z]{2}|[0-9]{3}))?")
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")

@@ -8,7 +8,7 @@ from flask import current_app
 
 from reports import queries
 from reports.db import snapshot
-from reports.schemas import ENUMS, dump_report, review_schema
+from reports.schemas import ENUMS, EVENTS_LIMIT, dump_report, review_schema
 
 from .roles import require_may
 
@@ -17,8 +17,6 @@ EVENT_TYPES = ENUMS["EventType"]
 TEST_EVENT = "webhook.test"
 # The Event that wakes this process's dispatcher (reports/dispatcher.py), in app.extensions.
 WAKE = "reports.dispatcher.wake"
-FEED_LIMIT = 100
-FEED_MAX_LIMIT = 1000
 
 
 def new_message_id():
@@ -84,18 +82,21 @@ def as_delivered(event):
     }
 
 
-def events_after(after, limit=FEED_LIMIT, *, caller):
+def events_after(after, limit=EVENTS_LIMIT, *, caller):
     """The feed: the events after the cursor `after` (0: from the oldest kept),
-    oldest first; each with its id (the webhook-id of its deliveries) and its
-    cursor. Returns (events, the cursor to ask after next)."""
+    oldest first, at most `limit`; each with its id (the webhook-id of its
+    deliveries) and its cursor. Returns (events, the cursor to ask after next,
+    whether more events wait after it already)."""
     require_may("events", caller)
     with snapshot() as db:
-        rows = queries.events_after(db, after, limit)
+        # One more than asked for says whether more wait.
+        rows = queries.events_after(db, after, limit + 1)
         last = queries.last_event_id(db)
+    more, rows = len(rows) > limit, rows[:limit]
     events = [
         {"id": row["message_id"], "cursor": str(row["event_id"]), **as_delivered(row)}
         for row in rows
     ]
     # A cursor past the newest event (of a file restored from a backup) starts again there.
     following = rows[-1]["event_id"] if rows else min(after, last)
-    return events, str(following)
+    return events, str(following), more

@@ -99,6 +99,10 @@ MESSAGES = (
     N_("Give `page` or `cursor`, not both."),
     N_("This cursor is for another `sort`."),
     N_("Not a valid cursor: follow the `Link` of the page before."),
+    N_(
+        "Not a valid cursor: give 0, or a cursor the feed answered (`next_after`, "
+        "or an event's `cursor`)."
+    ),
     N_("Unknown field. Allowed fields: %(fields)s."),
     N_("Give this parameter once."),
     N_("%(count)s unknown fields in all; the first %(listed)s are listed."),
