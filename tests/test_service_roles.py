@@ -93,12 +93,28 @@ def person_with_a_token(mentor):
 
 
 # What a directory action needs, made by a coordinator.
-DIRECTORY = {"person": person_of, "activity": activity_of, "token": person_with_a_token}
+def a_webhook(mentor):
+    webhook_id, _ = service.add_webhook(
+        "http://127.0.0.1:9/hooks", allow_private=True, caller=COORDINATOR
+    )
+    return webhook_id
+
+
+DIRECTORY = {
+    "person": person_of,
+    "activity": activity_of,
+    "token": person_with_a_token,
+    "webhook": a_webhook,
+}
 
 
 def add_a_person(caller, report_id, mentor):
     new = {"name": "Eve", "role": "viewer", "email": None, "language": None}
     return service.create_person(new, caller=caller)
+
+
+def add_a_webhook(caller, report_id, mentor):
+    return service.add_webhook("http://127.0.0.1:9/hooks", allow_private=True, caller=caller)
 
 
 def its_token(person_id):
@@ -170,6 +186,19 @@ ACTIONS = {
     "archive an activity": ("activity", on_report(service.archive_activity)),
     "beforehand: manage people": (None, beforehand("manage people")),
     "beforehand: manage activities": (None, beforehand("manage activities")),
+    # The outbox (reports/service/events.py and webhooks.py).
+    "read the events": (
+        None,
+        lambda caller, report_id, mentor: service.events_after(0, 10, caller=caller),
+    ),
+    "add a webhook": (None, add_a_webhook),
+    "list webhooks": (None, lambda caller, report_id, mentor: service.all_webhooks(caller=caller)),
+    "list deliveries": (
+        None,
+        lambda caller, report_id, mentor: service.webhook_deliveries(caller=caller),
+    ),
+    "resume a webhook": ("webhook", on_report(service.retry_webhook)),
+    "remove a webhook": ("webhook", on_report(service.remove_webhook)),
 }
 
 # What each role gets from each action: OK, or the exception that refuses it.
@@ -214,6 +243,12 @@ RULES = {
     "archive an activity":                  (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "beforehand: manage people":            (OK,         REFUSED,    REFUSED,   REFUSED, OK),
     "beforehand: manage activities":        (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "read the events":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "add a webhook":                        (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "list webhooks":                        (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "list deliveries":                      (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "resume a webhook":                     (OK,         REFUSED,    REFUSED,   REFUSED, OK),
+    "remove a webhook":                     (OK,         REFUSED,    REFUSED,   REFUSED, OK),
 }  # fmt: skip
 
 CASES = [
@@ -233,7 +268,7 @@ def stored(database):
     activity and token."""
     tables = (
         "report", "report_review", "report_trash", "report_change",
-        "person", "activity", "activity_mentor",
+        "person", "activity", "activity_mentor", "webhook",
     )  # fmt: skip
     return lambda: rows_in(
         database,
