@@ -66,17 +66,14 @@ def start(app, stopped):
 
 def stop(app, stopped):
     """Stop the dispatcher (`stopped` is the Event it was started with), waiting
-    up to STOP_SECONDS for what it is doing; what it could not record is
-    delivered again after the next start (at least once)."""
+    up to STOP_SECONDS for the deliveries under way; what it could not record
+    is delivered again after the next start (at least once)."""
     stopped.set()
     app.extensions[WAKE].set()
-    deadline = time.monotonic() + STOP_SECONDS
     thread = app.extensions.pop(THREAD, None)
     if thread is not None:
-        thread.join(STOP_SECONDS)
-    workers = app.extensions.pop(WORKERS, None)
-    if workers is not None:
-        workers.join(max(0, deadline - time.monotonic()))
+        thread.join(STOP_SECONDS + 1)
+    app.extensions.pop(WORKERS, None)
 
 
 def _dispatch_until_stopped(app, stopped, wake):
@@ -97,7 +94,9 @@ def _dispatch_until_stopped(app, stopped, wake):
         if not busy:
             wake.wait(pause)
             wake.clear()
-    if lock is not None:
+    # The lock is let go only once no delivery is under way: another server
+    # taking it over must not post what this one is still posting.
+    if lock is not None and not workers.join(STOP_SECONDS):
         os.close(lock)
 
 
@@ -164,9 +163,12 @@ class Workers:
             self.app.logger.exception("A delivery failed; it is tried again at the next round.")
 
     def join(self, timeout):
+        """Wait up to `timeout` seconds for the deliveries under way; returns
+        whether any is still under way."""
         deadline = time.monotonic() + timeout
         for thread in list(self.running.values()):
             thread.join(max(0, deadline - time.monotonic()))
+        return any(thread.is_alive() for thread in self.running.values())
 
 
 def run_until_idle(app, rounds=100):
