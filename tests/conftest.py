@@ -5,12 +5,13 @@ from pathlib import Path
 import pytest
 from exporting import AWKWARD, REPORTS
 
-from reports import auth, create_app, db, service
+from reports import auth, create_app, db, dispatcher, service
 from reports.cli import OPERATOR
 from reports.examples import CREATE_EXAMPLE
 
 import browser
 from conformance import ConformingClient
+from peers import mail_settings, smtp_inbox
 from serving import Server
 from web_helpers import secret_of, sign_in
 
@@ -23,10 +24,26 @@ def database(tmp_path):
     return str(tmp_path / "reports.sqlite")
 
 
+def app_with(database, **settings):
+    """An app on a new database at `database`, with `settings` over the tests' own."""
+    app = create_app(
+        {"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key", **settings}
+    )
+    db.init_db(database)
+    return app
+
+
+def mailing_app(database, port, **settings):
+    """An app that e-mails through the SMTP server on `port` (tests/peers.py),
+    its dispatcher ready to make e-mail of what happens from now on."""
+    app = app_with(database, **{**mail_settings(port), **settings})
+    dispatcher.prepare(app)
+    return app
+
+
 @pytest.fixture
 def app(database):
-    app = create_app({"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"})
-    db.init_db(database)
+    app = app_with(database)
     # Every response a test sees through `client` must match the OpenAPI document.
     app.test_client_class = ConformingClient
     return app
@@ -35,6 +52,13 @@ def app(database):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def inbox():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, and what it receives (tests/peers.py)."""
+    with smtp_inbox() as received:
+        yield received
 
 
 # A youth club's own report form: a field of every kind (tests/catalogues/).

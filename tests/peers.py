@@ -7,6 +7,7 @@ import http.server
 import json
 import socket
 import threading
+from contextlib import contextmanager
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -56,6 +57,40 @@ def smtp_server(inbox, **options):
     controller.start()
     inbox.port = controller.port
     return controller
+
+
+@contextmanager
+def smtp_inbox():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for the block: its Inbox."""
+    inbox = Inbox()
+    controller = smtp_server(inbox)
+    try:
+        yield inbox
+    finally:
+        inbox.held.set()
+        controller.stop()
+
+
+MAIL_FROM = "Post-Session Reports <reports@example.org>"
+PUBLIC_URL = "https://reports.example.org"
+
+
+def mail_settings(port, public_url=PUBLIC_URL):
+    """The settings of an app that e-mails through the SMTP server on `port`."""
+    return {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": port,
+        "SMTP_TLS": "none",
+        "MAIL_FROM": MAIL_FROM,
+        "PUBLIC_URL": public_url,
+    }
+
+
+def mail_environment(port, public_url=PUBLIC_URL):
+    """mail_settings as the environment of a real server: REPORTS_*, as text."""
+    return {
+        f"REPORTS_{name}": str(value) for name, value in mail_settings(port, public_url).items()
+    }
 
 
 class Receiver:

@@ -5,12 +5,12 @@ review that asks for more is shown in docs/integrations.md."""
 
 import pytest
 
-from reports import auth, create_app, db, dispatcher, service
+from reports import auth, dispatcher, service
 from reports.cli import OPERATOR
 
 from browser import Browser
-from conftest import CONTRACT_REPORT
-from peers import Inbox, smtp_server
+from conftest import CONTRACT_REPORT, mailing_app
+from peers import smtp_inbox
 
 REPORTS = "/api/v1/reports"
 
@@ -18,23 +18,8 @@ REPORTS = "/api/v1/reports"
 @pytest.fixture
 def received(database):
     """The e-mails of a report submitted and of its review (has issues), in English and Arabic."""
-    inbox = Inbox()
-    controller = smtp_server(inbox)
-    try:
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE": database,
-                "SECRET_KEY": "a-test-secret-key",
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": inbox.port,
-                "SMTP_TLS": "none",
-                "MAIL_FROM": "Post-Session Reports <reports@example.org>",
-                "PUBLIC_URL": "https://reports.example.org",
-            }
-        )
-        db.init_db(database)
-        dispatcher.prepare(app)
+    with smtp_inbox() as inbox:
+        app = mailing_app(database, inbox.port)
         with app.app_context():
             service.create_activity({"name": "CV workshop", "mentors": []}, caller=OPERATOR)
             [activity] = service.list_activities(caller=OPERATOR)
@@ -72,8 +57,6 @@ def received(database):
                 headers={"Authorization": f"Bearer {carla}"},
             )
         dispatcher.run_until_idle(app)
-    finally:
-        controller.stop()
     return inbox
 
 

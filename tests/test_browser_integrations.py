@@ -15,19 +15,11 @@ from selenium.webdriver.support.select import Select
 
 import browser
 from conftest import CONTRACT_REPORT
-from peers import Inbox, Receiver, free_port, smtp_server
+from peers import Receiver, free_port, mail_environment
 from serving import REPORTS, Server
 from test_browser_pages import flask, sign_in
 
 WAIT_SECONDS = 20
-
-
-@pytest.fixture
-def inbox():
-    received = Inbox()
-    controller = smtp_server(received)
-    yield received
-    controller.stop()
 
 
 @pytest.fixture
@@ -38,12 +30,8 @@ def web(chromium, tmp_path, inbox):
     server = Server(
         tmp_path,
         REPORTS_PORT=str(port),
-        REPORTS_PUBLIC_URL=f"http://127.0.0.1:{port}",
-        REPORTS_SMTP_HOST="127.0.0.1",
-        REPORTS_SMTP_PORT=str(inbox.port),
-        REPORTS_SMTP_TLS="none",
-        REPORTS_MAIL_FROM="Post-Session Reports <reports@example.org>",
         REPORTS_RETRY_SCHEDULE="[1]",
+        **mail_environment(inbox.port, f"http://127.0.0.1:{port}"),
     )
     with server:
         chromium.delete_all_cookies()

@@ -16,34 +16,19 @@ from reports.config import ConfigError
 from reports.db import get_db
 
 from conftest import revoke_token
-from peers import Inbox, free_port, smtp_server
+from peers import MAIL_FROM, Inbox, free_port, mail_settings
 from web_helpers import csrf_token, signed_in_as, text
 
 PUBLIC_URL = "http://reports.example.org"
 LINK = re.compile(r"^http://reports\.example\.org(/login/[A-Za-z0-9_-]{43})$", re.MULTILINE)
-MAIL_FROM = "Post-Session Reports <reports@example.org>"
 SENT = "If a person here has that address, a sign-in link is on its way to it."
-
-
-@pytest.fixture
-def inbox():
-    """A real SMTP server (aiosmtpd) on 127.0.0.1, and what it receives."""
-    received = Inbox()
-    controller = smtp_server(received)
-    yield received
-    received.held.set()
-    controller.stop()
-
-
-def mail_settings(port):
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_TLS": "none", "MAIL_FROM": MAIL_FROM}
 
 
 def sending_to(database, port, **settings):
     """The app on `database` with e-mail on, sending to the SMTP server on
     `port`, and links at PUBLIC_URL; `settings` added."""
     config = {"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"}
-    return create_app({**config, "PUBLIC_URL": PUBLIC_URL, **mail_settings(port), **settings})
+    return create_app({**config, **mail_settings(port, PUBLIC_URL), **settings})
 
 
 @pytest.fixture
@@ -362,7 +347,7 @@ def test_without_smtp_host_there_is_no_form_and_the_ask_is_a_404(database, token
     ],
 )
 def test_a_mail_setting_the_service_cannot_send_with_stops_the_start(database, settings, said):
-    config = {"DATABASE": database, "PUBLIC_URL": PUBLIC_URL, **mail_settings(25), **settings}
+    config = {"DATABASE": database, **mail_settings(25, PUBLIC_URL), **settings}
 
     with pytest.raises(ConfigError, match=re.escape(said)) as stopped:
         create_app(config)

@@ -9,44 +9,19 @@ import sqlite3
 
 import pytest
 
-from reports import auth, create_app, db, dispatcher, service
+from reports import auth, dispatcher, service
 from reports.cli import OPERATOR
 
-from conftest import CONTRACT_REPORT
-from peers import Inbox, smtp_server
+import conftest
+from conftest import CONTRACT_REPORT, app_with
+from peers import MAIL_FROM, PUBLIC_URL
 
 REPORTS = "/api/v1/reports"
-PUBLIC_URL = "https://reports.example.org"
 MENTOR = CONTRACT_REPORT["peer_mentor_id"]
 
 
-@pytest.fixture
-def inbox():
-    received = Inbox()
-    controller = smtp_server(received)
-    yield received
-    received.held.set()
-    controller.stop()
-
-
 def mailing_app(database, port, **settings):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": database,
-            "SECRET_KEY": "a-test-secret-key",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": port,
-            "SMTP_TLS": "none",
-            "MAIL_FROM": "Reports <reports@example.org>",
-            "PUBLIC_URL": PUBLIC_URL,
-            "RETRY_SCHEDULE": [1, 1],
-            **settings,
-        }
-    )
-    db.init_db(database)
-    dispatcher.prepare(app)
-    return app
+    return conftest.mailing_app(database, port, RETRY_SCHEDULE=[1, 1], **settings)
 
 
 @pytest.fixture
@@ -110,7 +85,7 @@ def test_a_report_submitted_is_emailed_to_each_coordinator_with_its_link(
     ]
     [message] = inbox.to("carla@example.org")
     assert message["Subject"] == f"Report submitted by mona: {CONTRACT_REPORT['activity_id']}"
-    assert message["From"] == "Reports <reports@example.org>"
+    assert message["From"] == MAIL_FROM
     text, html = parts(message)
     assert text.startswith("Hello carla,")
     assert f"{PUBLIC_URL}/reports/{report}" in text
@@ -310,7 +285,7 @@ def test_an_email_the_server_refuses_for_now_is_sent_on_a_later_try(
 def test_without_smtp_host_nothing_queues_and_turning_it_on_mails_only_what_follows(
     database, inbox, people
 ):
-    quiet = create_app({"TESTING": True, "DATABASE": database, "SECRET_KEY": "a-test-secret-key"})
+    quiet = app_with(database)
     dispatcher.prepare(quiet)
     submitted_report(quiet.test_client(), people)
     dispatcher.run_until_idle(quiet)

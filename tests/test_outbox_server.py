@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from reports.examples import CREATE_EXAMPLE
 
-from peers import Inbox, Receiver, answered_2xx, free_port, smtp_server
+from peers import MAIL_FROM, Receiver, answered_2xx, free_port, mail_environment, smtp_inbox
 from serving import REPORTS, Server, server_env
 
 # A failed delivery is tried again a second later, eight times.
@@ -25,7 +25,6 @@ QUICK_RETRIES = "[1, 1, 1, 1, 1, 1, 1, 1]"
 # The seconds any one thing the tests wait for may take.
 WAIT = 10
 PUBLIC_URL = "http://reports.example.org"
-MAIL_FROM = "Post-Session Reports <reports@example.org>"
 COMMENT = "Say which participants need a referral, and to whom."
 OTHER_MENTOR = "usr_mentor_007"
 
@@ -365,22 +364,9 @@ def name_of_this_machine():
 
 @pytest.fixture(scope="module")
 def inbox():
-    """A real SMTP server (aiosmtpd) on 127.0.0.1, and what it receives."""
-    received = Inbox()
-    controller = smtp_server(received)
-    yield received
-    received.held.set()
-    controller.stop()
-
-
-def mail_settings(port):
-    return {
-        "REPORTS_SMTP_HOST": "127.0.0.1",
-        "REPORTS_SMTP_PORT": str(port),
-        "REPORTS_SMTP_TLS": "none",
-        "REPORTS_MAIL_FROM": MAIL_FROM,
-        "REPORTS_PUBLIC_URL": PUBLIC_URL,
-    }
+    """A real SMTP server for the module's tests, which share one e-mailing server."""
+    with smtp_inbox() as received:
+        yield received
 
 
 class Mailing:
@@ -430,7 +416,7 @@ def mailing(tmp_path_factory, inbox):
     test of the e-mail it sends."""
     folder = tmp_path_factory.mktemp("mailing")
     with Server(
-        folder, REPORTS_RETRY_SCHEDULE=QUICK_RETRIES, **mail_settings(inbox.port)
+        folder, REPORTS_RETRY_SCHEDULE=QUICK_RETRIES, **mail_environment(inbox.port, PUBLIC_URL)
     ) as server:
         carla, mona = flask_at_once(
             server.database,
@@ -530,7 +516,11 @@ def test_an_email_the_smtp_server_refuses_for_a_while_is_sent_once_it_takes_it(m
 def test_mail_test_sends_one_email_and_says_so(tmp_path, inbox):
     before = len(inbox.messages)
     result = flask(
-        tmp_path / "reports.sqlite", "mail", "test", "ana@example.org", **mail_settings(inbox.port)
+        tmp_path / "reports.sqlite",
+        "mail",
+        "test",
+        "ana@example.org",
+        **mail_environment(inbox.port, PUBLIC_URL),
     )
 
     assert result.returncode == 0, result.stderr
@@ -544,7 +534,11 @@ def test_mail_test_sends_one_email_and_says_so(tmp_path, inbox):
 def test_mail_test_with_no_smtp_server_there_fails_in_one_line(tmp_path):
     port = free_port()
     result = flask(
-        tmp_path / "reports.sqlite", "mail", "test", "ana@example.org", **mail_settings(port)
+        tmp_path / "reports.sqlite",
+        "mail",
+        "test",
+        "ana@example.org",
+        **mail_environment(port, PUBLIC_URL),
     )
 
     assert result.returncode == 1

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from reports import auth, create_app, db, dispatcher, service
+from reports import auth, dispatcher, service
 from reports.cli import OPERATOR
 
 from conformance import ConformingClient
+from conftest import app_with
 from peers import Receiver, free_port
 from web_helpers import csrf_token, sign_in, text
 
@@ -21,15 +22,7 @@ PAGE = "/integrations"
 @pytest.fixture
 def app(database):
     """The app, a failed delivery tried again once, a minute later."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": database,
-            "SECRET_KEY": "a-test-secret-key",
-            "RETRY_SCHEDULE": [60],
-        }
-    )
-    db.init_db(database)
+    app = app_with(database, RETRY_SCHEDULE=[60])
     app.test_client_class = ConformingClient
     return app
 
@@ -294,19 +287,14 @@ def test_e_mail_off_says_how_to_turn_it_on(browsers):
 
 def test_e_mail_on_says_from_where_and_through_which_server_but_no_password(tmp_path):
     database = str(tmp_path / "mailing.sqlite")
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": database,
-            "SECRET_KEY": "a-test-secret-key",
-            "SMTP_HOST": "mail.example.org",
-            "SMTP_USER": "reports-sender",
-            "SMTP_PASSWORD": "a-mail-password",
-            "MAIL_FROM": "Reports <reports@example.org>",
-            "PUBLIC_URL": "https://reports.example.org",
-        }
+    app = app_with(
+        database,
+        SMTP_HOST="mail.example.org",
+        SMTP_USER="reports-sender",
+        SMTP_PASSWORD="a-mail-password",
+        MAIL_FROM="Reports <reports@example.org>",
+        PUBLIC_URL="https://reports.example.org",
     )
-    db.init_db(database)
     with app.app_context():
         secret = auth.create_token("carla", "coordinator")
     coordinator = app.test_client()

@@ -11,11 +11,10 @@ import re
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from reports import auth, create_app, db, dispatcher, service
+from reports import auth, dispatcher, service
 from reports.service import notifications
 
-from conftest import CONTRACT_REPORT
-from peers import Inbox, smtp_server
+from conftest import CONTRACT_REPORT, mailing_app
 from test_requestlog import Captured
 from web_helpers import csrf_token, text
 
@@ -278,31 +277,9 @@ def test_the_log_never_holds_a_link_s_token(app, people):
 
 
 @pytest.fixture
-def inbox():
-    received = Inbox()
-    controller = smtp_server(received)
-    yield received
-    controller.stop()
-
-
-@pytest.fixture
 def mailing(database, inbox):
     """The app with e-mail on, through the SMTP server of `inbox`."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": database,
-            "SECRET_KEY": "a-test-secret-key",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": inbox.port,
-            "SMTP_TLS": "none",
-            "MAIL_FROM": "reports@example.org",
-            "PUBLIC_URL": PUBLIC_URL,
-        }
-    )
-    db.init_db(database)
-    dispatcher.prepare(app)
-    return app
+    return mailing_app(database, inbox.port, PUBLIC_URL=PUBLIC_URL)
 
 
 def test_the_links_of_an_e_mail_lead_to_these_pages(mailing, inbox):

@@ -20,27 +20,18 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from reports import create_app, db, dispatcher, service, webhooks
+from reports import dispatcher, service, webhooks
 from reports.cli import OPERATOR
 
-from conftest import CONTRACT_REPORT
-from peers import Inbox, Receiver, free_port, smtp_server
+from conftest import CONTRACT_REPORT, app_with, mailing_app
+from peers import Receiver, free_port
 
 REPORTS = "/api/v1/reports"
 
 
 @pytest.fixture
 def app(database):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": database,
-            "SECRET_KEY": "a-test-secret-key",
-            "RETRY_SCHEDULE": [1, 1],
-        }
-    )
-    db.init_db(database)
-    return app
+    return app_with(database, RETRY_SCHEDULE=[1, 1])
 
 
 @pytest.fixture
@@ -310,24 +301,10 @@ def test_after_the_last_retry_the_webhook_is_failing_until_resumed(
     assert secret not in caplog.text
 
 
-def test_a_failing_webhook_is_emailed_to_the_coordinators(database, client, tokens):
-    inbox = Inbox()
-    controller = smtp_server(inbox)
+def test_a_failing_webhook_is_emailed_to_the_coordinators(database, client, tokens, inbox):
     receiver = Receiver(answers=[500, 500])
     try:
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE": database,
-                "SECRET_KEY": "a-test-secret-key",
-                "RETRY_SCHEDULE": [1],
-                "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": inbox.port,
-                "SMTP_TLS": "none",
-                "MAIL_FROM": "reports@example.org",
-                "PUBLIC_URL": "https://reports.example.org",
-            }
-        )
+        app = mailing_app(database, inbox.port, RETRY_SCHEDULE=[1])
         with app.app_context():
             people = service.list_people(caller=OPERATOR)
             [carla] = [each for each in people if each["name"] == "carla"]
@@ -342,7 +319,6 @@ def test_a_failing_webhook_is_emailed_to_the_coordinators(database, client, toke
         deliver(app)
     finally:
         receiver.stop()
-        controller.stop()
 
     [message] = inbox.to("carla@example.org")
     assert message["Subject"] == f"A webhook is failing: {receiver.url}"
