@@ -97,6 +97,7 @@ from reports.queries.outbox import (
     delete_old_webhook_attempts,
     delete_webhook,
     events_after,
+    events_to_mail,
     forget_mail,
     insert_event,
     insert_mail,

@@ -28,6 +28,21 @@ def events_after(db, event_id, limit):
     ).fetchall()
 
 
+def events_to_mail(db, after, up_to):
+    """The events after `after` and up to `up_to` that may make e-mail: a
+    report submitted or reviewed, not imported."""
+    return db.execute(
+        """
+        SELECT event_id, type, report_id, occurred_at, data
+          FROM event
+         WHERE event_id > :after AND event_id <= :up_to
+           AND type IN ('report.submitted', 'report.reviewed') AND emailed
+         ORDER BY event_id
+        """,
+        {"after": after, "up_to": up_to},
+    ).fetchall()
+
+
 def last_event_id(db):
     """The newest event's id; 0 before the first (ids are never given twice,
     so this never goes back, even once the outbox is pruned)."""

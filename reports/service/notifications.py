@@ -48,15 +48,13 @@ def mail_for_events(db, events, now, zone):
     coordinators = [person for person in people if person["role"] == "coordinator"]
     mentors = {person["peer_mentor_id"]: person for person in people if person["role"] == "mentor"}
     for event in events:
-        if not event["emailed"]:
-            continue
-        data = json.loads(event["data"])
         if event["type"] == "report.submitted":
             for person in coordinators:
                 digest = person["notify"] == "digest"
                 send_after = end_of_day(event["occurred_at"], zone) if digest else now
                 queries.insert_mail(db, _mail("submitted", person, event, send_after, digest))
         elif event["type"] == "report.reviewed":
+            data = json.loads(event["data"])
             mentor = mentors.get(data["peer_mentor_id"])
             if mentor is not None and data["review"]["review_state"] in REVIEWS_EMAILED:
                 queries.insert_mail(db, _mail("reviewed", mentor, event, now))
@@ -231,18 +229,22 @@ def set_notify_choice(person_id, notify):
 
 
 def make_mail(limit):
-    """Make the e-mail of the events after the mail cursor, at most `limit`;
-    returns how many events."""
+    """Make the e-mail of the events after the mail cursor, at most `limit`
+    of them; returns how many events it went past. Only the events that may
+    make e-mail are read, and nothing is written while there are none."""
+    db = get_db()
+    cursor = queries.mail_cursor(db)
+    if cursor is None or cursor >= queries.last_event_id(db):
+        return 0
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     now = clock.timestamp()
 
     def make(db):
         cursor = queries.mail_cursor(db)
-        events = [] if cursor is None else queries.events_after(db, cursor, limit)
-        if events:
-            mail_for_events(db, events, now, zone)
-            queries.set_mail_cursor(db, events[-1]["event_id"])
-        return len(events)
+        up_to = min(queries.last_event_id(db), cursor + limit)
+        mail_for_events(db, queries.events_to_mail(db, cursor, up_to), now, zone)
+        queries.set_mail_cursor(db, up_to)
+        return up_to - cursor
 
     return write(make)
 
