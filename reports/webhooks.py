@@ -22,6 +22,7 @@ SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 TIMEOUT_SECONDS = 15
 ANSWER_BYTES = 64 * 1024
+URL_LENGTH = 2000
 USER_AGENT = "post-session-reports-webhooks"
 
 
@@ -57,6 +58,10 @@ def check_url(url, allow_private=False):
     Raises RefusedURL for anything but an http or https URL of a host that
     resolves, and, unless `allow_private`, for a host any of whose addresses
     is loopback, private, link-local or otherwise not on the internet."""
+    if len(url) > URL_LENGTH:
+        raise RefusedURL(f"A webhook URL may not be longer than {URL_LENGTH} characters.")
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        raise RefusedURL("A webhook URL may not hold a space or a control character.")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedURL(f"Only an http or https URL is taken, not {url!r}.")

@@ -261,7 +261,7 @@ def test_resuming_a_webhook_that_is_no_more_is_a_404_page(app, browsers, receive
         service.remove_webhook(webhook_id, caller=OPERATOR)
     coordinator = browsers["coordinator"]
 
-    for missing in (webhook_id, "nothing"):
+    for missing in (webhook_id, "nothing", "99999999999999999999999"):
         answer = coordinator.post(
             resume_path(missing), data={"csrf_token": csrf_token(coordinator)}
         )

@@ -458,3 +458,27 @@ def test_an_endpoint_that_hangs_delays_no_other(app, client, runner):
         dispatcher.stop(app, stopped)
         hanging.stop()
         other.stop()
+
+
+@pytest.mark.parametrize("webhook", ["99999999999999999999999", "١", "1.5", "0"])
+def test_a_webhook_that_is_not_there_is_said_in_one_line_whatever_is_typed(runner, webhook):
+    for command in ("remove", "retry", "test", "deliveries"):
+        result = runner.invoke(args=["webhook", command, webhook])
+
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output == f"Error: No webhook {webhook}: `webhook list` shows them.\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://example.org/a b", "may not hold a space or a control character"),
+        ("http://example.org/\nHost: evil", "may not hold a space or a control character"),
+        ("https://example.org/" + "a" * 2000, "longer than 2000 characters"),
+    ],
+)
+def test_a_url_no_request_can_carry_is_refused(runner, url, said):
+    result = runner.invoke(args=["webhook", "add", url, "--allow-private"])
+
+    assert result.exit_code == 1 and said in result.output
+    assert "Traceback" not in result.output

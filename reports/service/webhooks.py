@@ -3,6 +3,7 @@
 event, with what its answer makes of the endpoint's schedule."""
 
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -67,9 +68,10 @@ def find_webhook(id_or_url, *, caller):
     require_may("manage webhooks", caller)
     db = get_db()
     text = str(id_or_url)
-    row = (
-        queries.webhook_by_id(db, int(text)) if text.isdigit() else queries.webhook_by_url(db, text)
-    )
+    if re.fullmatch(r"[0-9]{1,18}", text):
+        row = queries.webhook_by_id(db, int(text))
+    else:
+        row = queries.webhook_by_url(db, text)
     if row is None:
         raise NotFound(f"No webhook {text}: `webhook list` shows them.")
     return _shown(row)
@@ -113,7 +115,7 @@ def deliver(webhook, secret, message_id, payload):
         status = webhooks.post(webhook["url"], secret, message_id, body, webhook["allow_private"])
     except webhooks.RefusedURL as refused:
         error = str(refused)
-    except OSError as failure:
+    except (OSError, ValueError) as failure:  # ValueError: http.client's InvalidURL
         error = str(failure) or type(failure).__name__
     attempt = {
         "webhook_id": webhook["webhook_id"],
