@@ -149,23 +149,30 @@ class Workers:
     def __init__(self, app):
         self.app = app
         self.running = {}
+        # Until when a key whose job failed rests, so as not to flood the log.
+        self.resting = {}
 
     def start(self, key, job):
         running = self.running.get(key)
         if running is not None and running.is_alive():
             return
+        if self.resting.get(key, 0) > time.monotonic():
+            return
         thread = threading.Thread(
-            target=self._run, args=(job,), name=f"delivery {key}", daemon=True
+            target=self._run, args=(key, job), name=f"delivery {key}", daemon=True
         )
         self.running[key] = thread
         thread.start()
 
-    def _run(self, job):
+    def _run(self, key, job):
         try:
             with self.app.app_context():
                 job()
         except Exception:
-            self.app.logger.exception("A delivery failed; it is tried again at the next round.")
+            self.resting[key] = time.monotonic() + PAUSE_AFTER_ERROR_SECONDS
+            self.app.logger.exception(
+                "A delivery failed; it is tried again in %s s.", PAUSE_AFTER_ERROR_SECONDS
+            )
 
     def join(self, timeout):
         """Wait up to `timeout` seconds for the deliveries under way; returns

@@ -300,3 +300,22 @@ def test_without_smtp_host_nothing_queues_and_turning_it_on_mails_only_what_foll
     send(app)
 
     assert len(inbox.to("carla@example.org")) == 1
+
+
+def test_an_email_that_cannot_be_made_holds_up_no_other(app, client, inbox, people, database):
+    carla = person_id(app, "carla")
+    with sqlite3.connect(database) as connection:  # a row no e-mail can be made of
+        connection.execute(
+            "INSERT INTO mail (kind, person_id, detail, send_after) "
+            "VALUES ('webhook_failing', ?, '{}', '2000-01-01T00:00:00Z')",
+            (carla,),
+        )
+    submitted_report(client, people)
+
+    send(app)
+
+    [message] = inbox.to("carla@example.org")
+    assert message["Subject"].startswith("Report submitted by mona")
+    with sqlite3.connect(database) as connection:  # tried again on RETRY_SCHEDULE
+        [(kind, failures)] = connection.execute("SELECT kind, failures FROM mail").fetchall()
+    assert kind == "webhook_failing" and failures >= 1

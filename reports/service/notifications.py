@@ -268,6 +268,12 @@ def send_due_mail(limit):
         except (OSError, smtplib.SMTPException) as error:
             _failed(first, ids, error)
             continue
+        except Exception as error:
+            # One e-mail that cannot be written holds up no other: it is tried
+            # on the schedule, and dropped after its last try, as any other.
+            current_app.logger.exception("An e-mail (%s) could not be made.", first["kind"])
+            _failed(first, ids, error)
+            continue
         write(lambda db, ids=ids: queries.delete_mail(db, ids))
     return tried
 
