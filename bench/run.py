@@ -65,6 +65,14 @@ no webhook, and with a webhook whose endpoint never answers (with a thousand
 events waiting for it, and with e-mail to an SMTP port that never answers
 too); prints each row's req/s and p50 against no webhook's in the same
 round, and writes bench/results-outbox-N.json. Needs wrk.
+
+    python bench/run.py --reports 100000 --inprocess
+
+the request budget (bench/inprocess.py): each contract endpoint as WSGI calls
+in this process, beside a bare Flask route, in median microseconds a call,
+with what each stage (authentication, the log line, the headers, the JSON,
+the statements) costs, measured by switching it off; writes
+bench/results-inprocess-N.json. Needs no wrk.
 """
 
 import argparse
@@ -507,6 +515,14 @@ def main():
              "(bench/outbox.py)",
     )  # fmt: skip
     parser.add_argument(
+        "--inprocess", action="store_true",
+        help="the request budget: each contract endpoint as WSGI calls in this process, "
+             "beside a bare Flask route, with the cost of each stage (bench/inprocess.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--calls", type=int, default=300, help="with --inprocess, timed calls a round"
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1,
         help="with --contention, runs of each flood; with --outbox, rounds",
     )  # fmt: skip
@@ -534,6 +550,8 @@ def main():
         sys.exit(run_pages(args))
     if args.exports:
         sys.exit(run_exports(args))
+    if args.inprocess:
+        sys.exit(run_inprocess(args))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     if args.contention:
@@ -817,6 +835,32 @@ def run_outbox(args):
     if outbox.failed(results):
         print("A row had answers other than 2xx: see its non-2xx")
         return 1
+    return 0
+
+
+def run_inprocess(args):
+    """The request budget (bench/inprocess.py): its table, written to
+    bench/results-inprocess-N.json."""
+    import inprocess
+
+    database, ids_file = seeded_database(args.reports, args.data, "inprocess.sqlite")
+    try:
+        tokens = make_tokens(database)
+        ids = {}
+        for line in ids_file.read_text().splitlines():
+            group, _, value = line.partition(" ")
+            ids.setdefault(group, []).append(value)
+        args.quiet_log = False
+        measured = inprocess.measure_all(
+            database, ids, tokens["coordinator"], last_month(database), SEARCH, args
+        )
+    finally:
+        remove_database(database)
+    measured.update(reports=args.reports, calls=args.calls, rounds=inprocess.ROUNDS)
+    output = Path(args.output or BENCH / f"results-inprocess-{args.reports}.json")
+    output.write_text(json.dumps(measured, indent=2) + "\n")
+    inprocess.print_table(measured, args.reports)
+    print(f"\nWritten to {output}")
     return 0
 
 

@@ -457,3 +457,89 @@ def test_the_outbox_run_s_dead_row_starts_with_the_webhook_the_e_mail_and_events
     db.close_database(str(database))
     # Each report was created submitted: two events, one e-mail.
     assert outbox.dispatcher_state(database)["mail_waiting"] == 10
+
+
+@pytest.fixture(scope="module")
+def inprocess_run(data):
+    """`bench/run.py --inprocess` at REPORTS reports, a few calls a round: its
+    output and its results."""
+    command = [
+        sys.executable, "bench/run.py", "--reports", str(REPORTS), "--inprocess",
+        "--calls", "3", "--data", str(data), "--output", str(data / "inprocess.json"),
+    ]  # fmt: skip
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout, json.loads((data / "inprocess.json").read_text())
+
+
+def test_the_budget_times_every_contract_endpoint_beside_the_bare_route(inprocess_run):
+    output, results = inprocess_run
+
+    assert results["bare_us"] > 0
+    assert list(results["endpoints"]) == [
+        "GET /reports/<id>", "GET /reports page 1", "GET /by-activity page 1",
+        "GET /by-mentor page 1", "GET /reports filtered page 1", "GET /reports search page 1",
+        "POST /reports", "PUT /reports/<id>",
+    ]  # fmt: skip
+    for name, row in results["endpoints"].items():
+        assert row["us"] > 0 and row["above_bare"] == pytest.approx(row["us"] - results["bare_us"])
+        assert name in output
+    stages = inprocess_module().STAGES
+    assert set(results["endpoints"]["GET /reports/<id>"]["stages"]) == set(stages)
+    assert "the statements" not in results["endpoints"]["POST /reports"]["stages"]
+
+
+@pytest.mark.parametrize(
+    "stage", ["authentication", "the log line", "the headers", "the answer's JSON"]
+)
+def test_each_stage_s_switch_takes_its_stage_away_and_gives_it_back(data, stage):
+    """A switch of bench/inprocess.py, on an app made within it: the stage is
+    gone (no token needed, no log line, no Cache-Control, a body of {}); and
+    an app made after it has the stage again."""
+    from reports import auth
+
+    inprocess = inprocess_module()
+    # A name of its own: a file copied again where this process opened one is a database gone.
+    name = "stages-" + "".join(c for c in stage if c.isalpha()) + ".sqlite"
+    database, ids = bench_run().seeded_database(REPORTS, data, name)
+    with sqlite3.connect(database) as connection:
+        report_id = connection.execute("SELECT report_id FROM report LIMIT 1").fetchone()[0]
+    secret = create_token_in(database)
+    path = f"/api/v1/reports/{report_id}"
+
+    def answer(app, log, token):
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.get(path, headers=headers), log.getvalue()
+
+    def lacks_stage(response, line):
+        return {
+            "authentication": response.status_code == 200,  # with no token at all
+            "the log line": response.status_code == 200 and line == "",
+            "the headers": "Cache-Control" not in response.headers,
+            "the answer's JSON": response.get_data() == b"{}",
+        }[stage]
+
+    token = None if stage == "authentication" else secret
+    switch, _ = inprocess.STAGES[stage]
+    with inprocess.switched(switch):
+        log = io.StringIO()
+        without = answer(inprocess.make_app(database, log), log, token)
+    log = io.StringIO()
+    again = answer(inprocess.make_app(database, log), log, token)
+
+    assert lacks_stage(*without)
+    assert not lacks_stage(*again)
+    assert auth.authenticate.__module__ == "reports.auth"
+
+
+def inprocess_module():
+    bench_run()  # bench/ on sys.path: inprocess.py imports server.py and baseline.py
+    return bench_module("inprocess")
+
+
+def create_token_in(database):
+    from reports import auth, create_app
+
+    with create_app({"DATABASE": str(database)}).app_context():
+        return auth.create_token("stages", "coordinator")

@@ -1,0 +1,248 @@
+"""The request budget, in process: `python bench/run.py --inprocess`.
+
+Times each contract endpoint as WSGI calls of the app in this one process,
+one thread, no server and no network, on a copy of the seeded database with
+a coordinator token on every request and the request log written (to a file
+of DATA), as served; beside a bare Flask route (bench/baseline.py's) in the
+same run. Prints each endpoint's median microseconds a call, the microseconds
+above the bare route, and what each stage costs: the endpoint again with that
+stage switched off (the functions bench/server.py replaces, and a few more),
+the difference being the stage's cost. These figures are much steadier than
+the wire's, and are the ones each change of a hot path is judged by.
+
+Each call's environ is made before its timer starts, and its answer is read
+whole. A round times every endpoint CALLS times; the median of ROUNDS rounds
+is kept, so that a pause of the machine lands in one round only.
+"""
+
+import io
+import json
+import random
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from werkzeug.test import EnvironBuilder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import server  # noqa: E402  bench/server.py: its switches
+from baseline import app as bare_app  # noqa: E402
+
+from reports import api, create_app, headers, languages, queries, requestlog, web  # noqa: E402
+
+CALLS = 300
+ROUNDS = 5
+WARMUP = 50
+
+# The endpoints of the budget: (name, method, path or a function of the ids
+# that makes one, whether it writes).
+LIMIT = 20
+
+
+def endpoints(ids, filtered, search):
+    """Each budgeted endpoint: (name, function of a random source that gives
+    one request's (method, path, body))."""
+    reports, mentors, activities = ids["report"], ids["mentor"], ids["activity"]
+
+    def body(rng):
+        return {
+            "activity_id": rng.choice(activities),
+            "peer_mentor_id": rng.choice(mentors),
+            "org_id": "org_bench",
+            "fields": {
+                "session_date": "2026-03-20",
+                "attendance_count": rng.randint(0, 1000),
+                "session_topic": "Budgeting",
+            },
+        }
+
+    return {
+        "GET /reports/<id>": lambda rng: ("GET", f"/api/v1/reports/{rng.choice(reports)}", None),
+        "GET /reports page 1": lambda rng: ("GET", f"/api/v1/reports?limit={LIMIT}", None),
+        "GET /by-activity page 1": lambda rng: (
+            "GET", f"/api/v1/reports/by-activity/{rng.choice(activities)}?limit={LIMIT}", None,
+        ),
+        "GET /by-mentor page 1": lambda rng: (
+            "GET", f"/api/v1/reports/by-mentor/{rng.choice(mentors)}?limit={LIMIT}", None,
+        ),
+        "GET /reports filtered page 1": lambda rng: (
+            "GET", f"/api/v1/reports?limit={LIMIT}&{filtered}", None,
+        ),
+        "GET /reports search page 1": lambda rng: (
+            "GET", f"/api/v1/reports?limit={LIMIT}&{search}", None,
+        ),
+        "POST /reports": lambda rng: ("POST", "/api/v1/reports", body(rng)),
+        "PUT /reports/<id>": lambda rng: (
+            "PUT", f"/api/v1/reports/{rng.choice(reports)}",
+            {"fields": {"attendance_count": rng.randint(0, 1000)}},
+        ),
+    }  # fmt: skip
+
+
+def without_headers():
+    """The headers every answer gets: no-store, the pages' security headers, the language's."""
+    headers.not_stored = lambda response: response
+    web.security_headers = lambda response: response
+    languages.remember_choice = lambda response: response
+
+
+def without_json():
+    """The answer's JSON: every API answer is the same two bytes."""
+    from flask import Response
+
+    api.jsonify = lambda *args, **kwargs: Response(b"{}", mimetype="application/json")
+
+
+def without_statements():
+    """A report by id read from a dict, not the database (only GET by id)."""
+    read = queries.report_by_id
+    kept = {}
+
+    def from_memory(db, report_id):
+        if report_id not in kept:
+            row = read(db, report_id)
+            kept[report_id] = None if row is None else dict(row)
+        return kept[report_id]
+
+    queries.report_by_id = from_memory
+
+
+# Each stage: the switch that takes it away, and the endpoints it is measured on.
+STAGES = {
+    "authentication": (server.without_token_check, None),
+    "the log line": (server.without_request_log, None),
+    "the headers": (without_headers, None),
+    "the answer's JSON": (without_json, None),
+    "the statements": (without_statements, ("GET /reports/<id>",)),
+}
+
+
+@contextmanager
+def switched(switch):
+    """Within the block, `switch` has replaced what it replaces; after it, all is back."""
+    modules = (api, headers, languages, queries, requestlog, web, server.auth, server.service)
+    saved = [(module, dict(vars(module))) for module in modules]
+    switch()
+    try:
+        yield
+    finally:
+        for module, attributes in saved:
+            for name, value in attributes.items():
+                if getattr(module, name, None) is not value:
+                    setattr(module, name, value)
+
+
+def make_app(database, log):
+    """The app on `database` as served, its request log written to `log`."""
+    app = create_app({"DATABASE": str(database)})
+    app.extensions["request_log"].stream = log
+    return app
+
+
+def call(app, method, path, body, secret):
+    """One request's environ, made before the timer; returns the function that makes the call."""
+    builder = EnvironBuilder(
+        method=method,
+        path=path.split("?")[0],
+        query_string=path.partition("?")[2],
+        data=None if body is None else json.dumps(body),
+        content_type=None if body is None else "application/json",
+        headers={"Authorization": f"Bearer {secret}"} if secret else {},
+    )
+    environ = builder.get_environ()
+    builder.close()
+
+    def run():
+        status = []
+        answer = app(environ, lambda code, headers, exc_info=None: status.append(code))
+        try:
+            for _ in answer:
+                pass
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        return status[0]
+
+    return run
+
+
+def time_calls(app, make_request, secret, calls, rng):
+    """The median microseconds of one call over `calls` calls."""
+    took = []
+    for _ in range(calls):
+        method, path, body = make_request(rng)
+        run = call(app, method, path, body, secret)
+        started = time.perf_counter_ns()
+        status = run()
+        took.append(time.perf_counter_ns() - started)
+        if not status.startswith("2"):
+            raise RuntimeError(f"{method} {path}: {status}")
+    return statistics.median(took) / 1000
+
+
+def warm(app, make_request, secret, rng):
+    for _ in range(WARMUP):
+        method, path, body = make_request(rng)
+        call(app, method, path, body, secret)()
+
+
+def measure_all(database, ids, secret, filtered, search, args):
+    """{"bare_us": µs, "endpoints": {name: {"us", "above_bare", "stages": {stage: µs}}}}.
+    Each stage's cost is the median, over the rounds, of the endpoint's time
+    with every stage on less its time without that stage, the two timed one
+    after the other in each round, so that the machine's drift falls on both."""
+    rng = random.Random(7)
+    log = io.StringIO() if args.quiet_log else (args.data / "inprocess.log").open("w")
+    rows = endpoints(ids, filtered, search)
+    if args.only:
+        rows = {name: make for name, make in rows.items() if args.only in name}
+    try:
+        app = make_app(database, log)
+        stripped = {}
+        for stage, (switch, only) in STAGES.items():
+            with switched(switch):
+                stripped[stage] = (make_app(database, log), only)
+        bare_request = lambda rng: ("GET", "/", None)  # noqa: E731
+        warm(bare_app, bare_request, None, rng)
+        bares, results = [], {}
+        for name, make in rows.items():
+            warm(app, make, secret, rng)
+            for each, _ in stripped.values():
+                warm(each, make, secret, rng)
+            totals, costs = [], {}
+            for _ in range(ROUNDS):
+                bares.append(time_calls(bare_app, bare_request, None, args.calls, rng))
+                total = time_calls(app, make, secret, args.calls, rng)
+                totals.append(total)
+                for stage, (each, only) in stripped.items():
+                    if only is None or name in only:
+                        without = time_calls(each, make, secret, args.calls, rng)
+                        costs.setdefault(stage, []).append(total - without)
+            results[name] = {
+                "us": statistics.median(totals),
+                "stages": {stage: statistics.median(each) for stage, each in costs.items()},
+            }
+    finally:
+        log.close()
+    bare = statistics.median(bares)
+    for measured in results.values():
+        measured["above_bare"] = measured["us"] - bare
+    return {"bare_us": bare, "endpoints": results}
+
+
+def print_table(measured, reports):
+    stages = list(STAGES)
+    print(f"\nIn process, {reports:,} reports, one thread, median µs a call "
+          f"(bare Flask route: {measured['bare_us']:.0f} µs); each stage: µs it costs "
+          f"(the endpoint without it, against with it)")  # fmt: skip
+    heads = ["endpoint", "µs", "above bare", *stages]
+    print("  ".join(f"{head:>14}" if i else f"{head:30}" for i, head in enumerate(heads)))
+    for name, row in measured["endpoints"].items():
+        cells = [f"{row['us']:14.0f}", f"{row['above_bare']:14.0f}"]
+        for stage in stages:
+            cost = row.get("stages", {}).get(stage)
+            cells.append(f"{cost:14.0f}" if cost is not None else f"{'-':>14}")
+        print(f"{name:30}  " + "  ".join(cells))
