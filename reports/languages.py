@@ -197,6 +197,22 @@ def _escaped(translate):
     return lambda *args: escape(translate(*args))
 
 
+def plain_text_gettext(app):
+    """gettext and ngettext for a plain-text template (an e-mail's text part),
+    in the current language: nothing escaped, the translation nor what goes
+    into it; as newstyle gettext, `%(name)s` filled from keywords. Given in the
+    template's context, they stand in for the escaped ones of the environment."""
+    translations = catalogues(app).get_translations
+
+    def gettext(text, **variables):
+        return translations().ugettext(text) % variables
+
+    def ngettext(one, many, count, **variables):
+        return translations().ungettext(one, many, count) % {"num": count, **variables}
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
+
+
 def init_app(app):
     files = catalogue_files(app)
     others = sorted(code for code in files if code != SOURCE)

@@ -319,3 +319,17 @@ def test_an_email_that_cannot_be_made_holds_up_no_other(app, client, inbox, peop
     with sqlite3.connect(database) as connection:  # tried again on RETRY_SCHEDULE
         [(kind, failures)] = connection.execute("SELECT kind, failures FROM mail").fetchall()
     assert kind == "webhook_failing" and failures >= 1
+
+
+def test_the_plain_text_part_is_not_escaped_and_the_html_part_is(app, client, inbox, people):
+    with app.app_context():
+        service.update_person(
+            person_id(app, "mona"), {"name": "Mo O'Brien & <Co>"}, caller=OPERATOR
+        )
+
+    submitted_report(client, people)
+    send(app)
+
+    text, html = parts(inbox.to("carla@example.org")[0])
+    assert "Mo O'Brien & <Co> submitted a report on" in text
+    assert "Mo O&#39;Brien &amp; &lt;Co&gt; submitted a report on" in html

@@ -141,7 +141,10 @@ def compose(kind, person, items):
 
 
 def _render(name, context):
-    """The template, without the pages' context (no request is under way)."""
+    """The template, without the pages' context (no request is under way); a
+    plain-text one with nothing escaped."""
+    if name.endswith(".txt"):
+        context = {**context, **languages.plain_text_gettext(current_app)}
     return current_app.jinja_env.get_template(name).render(context)
 
 
