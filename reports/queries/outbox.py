@@ -139,19 +139,21 @@ def webhook_by_url(db, url):
     ).fetchone()
 
 
-def webhooks_due(db, now):
+def webhooks_due(db, now, webhook_id=None):
     """The webhooks not failing, whose next try is due, that have events after
-    their place (of any type: those they did not ask for are passed over)."""
+    their place (of any type: those they did not ask for are passed over), each
+    with its secret; of them, the one of `webhook_id` alone if given."""
     return db.execute(
         f"""
-        SELECT {WEBHOOK_COLUMNS}
+        SELECT {WEBHOOK_COLUMNS}, secret
           FROM webhook
          WHERE state = 'active' AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
            AND delivered_up_to < (SELECT coalesce(max(seq), 0) FROM sqlite_sequence
                                    WHERE name = 'event')
+           AND (:webhook_id IS NULL OR webhook_id = :webhook_id)
          ORDER BY webhook_id
         """,
-        {"now": now},
+        {"now": now, "webhook_id": webhook_id},
     ).fetchall()
 
 
@@ -270,13 +272,23 @@ def forget_mail(db):
     db.execute("DELETE FROM mail")
 
 
-def insert_mail(db, mail):
+def insert_mail(db, kind, send_after, person_id=None, event=None, digest=False, detail=None):
+    """An e-mail to send at `send_after`: to a person, about an event (its
+    report), or with the `detail` (JSON text) of its own kind."""
     db.execute(
         """
         INSERT INTO mail (kind, person_id, event_id, report_id, digest, detail, send_after)
         VALUES (:kind, :person_id, :event_id, :report_id, :digest, :detail, :send_after)
         """,
-        mail,
+        {
+            "kind": kind,
+            "person_id": person_id,
+            "event_id": None if event is None else event["event_id"],
+            "report_id": None if event is None else event["report_id"],
+            "digest": int(digest),
+            "detail": detail,
+            "send_after": send_after,
+        },
     )
 
 

@@ -52,22 +52,15 @@ def ask_for_sign_in_link_by_email(address):
     """Have a sign-in link e-mailed to whoever has `address`, by the dispatcher;
     returns at once, whoever has it. An address already waiting is not
     asked for twice."""
-    ask = {
-        "kind": "sign_in_link",
-        "person_id": None,
-        "event_id": None,
-        "report_id": None,
-        "digest": 0,
-        "detail": json.dumps({"address": address, "language": languages.current()}),
-        "send_after": clock.timestamp(),
-    }
+    detail = json.dumps({"address": address, "language": languages.current()})
+    now = clock.timestamp()
 
     def queue(db):
         if queries.sign_in_link_waiting_for(db, address):
             return True
         if queries.mail_waiting(db, "sign_in_link") >= ASKS_WAITING:
             return False
-        queries.insert_mail(db, ask)
+        queries.insert_mail(db, "sign_in_link", now, detail=detail)
         return True
 
     if not write(queue):

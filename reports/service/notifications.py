@@ -21,11 +21,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from reports import clock, human, languages, mail, queries, session_store
 from reports.db import get_db, write
+from reports.schemas import ENUMS
 
 from . import emailed_links
 
 REVIEWS_EMAILED = ("has_issues", "rejected")
-NOTIFY_CHOICES = ("each", "digest", "off")
 UNSUBSCRIBE_SALT = "notifications"
 
 SUBJECTS = {
@@ -52,42 +52,21 @@ def mail_for_events(db, events, now, zone):
             for person in coordinators:
                 digest = person["notify"] == "digest"
                 send_after = end_of_day(event["occurred_at"], zone) if digest else now
-                queries.insert_mail(db, _mail("submitted", person, event, send_after, digest))
+                queries.insert_mail(db, "submitted", send_after, person["person_id"], event, digest)
         elif event["type"] == "report.reviewed":
             data = json.loads(event["data"])
             mentor = mentors.get(data["peer_mentor_id"])
             if mentor is not None and data["review"]["review_state"] in REVIEWS_EMAILED:
-                queries.insert_mail(db, _mail("reviewed", mentor, event, now))
-
-
-def _mail(kind, person, event, send_after, digest=False):
-    return {
-        "kind": kind,
-        "person_id": person["person_id"],
-        "event_id": event["event_id"],
-        "report_id": event["report_id"],
-        "digest": int(digest),
-        "detail": None,
-        "send_after": send_after,
-    }
+                queries.insert_mail(db, "reviewed", now, mentor["person_id"], event)
 
 
 def mail_coordinators_of_failing_webhook(db, webhook, error, now):
+    detail = json.dumps(
+        {"webhook_id": webhook["webhook_id"], "url": webhook["url"], "error": error}
+    )
     for person in queries.people_to_tell(db):
         if person["role"] == "coordinator":
-            detail = {"webhook_id": webhook["webhook_id"], "url": webhook["url"], "error": error}
-            queries.insert_mail(
-                db,
-                {
-                    "kind": "webhook_failing",
-                    "person_id": person["person_id"],
-                    "event_id": None,
-                    "report_id": None,
-                    "digest": 0,
-                    "detail": json.dumps(detail),
-                    "send_after": now,
-                },
-            )
+            queries.insert_mail(db, "webhook_failing", now, person["person_id"], detail=detail)
 
 
 def end_of_day(timestamp, zone):
@@ -105,20 +84,22 @@ def compose(kind, person, items):
     are the mail rows it tells of (several for a digest), each with its event."""
     language = languages.known(person["language"]) or languages.SOURCE
     base = current_app.config["PUBLIC_URL"].rstrip("/")
+    settings_url = f"{base}/notifications/{unsubscribe_token(person['person_id'])}"
     with force_locale(language):
         context = {
             "person": person,
             "base": base,
             "language": language,
             "direction": languages.direction_of(language),
-            "settings_url": f"{base}/notifications/{unsubscribe_token(person['person_id'])}",
+            "settings_url": settings_url,
         }
         if kind == "webhook_failing":
             detail = json.loads(items[0]["detail"])
             context.update(detail, pages_url=f"{base}/integrations")
             subject = SUBJECTS[kind] % {"url": detail["url"]}
         else:
-            reports = [_report_of(item, base) for item in items]
+            names = _names()
+            reports = [_report_of(item, base, names) for item in items]
             context["reports"] = reports
             if kind == "digest":
                 context["day"] = human.day_of(_local_day(items[0]["occurred_at"]), language)
@@ -134,7 +115,7 @@ def compose(kind, person, items):
         text = _render(f"mail/{kind}.txt", context)
         html = _render(f"mail/{kind}.html", context)
     headers = {
-        "List-Unsubscribe": f"<{base}/notifications/{unsubscribe_token(person['person_id'])}/off>",
+        "List-Unsubscribe": f"<{settings_url}/off>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     return str(subject), text, html, headers
@@ -148,10 +129,10 @@ def _render(name, context):
     return current_app.jinja_env.get_template(name).render(context)
 
 
-def _report_of(item, base):
-    """What an e-mail says of the report an event carries, with names the directory gives."""
+def _report_of(item, base, db_names):
+    """What an e-mail says of the report an event carries, with the names of
+    the directory (`_names`)."""
     data = json.loads(item["data"])
-    db_names = _names()
     mentor = db_names["mentors"].get(data["peer_mentor_id"]) or data["peer_mentor_id"]
     activity = db_names["activities"].get(data["activity_id"]) or data["activity_id"]
     return {
@@ -223,7 +204,7 @@ def notify_choice(person_id):
 
 def set_notify_choice(person_id, notify):
     """Set which e-mails the person gets; the holder of its link (its e-mail's) may."""
-    if notify not in NOTIFY_CHOICES:
+    if notify not in ENUMS["Notify"]:
         raise ValueError(notify)
     write(lambda db: queries.set_notify(db, person_id, notify))
 

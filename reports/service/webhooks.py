@@ -64,8 +64,14 @@ def all_webhooks(*, caller):
 
 
 def find_webhook(id_or_url, *, caller):
-    """The webhook of that id (a number) or URL; NotFound if there is none."""
+    """The webhook of that id (a number) or URL, without its secret; NotFound
+    if there is none."""
     require_may("manage webhooks", caller)
+    return _shown(_row_of(id_or_url))
+
+
+def _row_of(id_or_url):
+    """The webhook's row, its secret with it; NotFound if there is none."""
     db = get_db()
     text = str(id_or_url)
     if re.fullmatch(r"[0-9]{1,18}", text):
@@ -74,7 +80,7 @@ def find_webhook(id_or_url, *, caller):
         row = queries.webhook_by_url(db, text)
     if row is None:
         raise NotFound(f"No webhook {text}: `webhook list` shows them.")
-    return _shown(row)
+    return row
 
 
 def remove_webhook(id_or_url, *, caller):
@@ -100,8 +106,9 @@ def webhook_deliveries(id_or_url=None, limit=ATTEMPTS_SHOWN, *, caller):
 def send_test_to_webhook(id_or_url, *, caller):
     """POST a webhook.test event to the webhook now, signed as any delivery;
     returns the attempt as `deliveries` lists it."""
-    webhook = find_webhook(id_or_url, caller=caller)
-    secret = queries.webhook_by_id(get_db(), webhook["webhook_id"])["secret"]
+    require_may("manage webhooks", caller)
+    row = _row_of(id_or_url)
+    webhook, secret = _shown(row), row["secret"]
     payload = {"type": TEST_EVENT, "timestamp": clock.timestamp(), "data": {}}
     return deliver(webhook, secret, new_message_id(), payload)
 
@@ -144,10 +151,8 @@ def deliver_to(webhook_id, limit):
     """Deliver the webhook's due events, in order, until one fails or `limit`
     are delivered; returns how many attempts were made. The webhook is read
     afresh: it may have been delivered to, resumed or removed meanwhile."""
-    row = queries.webhook_by_id(get_db(), webhook_id)
-    if row is None or webhook_id not in webhooks_with_events_due():
-        return 0
-    return _deliver_in_order(dict(row), limit)
+    due = queries.webhooks_due(get_db(), clock.timestamp(), webhook_id)
+    return _deliver_in_order(dict(due[0]), limit) if due else 0
 
 
 def _deliver_in_order(webhook, limit):
