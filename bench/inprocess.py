@@ -11,17 +11,18 @@ the difference being the stage's cost. These figures are much steadier than
 the wire's, and are the ones each change of a hot path is judged by.
 
 Each call's environ is made before its timer starts, and its answer is read
-whole. A round times every endpoint CALLS times; the median of ROUNDS rounds
-is kept, so that a pause of the machine lands in one round only.
+whole. Each request goes to the bare route, the app, and the app without each
+stage, one call after the other in a shuffled order (measure_endpoint).
 """
 
 import io
+import itertools
 import json
 import random
 import statistics
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
@@ -32,6 +33,7 @@ import server  # noqa: E402  bench/server.py: its switches
 from baseline import app as bare_app  # noqa: E402
 
 from reports import api, create_app, headers, languages, queries, requestlog, web  # noqa: E402
+from reports.db import connections  # noqa: E402
 
 CALLS = 300
 ROUNDS = 5
@@ -96,27 +98,55 @@ def without_json():
     api.jsonify = lambda *args, **kwargs: Response(b"{}", mimetype="application/json")
 
 
+class Answered:
+    """A read statement's rows, kept: what a cursor of it gives."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return list(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+ANSWERED = {}
+
+
 def without_statements():
-    """A report by id read from a dict, not the database (only GET by id)."""
-    read = queries.report_by_id
-    kept = {}
+    """The read statements: each one's rows answered from memory, once it has
+    run (the run sends each request once before it times any)."""
+    execute = connections.ReadConnection.execute
 
-    def from_memory(db, report_id):
-        if report_id not in kept:
-            row = read(db, report_id)
-            kept[report_id] = None if row is None else dict(row)
-        return kept[report_id]
+    def from_memory(self, sql, parameters=(), /):
+        named = isinstance(parameters, dict)
+        key = (sql, tuple(parameters.items()) if named else tuple(parameters))
+        if key not in ANSWERED:
+            ANSWERED[key] = Answered(execute(self, sql, parameters).fetchall())
+        return ANSWERED[key]
 
-    queries.report_by_id = from_memory
+    connections.ReadConnection.execute = from_memory
 
 
 # Each stage: the switch that takes it away, and the endpoints it is measured on.
+READS = (
+    "GET /reports/<id>",
+    "GET /reports page 1",
+    "GET /by-activity page 1",
+    "GET /by-mentor page 1",
+    "GET /reports filtered page 1",
+    "GET /reports search page 1",
+)
 STAGES = {
     "authentication": (server.without_token_check, None),
     "the log line": (server.without_request_log, None),
     "the headers": (without_headers, None),
     "the answer's JSON": (without_json, None),
-    "the statements": (without_statements, ("GET /reports/<id>",)),
+    "the statements": (without_statements, READS),
 }
 
 
@@ -125,10 +155,12 @@ def switched(switch):
     """Within the block, `switch` has replaced what it replaces; after it, all is back."""
     modules = (api, headers, languages, queries, requestlog, web, server.auth, server.service)
     saved = [(module, dict(vars(module))) for module in modules]
+    execute = connections.ReadConnection.execute
     switch()
     try:
         yield
     finally:
+        connections.ReadConnection.execute = execute
         for module, attributes in saved:
             for name, value in attributes.items():
                 if getattr(module, name, None) is not value:
@@ -169,18 +201,18 @@ def call(app, method, path, body, secret):
     return run
 
 
-def time_calls(app, make_request, secret, calls, rng):
-    """The median microseconds of one call over `calls` calls."""
-    took = []
-    for _ in range(calls):
-        method, path, body = make_request(rng)
-        run = call(app, method, path, body, secret)
+def time_call(app, method, path, body, secret, switch=None):
+    """The microseconds of one call, its environ made before the timer starts;
+    with `switch`, the call is made with it switched on (what it replaces is
+    looked up at each call, as well as when the app was made)."""
+    run = call(app, method, path, body, secret)
+    with switched(switch) if switch else nullcontext():
         started = time.perf_counter_ns()
         status = run()
-        took.append(time.perf_counter_ns() - started)
-        if not status.startswith("2"):
-            raise RuntimeError(f"{method} {path}: {status}")
-    return statistics.median(took) / 1000
+        took = (time.perf_counter_ns() - started) / 1000
+    if not status.startswith("2"):
+        raise RuntimeError(f"{method} {path}: {status}")
+    return took
 
 
 def warm(app, make_request, secret, rng):
@@ -189,11 +221,49 @@ def warm(app, make_request, secret, rng):
         call(app, method, path, body, secret)()
 
 
+BARE = ("GET", "/", None)
+
+
+def measure_endpoint(apps, make, secret, calls, rng):
+    """{"bare", "us", "stages"} of one endpoint. Each request is made once and
+    sent to the bare route, the app with every stage on, and the app without
+    each stage, one call after the other in a shuffled order, so that the
+    machine's drift falls on all of them alike. A time is the fastest of the
+    rounds' medians (the least disturbed); a stage's cost the median of the
+    differences, call by call, between the app with it and without it."""
+    requests = [[make(rng) for _ in range(calls)] for _ in range(ROUNDS)]
+    if "the statements" in apps:
+        app, switch = apps["the statements"]
+        with switched(switch):
+            for asked in itertools.chain(*requests):
+                call(app, *asked, secret)()
+    times = {key: [] for key in apps}
+    differences = {key: [] for key in apps if key not in ("bare", "all")}
+    for round_requests in requests:
+        round_times = {key: [] for key in apps}
+        for method, path, body in round_requests:
+            order = list(apps)
+            rng.shuffle(order)
+            took = {}
+            for key in order:
+                asked, token = (BARE, None) if key == "bare" else ((method, path, body), secret)
+                app, switch = apps[key]
+                took[key] = time_call(app, *asked, token, switch)
+                round_times[key].append(took[key])
+            for stage in differences:
+                differences[stage].append(took["all"] - took[stage])
+        for key, each in round_times.items():
+            times[key].append(statistics.median(each))
+    return {
+        "bare": min(times["bare"]),
+        "us": min(times["all"]),
+        "stages": {stage: statistics.median(each) for stage, each in differences.items()},
+    }
+
+
 def measure_all(database, ids, secret, filtered, search, args):
-    """{"bare_us": µs, "endpoints": {name: {"us", "above_bare", "stages": {stage: µs}}}}.
-    Each stage's cost is the median, over the rounds, of the endpoint's time
-    with every stage on less its time without that stage, the two timed one
-    after the other in each round, so that the machine's drift falls on both."""
+    """{"bare_us": µs, "endpoints": {name: {"us", "above_bare", "stages": {stage: µs}}}}:
+    each endpoint above the bare route timed beside it (measure_endpoint)."""
     rng = random.Random(7)
     log = io.StringIO() if args.quiet_log else (args.data / "inprocess.log").open("w")
     rows = endpoints(ids, filtered, search)
@@ -205,32 +275,27 @@ def measure_all(database, ids, secret, filtered, search, args):
         for stage, (switch, only) in STAGES.items():
             with switched(switch):
                 stripped[stage] = (make_app(database, log), only)
-        bare_request = lambda rng: ("GET", "/", None)  # noqa: E731
-        warm(bare_app, bare_request, None, rng)
+        warm(bare_app, lambda rng: BARE, None, rng)
         bares, results = [], {}
         for name, make in rows.items():
-            warm(app, make, secret, rng)
-            for each, _ in stripped.values():
-                warm(each, make, secret, rng)
-            totals, costs = [], {}
-            for _ in range(ROUNDS):
-                bares.append(time_calls(bare_app, bare_request, None, args.calls, rng))
-                total = time_calls(app, make, secret, args.calls, rng)
-                totals.append(total)
-                for stage, (each, only) in stripped.items():
-                    if only is None or name in only:
-                        without = time_calls(each, make, secret, args.calls, rng)
-                        costs.setdefault(stage, []).append(total - without)
-            results[name] = {
-                "us": statistics.median(totals),
-                "stages": {stage: statistics.median(each) for stage, each in costs.items()},
-            }
+            apps = {"bare": (bare_app, None), "all": (app, None)}
+            apps.update(
+                (stage, (each, STAGES[stage][0]))
+                for stage, (each, only) in stripped.items()
+                if only is None or name in only
+            )
+            for key, (each, switch) in apps.items():
+                if key != "bare":
+                    with switched(switch) if switch else nullcontext():
+                        warm(each, make, secret, rng)
+            measured = measure_endpoint(apps, make, secret, args.calls, rng)
+            measured["bare_us"] = measured.pop("bare")
+            measured["above_bare"] = measured["us"] - measured["bare_us"]
+            bares.append(measured["bare_us"])
+            results[name] = measured
     finally:
         log.close()
-    bare = statistics.median(bares)
-    for measured in results.values():
-        measured["above_bare"] = measured["us"] - bare
-    return {"bare_us": bare, "endpoints": results}
+    return {"bare_us": min(bares), "endpoints": results}
 
 
 def print_table(measured, reports):
