@@ -33,6 +33,18 @@ class ReportsFlask(Flask):
 
     json_provider_class = json_provider.JSONProvider
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.synced = {}
+
+    def ensure_sync(self, func):
+        """Flask asks, at every request, whether each view and hook it calls is a
+        coroutine function; the answer holds for the function's life: ask once."""
+        synced = self.synced.get(func)
+        if synced is None:
+            synced = self.synced[func] = super().ensure_sync(func)
+        return synced
+
     def make_default_options_response(self):
         """OPTIONS: 204 with `Allow`, and no body."""
         response = super().make_default_options_response()

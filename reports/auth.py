@@ -14,6 +14,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app, has_request_context, request
 from werkzeug.datastructures import WWWAuthenticate
@@ -101,16 +102,48 @@ def authenticate(request):
     was is not said. A wrong token is counted (reports/throttle.py)."""
     secret = _bearer_secret(request.headers.get("Authorization"))
     if secret is not None:
-        token = queries.token_by_secret_hash(get_db(), hash_secret(secret))
+        token = token_in_force(get_db(), hash_secret(secret))
         if token is not None:
             _note_use(token)
-            return Caller.of(token)
+            return token.caller
     try:
         return _anonymous_caller(request)
     except Unauthorized:
         if secret is not None:
             throttle.wrong_token(throttle.TO_API)
         raise
+
+
+class TokenInForce(NamedTuple):
+    caller: Caller
+    # The time, as clock.stamp writes it, from which a use is recorded again.
+    note_use_from: str
+
+
+def token_in_force(db, secret_hash):
+    """The TokenInForce with this secret hash, or None. Each thread's
+    connection keeps the tokens it has found until any connection, of any
+    process, commits to the file (PRAGMA data_version tells, for less than the
+    lookup costs): a token revoked, or its person changed, is read again at the
+    next request. The version is read before the token, so that a commit
+    between the two is seen at the next request."""
+    version = db.data_version()
+    if db.tokens_version != version:
+        db.tokens, db.tokens_version = {}, version
+    token = db.tokens.get(secret_hash)
+    if token is None:
+        row = queries.token_by_secret_hash(db, secret_hash)
+        if row is None:
+            return None
+        token = db.tokens[secret_hash] = _in_force(row)
+    return token
+
+
+def _in_force(row):
+    """The TokenInForce of a row of queries.TOKEN_IN_FORCE."""
+    last_used = row["last_used_at"]
+    note_from = clock.stamp(clock.parse(last_used) + LAST_USED_GRAIN) if last_used else ""
+    return TokenInForce(Caller.of(row), note_from)
 
 
 def _anonymous_caller(request):
@@ -191,16 +224,14 @@ def _bearer_secret(authorization):
 
 
 def _note_use(token):
-    """Record that the token was used, without waiting for the write; a
-    read-only copy records nothing."""
-    if is_read_only():
-        return
+    """Record that the token was used, at most once a LAST_USED_GRAIN, without
+    waiting for the write; a read-only copy records nothing."""
     now = clock.now()
-    not_since = clock.stamp_ago(LAST_USED_GRAIN, since=now)
-    if token["last_used_at"] is not None and token["last_used_at"] > not_since:
-        return
     used_at = clock.stamp(now)
-    name = token["name"]
+    if used_at < token.note_use_from or is_read_only():
+        return
+    not_since = clock.stamp_ago(LAST_USED_GRAIN, since=now)
+    name = token.caller.name
     submit(lambda db: queries.mark_token_used(db, name, used_at, not_since))
 
 
@@ -322,21 +353,22 @@ def any_in_force():
 def caller_by_secret(secret):
     """The caller a token's secret (pasted into the sign-in form) names, or None
     if it is no token in force."""
-    token = queries.token_by_secret_hash(get_db(), hash_secret(secret.strip()))
+    token = token_in_force(get_db(), hash_secret(secret.strip()))
     if token is None:
         return None
     _note_use(token)
-    return Caller.of(token)
+    return token.caller
 
 
 def caller_by_name(name):
     """The caller a browser session names, or None once its token is revoked:
     asked on every request, so that revoking a token ends its sessions."""
-    token = queries.token_in_force_by_name(get_db(), name)
-    if token is None:
+    row = queries.token_in_force_by_name(get_db(), name)
+    if row is None:
         return None
+    token = _in_force(row)
     _note_use(token)
-    return Caller.of(token)
+    return token.caller
 
 
 def sign_in_url(secret, language=None):

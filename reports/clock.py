@@ -10,9 +10,21 @@ def now():
     return datetime.now(UTC)
 
 
+# The seconds stamped lately, and their text: a request stamps a few seconds,
+# the same ones as the request before, and strftime costs more than a lookup.
+_stamps = {}
+STAMPS_KEPT = 16
+
+
 def stamp(moment):
     """`moment` as the API writes a time: YYYY-MM-DDTHH:MM:SSZ."""
-    return moment.strftime(TIMESTAMP_FORMAT)
+    second = moment.timetuple()[:6]
+    text = _stamps.get(second)
+    if text is None:
+        if len(_stamps) >= STAMPS_KEPT:
+            _stamps.clear()
+        text = _stamps[second] = moment.strftime(TIMESTAMP_FORMAT)
+    return text
 
 
 def stamp_ago(span, since=None):

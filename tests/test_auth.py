@@ -549,6 +549,54 @@ def test_last_use_is_recorded_at_most_once_a_minute(app, client, clock, database
     assert token_row(database, "carla")["last_used_at"] == "2026-03-20T14:11:00Z"
 
 
+def change_in_another_process(database, sql, **values):
+    other = sqlite3.connect(database)
+    try:
+        other.execute(sql, values)
+        other.commit()
+    finally:
+        other.close()
+
+
+def test_a_token_revoked_by_another_process_is_refused_at_its_next_request(
+    app, client, database
+):
+    """The service keeps the tokens it has found in force, and reads them again
+    after any commit to the file, by any process."""
+    with app.app_context():
+        secret = auth.create_token("carla", "coordinator")
+        auth.create_token("victor", "viewer")
+    assert [client.get(REPORTS, headers=bearer(secret)).status_code for _ in range(3)] == [200] * 3
+    flush_writes(app)
+
+    change_in_another_process(
+        database,
+        "UPDATE api_token SET revoked_at = '2026-03-20T14:10:00Z' WHERE name = :name",
+        name="carla",
+    )
+
+    assert client.get(REPORTS, headers=bearer(secret)).status_code == 401
+
+
+def test_a_role_changed_by_another_process_holds_at_the_token_s_next_request(
+    app, client, database
+):
+    with app.app_context():
+        secret = auth.create_token("carla", "coordinator")
+    assert client.get(REPORTS, headers=bearer(secret)).status_code == 200
+    flush_writes(app)
+
+    change_in_another_process(
+        database,
+        "UPDATE person SET role = 'viewer' WHERE person_id = "
+        "(SELECT person_id FROM api_token WHERE name = :name)",
+        name="carla",
+    )
+
+    assert client.get(REPORTS, headers=bearer(secret)).status_code == 200
+    assert client.post(REPORTS, json=CONTRACT_REPORT, headers=bearer(secret)).status_code == 403
+
+
 @pytest.mark.parametrize(
     ("name", "role", "mentor"),
     [

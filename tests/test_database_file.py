@@ -19,17 +19,45 @@ from serving import Server
 REPORTS = "/api/v1/reports"
 
 
-def test_a_replaced_database_file_is_503_until_restart(app, client, database, tmp_path):
+def replace_the_file(client, database, tmp_path):
+    """Store a report, then put another database file at the path; the report's URL."""
     created = client.post(REPORTS, json=CONTRACT_REPORT)
     assert created.status_code == 201
     other = str(tmp_path / "other.sqlite")
     db.init_db(other)
     os.replace(other, database)  # another file now at the path
+    return created.headers["Location"]
 
-    answers = [client.get(created.headers["Location"]), client.post(REPORTS, json=CONTRACT_REPORT)]
+
+def test_a_write_to_a_replaced_database_file_is_503_at_once_and_then_every_request(
+    app, client, database, tmp_path
+):
+    location = replace_the_file(client, database, tmp_path)
+
+    answers = [client.post(REPORTS, json=CONTRACT_REPORT), client.get(location)]
     answers.append(client.get("/healthz"))
 
     assert [answer.status_code for answer in answers] == [503, 503, 503]
+    assert "restarted" in answers[0].json["detail"]
+
+
+def test_health_sees_a_replaced_database_file_at_once(app, client, database, tmp_path):
+    replace_the_file(client, database, tmp_path)
+
+    assert client.get("/healthz").status_code == 503
+
+
+def test_a_read_sees_a_replaced_database_file_within_the_look_interval(
+    app, client, database, tmp_path
+):
+    """Requests look at the file at most once a FILE_LOOK_SECONDS (one os.stat
+    less on each); a read after that is a 503 until restart."""
+    location = replace_the_file(client, database, tmp_path)
+    time.sleep(db.FILE_LOOK_SECONDS)
+
+    answers = [client.get(location), client.get(REPORTS)]
+
+    assert [answer.status_code for answer in answers] == [503, 503]
     assert "restarted" in answers[0].json["detail"]
 
 

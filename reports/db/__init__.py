@@ -9,6 +9,7 @@ schema and migrations. Its modules re-export here, so that a caller writes
 from reports.db.connections import (
     BUSY_TIMEOUT_MS,
     EXTENSION,
+    FILE_LOOK_SECONDS,
     PRIVATE_FILE,
     PRIVATE_FOLDER,
     PROGRESS_STEPS,

@@ -52,10 +52,17 @@ class ReadConnection(sqlite3.Connection):
 
     budget_ms = None
     deadline = math.inf
+    # The tokens found in force, and the data_version they were found at (auth.token_in_force).
+    tokens = None
+    tokens_version = None
 
     def execute(self, sql, parameters=(), /):
         self.deadline = time.monotonic() + self.budget_ms / 1000 if self.budget_ms else math.inf
         return super().execute(sql, parameters)
+
+    def data_version(self):
+        """A number that changes whenever another connection commits to the file."""
+        return super().execute("PRAGMA data_version").fetchone()[0]
 
     def over_budget(self):
         return time.monotonic() > self.deadline
@@ -138,9 +145,10 @@ def get_db():
     """This thread's connection to the configured database. It is opened on the
     thread's first request and kept by the app: opening one costs more than
     most requests."""
-    path = current_app.config["DATABASE"]
-    mode = "ro" if is_read_only() else "rw"
-    thread = connections_of(current_app).thread
+    app = current_app._get_current_object()
+    path = app.config["DATABASE"]
+    mode = "ro" if is_read_only(app) else "rw"
+    thread = connections_of(app).thread
     kept = getattr(thread, "kept", None)
     if kept is None or kept[0] != (path, mode):
         if kept is not None:
@@ -154,7 +162,7 @@ def get_db():
         reader.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
         thread.kept = ((path, mode), reader)
     reader = thread.kept[1]
-    reader.budget_ms = current_app.config["QUERY_TIMEOUT_MS"]
+    reader.budget_ms = app.config["QUERY_TIMEOUT_MS"]
     return reader
 
 
@@ -211,8 +219,23 @@ def mark_gone(path):
         print(DatabaseGone(path), file=sys.stderr, flush=True)
 
 
+# How long the requests of a process trust the last look at the file. A write
+# is checked by the writer before and after its commit (writer.GroupCommit), so
+# none is acknowledged on a file gone; a read may be answered from the file
+# opened first for this long after another took its place.
+FILE_LOOK_SECONDS = 0.25
+
+
 def check_request_file():
-    check_file(current_app.config["DATABASE"])
+    """Before each request: DatabaseGone once the file is known gone, looking
+    at it (one os.stat) at most once a FILE_LOOK_SECONDS."""
+    path = current_app.config["DATABASE"]
+    if path in PER_FILE.gone:
+        raise DatabaseGone(path)
+    now = time.monotonic()
+    if now >= PER_FILE.looked_until.get(path, 0):
+        check_file(path)
+        PER_FILE.looked_until[path] = now + FILE_LOOK_SECONDS
 
 
 def end_request(exception=None):

@@ -15,6 +15,8 @@ class PerFile:
         # the paths whose file has since gone (see connections.watch).
         self.identities = {}
         self.gone = set()
+        # Until when (time.monotonic) the requests trust the last look at each path.
+        self.looked_until = {}
         self.watch_lock = threading.Lock()
         # The one GroupCommit writer of each path (see writer.GroupCommit).
         self.writers = {}

@@ -6,7 +6,7 @@ from flask import current_app
 from marshmallow import ValidationError
 
 from reports import queries
-from reports.db import free_megabytes, get_db, snapshot, write
+from reports.db import check_file, free_megabytes, get_db, snapshot, write
 from reports.read_only import is_read_only
 from reports.schemas import CalendarDate, shapes_of
 
@@ -84,6 +84,8 @@ def check_health(min_free_mb=0):
     """Read the database, and write to it without changing anything; what fails
     raises. A tiny write fits in the WAL's spare room on a full disk, so less
     free space than `min_free_mb` is a failure too. A read-only copy is only read."""
+    # The file itself, not the requests' last look at it.
+    check_file(current_app.config["DATABASE"])
     if is_read_only():
         queries.count_reports(get_db(), {})
         return

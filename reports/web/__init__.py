@@ -129,30 +129,6 @@ def language_links():
 
 FAVICON, FAVICON_ENDPOINT = "favicon.ico", "favicon"
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-)
-
-
-SECURITY_HEADERS = (
-    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
-    ("Referrer-Policy", "same-origin"),
-    ("X-Content-Type-Options", "nosniff"),
-)
-
-
-def security_headers(response):
-    """On every answer, the API's too: no inline script, no framing, no sniffing.
-    A header the answer has already is left as it is."""
-    headers = response.headers
-    present = {name.lower() for name in headers.keys()}
-    for name, value in SECURITY_HEADERS:
-        if name.lower() not in present:
-            headers.add(name, value)
-    return response
-
-
 def favicon():
     """/favicon.ico, which browsers ask for whatever the page says: a static
     file like the others (cached; no session, no database)."""
@@ -189,7 +165,6 @@ def init_app(app):
     app.jinja_env.filters["mentor"] = display.mentor_name
     app.jinja_env.filters["activity"] = display.activity_name
     app.jinja_env.filters["person"] = display.person_name
-    app.after_request(security_headers)
     app.add_url_rule("/" + FAVICON, FAVICON_ENDPOINT, favicon)
     app.register_blueprint(bp)
 
