@@ -25,6 +25,7 @@ import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from flask import Flask, Response
 from werkzeug.test import EnvironBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,7 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import server  # noqa: E402  bench/server.py: its switches
 from baseline import app as bare_app  # noqa: E402
 
-from reports import api, create_app, headers, languages, queries, requestlog, web  # noqa: E402
+from reports import (  # noqa: E402
+    api,
+    create_app,
+    db,
+    headers,
+    languages,
+    queries,
+    requestlog,
+    web,
+)
 from reports.db import connections  # noqa: E402
 
 CALLS = 300
@@ -44,7 +54,7 @@ WARMUP = 50
 LIMIT = 20
 
 
-def endpoints(ids, filtered, search):
+def endpoints(ids, filtered, search, cursor):
     """Each budgeted endpoint: (name, function of a random source that gives
     one request's (method, path, body))."""
     reports, mentors, activities = ids["report"], ids["mentor"], ids["activity"]
@@ -64,6 +74,9 @@ def endpoints(ids, filtered, search):
     return {
         "GET /reports/<id>": lambda rng: ("GET", f"/api/v1/reports/{rng.choice(reports)}", None),
         "GET /reports page 1": lambda rng: ("GET", f"/api/v1/reports?limit={LIMIT}", None),
+        "GET /reports cursor page": lambda rng: (
+            "GET", f"/api/v1/reports?limit={LIMIT}&cursor={cursor}", None,
+        ),
         "GET /by-activity page 1": lambda rng: (
             "GET", f"/api/v1/reports/by-activity/{rng.choice(activities)}?limit={LIMIT}", None,
         ),
@@ -92,8 +105,6 @@ def without_headers():
 
 def without_json():
     """The answer's JSON: every API answer is the same two bytes."""
-    from flask import Response
-
     api.jsonify = lambda *args, **kwargs: Response(b"{}", mimetype="application/json")
 
 
@@ -131,21 +142,48 @@ def without_statements():
     connections.ReadConnection.execute = from_memory
 
 
+def without_the_view():
+    """The endpoint's own function (its statements, its JSON, its ETag): every
+    request is answered `{}` by a view that does nothing. What is left is
+    routing, the request's context and the hooks before and after the view."""
+    Flask.dispatch_request = lambda self: Response(b"{}", mimetype="application/json")
+
+
+def without_the_commit_s_sync():
+    """The sync to disk of each commit: the writer commits with synchronous=OFF
+    (the WAL is written, to the OS only). What is left of a write is its work
+    before the commit."""
+    write = db.GroupCommit._write
+
+    def unsynced(self, batch):
+        self.connection.execute("PRAGMA synchronous = OFF")
+        try:
+            write(self, batch)
+        finally:
+            self.connection.execute("PRAGMA synchronous = FULL")
+
+    db.GroupCommit._write = unsynced
+
+
 # Each stage: the switch that takes it away, and the endpoints it is measured on.
 READS = (
     "GET /reports/<id>",
     "GET /reports page 1",
+    "GET /reports cursor page",
     "GET /by-activity page 1",
     "GET /by-mentor page 1",
     "GET /reports filtered page 1",
     "GET /reports search page 1",
 )
+WRITES = ("POST /reports", "PUT /reports/<id>")
 STAGES = {
     "authentication": (server.without_token_check, None),
     "the log line": (server.without_request_log, None),
     "the headers": (without_headers, None),
     "the answer's JSON": (without_json, None),
     "the statements": (without_statements, READS),
+    "the view": (without_the_view, None),
+    "the commit's sync": (without_the_commit_s_sync, WRITES),
 }
 
 
@@ -154,12 +192,14 @@ def switched(switch):
     """Within the block, `switch` has replaced what it replaces; after it, all is back."""
     modules = (api, headers, languages, queries, requestlog, web, server.auth, server.service)
     saved = [(module, dict(vars(module))) for module in modules]
-    execute = connections.ReadConnection.execute
+    execute, write = connections.ReadConnection.execute, db.GroupCommit._write
+    dispatch = Flask.dispatch_request
     switch()
     try:
         yield
     finally:
-        connections.ReadConnection.execute = execute
+        connections.ReadConnection.execute, db.GroupCommit._write = execute, write
+        Flask.dispatch_request = dispatch
         for module, attributes in saved:
             for name, value in attributes.items():
                 if getattr(module, name, None) is not value:
@@ -260,12 +300,12 @@ def measure_endpoint(apps, make, secret, calls, rng):
     }
 
 
-def measure_all(database, ids, secret, filtered, search, args):
+def measure_all(database, ids, secret, filtered, search, cursor, args):
     """{"bare_us": µs, "endpoints": {name: {"us", "above_bare", "stages": {stage: µs}}}}:
     each endpoint above the bare route timed beside it (measure_endpoint)."""
     rng = random.Random(7)
     log = io.StringIO() if args.quiet_log else (args.data / "inprocess.log").open("w")
-    rows = endpoints(ids, filtered, search)
+    rows = endpoints(ids, filtered, search, cursor)
     if args.only:
         rows = {name: make for name, make in rows.items() if args.only in name}
     try:

@@ -851,8 +851,9 @@ def run_inprocess(args):
             group, _, value = line.partition(" ")
             ids.setdefault(group, []).append(value)
         args.quiet_log = False
+        cursor = deep_cursor(database, deep_page(args.reports))
         measured = inprocess.measure_all(
-            database, ids, tokens["coordinator"], last_month(database), SEARCH, args
+            database, ids, tokens["coordinator"], last_month(database), SEARCH, cursor, args
         )
     finally:
         remove_database(database)

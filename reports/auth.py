@@ -116,8 +116,8 @@ def authenticate(request):
 
 class TokenInForce(NamedTuple):
     caller: Caller
-    # The time, as clock.stamp writes it, from which a use is recorded again.
-    note_use_from: str
+    # When a use was last recorded (clock.stamp's form), or None.
+    last_used_at: str | None
 
 
 def token_in_force(db, secret_hash):
@@ -141,9 +141,7 @@ def token_in_force(db, secret_hash):
 
 def _in_force(row):
     """The TokenInForce of a row of queries.TOKEN_IN_FORCE."""
-    last_used = row["last_used_at"]
-    note_from = clock.stamp(clock.parse(last_used) + LAST_USED_GRAIN) if last_used else ""
-    return TokenInForce(Caller.of(row), note_from)
+    return TokenInForce(Caller.of(row), row["last_used_at"])
 
 
 def _anonymous_caller(request):
@@ -227,10 +225,10 @@ def _note_use(token):
     """Record that the token was used, at most once a LAST_USED_GRAIN, without
     waiting for the write; a read-only copy records nothing."""
     now = clock.now()
-    used_at = clock.stamp(now)
-    if used_at < token.note_use_from or is_read_only():
-        return
     not_since = clock.stamp_ago(LAST_USED_GRAIN, since=now)
+    if (token.last_used_at is not None and token.last_used_at > not_since) or is_read_only():
+        return
+    used_at = clock.stamp(now)
     name = token.caller.name
     submit(lambda db: queries.mark_token_used(db, name, used_at, not_since))
 

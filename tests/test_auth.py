@@ -558,9 +558,7 @@ def change_in_another_process(database, sql, **values):
         other.close()
 
 
-def test_a_token_revoked_by_another_process_is_refused_at_its_next_request(
-    app, client, database
-):
+def test_a_token_revoked_by_another_process_is_refused_at_its_next_request(app, client, database):
     """The service keeps the tokens it has found in force, and reads them again
     after any commit to the file, by any process."""
     with app.app_context():
@@ -578,9 +576,7 @@ def test_a_token_revoked_by_another_process_is_refused_at_its_next_request(
     assert client.get(REPORTS, headers=bearer(secret)).status_code == 401
 
 
-def test_a_role_changed_by_another_process_holds_at_the_token_s_next_request(
-    app, client, database
-):
+def test_a_role_changed_by_another_process_holds_at_the_token_s_next_request(app, client, database):
     with app.app_context():
         secret = auth.create_token("carla", "coordinator")
     assert client.get(REPORTS, headers=bearer(secret)).status_code == 200

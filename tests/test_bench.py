@@ -477,9 +477,9 @@ def test_the_budget_times_every_contract_endpoint_beside_the_bare_route(inproces
 
     assert results["bare_us"] > 0
     assert list(results["endpoints"]) == [
-        "GET /reports/<id>", "GET /reports page 1", "GET /by-activity page 1",
-        "GET /by-mentor page 1", "GET /reports filtered page 1", "GET /reports search page 1",
-        "POST /reports", "PUT /reports/<id>",
+        "GET /reports/<id>", "GET /reports page 1", "GET /reports cursor page",
+        "GET /by-activity page 1", "GET /by-mentor page 1", "GET /reports filtered page 1",
+        "GET /reports search page 1", "POST /reports", "PUT /reports/<id>",
     ]  # fmt: skip
     for name, row in results["endpoints"].items():
         # Each endpoint against the bare route timed beside it.
@@ -487,14 +487,20 @@ def test_the_budget_times_every_contract_endpoint_beside_the_bare_route(inproces
         assert row["us"] > 0 and row["above_bare"] == pytest.approx(row["us"] - row["bare_us"])
         assert name in output
     stages = inprocess_module().STAGES
-    assert set(results["endpoints"]["GET /reports/<id>"]["stages"]) == set(stages)
-    assert "the statements" not in results["endpoints"]["POST /reports"]["stages"]
+    # The statements are a stage of the reads, the commit's sync of the writes.
+    assert set(results["endpoints"]["GET /reports/<id>"]["stages"]) == set(stages) - {
+        "the commit's sync"
+    }
+    assert set(results["endpoints"]["POST /reports"]["stages"]) == set(stages) - {"the statements"}
 
 
 @pytest.mark.parametrize(
     "stage",
-    ["authentication", "the log line", "the headers", "the answer's JSON", "the statements"],
-)
+    [
+        "authentication", "the log line", "the headers", "the answer's JSON", "the statements",
+        "the view",
+    ],
+)  # fmt: skip
 def test_each_stage_s_switch_takes_its_stage_away_and_gives_it_back(data, stage):
     """A switch of bench/inprocess.py, on an app made within it and switched on
     for its calls: the stage is gone (no token needed, no log line, no
@@ -530,6 +536,7 @@ def test_each_stage_s_switch_takes_its_stage_away_and_gives_it_back(data, stage)
             "the headers": "Cache-Control" not in response.headers,
             "the answer's JSON": response.get_data() == b"{}",
             "the statements": response.status_code == 200,  # of a report deleted
+            "the view": response.get_data() == b"{}" and "Cache-Control" in response.headers,
         }[stage]
 
     token = None if stage == "authentication" else secret
@@ -545,6 +552,22 @@ def test_each_stage_s_switch_takes_its_stage_away_and_gives_it_back(data, stage)
     assert lacks_stage(*without)
     assert not lacks_stage(*again)
     assert auth.authenticate.__module__ == "reports.auth"
+
+
+def test_the_commit_s_sync_switch_commits_without_a_sync_and_gives_it_back(data):
+    from reports import db
+
+    inprocess = inprocess_module()
+    database, _ = bench_run().seeded_database(REPORTS, data, "stages-commit.sqlite")
+    synchronous = lambda connection: connection.execute("PRAGMA synchronous").fetchone()[0]  # noqa: E731
+
+    with inprocess.make_app(database, io.StringIO()).app_context():
+        with inprocess.switched(inprocess.without_the_commit_s_sync):
+            without = db.write(synchronous)
+        again = db.write(synchronous)
+    db.close_database(str(database))
+
+    assert (without, again) == (0, 2)  # OFF, then FULL
 
 
 def inprocess_module():

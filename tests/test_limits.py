@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from reports import limits, queries, service
+from reports import db, limits, queries, service
 from reports.auth import ANONYMOUS
 from reports.db import add_functions, get_db
 
@@ -184,6 +184,18 @@ def test_a_statement_over_its_time_budget_is_a_503_that_says_why(
     app.config["QUERY_TIMEOUT_MS"] = 60_000
     assert client.get(heavy).json["pagination"]["total"] == 5000
     assert client.get(f"{REPORTS}/summary?group_by=activity").status_code == 200
+
+
+def test_a_request_after_a_pause_longer_than_the_budget_is_served(app, client, tokens, monkeypatch):
+    """Each statement has its own budget, counted from when it starts: the
+    token's check too, however long the connection sat idle since the last."""
+    # SQLite asks the budget at every step of every statement.
+    monkeypatch.setattr(db.connections, "PROGRESS_STEPS", 1)
+    app.config["QUERY_TIMEOUT_MS"] = 50
+    assert client.get(REPORTS, headers=tokens["coordinator"]).status_code == 200
+    time.sleep(0.1)
+
+    assert client.get(REPORTS, headers=tokens["coordinator"]).status_code == 200
 
 
 def stalled_export(server, path=f"{REPORTS}?format=csv"):

@@ -62,7 +62,7 @@ class ReadConnection(sqlite3.Connection):
 
     def data_version(self):
         """A number that changes whenever another connection commits to the file."""
-        return super().execute("PRAGMA data_version").fetchone()[0]
+        return self.execute("PRAGMA data_version").fetchone()[0]
 
     def over_budget(self):
         return time.monotonic() > self.deadline

@@ -129,6 +129,7 @@ def language_links():
 
 FAVICON, FAVICON_ENDPOINT = "favicon.ico", "favicon"
 
+
 def favicon():
     """/favicon.ico, which browsers ask for whatever the page says: a static
     file like the others (cached; no session, no database)."""
