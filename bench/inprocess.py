@@ -4,10 +4,10 @@ Times each contract endpoint as WSGI calls of the app in this one process,
 one thread, no server and no network, on a copy of the seeded database with
 a coordinator token on every request and the request log written (to a file
 of DATA), as served; beside a bare Flask route (bench/baseline.py's) in the
-same run. Prints each endpoint's median microseconds a call, the microseconds
-above the bare route, and what each stage costs: the endpoint again with that
-stage switched off (the functions bench/server.py replaces, and a few more),
-the difference being the stage's cost. These figures are much steadier than
+same run. Prints each endpoint's microseconds a call, the microseconds above
+the bare route, and what each stage costs: the endpoint again with that stage
+switched off (the functions bench/server.py replaces, and a few more), the
+difference being the stage's cost. These figures are much steadier than
 the wire's, and are the ones each change of a hot path is judged by.
 
 Each call's environ is made before its timer starts, and its answer is read
@@ -339,9 +339,9 @@ def measure_all(database, ids, secret, filtered, search, cursor, args):
 
 def print_table(measured, reports):
     stages = list(STAGES)
-    print(f"\nIn process, {reports:,} reports, one thread, median µs a call "
-          f"(bare Flask route: {measured['bare_us']:.0f} µs); each stage: µs it costs "
-          f"(the endpoint without it, against with it)")  # fmt: skip
+    print(f"\nIn process, {reports:,} reports, one thread, µs a call (the fastest round's "
+          f"median; bare Flask route: {measured['bare_us']:.0f} µs); each stage: µs it costs "
+          f"(the median, call by call, of the endpoint with it less without it)")  # fmt: skip
     heads = ["endpoint", "µs", "above bare", *stages]
     print("  ".join(f"{head:>14}" if i else f"{head:30}" for i, head in enumerate(heads)))
     for name, row in measured["endpoints"].items():

@@ -69,10 +69,18 @@ round, and writes bench/results-outbox-N.json. Needs wrk.
     python bench/run.py --reports 100000 --inprocess
 
 the request budget (bench/inprocess.py): each contract endpoint as WSGI calls
-in this process, beside a bare Flask route, in median microseconds a call,
-with what each stage (authentication, the log line, the headers, the JSON,
-the statements) costs, measured by switching it off; writes
-bench/results-inprocess-N.json. Needs no wrk.
+in this process, beside a bare Flask route, in microseconds a call, with
+what each stage (authentication, the log line, the headers, the JSON, the
+statements, the view, a write's commit's sync) costs, measured by switching
+it off; writes bench/results-inprocess-N.json. Needs no wrk.
+
+    python bench/run.py --reports 100000 --budget --duration 10
+
+the request budget in one run (bench/budget.py): the in-process table, then
+bare Flask, the service's budgeted rows (GET by id, the list's and a mentor's
+page 1, POST) and Datasette's row by key and mentor's page on the wire; prints
+each budget and goal as met or missed, and writes bench/results-budget-N.json.
+Needs wrk.
 """
 
 import argparse
@@ -520,7 +528,12 @@ def main():
              "beside a bare Flask route, with the cost of each stage (bench/inprocess.py)",
     )  # fmt: skip
     parser.add_argument(
-        "--calls", type=int, default=300, help="with --inprocess, timed calls a round"
+        "--budget", action="store_true",
+        help="the request budget in process and on the wire in one run, against its goals "
+             "(bench/budget.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--calls", type=int, default=300, help="with --inprocess or --budget, timed calls a round"
     )
     parser.add_argument(
         "--repeat", type=int, default=1,
@@ -552,6 +565,10 @@ def main():
         sys.exit(run_exports(args))
     if args.inprocess:
         sys.exit(run_inprocess(args))
+    if args.budget and not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+    if args.budget:
+        sys.exit(run_budget(args))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     if args.contention:
@@ -626,10 +643,10 @@ def idempotency(measured):
     }
 
 
-def measure_peer(args, ids, ours):
+def measure_peer(args, ids, ours, rows=PEER_ROWS):
     """Datasette on a copy of the seeded database, pinned like our server:
-    PEER_ROWS, its peak RSS and our req/s against its; None without Datasette."""
-    rows = [row for row in PEER_ROWS if args.only in row.name]
+    `rows`, its peak RSS and our req/s against its; None without Datasette."""
+    rows = [row for row in rows if args.only in row.name]
     if not rows:
         return None
     if importlib.util.find_spec("datasette") is None:
@@ -843,6 +860,57 @@ def run_inprocess(args):
     bench/results-inprocess-N.json."""
     import inprocess
 
+    measured = measure_inprocess(args)
+    output = Path(args.output or BENCH / f"results-inprocess-{args.reports}.json")
+    output.write_text(json.dumps(measured, indent=2) + "\n")
+    inprocess.print_table(measured, args.reports)
+    print(f"\nWritten to {output}")
+    return 0
+
+
+def run_budget(args):
+    """The budget in process and the wire's table in one run (bench/budget.py):
+    bare Flask (before and after), the service and Datasette on the wire;
+    written to bench/results-budget-N.json."""
+    import budget
+    import inprocess
+
+    results = {"reports": args.reports, "connections": args.connections,
+               "duration_s": args.duration}  # fmt: skip
+    results["inprocess"] = measure_inprocess(args)
+    results["budget"] = budget.in_process_verdicts(results["inprocess"])
+
+    database, ids = seeded_database(args.reports, args.data)
+    tokens = make_tokens(database)
+    rows = [row for row in endpoints(args.reports, database) if row.name in budget.SHARE_GOALS]
+    first = measure_baseline(ids, args)
+    log = args.data / "server.log"
+    with serving([sys.executable, "app.py"], service_env(database, args), log) as (server, url):
+        ours = measure_rows(url, server, rows, ids, tokens, args)
+    theirs = {theirs for _, theirs in budget.PEER_GOALS}
+    peer = measure_peer(args, ids, ours, [row for row in PEER_ROWS if row.name in theirs])
+    last = measure_baseline(ids, args)
+    bare = (first["req_per_s"] + last["req_per_s"]) / 2
+    peer_rows = peer["rows"] if peer else {}
+    results["wire"] = {
+        "bare_req_per_s": bare, "bare_runs": [first["req_per_s"], last["req_per_s"]],
+        "ours": ours, "peer_rows": peer_rows, "datasette": peer and peer["datasette"],
+        "verdicts": budget.wire_verdicts(ours, bare, peer_rows),
+    }  # fmt: skip
+
+    output = Path(args.output or BENCH / f"results-budget-{args.reports}.json")
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    inprocess.print_table(results["inprocess"], args.reports)
+    budget.print_budget(results["budget"])
+    budget.print_wire(results)
+    print(f"\nWritten to {output}")
+    return 0
+
+
+def measure_inprocess(args):
+    """bench/inprocess.py's measure_all on a copy of the seeded database."""
+    import inprocess
+
     database, ids_file = seeded_database(args.reports, args.data, "inprocess.sqlite")
     try:
         tokens = make_tokens(database)
@@ -858,11 +926,7 @@ def run_inprocess(args):
     finally:
         remove_database(database)
     measured.update(reports=args.reports, calls=args.calls, rounds=inprocess.ROUNDS)
-    output = Path(args.output or BENCH / f"results-inprocess-{args.reports}.json")
-    output.write_text(json.dumps(measured, indent=2) + "\n")
-    inprocess.print_table(measured, args.reports)
-    print(f"\nWritten to {output}")
-    return 0
+    return measured
 
 
 def run_pages(args):

@@ -570,6 +570,57 @@ def test_the_commit_s_sync_switch_commits_without_a_sync_and_gives_it_back(data)
     assert (without, again) == (0, 2)  # OFF, then FULL
 
 
+def test_a_write_is_held_to_its_budget_before_its_commit():
+    budget = budget_module()
+    measured = {"endpoints": {
+        "GET /reports/<id>": {"above_bare": 61, "stages": {}},
+        "POST /reports": {"above_bare": 1000, "stages": {"the commit's sync": 900}},
+    }}  # fmt: skip
+
+    assert budget.in_process_verdicts(measured) == {
+        "GET /reports/<id>": {"us": 61, "budget_us": 60, "met": False},
+        "POST /reports": {"us": 100, "budget_us": 150, "met": True},
+    }
+
+
+def test_the_wire_is_held_to_shares_of_bare_flask_and_multiples_of_datasette(capsys):
+    budget = budget_module()
+    ours = {
+        "GET /reports/<id>": {"req_per_s": 3000, "p50_ms": 4.0},
+        "GET /by-mentor page 1": {"req_per_s": 1000, "p50_ms": 9.0},
+    }
+    peer = {
+        "Datasette row by primary key": {"req_per_s": 1000, "p50_ms": 9.0},
+        "Datasette mentor's 20, no facets": {"req_per_s": 500, "p50_ms": 20.0},
+    }
+
+    verdicts = budget.wire_verdicts(ours, 4000, peer)
+    budget.print_wire({
+        "reports": 100, "connections": 16, "duration_s": 1,
+        "wire": {"bare_req_per_s": 4000, "ours": ours, "peer_rows": peer, "verdicts": verdicts},
+    })  # fmt: skip
+
+    assert verdicts["shares"] == {
+        "GET /reports/<id>": {"figure": 0.75, "goal": 0.75, "met": True},
+        "GET /by-mentor page 1": {"figure": 0.25, "goal": 0.5, "met": False},
+    }
+    assert verdicts["peer"] == {
+        "GET /reports/<id> / Datasette row by primary key": {
+            "figure": 3.0, "goal": 3.0, "met": True,
+        },
+        "GET /by-mentor page 1 / Datasette mentor's 20, no facets": {
+            "figure": 2.0, "goal": 5.0, "met": False,
+        },
+    }  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "75%" in printed and "25%" in printed and "missed" in printed and "3.0x" in printed
+
+
+def budget_module():
+    bench_run()
+    return bench_module("budget")
+
+
 def inprocess_module():
     bench_run()  # bench/ on sys.path: inprocess.py imports server.py and baseline.py
     return bench_module("inprocess")
