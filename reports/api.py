@@ -536,7 +536,8 @@ def _page(dump_item, **path_filters):
         following["cursor"] = encode_cursor(query["sort"], *next_after, page + 1)
         url = f"{request.script_root}{request.path}?{urlencode(following)}"
         response.headers["Link"] = f'<{url}>; rel="next"'
-    response.vary.add("Accept")
+    # The answer has no Vary yet (flask adds Cookie's after this, to this one).
+    response.headers.add("Vary", "Accept")
     return response
 
 
@@ -552,11 +553,17 @@ def _filters(query, path_filters):
     return filters
 
 
+# Accept headers that a list answers with its JSON page.
+ANY_JSON = frozenset({"*/*", "application/json", ""})
+
+
 def _export_format(query, offered=EXPORTS):
     """The format of `offered` that the client asks for, by `format` or Accept;
     None for JSON."""
     if "format" in query:
         return None if query["format"] == "json" else query["format"]
+    if request.headers.get("Accept", "*/*") in ANY_JSON:
+        return None  # what most clients send, read without parsing it
     best = request.accept_mimetypes.best_match(
         ["application/json", *offered.values()], default="application/json"
     )

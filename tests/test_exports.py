@@ -212,11 +212,15 @@ def test_the_ndjson_export_is_the_full_reports_one_per_line(client, awkward_repo
         ({"headers": {"Accept": formats.XLSX}}, formats.XLSX),
         ({"headers": {"Accept": "text/html,*/*;q=0.8"}}, "application/json"),
         ({"headers": {"Accept": "text/csv"}, "query_string": "format=json"}, "application/json"),
+        ({"headers": {"Accept": "*/*"}}, "application/json"),
+        ({"headers": {"Accept": "application/json"}}, "application/json"),
+        ({}, "application/json"),
     ],
 )
 def test_format_or_accept_chooses_the_answer(client, awkward_reports, how, mimetype):
     with client.get(REPORTS, **how) as response:
         assert response.mimetype == mimetype
+        assert "Accept" in response.vary
 
 
 def test_an_export_holds_every_match_in_the_list_order_with_the_filters(client, awkward_reports):
