@@ -106,15 +106,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-import contention
-import outbox
-import pages
-
-from reports import auth, create_app, db
-from reports.schemas import encode_cursor
-
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+# The service of this checkout, whichever one an editable install points at.
+sys.path.insert(0, str(REPO))
+
+import contention  # noqa: E402
+import outbox  # noqa: E402
+import pages  # noqa: E402
+
+from reports import auth, create_app, db  # noqa: E402
+from reports.schemas import encode_cursor  # noqa: E402
+
 LIMIT = 20
 EXPORTS = ("csv", "ndjson", "xlsx")
 # The cells a sheet spans, written at the start of its XML: A1:AB1000001.
