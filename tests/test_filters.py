@@ -2,7 +2,7 @@
 orders, incremental sync, and the summary per group."""
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -499,3 +499,79 @@ def test_a_search_within_the_limits_is_answered(client, written, q):
 def test_duplicate_terms_are_searched_once():
     assert queries.search_query("CV cv Cv writ* writ* cv*") == '"CV" "writ"* "cv"*'
     assert queries.search_query('"CV writing" "cv  writing" cv') == '"CV writing" "cv"'
+
+
+@pytest.fixture
+def months_of_reports(client, clock):
+    """240 reports made an hour apart from 2026-01-01, oldest first, each about
+    a session of the days before it (now and then a long past one), of one of
+    three mentors, half of them submitted, a third needing follow-up."""
+    import random
+
+    rng = random.Random(32)
+    clock.now = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    for _ in range(240):
+        made = clock.now.date() - timedelta(days=rng.choice([0, 1, 2, 3, 5, 8, 40, 200]))
+        body = {
+            **CONTRACT_REPORT,
+            "peer_mentor_id": rng.choice(["usr_mentor_042", "usr_mentor_007", "usr_mentor_011"]),
+            "status": rng.choice(["draft", "submitted"]),
+            "fields": {**CONTRACT_REPORT["fields"], "session_date": made.isoformat(),
+                       "follow_up_needed": rng.random() < 0.33},
+        }  # fmt: skip
+        assert client.post(REPORTS, json=body).status_code == 201
+        clock.advance(hours=1)
+
+
+WALKED_QUERIES = [
+    "session_date_from=2026-01-05&session_date_to=2026-01-11",  # the newest week
+    "session_date_from=2026-01-01&status=submitted&follow_up_needed=true",
+    "session_date_from=2025-12-20&session_date_to=2026-01-03",  # older: the walk comes short
+    "session_date_to=2025-10-01",  # long past
+    "follow_up_needed=false&peer_mentor_id=usr_mentor_007",
+]
+
+
+@pytest.mark.parametrize("query", WALKED_QUERIES)
+@pytest.mark.parametrize("paging", ["limit=5", "limit=5&page=3", "limit=20", "limit=100&page=2"])
+def test_a_page_walked_newest_first_is_the_page_the_filters_read(
+    client, months_of_reports, monkeypatch, query, paging
+):
+    """A filtered page may be found by walking the newest reports (the
+    session dates are recent) or by reading what the filters match: the same
+    page, total and link either way, and when the walk comes short."""
+    from reports.service import lists
+
+    answers = {}
+    for walked in (100, 25, 0):  # 0: never walked
+        monkeypatch.setattr(lists, "WALKED_REPORTS", walked)
+        response = client.get(f"{REPORTS}?{query}&{paging}")
+        assert response.status_code == 200, response.json
+        answers[walked] = (response.json, response.headers.get("Link"))
+
+    assert answers[100] == answers[25] == answers[0]
+
+
+def test_a_recent_week_is_found_by_walking_the_newest_reports(
+    client, months_of_reports, monkeypatch
+):
+    from reports.service import lists
+
+    walks = []
+    page_of_reports = queries.page_of_reports
+
+    def noted(*args, **kwargs):
+        rows = page_of_reports(*args, **kwargs)
+        walks.append((kwargs.get("created_since"), len(rows)))
+        return rows
+
+    monkeypatch.setattr(queries, "page_of_reports", noted)
+    monkeypatch.setattr(lists, "WALKED_REPORTS", 100)
+    client.get(f"{REPORTS}?{WALKED_QUERIES[0]}&limit=5")
+    # Long past: about one report in eight of the newest ones matches.
+    monkeypatch.setattr(lists, "WALKED_REPORTS", 8)
+    client.get(f"{REPORTS}?{WALKED_QUERIES[3]}&limit=5")
+
+    # Walked and found; then walked, too few, and read as the filters lead.
+    assert [since is not None for since, _ in walks] == [True, True, False]
+    assert walks[0][1] == walks[2][1] == 6 and walks[1][1] < 6

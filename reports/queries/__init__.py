@@ -137,6 +137,7 @@ from reports.queries.report_rows import (
     chunk_of_reports,
     count_reports,
     counted_already,
+    created_at_of_newest,
     delete_report,
     deleted_reports,
     details_of_listed_reports,
@@ -151,5 +152,6 @@ from reports.queries.report_rows import (
     sql_of,
     summary,
     touch_report,
+    unled_filters,
     update_report,
 )

@@ -71,6 +71,18 @@ class CatalogueSQL:
             ),
             **{field.name: self.filter_of(field) for field in form.filters},
         }
+        # The same filters, those that would lead the plan (a range of session
+        # dates, a field's value) written so that they cannot: for a walk in
+        # created order (see page_of_reports).
+        unled = f"+{self.session_date}"
+        self.walked_filters = {
+            **self.list_filters,
+            "session_date_from": f"{unled} >= :session_date_from",
+            "session_date_to": f"{unled} > '' AND {unled} < :session_date_to",
+            **{field.name: self.filter_of(field, lead=False) for field in form.filters},
+        }
+        listed, walked = self.list_filters, self.walked_filters
+        self.unled = frozenset(name for name in listed if walked[name] != listed[name])
         self.sort_keys = {
             "created_at": "created_at",
             "submitted_at": SUBMITTED_AT,
@@ -85,13 +97,15 @@ class CatalogueSQL:
         self.summary_figures, self.summary_values = self.figures()
 
     @staticmethod
-    def filter_of(field):
+    def filter_of(field, lead=True):
+        """The condition of a field's filter; with `lead` False, one that no
+        index can serve (a unary + changes no value)."""
         if field.kind == "choices":
             return (
                 f"EXISTS (SELECT 1 FROM json_each(fields, '$.{field.name}')"
                 f" WHERE value = :{field.name})"
             )
-        return f"{field_value(field.name)} = :{field.name}"
+        return f"{'' if lead else '+'}{field_value(field.name)} = :{field.name}"
 
     def figures(self):
         """The summary's columns of figures, and the values they name."""
@@ -194,10 +208,12 @@ def delete_report(db, report_id):
     return cursor.rowcount == 1
 
 
-def _where(filters, *conditions, probe=False):
+def _where(filters, *conditions, probe=False, walk=False):
     """The WHERE clause of the given filters; with `probe`, a search is looked
-    up for each report rather than read first."""
-    list_filters = _live().list_filters
+    up for each report rather than read first; with `walk`, no filter leads
+    the plan that an order's walk would serve better (walked_filters)."""
+    live = _live()
+    list_filters = live.walked_filters if walk else live.list_filters
     clauses = [
         f"({PROBED_MATCHES if probe and name == 'q' else list_filters[name]})"
         for name, value in filters.items()
@@ -271,25 +287,46 @@ def search_matches(db, filters):
     ).fetchone()[0]
 
 
-def page_of_reports(db, filters, sort, limit, offset, probe=False):
+def page_of_reports(db, filters, sort, limit, offset, probe=False, created_since=None):
     """Summaries of `limit` matching reports from `offset` on, in `sort` order,
     each with its `sort_key`. The offset is walked in the index alone where an
-    index serves the order; only the page's rows are read. `probe`: see _where."""
+    index serves the order; only the page's rows are read. `probe`: see _where.
+
+    With `created_since`, only the reports created since then, walked in
+    created order (newest first) until the page is full: the filters that
+    would lead the plan to read every report they match and sort them are
+    kept from leading (walked_filters)."""
     filters = _given(filters)
     key, direction = _order(sort)
+    since = () if created_since is None else ("created_at >= :created_since",)
     return db.execute(
         f"""
         SELECT {SUMMARY_COLUMNS}, seq, {key} AS sort_key
           FROM report
          WHERE seq IN (SELECT seq
                          FROM report
-                         {_where(filters, probe=probe)}
+                         {_where(filters, *since, probe=probe, walk=bool(since))}
                         ORDER BY {key} {direction}, seq {direction}
                         LIMIT :limit OFFSET :offset)
          ORDER BY {key} {direction}, seq {direction}
         """,
-        {**filters, "limit": limit, "offset": offset},
+        {**filters, "limit": limit, "offset": offset, "created_since": created_since},
     ).fetchall()
+
+
+def created_at_of_newest(db, reports):
+    """When the report `reports` places after the newest was created, or None
+    if there are not that many: read in the index alone."""
+    row = db.execute(
+        "SELECT created_at FROM report ORDER BY created_at DESC LIMIT 1 OFFSET :reports",
+        {"reports": reports},
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def unled_filters():
+    """The names of the filters that a walk in created order keeps from leading the plan."""
+    return _live().unled
 
 
 def page_of_reports_after(db, filters, sort, limit, after_key, after_report_id, probe=False):
