@@ -76,7 +76,7 @@ def _verdict(figure, goal):
 
 def print_budget(verdicts):
     print("\nThe budget in process: µs above the bare route (a write: before its commit)")
-    print(f"{'endpoint':30} {'µs':>8} {'budget':>8}  ")
+    print(f"{'endpoint':30} {'µs':>8} {'budget':>8}")
     for name, row in verdicts.items():
         print(f"{name:30} {row['us']:8.0f} {row['budget_us']:8d}  {_met(row)}")
 

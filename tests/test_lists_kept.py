@@ -163,3 +163,28 @@ def test_a_searchs_matches_are_counted_once_while_the_reports_stay_as_they_were(
     make_report(fields={"mentor_notes": "eviction again"})
     assert total(client, search) == 2
     assert counted == ["eviction", "eviction"]
+
+
+def test_where_a_filtered_walk_starts_is_read_once_while_the_reports_stay_as_they_were(
+    client, make_report, monkeypatch
+):
+    from reports.service import lists
+
+    monkeypatch.setattr(lists, "WALKED_REPORTS", 2)
+    read = []
+    real_read = queries.created_at_of_newest
+
+    def reading(connection, filters):
+        read.append(filters["reports"])
+        return real_read(connection, filters)
+
+    monkeypatch.setattr(queries, "created_at_of_newest", reading)
+    for _ in range(3):
+        make_report(status="submitted", fields={"session_date": "2026-03-19"})
+    walked = f"{REPORTS}?session_date_from=2026-03-01&limit=1"
+
+    assert total(client, walked) == total(client, walked) == 3
+    make_report(status="submitted", fields={"session_date": "2026-03-19"})
+    assert total(client, walked) == 4
+
+    assert read == [2, 2]

@@ -314,12 +314,12 @@ def page_of_reports(db, filters, sort, limit, offset, probe=False, created_since
     ).fetchall()
 
 
-def created_at_of_newest(db, reports):
-    """When the report `reports` places after the newest was created, or None
-    if there are not that many: read in the index alone."""
+def created_at_of_newest(db, filters):
+    """When the report filters["reports"] places after the newest was created,
+    or None if there are not that many: read in the index alone."""
     row = db.execute(
         "SELECT created_at FROM report ORDER BY created_at DESC LIMIT 1 OFFSET :reports",
-        {"reports": reports},
+        {"reports": filters["reports"]},
     ).fetchone()
     return None if row is None else row[0]
 

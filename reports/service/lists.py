@@ -77,7 +77,8 @@ def _walked_page(db, filters, sort, limit, offset, total):
     wanted = min(limit + 1, total - offset)
     if offset + wanted > WALKED_REPORTS:
         return None
-    since = queries.created_at_of_newest(db, WALKED_REPORTS)
+    # Kept as the totals are: the same on every filtered page until a report changes.
+    since = _kept_total(db, "newest", {"reports": WALKED_REPORTS}, queries.created_at_of_newest)
     if since is None:
         return None  # so few reports that the usual read is as quick
     rows = queries.page_of_reports(db, filters, sort, limit + 1, offset, created_since=since)
@@ -104,10 +105,11 @@ def _total(db, filters):
 
 
 def _kept_total(db, what, filters, count):
-    """count(db, filters), which counts `what` (reports, or a search's matches).
-    Counting takes a while when many match, and paging through a list counts
-    the same again: the last TOTALS_KEPT totals are kept, each while the
-    reports' generation is the one it was counted at."""
+    """count(db, filters), which counts `what` (reports, or a search's matches;
+    or, for "newest", reads when the report filters["reports"] places after the
+    newest was created). Counting takes a while when many match, and paging
+    through a list counts the same again: the last TOTALS_KEPT totals are kept,
+    each while the reports' generation is the one it was counted at."""
     key = generation_key(db, what, filters)
     totals = kept_for_app("reports.totals", TOTALS_KEPT)
     return totals.get_or_make(key, lambda: count(db, filters))
